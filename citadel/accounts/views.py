@@ -1,0 +1,34 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from citadel.accounts.middleware import SESSION_ORG_KEY
+from citadel.accounts.selectors import memberships_for_user
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+def home(request):
+    if request.principal is None:
+        return render(request, "accounts/no_membership.html", status=403)
+    return render(request, "accounts/home.html")
+
+
+@require_POST
+def switch_organization(request):
+    wanted = request.POST.get("organization")
+    membership = (
+        memberships_for_user(user=request.user).filter(organization_id=wanted).first()
+        if wanted and wanted.isdigit()
+        else None
+    )
+    if membership is None:
+        messages.error(request, "You are not a member of that organization.")
+    else:
+        request.session[SESSION_ORG_KEY] = membership.organization_id
+        messages.success(request, f"Now working in {membership.organization.name}.")
+    return redirect("home")

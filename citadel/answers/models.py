@@ -1,0 +1,101 @@
+from django.conf import settings
+from django.db import models
+
+
+class AnswerStatus(models.TextChoices):
+    ANSWERED = "answered"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+    PENDING_REVIEW = "pending_review"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
+class Question(models.Model):
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="questions")
+    asker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Answer(models.Model):
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, related_name="answer")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=24, choices=AnswerStatus, db_index=True)
+    # What the asker sees once published (a reviewer may have edited it) and what the model said.
+    text = models.TextField(blank=True)
+    original_text = models.TextField(blank=True)
+    notice = models.TextField(blank=True, help_text="Shown beside the answer, e.g. provider unavailable.")
+    provider = models.CharField(max_length=40)
+    model = models.CharField(max_length=200, blank=True)
+    flags = models.JSONField(default=list, blank=True)  # ["unsupported_sentences", "low_scores", ...]
+    unsupported_sentences = models.JSONField(default=list, blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Answer {self.pk} ({self.status})"
+
+
+class RetrievedPassage(models.Model):
+    """A passage retrieval handed to the generator for this answer, numbered as in the prompt."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="passages")
+    n = models.PositiveSmallIntegerField()
+    chunk = models.ForeignKey("documents.Chunk", null=True, on_delete=models.SET_NULL, related_name="+")
+    document = models.ForeignKey("documents.Document", null=True, on_delete=models.SET_NULL, related_name="+")
+    version = models.ForeignKey("documents.DocumentVersion", null=True, on_delete=models.SET_NULL, related_name="+")
+    score = models.FloatField()
+    dense_rank = models.PositiveIntegerField(null=True)
+    lexical_rank = models.PositiveIntegerField(null=True)
+    suspicious = models.BooleanField(default=False, help_text="Looks like instructions to a model.")
+
+    class Meta:
+        ordering = ["answer", "n"]
+        constraints = [models.UniqueConstraint(fields=["answer", "n"], name="passage_unique_n")]
+
+
+class Citation(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="citations")
+    n = models.PositiveSmallIntegerField()
+    passage = models.ForeignKey(RetrievedPassage, on_delete=models.CASCADE, related_name="citations")
+    quote = models.TextField()
+    quote_start = models.PositiveIntegerField(help_text="Offset of the quote inside the chunk text.")
+    quote_end = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["answer", "n"]
+
+
+class Receipt(models.Model):
+    """Immutable snapshot of why the answer is what it is, written once when it is final."""
+
+    answer = models.OneToOneField(Answer, on_delete=models.CASCADE, related_name="receipt")
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class FeedbackReason(models.TextChoices):
+    WRONG = "wrong", "Wrong or misleading"
+    INCOMPLETE = "incomplete", "Incomplete"
+    WRONG_SOURCE = "wrong_source", "Cites the wrong source"
+    OUTDATED = "outdated", "Outdated"
+    OTHER = "other", "Other"
+
+
+class Feedback(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    helpful = models.BooleanField()
+    reason = models.CharField(max_length=20, choices=FeedbackReason, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,40 @@
+"""Base for Citadel's management commands: `--json` output and clean errors.
+
+A CitadelError becomes a one-line message on stderr and exit status 1 (with --json, a JSON object
+{"error": ..., "code": ...} on stdout too, so scripts can parse failures)."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand
+
+from citadel.core.errors import CitadelError
+
+
+class JsonCommand(BaseCommand):
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.add_argument("--json", action="store_true", help="Print JSON.")
+        return parser
+
+    def handle(self, *args, **options):
+        try:
+            result = self.run(**options)
+        except CitadelError as exc:
+            if options.get("json"):
+                self.stdout.write(json.dumps({"error": exc.message, "code": exc.code}))
+            self.stderr.write(f"error: {exc.message}")
+            sys.exit(1)
+        if options.get("json"):
+            self.emit_json(result)
+        else:
+            self.stdout.write(self.render_text(result))
+
+    def emit_json(self, result) -> None:
+        self.stdout.write(json.dumps(result, default=str))
+
+    def run(self, **options):
+        raise NotImplementedError
+
+    def render_text(self, result) -> str:
+        return json.dumps(result, indent=2, default=str)

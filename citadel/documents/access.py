@@ -1,0 +1,105 @@
+"""ALL rules about who may see which document live here.
+
+A principal may read a document when all hold:
+  * the document belongs to the principal's organization,
+  * it is not archived and has a current (ready) version,
+  * a grant covers the principal: the whole organization, one of the principal's teams, or the
+    principal's user.
+Only the current version's chunks are readable. Admins may additionally *manage* every document
+of their organization (list, archive, grant) but read content under the same grants as everyone.
+
+The same rule exists twice, as a QuerySet and as SQL for the ranking query; the property tests in
+tests/documents/test_access.py hold the two to each other.
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from citadel.core.errors import NotFound, PermissionDenied
+from citadel.core.principal import Principal
+from citadel.documents.models import AccessGrant, Chunk, Document, GrantScope
+
+
+def _require(principal: Principal | None) -> Principal:
+    if not isinstance(principal, Principal):
+        raise PermissionDenied("A principal is required.")
+    return principal
+
+
+def _grant_condition(principal: Principal) -> Q:
+    return (
+        Q(scope=GrantScope.ORGANIZATION)
+        | Q(scope=GrantScope.TEAM, team_id__in=list(principal.team_ids))
+        | Q(scope=GrantScope.USER, user_id=principal.user_id)
+    )
+
+
+def readable_documents(principal: Principal) -> QuerySet[Document]:
+    principal = _require(principal)
+    grants = AccessGrant.objects.filter(_grant_condition(principal), document_id=OuterRef("pk"))
+    return Document.objects.filter(
+        Exists(grants),
+        organization_id=principal.organization_id,
+        archived_at__isnull=True,
+        current_version__isnull=False,
+    )
+
+
+def readable_chunks(principal: Principal) -> QuerySet[Chunk]:
+    documents = readable_documents(principal)
+    return Chunk.objects.filter(
+        document__in=documents.values("pk"),
+        version_id__in=documents.values("current_version_id"),
+    )
+
+
+def manageable_documents(principal: Principal) -> QuerySet[Document]:
+    """Documents whose state the principal may see in lists: all of the organization for admins,
+    otherwise those readable or uploaded by the principal (so uploaders see their pipeline)."""
+    principal = _require(principal)
+    docs = Document.objects.filter(organization_id=principal.organization_id)
+    if principal.is_admin:
+        return docs
+    grants = AccessGrant.objects.filter(_grant_condition(principal), document_id=OuterRef("pk"))
+    return docs.filter(Exists(grants) | Q(created_by_id=principal.user_id))
+
+
+def get_readable_document(principal: Principal, document_id) -> Document:
+    """One document, or NotFound for missing and forbidden alike."""
+    try:
+        return readable_documents(principal).get(pk=int(document_id))
+    except (Document.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Document not found.") from None
+
+
+def get_manageable_document(principal: Principal, document_id) -> Document:
+    try:
+        return manageable_documents(principal).get(pk=int(document_id))
+    except (Document.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Document not found.") from None
+
+
+def can_read_chunk(principal: Principal, chunk_id: int) -> bool:
+    return readable_chunks(principal).filter(pk=chunk_id).exists()
+
+
+def readable_versions_sql(principal: Principal) -> tuple[str, list]:
+    """SQL selecting (document_id, version_id) of every current version the principal may read.
+
+    Meant as a CTE inside the ranking query, so the filter runs before any ranking."""
+    principal = _require(principal)
+    team_ids = sorted(principal.team_ids) or [-1]
+    sql = """
+        SELECT d.id AS document_id, d.current_version_id AS version_id
+        FROM documents_document d
+        WHERE d.organization_id = %s
+          AND d.archived_at IS NULL
+          AND d.current_version_id IS NOT NULL
+          AND EXISTS (
+            SELECT 1 FROM documents_accessgrant g
+            WHERE g.document_id = d.id
+              AND (g.scope = 'organization'
+                   OR (g.scope = 'team' AND g.team_id = ANY(%s))
+                   OR (g.scope = 'user' AND g.user_id = %s))
+          )
+    """
+    return sql, [principal.organization_id, team_ids, principal.user_id]

@@ -1,0 +1,186 @@
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from pgvector.django import VectorField
+
+
+class VersionStatus(models.TextChoices):
+    UPLOADED = "uploaded"
+    SCANNING = "scanning"
+    PARSING = "parsing"
+    CHUNKING = "chunking"
+    EMBEDDING = "embedding"
+    INDEXING = "indexing"
+    READY = "ready"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+    ARCHIVED = "archived"
+
+
+IN_PROGRESS_STATUSES = [
+    VersionStatus.UPLOADED,
+    VersionStatus.SCANNING,
+    VersionStatus.PARSING,
+    VersionStatus.CHUNKING,
+    VersionStatus.EMBEDDING,
+    VersionStatus.INDEXING,
+]
+
+
+class Document(models.Model):
+    """A logical document of one organization, identified by its external id. Its content lives
+    in versions; `current_version` is the one retrieval serves, switched atomically when a newer
+    version becomes ready."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="documents")
+    external_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=500)
+    current_version = models.OneToOneField(
+        "DocumentVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sensitive = models.BooleanField(default=False, help_text="Answers citing it are flagged for review.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "external_id"], name="document_unique_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class GrantScope(models.TextChoices):
+    ORGANIZATION = "organization"
+    TEAM = "team"
+    USER = "user"
+
+
+class AccessGrant(models.Model):
+    """Who may read a document: the whole organization, a team, or one user. A document without
+    grants is readable by nobody (nothing is public by default)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="grants")
+    scope = models.CharField(max_length=12, choices=GrantScope)
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(scope="organization", team__isnull=True, user__isnull=True)
+                    | models.Q(scope="team", team__isnull=False, user__isnull=True)
+                    | models.Q(scope="user", team__isnull=True, user__isnull=False)
+                ),
+                name="grant_scope_matches_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["document"], condition=models.Q(scope="organization"), name="grant_unique_org"
+            ),
+            models.UniqueConstraint(fields=["document", "team"], name="grant_unique_team"),
+            models.UniqueConstraint(fields=["document", "user"], name="grant_unique_user"),
+        ]
+        indexes = [models.Index(fields=["team"]), models.Index(fields=["user"])]
+
+
+def version_upload_to(instance: "DocumentVersion", filename: str) -> str:
+    # The stored name never uses the uploader's file name: it is the content hash.
+    return f"originals/{instance.document.organization_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class DocumentVersion(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    file = models.FileField(upload_to=version_upload_to, max_length=300)
+    original_filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100, blank=True, help_text="Detected from the content.")
+
+    status = models.CharField(max_length=12, choices=VersionStatus, default=VersionStatus.UPLOADED, db_index=True)
+    error_class = models.CharField(max_length=100, blank=True)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Set while a worker holds the version; a reaper fails or re-queues versions whose lease ran out.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+
+    text = models.TextField(blank=True, help_text="Extracted text; chunk offsets point into it.")
+    metadata = models.JSONField(default=dict, blank=True)  # page count, parser, hidden-text findings ...
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["document", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="version_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} v{self.number}"
+
+
+class Chunk(models.Model):
+    """A passage of one version. Retrievable only while its version is its document's current
+    version and the document is not archived (the rule lives in documents/access.py)."""
+
+    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="chunks")
+    # Denormalised from the version so the ranking query filters without extra joins.
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    ordinal = models.PositiveIntegerField()
+    text = models.TextField()
+    page = models.PositiveIntegerField(null=True, blank=True)
+    heading_path = models.JSONField(default=list, blank=True)
+    char_start = models.PositiveIntegerField()
+    char_end = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    token_count = models.PositiveIntegerField()
+    # Lexical leg: English stemmed lexemes and their count (the BM25 document length).
+    search_vector = SearchVectorField(null=True)
+    lexeme_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["version", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "ordinal"], name="chunk_unique_ordinal"),
+        ]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
+            models.Index(fields=["version", "content_hash"], name="chunk_version_hash"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} #{self.ordinal}"
+
+
+class ChunkEmbedding(models.Model):
+    """A chunk's vector under one embedding model. Rows for a new model are built beside the old
+    ones; the organization's `embedding_model` says which set serves. Vectors are stored without
+    a fixed dimension; HNSW indexes are partial expression indexes per dimension."""
+
+    chunk = models.ForeignKey(Chunk, on_delete=models.CASCADE, related_name="embeddings")
+    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    model = models.CharField(max_length=200)
+    dimensions = models.PositiveSmallIntegerField()
+    embedding = VectorField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chunk", "model"], name="embedding_unique_chunk_model"),
+        ]
+        indexes = [models.Index(fields=["version", "model"], name="embedding_version_model")]

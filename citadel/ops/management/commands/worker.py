@@ -1,0 +1,45 @@
+"""`manage.py worker`: django-tasks-db's db_worker plus a heartbeat.
+
+The heartbeat (a row in ops_workerheartbeat refreshed every few seconds from a thread) is how the
+reaper tells a dead worker's RUNNING task from a slow one."""
+
+import threading
+
+from django.db import close_old_connections
+from django_tasks_db.management.commands import db_worker
+
+from citadel.ops.services import worker_heartbeat_beat, worker_heartbeat_remove
+
+HEARTBEAT_SECONDS = 5
+
+
+class Command(db_worker.Command):
+    help = "Run a Citadel background worker (all queues by default) with a heartbeat."
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.set_defaults(queue_name="*", reload=False)
+
+    def handle(self, *args, **options):
+        worker_id = options.get("worker_id") or db_worker.get_random_string(32)
+        options["worker_id"] = worker_id
+        stop = threading.Event()
+        beat = threading.Thread(
+            target=_beat_forever, args=(worker_id, options["queue_name"], stop), daemon=True, name="heartbeat"
+        )
+        beat.start()
+        try:
+            return super().handle(*args, **options)
+        finally:
+            stop.set()
+            beat.join(timeout=HEARTBEAT_SECONDS)
+            worker_heartbeat_remove(worker_id=worker_id)
+
+
+def _beat_forever(worker_id: str, queues: str, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            worker_heartbeat_beat(worker_id=worker_id, queues=queues)
+        finally:
+            close_old_connections()
+        stop.wait(HEARTBEAT_SECONDS)

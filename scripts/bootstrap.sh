@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Creates .venv with Python 3.12+ and installs requirements.txt into it when it changed.
+# Everything the README's commands need starts here; nothing is installed by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  for candidate in "${PYTHON:-}" python3.12 python3.13 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  if command -v pyenv >/dev/null 2>&1; then
+    for v in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[2-9])' | sort -rV); do
+      p="$(pyenv root)/versions/$v/bin/python"
+      [ -x "$p" ] && { echo "$p"; return 0; }
+    done
+  fi
+  return 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+  PY="$(find_python)" || { echo "bootstrap: Python 3.12 or newer is required and was not found." >&2; exit 1; }
+  echo "bootstrap: creating .venv with $PY"
+  "$PY" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+fi
+
+stamp=.venv/.requirements.sha256
+want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "bootstrap: installing requirements (the first time takes a few minutes: torch is large)"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# make test: the whole suite against the embedded PostgreSQL (started if needed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+.venv/bin/python -m pytest "$@"

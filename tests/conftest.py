@@ -1,0 +1,42 @@
+"""Shared fixtures: organizations, users with roles, and their principals, on real PostgreSQL."""
+
+import pytest
+
+from citadel.accounts.models import Organization
+from citadel.accounts.selectors import principal_for
+from citadel.accounts.services import organization_create, user_create_or_join
+
+PASSWORD = "correct-horse-battery"
+
+
+class World:
+    """Builds tenants for a test: world.org("acme"), world.user("ann", "acme", role="admin")."""
+
+    def org(self, slug: str) -> Organization:
+        return Organization.objects.filter(slug=slug).first() or organization_create(slug=slug, name=slug.title())
+
+    def user(self, username: str, org: str | Organization, role: str = "member", teams: list[str] | None = None):
+        organization = org if isinstance(org, Organization) else self.org(org)
+        user, _ = user_create_or_join(
+            username=username, organization=organization, role=role, password=PASSWORD, teams=teams or []
+        )
+        return user
+
+    def principal(self, username: str, org: str | Organization, role: str = "member", teams: list[str] | None = None):
+        organization = org if isinstance(org, Organization) else self.org(org)
+        user = self.user(username, organization, role, teams)
+        return principal_for(user=user, organization=organization)
+
+
+@pytest.fixture
+def world(db) -> World:
+    return World()
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
