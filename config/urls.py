@@ -1,9 +1,15 @@
 from django.urls import include, path
 
 from citadel.accounts.admin_base import site as admin_site
+from citadel.api.urls import urls as api_urls
+from citadel.ops import views as ops_views
 
 urlpatterns = [
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics_view, name="metrics"),
     path("admin/", admin_site.urls),
+    path("api/v1/", api_urls),
     path("documents/", include("citadel.documents.urls")),
     path("search/", include("citadel.retrieval.urls")),
     path("answers/", include("citadel.answers.urls")),

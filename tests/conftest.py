@@ -1,6 +1,7 @@
 """Shared fixtures: organizations, users with roles, and their principals, on real PostgreSQL."""
 
 import pytest
+from django.db import connection
 
 from citadel.accounts.models import Organization
 from citadel.accounts.selectors import principal_for
@@ -40,3 +41,13 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Transactional tests (live servers, threads, worker processes) end with a flush, which
+    TRUNCATEs every table; the audit table's append-only guard would refuse it. In the throwaway
+    test database only, the TRUNCATE guard is off; the UPDATE/DELETE guards stay on, and
+    tests/audit/test_append_only.py switches the TRUNCATE guard back on to test it."""
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_truncate")

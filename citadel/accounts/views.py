@@ -15,7 +15,11 @@ class LoginView(auth_views.LoginView):
 def home(request):
     if request.principal is None:
         return render(request, "accounts/no_membership.html", status=403)
-    return render(request, "accounts/home.html")
+    # Asking is what members come for: home is the ask page (with their past questions), served
+    # in place so "/" stays a stable 200 for bookmarks and health checks.
+    from citadel.answers.views import ask
+
+    return ask(request)
 
 
 @require_POST

@@ -8,6 +8,12 @@ class AnswerStatus(models.TextChoices):
     PENDING_REVIEW = "pending_review"
     FAILED = "failed"
     REJECTED = "rejected"
+    # The asker stopped a streaming answer; not a failure of Citadel or of the provider.
+    CANCELLED = "cancelled"
+
+
+# Statuses after which an answer never changes again except through review.
+FINAL_STATUSES = frozenset(AnswerStatus) - {AnswerStatus.PENDING_REVIEW}
 
 
 class Question(models.Model):
@@ -76,12 +82,26 @@ class Citation(models.Model):
         ordering = ["answer", "n"]
 
 
+class ReceiptImmutable(Exception):
+    pass
+
+
 class Receipt(models.Model):
-    """Immutable snapshot of why the answer is what it is, written once when it is final."""
+    """Immutable snapshot of why the answer is what it is, written once when it is final.
+
+    Never updated: save() refuses an existing row and the database refuses UPDATE (migration
+    0002's trigger). What changed since (a new version, an archive, lost access) is computed live
+    by citadel.answers.selectors.source_changes, never written back."""
 
     answer = models.OneToOneField(Answer, on_delete=models.CASCADE, related_name="receipt")
     data = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise ReceiptImmutable("A receipt is written once and never changed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
 
 
 class FeedbackReason(models.TextChoices):

@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from citadel.answers import views
 
 app_name = "answers"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ask, name="ask"),
+    path("spend/", views.spend, name="spend"),
+    path("<int:answer_id>/", views.detail, name="detail"),
+    path("<int:answer_id>/receipt/", views.receipt, name="receipt"),
+    path("<int:answer_id>/sources/<int:n>/", views.source, name="source"),
+    path("questions/<int:question_id>/", views.question, name="question"),
+    path("questions/<int:question_id>/stream/", views.stream, name="stream"),
+    path("questions/<int:question_id>/cancel/", views.cancel, name="cancel"),
+]

@@ -37,6 +37,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["organization", "created_at"]),
             models.Index(fields=["target_type", "target_id"]),
+            # Appending reads the chain's last event; verifying walks a chain in id order.
+            models.Index(fields=["organization", "id"], name="audit_event_chain"),
         ]
 
     def __str__(self) -> str:

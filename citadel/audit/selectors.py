@@ -1,7 +1,30 @@
-from dataclasses import dataclass
+"""Reads of the audit trail and prompt logs, and the rules for who may read them.
 
-from citadel.audit.models import AuditEvent
+- An organization's admins read its audit events, prompt logs and support timeline.
+- Reviewers read only the prompt logs of answers they review (assigned to them or decided by them).
+- Superusers read any organization; when they are not one of its admins the caller records an
+  `audit.read` event in that organization's chain (`AuditAccess.cross_org`).
+- Raw prompt/output text is shown only while the organization's current policy keeps raw content:
+  a policy switched to `none` hides what was stored before, `redacted` masks what was stored full.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from citadel.accounts.models import Membership, Organization, PromptLogMode
+from citadel.answers.models import Question
+from citadel.audit.models import AuditEvent, PromptLog
+from citadel.audit.prompt_logs import redact
 from citadel.audit.services import GENESIS, event_hash
+from citadel.core.errors import NotFound, PermissionDenied
+from citadel.core.principal import Principal, Role
+from citadel.documents.models import AccessGrant, Document, DocumentVersion
+from citadel.review.models import ReviewEvent, ReviewItem
 
 
 @dataclass
@@ -28,3 +51,371 @@ def audit_chain_verify(*, organization_id: int | None) -> ChainReport:
             )
         prev = event.hash
     return ChainReport(organization_id, count, True)
+
+
+def audit_chain_ids() -> list[int | None]:
+    """Every chain there is: each organization's (also of organizations whose events outlived
+    them) and the org-less one (failed logins, system events), None first."""
+    ids = set(Organization.objects.values_list("pk", flat=True))
+    ids |= set(AuditEvent.objects.order_by().values_list("organization_id", flat=True).distinct())
+    return [None, *sorted(i for i in ids if i is not None)]
+
+
+# --- Who may read ------------------------------------------------------------------------------
+
+
+class AuditRole(StrEnum):
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+    SUPERUSER = "superuser"  # a superuser who is not an admin of the organization read
+
+
+@dataclass(frozen=True)
+class AuditAccess:
+    user_id: int
+    organization: Organization
+    role: AuditRole
+
+    @property
+    def cross_org(self) -> bool:
+        return self.role == AuditRole.SUPERUSER
+
+    @property
+    def may_read_events(self) -> bool:
+        return self.role in (AuditRole.ADMIN, AuditRole.SUPERUSER)
+
+
+def audit_access_for(*, user, principal: Principal | None, org_slug: str | None = None) -> AuditAccess | None:
+    """What `user` may read, in which organization. Superusers may pick any organization with
+    `org_slug` and get None when they have neither picked one nor a membership to default to.
+    Everybody else reads only the organization they are working in."""
+    if user.is_superuser:
+        if org_slug:
+            organization = Organization.objects.filter(slug=org_slug).first()
+            if organization is None:
+                raise NotFound("No such organization.")
+        elif principal is not None:
+            organization = Organization.objects.get(pk=principal.organization_id)
+        else:
+            return None
+        is_admin = Membership.objects.filter(user=user, organization=organization, role=Role.ADMIN).exists()
+        return AuditAccess(user.pk, organization, AuditRole.ADMIN if is_admin else AuditRole.SUPERUSER)
+    if principal is None:
+        raise PermissionDenied("You are not a member of any organization.")
+    if org_slug and org_slug != principal.organization_slug:
+        raise NotFound("No such organization.")
+    if principal.is_admin:
+        role = AuditRole.ADMIN
+    elif principal.is_reviewer:
+        role = AuditRole.REVIEWER
+    else:
+        raise PermissionDenied("Only administrators and reviewers read logs.")
+    return AuditAccess(principal.user_id, Organization.objects.get(pk=principal.organization_id), role)
+
+
+def _require_events(access: AuditAccess) -> None:
+    if not access.may_read_events:
+        raise PermissionDenied("Only administrators read the audit trail.")
+
+
+# --- Audit events ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    actor: str = ""
+    verb: str = ""
+    target_type: str = ""
+    target_id: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def as_dict(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items() if v}
+
+
+def audit_events(*, access: AuditAccess, filters: EventFilters | None = None) -> QuerySet[AuditEvent]:
+    """The organization's events, newest first. `verb` ending in "." or "*" matches a prefix
+    ("documents." is every document event)."""
+    _require_events(access)
+    f = filters or EventFilters()
+    qs = AuditEvent.objects.filter(organization_id=access.organization.pk)
+    if f.actor:
+        users = get_user_model().objects.filter(username__iexact=f.actor).values("pk")
+        qs = qs.filter(Q(actor_label__iexact=f.actor) | Q(actor_id__in=users))
+    if f.verb:
+        qs = qs.filter(verb__startswith=f.verb.rstrip("*")) if f.verb.endswith((".", "*")) else qs.filter(verb=f.verb)
+    if f.target_type:
+        qs = qs.filter(target_type=f.target_type)
+    if f.target_id:
+        qs = qs.filter(target_id=f.target_id)
+    if f.since:
+        qs = qs.filter(created_at__gte=f.since)
+    if f.until:
+        qs = qs.filter(created_at__lt=f.until)
+    return qs.order_by("-created_at", "-id")
+
+
+EXPORT_FIELDS = [
+    "id",
+    "created_at",
+    "organization_id",
+    "actor_id",
+    "actor_label",
+    "verb",
+    "target_type",
+    "target_id",
+    "metadata",
+    "prev_hash",
+    "hash",
+]
+
+
+def audit_events_export_rows(events: QuerySet[AuditEvent]) -> Iterator[dict]:
+    """Rows for export, oldest first, streamed from a server-side cursor."""
+    for event in events.order_by("created_at", "id").iterator(chunk_size=1000):
+        yield {
+            "id": event.pk,
+            "created_at": event.created_at.isoformat(),
+            "organization_id": event.organization_id,
+            "actor_id": event.actor_id,
+            "actor_label": event.actor_label,
+            "verb": event.verb,
+            "target_type": event.target_type,
+            "target_id": event.target_id,
+            "metadata": event.metadata,
+            "prev_hash": event.prev_hash,
+            "hash": event.hash,
+        }
+
+
+# --- Prompt logs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromptLogFilters:
+    user: str = ""
+    feature: str = ""
+    status: str = ""
+    answer_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def as_dict(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items() if v}
+
+
+def _reviewed_answer_ids(access: AuditAccess):
+    return ReviewItem.objects.filter(
+        Q(assigned_to_id=access.user_id) | Q(decided_by_id=access.user_id),
+        organization_id=access.organization.pk,
+    ).values("answer_id")
+
+
+def prompt_logs_readable(*, access: AuditAccess, filters: PromptLogFilters | None = None) -> QuerySet[PromptLog]:
+    qs = PromptLog.objects.filter(organization_id=access.organization.pk)
+    if access.role == AuditRole.REVIEWER:
+        qs = qs.filter(answer_id__in=_reviewed_answer_ids(access))
+    f = filters or PromptLogFilters()
+    if f.user:
+        qs = qs.filter(user__username__iexact=f.user)
+    if f.feature:
+        qs = qs.filter(feature=f.feature)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.answer_id:
+        qs = qs.filter(answer_id=f.answer_id)
+    if f.since:
+        qs = qs.filter(started_at__gte=f.since)
+    if f.until:
+        qs = qs.filter(started_at__lt=f.until)
+    return qs.select_related("user").order_by("-started_at", "-id")
+
+
+def prompt_log_get(*, access: AuditAccess, log_id: int) -> PromptLog:
+    """NotFound for a log that is missing and for one the reader may not see, alike."""
+    log = prompt_logs_readable(access=access).filter(pk=log_id).first()
+    if log is None:
+        raise NotFound("No such prompt log.")
+    return log
+
+
+@dataclass(frozen=True)
+class PromptContent:
+    shown: bool
+    prompt: str = ""
+    output: str = ""
+    note: str = ""
+
+
+def prompt_log_content(*, log: PromptLog, organization: Organization) -> PromptContent:
+    """The raw content a reader may see now, under the organization's current policy."""
+    if log.content_purged_at:
+        return PromptContent(False, note=f"Raw content purged on {log.content_purged_at:%Y-%m-%d} (retention).")
+    if log.content_mode == PromptLogMode.NONE:
+        return PromptContent(False, note="Raw content was not recorded (metadata-only policy).")
+    if organization.prompt_log_mode == PromptLogMode.NONE:
+        return PromptContent(False, note="Hidden: the organization's policy is now metadata-only.")
+    if organization.prompt_log_mode == PromptLogMode.REDACTED and log.content_mode == PromptLogMode.FULL:
+        return PromptContent(
+            True,
+            redact(log.prompt_text),
+            redact(log.output_text),
+            note="Recorded in full; shown redacted under the organization's current policy.",
+        )
+    note = "Redacted when recorded." if log.content_mode == PromptLogMode.REDACTED else "Recorded in full."
+    return PromptContent(True, log.prompt_text, log.output_text, note=note)
+
+
+# --- Support timeline --------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # auth | question | answer | review | document
+    summary: str
+    actor: str = ""
+    status: str = ""
+    details: dict = field(default_factory=dict)
+    prompt_log_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Timeline:
+    user: object
+    since: datetime
+    until: datetime
+    entries: list[TimelineEntry]
+    truncated: bool
+
+
+DOCUMENT_VERB_PREFIXES = ("documents.", "access.", "grants.", "ingestion.")
+
+
+def timeline_subject(*, access: AuditAccess, username: str):
+    """A user of the organization (a member now, or someone who asked questions in it)."""
+    _require_events(access)
+    org_id = access.organization.pk
+    user = (
+        get_user_model()
+        .objects.filter(username=username)
+        .filter(
+            Q(pk__in=Membership.objects.filter(organization_id=org_id).values("user_id"))
+            | Q(pk__in=Question.objects.filter(organization_id=org_id).values("asker_id"))
+        )
+        .first()
+    )
+    if user is None:
+        raise NotFound(f"No user {username!r} in this organization.")
+    return user
+
+
+def support_timeline(*, access: AuditAccess, user, since: datetime, until: datetime, limit: int = 300) -> Timeline:
+    """For one user and a time window: their questions, the answers (status, retrieved and cited
+    documents, prompt logs), the reviews of those answers and the reviews they made, their logins,
+    and every document change in the organization in the same window, in time order. Each source
+    is capped at `limit` rows; `truncated` says when a cap was hit."""
+    _require_events(access)
+    org_id = access.organization.pk
+    window = {"created_at__gte": since, "created_at__lt": until}
+    entries: list[TimelineEntry] = []
+    truncated = False
+
+    questions = list(
+        Question.objects.filter(organization_id=org_id, asker=user, **window)
+        .select_related("answer")
+        .prefetch_related("answer__passages__document", "answer__citations__passage__document", "answer__prompt_logs")
+        .order_by("created_at")[: limit + 1]
+    )
+    truncated |= len(questions) > limit
+    for question in questions[:limit]:
+        entries.append(TimelineEntry(question.created_at, "question", question.text, actor=user.username))
+        answer = getattr(question, "answer", None)
+        if answer is None:
+            continue
+        retrieved = _titles(p.document for p in answer.passages.all())
+        cited = _titles(c.passage.document for c in answer.citations.all())
+        entries.append(
+            TimelineEntry(
+                answer.created_at,
+                "answer",
+                f"Answer {answer.pk} to “{_short(question.text)}”",
+                actor=" ".join(filter(None, [answer.provider, answer.model])),
+                status=answer.status,
+                details={"retrieved": retrieved, "cited": cited, "flags": list(answer.flags or [])},
+                prompt_log_ids=[log.pk for log in answer.prompt_logs.all() if log.organization_id == org_id],
+            )
+        )
+
+    reviews = list(
+        ReviewEvent.objects.filter(item__organization_id=org_id, **window)
+        .filter(Q(item__answer__question__asker=user) | Q(actor=user))
+        .select_related("item", "actor")
+        .order_by("created_at", "id")[: limit + 1]
+    )
+    truncated |= len(reviews) > limit
+    for event in reviews[:limit]:
+        move = f" ({event.from_state} → {event.to_state})" if event.to_state else ""
+        entries.append(
+            TimelineEntry(
+                event.created_at,
+                "review",
+                f"Review {event.item_id} of answer {event.item.answer_id}: {event.action}{move}",
+                actor=event.actor.username if event.actor else "system",
+                status=event.item.state,
+                details={"note": _short(event.note, 300)} if event.note else {},
+            )
+        )
+
+    prefixes = Q()
+    for prefix in DOCUMENT_VERB_PREFIXES:
+        prefixes |= Q(verb__startswith=prefix)
+    events = list(
+        AuditEvent.objects.filter(organization_id=org_id, **window)
+        .filter(prefixes | Q(target_type__startswith="documents.") | Q(actor_id=user.pk, verb__startswith="auth."))
+        .order_by("created_at", "id")[: limit + 1]
+    )
+    truncated |= len(events) > limit
+    titles = _document_titles(events[:limit])
+    for event in events[:limit]:
+        kind = "auth" if event.verb.startswith("auth.") else "document"
+        title = titles.get((event.target_type, event.target_id)) or event.metadata.get("title", "")
+        summary = f"{event.verb}: {title}" if title else event.verb
+        entries.append(
+            TimelineEntry(event.created_at, kind, summary, actor=event.actor_label, details={"event_id": event.pk})
+        )
+
+    order = {"auth": 0, "document": 1, "question": 2, "answer": 3, "review": 4}
+    entries.sort(key=lambda e: (e.at, order[e.kind]))
+    return Timeline(user=user, since=since, until=until, entries=entries, truncated=truncated)
+
+
+def _short(text: str, n: int = 120) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _titles(documents) -> list[str]:
+    seen: list[str] = []
+    for doc in documents:
+        if doc is not None and doc.title not in seen:
+            seen.append(doc.title)
+    return seen
+
+
+def _document_titles(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+    """Titles for events whose target is a document, a version or a grant that still exists."""
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        if event.target_id.isdigit():
+            wanted.setdefault(event.target_type, set()).add(int(event.target_id))
+    titles: dict[tuple[str, str], str] = {}
+    for doc in Document.objects.filter(pk__in=wanted.get("documents.document", ())):
+        titles[("documents.document", str(doc.pk))] = doc.title
+    for version in DocumentVersion.objects.filter(pk__in=wanted.get("documents.documentversion", ())).select_related(
+        "document"
+    ):
+        titles[("documents.documentversion", str(version.pk))] = f"{version.document.title} v{version.number}"
+    for grant in AccessGrant.objects.filter(pk__in=wanted.get("documents.accessgrant", ())).select_related("document"):
+        titles[("documents.accessgrant", str(grant.pk))] = grant.document.title
+    return titles

@@ -1,10 +1,12 @@
 import hashlib
 import json
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from citadel.audit.models import AuditEvent
+from citadel.accounts.models import Organization
+from citadel.audit.models import AuditEvent, PromptLog
 
 GENESIS = "0" * 64
 
@@ -41,9 +43,11 @@ def audit_record(
     target_type: str = "",
     target_id: str | int = "",
     metadata: dict | None = None,
+    actor_label: str = "",
 ) -> AuditEvent:
     """Append an event to the organization's chain. Must run inside the caller's transaction so
-    the event and the change it records commit (or roll back) together."""
+    the event and the change it records commit (or roll back) together. `actor_label` names an
+    actor that is not a user (e.g. "anonymous" for a failed login); it defaults to the username."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must be called inside the transaction of the change it records.")
     org_id = getattr(organization, "pk", organization)
@@ -57,7 +61,9 @@ def audit_record(
     event = AuditEvent(
         organization_id=org_id,
         actor_id=getattr(actor, "pk", actor),
-        actor_label=getattr(actor, "username", "") or ("system" if actor is None else str(actor)),
+        actor_label=(actor_label or getattr(actor, "username", "") or ("system" if actor is None else str(actor)))[
+            :150
+        ],
         verb=verb,
         target_type=target_type,
         target_id=str(target_id),
@@ -74,3 +80,51 @@ def audit_record(
 def audit_record_now(**kwargs) -> AuditEvent:
     """For events that record no other change (a login, an export, a read)."""
     return audit_record(**kwargs)
+
+
+def audit_read_record(*, actor, organization_id: int, what: str, params: dict | None = None) -> AuditEvent:
+    """A superuser read another organization's logs: the read lands in that organization's chain,
+    where its own admins can see it."""
+    return audit_record_now(
+        verb="audit.read",
+        organization=organization_id,
+        actor=actor,
+        metadata={"what": what, "params": params or {}},
+    )
+
+
+def audit_export_record(*, actor, organization_id: int, export_format: str, filters: dict, rows: int) -> AuditEvent:
+    return audit_record_now(
+        verb="logs.exported",
+        organization=organization_id,
+        actor=actor,
+        metadata={"format": export_format, "filters": filters, "rows": rows},
+    )
+
+
+def prompt_logs_purge(*, now: datetime | None = None) -> dict[int, int]:
+    """Blank the raw prompt and output of every PromptLog older than its organization's retention,
+    keeping the metadata. One transaction and one `logs.purged` event per organization that had
+    something to purge. Idempotent: a purged row is never counted twice. Returns {org id: rows}."""
+    now = now or timezone.now()
+    purged: dict[int, int] = {}
+    for org in Organization.objects.only("pk", "prompt_log_retention_days").order_by("pk"):
+        cutoff = now - timedelta(days=org.prompt_log_retention_days)
+        with transaction.atomic():
+            count = (
+                PromptLog.objects.filter(organization=org, started_at__lt=cutoff, content_purged_at__isnull=True)
+                .exclude(prompt_text="", output_text="")
+                .update(prompt_text="", output_text="", content_purged_at=now)
+            )
+            if count:
+                audit_record(
+                    verb="logs.purged",
+                    organization=org,
+                    metadata={
+                        "rows": count,
+                        "retention_days": org.prompt_log_retention_days,
+                        "cutoff": cutoff.isoformat(),
+                    },
+                )
+                purged[org.pk] = count
+    return purged

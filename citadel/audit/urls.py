@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from citadel.audit import views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.events, name="events"),
+    path("export/", views.export, name="export"),
+    path("prompt-logs/", views.prompt_logs, name="prompt_logs"),
+    path("prompt-logs/<int:log_id>/", views.prompt_log_detail, name="prompt_log"),
+    path("timeline/", views.timeline, name="timeline"),
+]

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from citadel.core.errors import NotFound, PermissionDenied
 from citadel.core.principal import Principal
-from citadel.documents.models import AccessGrant, Chunk, Document, GrantScope
+from citadel.documents.models import AccessGrant, Chunk, Document, DocumentVersion, GrantScope
 
 
 def _require(principal: Principal | None) -> Principal:
@@ -103,3 +103,27 @@ def readable_versions_sql(principal: Principal) -> tuple[str, list]:
           )
     """
     return sql, [principal.organization_id, team_ids, principal.user_id]
+
+
+def downloadable_versions(principal: Principal) -> QuerySet[DocumentVersion]:
+    """Versions whose original file the principal may download: any version of a non-archived
+    document of their organization that a grant lets them read (ready or not), and the versions
+    they uploaded themselves."""
+    principal = _require(principal)
+    grants = AccessGrant.objects.filter(_grant_condition(principal), document_id=OuterRef("document_id"))
+    return DocumentVersion.objects.filter(
+        Exists(grants) | Q(created_by_id=principal.user_id),
+        document__organization_id=principal.organization_id,
+        document__archived_at__isnull=True,
+    )
+
+
+def get_downloadable_version(principal: Principal, document_id, number) -> DocumentVersion:
+    try:
+        return (
+            downloadable_versions(principal)
+            .select_related("document")
+            .get(document_id=int(document_id), number=int(number))
+        )
+    except (DocumentVersion.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Document not found.") from None

@@ -184,3 +184,42 @@ class ChunkEmbedding(models.Model):
             models.UniqueConstraint(fields=["chunk", "model"], name="embedding_unique_chunk_model"),
         ]
         indexes = [models.Index(fields=["version", "model"], name="embedding_version_model")]
+
+
+class EmbeddingChangeStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class EmbeddingModelChange(models.Model):
+    """An organization moving to another embedding model. While it is pending or running, the
+    organization's chunks are stale: vectors for `to_model` are built beside the old ones, which
+    keep serving until the change switches `Organization.embedding_model` in one transaction."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="embedding_changes"
+    )
+    from_model = models.CharField(max_length=200)
+    to_model = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=EmbeddingChangeStatus, default=EmbeddingChangeStatus.PENDING)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(status__in=["pending", "running"]),
+                name="embedding_change_one_open_per_org",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.from_model} -> {self.to_model} ({self.status})"

@@ -5,45 +5,132 @@ from django.db import models
 class EvalSet(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="evalset_unique_name")]
 
     def __str__(self) -> str:
         return self.name
 
 
+class GoldenSource(models.TextChoices):
+    MANUAL = "manual"
+    REVIEW = "review"
+    IMPORT = "import"
+
+
 class GoldenQuestion(models.Model):
+    """A question with the sources a good retrieval must find.
+
+    Judged per document (`expected_external_ids`) unless `expected_passages` is set: then a
+    retrieved passage counts when its text contains one of those snippets."""
+
     eval_set = models.ForeignKey(EvalSet, on_delete=models.CASCADE, related_name="questions")
     question = models.TextField()
     expected_external_ids = models.JSONField(default=list)
+    expected_passages = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True)
-    source = models.CharField(max_length=10, default="manual")  # manual | review | import
+    source = models.CharField(max_length=10, choices=GoldenSource, default=GoldenSource.MANUAL)
     from_answer = models.ForeignKey(
         "answers.Answer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["eval_set", "id"]
+
+    def __str__(self) -> str:
+        return self.question[:80]
+
+
+class RunKind(models.TextChoices):
+    RETRIEVAL = "retrieval", "Retrieval"
+    ANSWER = "answer", "Answer"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+FINISHED_STATUSES = (RunStatus.DONE, RunStatus.FAILED)
 
 
 class EvalRun(models.Model):
     eval_set = models.ForeignKey(EvalSet, on_delete=models.CASCADE, related_name="runs")
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    # Runs retrieve as this user, so they measure what an admin of the organization may see.
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    kind = models.CharField(max_length=10, default="retrieval")  # retrieval | answer
+    kind = models.CharField(max_length=10, choices=RunKind, default=RunKind.RETRIEVAL)
+    k = models.PositiveSmallIntegerField(default=10)
+    # The full retrieval settings the run was asked to measure (normalised, see services).
     settings = models.JSONField(default=dict)
-    status = models.CharField(max_length=10, default="queued")  # queued | running | done | failed
+    # False when retrieve() could not take a settings override, so the run measured the
+    # organization's current settings whatever `settings` says.
+    settings_applied = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=RunStatus, default=RunStatus.QUEUED)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     metrics = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Moves with every answered question; a run untouched for long has lost its worker.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "status"], name="evalrun_org_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in RunStatus]), name="evalrun_valid_status"
+            ),
+            models.CheckConstraint(condition=models.Q(done__lte=models.F("total")), name="evalrun_done_le_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} ({self.kind}, {self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else (100 if self.finished else 0)
+
+
+class Classification(models.TextChoices):
+    RETRIEVAL_MISS = "retrieval_miss", "Retrieval miss"
+    GENERATION_MISS = "generation_miss", "Generation miss"
+    CORRECT = "correct", "Correct"
 
 
 class EvalResult(models.Model):
     run = models.ForeignKey(EvalRun, on_delete=models.CASCADE, related_name="results")
     golden_question = models.ForeignKey(GoldenQuestion, on_delete=models.CASCADE, related_name="+")
+    # Copied so a run reads the same after its golden question is edited.
+    question = models.TextField(blank=True)
+    expected_external_ids = models.JSONField(default=list)
     retrieved_external_ids = models.JSONField(default=list)
+    cited_external_ids = models.JSONField(default=list, blank=True)
+    answer = models.ForeignKey("answers.Answer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answer_status = models.CharField(max_length=24, blank=True)
+    abstained = models.BooleanField(default=False)
     metrics = models.JSONField(default=dict)
     classification = models.CharField(max_length=20, blank=True)  # retrieval_miss | generation_miss | correct
+
+    class Meta:
+        ordering = ["run", "golden_question_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "golden_question"], name="evalresult_unique_question"),
+        ]

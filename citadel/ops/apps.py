@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class OpsConfig(AppConfig):
     name = "citadel.ops"
     label = "ops"
+
+    def ready(self) -> None:
+        from citadel.ops import logs, signals
+
+        logs.install_record_factory()
+        signals.connect()

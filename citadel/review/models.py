@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from citadel.core.errors import InvalidTransition
+
 
 class ReviewState(models.TextChoices):
     PENDING = "pending"
@@ -9,11 +11,30 @@ class ReviewState(models.TextChoices):
     ESCALATED = "escalated"
 
 
+OPEN_STATES = (ReviewState.PENDING, ReviewState.ESCALATED)
+DECIDED_STATES = (ReviewState.APPROVED, ReviewState.REJECTED)
+
+# The whole state machine. Decided items are final: a new concern about a published answer opens
+# a new item, so every decision stays on record as it was made.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    ReviewState.PENDING: frozenset({ReviewState.APPROVED, ReviewState.REJECTED, ReviewState.ESCALATED}),
+    ReviewState.ESCALATED: frozenset({ReviewState.APPROVED, ReviewState.REJECTED}),
+    ReviewState.APPROVED: frozenset(),
+    ReviewState.REJECTED: frozenset(),
+}
+
+
+class ReviewReason(models.TextChoices):
+    POLICY_ALL = "policy_all", "Policy: every answer"
+    FLAGGED = "flagged", "Flagged answer"
+    FEEDBACK = "feedback", "Not-helpful feedback"
+
+
 class ReviewItem(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     answer = models.ForeignKey("answers.Answer", on_delete=models.CASCADE, related_name="review_items")
     state = models.CharField(max_length=10, choices=ReviewState, default=ReviewState.PENDING, db_index=True)
-    reason = models.CharField(max_length=20)  # policy_all | flagged | feedback
+    reason = models.CharField(max_length=20, choices=ReviewReason)
     flags = models.JSONField(default=list, blank=True)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -30,15 +51,64 @@ class ReviewItem(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=[s.value for s in ReviewState]), name="reviewitem_valid_state"
+            ),
+            # A decision always records who and when; an open item has neither.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        state__in=[s.value for s in DECIDED_STATES], decided_at__isnull=False, decided_by__isnull=False
+                    )
+                    | models.Q(state__in=[s.value for s in OPEN_STATES], decided_at__isnull=True)
+                ),
+                name="reviewitem_decision_recorded",
+            ),
+            # At most one open item per answer: later concerns join it instead of forking it.
+            models.UniqueConstraint(
+                fields=["answer"],
+                condition=models.Q(state__in=[s.value for s in OPEN_STATES]),
+                name="reviewitem_one_open_per_answer",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "state", "due_at"], name="reviewitem_queue")]
 
     def __str__(self) -> str:
         return f"Review {self.pk} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def can_move_to(self, state: str) -> bool:
+        return state in TRANSITIONS.get(self.state, frozenset())
+
+    def move_to(self, state: str) -> str:
+        """Set the new state or raise InvalidTransition; returns the state it left."""
+        if not self.can_move_to(state):
+            raise InvalidTransition(f"A review that is {self.state} cannot become {state}.")
+        previous = self.state
+        self.state = state
+        return previous
+
+
+class ReviewAction(models.TextChoices):
+    OPENED = "opened"
+    ASSIGNED = "assigned"
+    NOTED = "noted"
+    EDITED = "edited"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ESCALATED = "escalated"
+    FEEDBACK = "feedback"
+    PROMOTED = "promoted"
 
 
 class ReviewEvent(models.Model):
     item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="history")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    action = models.CharField(max_length=20)
+    action = models.CharField(max_length=20, choices=ReviewAction)
     from_state = models.CharField(max_length=10, blank=True)
     to_state = models.CharField(max_length=10, blank=True)
     note = models.TextField(blank=True)

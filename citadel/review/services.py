@@ -1,9 +1,139 @@
-from django.db import transaction
+"""Review decisions. Every write here is one transaction that also records a ReviewEvent (the
+item's own history, with diffs) and an AuditEvent (the organization's tamper-evident log).
+E-mails go out through tasks enqueued on commit, so a rolled-back decision never notifies."""
 
-from citadel.accounts.models import ReviewPolicy
-from citadel.answers.models import Answer
+import difflib
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from citadel.accounts.models import Organization, ReviewPolicy
+from citadel.answers.models import Answer, AnswerStatus, Citation, Feedback, FeedbackReason, RetrievedPassage
+from citadel.answers.selectors import get_answer
 from citadel.audit.services import audit_record
-from citadel.review.models import ReviewItem, ReviewState
+from citadel.core.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from citadel.core.principal import Principal, Role
+from citadel.documents.access import readable_chunks
+from citadel.evaluation.models import EvalSet, GoldenQuestion, GoldenSource
+from citadel.review.models import OPEN_STATES, ReviewAction, ReviewEvent, ReviewItem, ReviewReason, ReviewState
+from citadel.review.selectors import draft_text, eligible_reviewers, require_reviewer
+from citadel.review.tasks import review_notify_assigned, review_notify_decision, review_notify_escalation
+
+REVIEWED_EVAL_SET = "Reviewed questions"
+MAX_TEXT = 20_000
+MAX_NOTE = 4_000
+MAX_WATCH_WORDS = 200
+MAX_WATCH_WORD_LENGTH = 100
+PUBLISHABLE = (AnswerStatus.ANSWERED, AnswerStatus.INSUFFICIENT_EVIDENCE)
+
+
+def _actor(principal: Principal) -> SimpleNamespace:
+    # audit_record wants something with pk and username; the principal already knows both.
+    return SimpleNamespace(pk=principal.user_id, username=principal.username)
+
+
+def _on_commit_enqueue(task, *args) -> None:
+    transaction.on_commit(lambda: task.enqueue(*args))
+
+
+def _event(item: ReviewItem, *, actor_id: int | None, action: str, **fields) -> ReviewEvent:
+    return ReviewEvent.objects.create(item=item, actor_id=actor_id, action=action, **fields)
+
+
+def _clean(text: str | None, *, limit: int, what: str, required: bool = False) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise InvalidInput(f"{what} is required.")
+    if len(text) > limit:
+        raise InvalidInput(f"{what} is too long ({len(text)} characters; at most {limit}).")
+    return text
+
+
+def _locked_item(principal: Principal, item_id) -> ReviewItem:
+    principal = require_reviewer(principal)
+    try:
+        item = (
+            ReviewItem.objects.select_for_update(of=("self",))
+            .select_related("answer__question")
+            .get(pk=int(item_id), organization_id=principal.organization_id)
+        )
+    except (ReviewItem.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Review item not found.") from None
+    if item.answer.question.asker_id == principal.user_id:
+        raise PermissionDenied("Nobody reviews their own question; another reviewer must take this one.")
+    return item
+
+
+def _require_open(item: ReviewItem, doing: str) -> None:
+    if not item.is_open:
+        raise InvalidTransition(f"This review is already {item.state}; it cannot be {doing}.")
+
+
+def _eligible_assignee(item: ReviewItem, assignee_id) -> int:
+    try:
+        assignee_id = int(assignee_id)
+    except (TypeError, ValueError):
+        raise InvalidInput("Choose a reviewer.") from None
+    eligible = eligible_reviewers(
+        organization_id=item.organization_id, exclude_user_ids=(item.answer.question.asker_id,)
+    ).filter(pk=assignee_id)
+    if not eligible.exists():
+        raise InvalidInput("That person cannot review this answer (not a reviewer here, or it is their question).")
+    return assignee_id
+
+
+# --- the gate ------------------------------------------------------------------------------------
+
+
+def _watch_word_hit(words: list[str], *texts: str) -> bool:
+    for word in words:
+        pattern = re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.IGNORECASE)
+        if any(pattern.search(text or "") for text in texts):
+            return True
+    return False
+
+
+def _gate_flags(answer: Answer) -> list[str]:
+    """The answer builder's flags plus the two the organization's settings decide."""
+    flags = list(answer.flags or [])
+    if answer.status == AnswerStatus.INSUFFICIENT_EVIDENCE and "abstained" not in flags:
+        # The caller turns the status into pending_review; the flag remembers the abstention so
+        # approval publishes it as insufficient evidence again.
+        flags.append("abstained")
+    organization = answer.organization
+    if "watch_word" not in flags and _watch_word_hit(
+        organization.watch_words or [], answer.question.text, answer.original_text or answer.text
+    ):
+        flags.append("watch_word")
+    if (
+        "sensitive_document" not in flags
+        and Citation.objects.filter(answer=answer, passage__document__sensitive=True).exists()
+    ):
+        flags.append("sensitive_document")
+    return flags
+
+
+def _default_assignee(*, organization_id: int, asker_id: int) -> int | None:
+    """The reviewer with the fewest open items (admins only when there are no reviewers)."""
+    candidates = eligible_reviewers(organization_id=organization_id, exclude_user_ids=(asker_id,))
+    reviewers = list(
+        candidates.filter(memberships__organization_id=organization_id, memberships__role=Role.REVIEWER).values_list(
+            "pk", flat=True
+        )
+    ) or list(candidates.values_list("pk", flat=True))
+    if not reviewers:
+        return None
+    load = dict(
+        ReviewItem.objects.filter(organization_id=organization_id, state__in=OPEN_STATES, assigned_to__in=reviewers)
+        .values_list("assigned_to")
+        .annotate(n=Count("id"))
+    )
+    return min(reviewers, key=lambda user_id: (load.get(user_id, 0), reviewers.index(user_id)))
 
 
 @transaction.atomic
@@ -13,24 +143,402 @@ def review_gate(*, answer: Answer) -> ReviewItem | None:
     Returns the pending ReviewItem when the answer must wait for a human (the caller then shows
     the asker "waiting for review"), or None when it may be published now. `answer.flags` holds
     the signals the answer builder computed (abstained, unsupported_sentences, low_scores,
-    sensitive_document, watch_word ...)."""
+    sensitive_document, watch_word ...); the gate adds watch_word and sensitive_document itself
+    from the organization's watch list and the cited documents, and saves them on the answer.
+    A new item gets a due time and the least-loaded reviewer, who is e-mailed on commit."""
+    flags = _gate_flags(answer)
+    if flags != list(answer.flags or []):
+        answer.flags = flags
+        answer.save(update_fields=["flags"])
     policy = answer.organization.review_policy
     if policy == ReviewPolicy.NONE:
         return None
-    if policy == ReviewPolicy.FLAGGED and not answer.flags:
+    if policy == ReviewPolicy.FLAGGED and not flags:
         return None
+    existing = ReviewItem.objects.filter(answer=answer, state__in=OPEN_STATES).first()
+    if existing is not None:
+        return existing
+    assignee_id = _default_assignee(organization_id=answer.organization_id, asker_id=answer.question.asker_id)
     item = ReviewItem.objects.create(
         organization_id=answer.organization_id,
         answer=answer,
         state=ReviewState.PENDING,
-        reason="policy_all" if policy == ReviewPolicy.ALL else "flagged",
-        flags=list(answer.flags),
+        reason=ReviewReason.POLICY_ALL if policy == ReviewPolicy.ALL else ReviewReason.FLAGGED,
+        flags=flags,
+        assigned_to_id=assignee_id,
+        due_at=timezone.now() + timedelta(hours=settings.CITADEL["REVIEW_DUE_HOURS"]),
     )
+    _event(item, actor_id=None, action=ReviewAction.OPENED, to_state=item.state, note=item.get_reason_display())
     audit_record(
         verb="review.opened",
         organization=answer.organization_id,
         actor=None,
         target=item,
-        metadata={"answer_id": answer.pk, "reason": item.reason, "flags": item.flags},
+        metadata={"answer_id": answer.pk, "reason": item.reason, "flags": item.flags, "assigned_to": assignee_id},
+    )
+    if assignee_id is not None:
+        _on_commit_enqueue(review_notify_assigned, item.pk)
+    return item
+
+
+# --- decisions -----------------------------------------------------------------------------------
+
+
+def _publish(answer: Answer, text: str, *, original: str) -> None:
+    now = timezone.now()
+    if not answer.original_text:
+        # The model's words are kept whatever the reviewer publishes.
+        answer.original_text = original
+    answer.text = text
+    abstained = "abstained" in (answer.flags or []) or answer.status == AnswerStatus.INSUFFICIENT_EVIDENCE
+    answer.status = AnswerStatus.INSUFFICIENT_EVIDENCE if abstained else AnswerStatus.ANSWERED
+    answer.finalized_at = answer.finalized_at or now
+    answer.save(update_fields=["original_text", "text", "status", "finalized_at"])
+
+
+@transaction.atomic
+def review_approve(*, principal: Principal, item_id: int, note: str = "") -> ReviewItem:
+    """Publish the answer (with the reviewer's edit, if any) and close the item."""
+    item = _locked_item(principal, item_id)
+    note = _clean(note, limit=MAX_NOTE, what="The note")
+    previous = item.move_to(ReviewState.APPROVED)
+    answer = Answer.objects.select_for_update().get(pk=item.answer_id)
+    item.answer = answer
+    unedited = answer.text or answer.original_text
+    _publish(answer, item.edited_text or unedited, original=unedited)
+    item.decided_by_id = principal.user_id
+    item.decided_at = timezone.now()
+    item.save(update_fields=["state", "decided_by", "decided_at"])
+    _event(
+        item,
+        actor_id=principal.user_id,
+        action=ReviewAction.APPROVED,
+        from_state=previous,
+        to_state=item.state,
+        note=note,
+    )
+    audit_record(
+        verb="review.approved",
+        organization=item.organization_id,
+        actor=_actor(principal),
+        target=item,
+        metadata={
+            "answer_id": answer.pk,
+            "from_state": previous,
+            "edited": bool(item.edited_text),
+            "status": answer.status,
+        },
+    )
+    _on_commit_enqueue(review_notify_decision, item.pk)
+    return item
+
+
+@transaction.atomic
+def review_reject(*, principal: Principal, item_id: int, reason: str) -> ReviewItem:
+    """Withhold the answer; `reason` is shown to the asker."""
+    item = _locked_item(principal, item_id)
+    reason = _clean(reason, limit=MAX_NOTE, what="A reason for the asker", required=True)
+    previous = item.move_to(ReviewState.REJECTED)
+    answer = Answer.objects.select_for_update().get(pk=item.answer_id)
+    item.answer = answer
+    answer.status = AnswerStatus.REJECTED
+    answer.finalized_at = answer.finalized_at or timezone.now()
+    answer.save(update_fields=["status", "finalized_at"])
+    item.decision_reason = reason
+    item.decided_by_id = principal.user_id
+    item.decided_at = timezone.now()
+    item.save(update_fields=["state", "decision_reason", "decided_by", "decided_at"])
+    _event(
+        item,
+        actor_id=principal.user_id,
+        action=ReviewAction.REJECTED,
+        from_state=previous,
+        to_state=item.state,
+        note=reason,
+    )
+    audit_record(
+        verb="review.rejected",
+        organization=item.organization_id,
+        actor=_actor(principal),
+        target=item,
+        metadata={"answer_id": answer.pk, "from_state": previous, "reason": reason},
+    )
+    _on_commit_enqueue(review_notify_decision, item.pk)
+    return item
+
+
+@transaction.atomic
+def review_escalate(
+    *, principal: Principal, item_id: int, note: str = "", assignee_id: int | None = None
+) -> ReviewItem:
+    """Hand the item up: to `assignee_id` when given, else to the organization's admins."""
+    item = _locked_item(principal, item_id)
+    note = _clean(note, limit=MAX_NOTE, what="The note")
+    if assignee_id not in (None, ""):
+        assignee_id = _eligible_assignee(item, assignee_id)
+        if assignee_id == principal.user_id:
+            raise InvalidInput("Escalate to someone else, or leave the reviewer empty to alert the admins.")
+    else:
+        assignee_id = None
+    previous = item.move_to(ReviewState.ESCALATED)
+    item.assigned_to_id = assignee_id
+    item.save(update_fields=["state", "assigned_to"])
+    _event(
+        item,
+        actor_id=principal.user_id,
+        action=ReviewAction.ESCALATED,
+        from_state=previous,
+        to_state=item.state,
+        note=note,
+    )
+    audit_record(
+        verb="review.escalated",
+        organization=item.organization_id,
+        actor=_actor(principal),
+        target=item,
+        metadata={"answer_id": item.answer_id, "from_state": previous, "assigned_to": assignee_id, "note": note},
+    )
+    _on_commit_enqueue(review_notify_escalation, item.pk)
+    return item
+
+
+@transaction.atomic
+def review_edit(*, principal: Principal, item_id: int, text: str, note: str = "") -> ReviewItem:
+    """Change the text approval will publish. The model's original stays on the answer; the
+    item's history keeps a unified diff of every edit."""
+    item = _locked_item(principal, item_id)
+    _require_open(item, "edited")
+    text = _clean(text, limit=MAX_TEXT, what="The answer text", required=True)
+    note = _clean(note, limit=MAX_NOTE, what="The note")
+    before = draft_text(item)
+    if text == before:
+        return item
+    diff = "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True) or [""],
+            text.splitlines(keepends=True),
+            fromfile="before",
+            tofile="after",
+            lineterm="\n",
+        )
+    )
+    item.edited_text = text
+    item.save(update_fields=["edited_text"])
+    event = _event(item, actor_id=principal.user_id, action=ReviewAction.EDITED, note=note, diff=diff)
+    audit_record(
+        verb="review.edited",
+        organization=item.organization_id,
+        actor=_actor(principal),
+        target=item,
+        metadata={
+            "answer_id": item.answer_id,
+            "review_event_id": event.pk,
+            "chars_before": len(before),
+            "chars_after": len(text),
+        },
     )
     return item
+
+
+@transaction.atomic
+def review_assign(*, principal: Principal, item_id: int, assignee_id: int | None) -> ReviewItem:
+    """Give the item to a reviewer (None leaves it to whoever picks it up)."""
+    item = _locked_item(principal, item_id)
+    _require_open(item, "reassigned")
+    new = None if assignee_id in (None, "") else _eligible_assignee(item, assignee_id)
+    if new == item.assigned_to_id:
+        return item
+    previous = item.assigned_to_id
+    item.assigned_to_id = new
+    item.save(update_fields=["assigned_to"])
+    _event(item, actor_id=principal.user_id, action=ReviewAction.ASSIGNED, note=f"user:{new}" if new else "unassigned")
+    audit_record(
+        verb="review.assigned",
+        organization=item.organization_id,
+        actor=_actor(principal),
+        target=item,
+        metadata={"answer_id": item.answer_id, "from": previous, "to": new},
+    )
+    return item
+
+
+@transaction.atomic
+def review_note(*, principal: Principal, item_id: int, note: str) -> ReviewItem:
+    """Add a reviewer note (allowed after the decision too: notes explain, they do not decide)."""
+    item = _locked_item(principal, item_id)
+    note = _clean(note, limit=MAX_NOTE, what="The note", required=True)
+    stamp = f"{timezone.now():%Y-%m-%d %H:%M} {principal.username}: {note}"
+    item.notes = f"{item.notes}\n{stamp}" if item.notes else stamp
+    item.save(update_fields=["notes"])
+    _event(item, actor_id=principal.user_id, action=ReviewAction.NOTED, note=note)
+    audit_record(
+        verb="review.noted",
+        organization=item.organization_id,
+        actor=_actor(principal),
+        target=item,
+        metadata={"answer_id": item.answer_id, "note": note},
+    )
+    return item
+
+
+# --- feedback and promotion ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def feedback_submit(
+    *, principal: Principal, answer_id: int, helpful: bool, reason: str = "", comment: str = ""
+) -> Feedback:
+    """Record an asker's (or colleague's) verdict on a published answer. "Not helpful" puts the
+    answer back in front of a reviewer: it opens a ReviewItem, or joins the one already open."""
+    answer = get_answer(principal=principal, answer_id=answer_id)
+    if answer.status not in PUBLISHABLE:
+        raise InvalidInput("Feedback opens once the answer is published.")
+    if not isinstance(helpful, bool):
+        raise InvalidInput("Say whether the answer was helpful.")
+    comment = _clean(comment, limit=MAX_NOTE, what="The comment")
+    reason = (reason or "").strip()
+    if helpful:
+        reason = ""
+    elif reason not in FeedbackReason.values:
+        raise InvalidInput("Pick what was wrong with the answer.")
+    feedback = Feedback.objects.create(
+        answer=answer, user_id=principal.user_id, helpful=helpful, reason=reason, comment=comment
+    )
+    item = None
+    if not helpful:
+        item = ReviewItem.objects.select_for_update().filter(answer=answer, state__in=OPEN_STATES).first()
+        note = f"{reason}: {comment}" if comment else reason
+        if item is None:
+            item = ReviewItem.objects.create(
+                organization_id=answer.organization_id,
+                answer=answer,
+                state=ReviewState.PENDING,
+                reason=ReviewReason.FEEDBACK,
+                flags=[*(answer.flags or []), f"feedback_{reason}"],
+                assigned_to_id=_default_assignee(
+                    organization_id=answer.organization_id, asker_id=answer.question.asker_id
+                ),
+                due_at=timezone.now() + timedelta(hours=settings.CITADEL["REVIEW_DUE_HOURS"]),
+            )
+            _event(item, actor_id=principal.user_id, action=ReviewAction.OPENED, to_state=item.state, note=note)
+            audit_record(
+                verb="review.opened",
+                organization=answer.organization_id,
+                actor=_actor(principal),
+                target=item,
+                metadata={
+                    "answer_id": answer.pk,
+                    "reason": item.reason,
+                    "flags": item.flags,
+                    "feedback_id": feedback.pk,
+                },
+            )
+        else:
+            _event(item, actor_id=principal.user_id, action=ReviewAction.FEEDBACK, note=note)
+    audit_record(
+        verb="feedback.submitted",
+        organization=answer.organization_id,
+        actor=_actor(principal),
+        target=feedback,
+        metadata={
+            "answer_id": answer.pk,
+            "helpful": helpful,
+            "reason": reason,
+            "review_item_id": item.pk if item else None,
+        },
+    )
+    return feedback
+
+
+@transaction.atomic
+def golden_promote(*, principal: Principal, answer_id: int, external_ids: list[str], notes: str = "") -> GoldenQuestion:
+    """Turn a reviewed question into a golden question of the organization's "Reviewed
+    questions" set, expecting the documents the reviewer ticked (only documents retrieved for
+    this answer that the reviewer may read). Promoting the same answer again updates it."""
+    principal = require_reviewer(principal)
+    answer = get_answer(principal=principal, answer_id=answer_id)
+    items = ReviewItem.objects.filter(answer=answer)
+    if not items.exists():
+        raise InvalidInput("Only reviewed questions can become golden questions.")
+    if answer.question.asker_id == principal.user_id:
+        raise PermissionDenied("Nobody reviews their own question; another reviewer must promote it.")
+    allowed = set(
+        readable_chunks(principal)
+        .filter(pk__in=RetrievedPassage.objects.filter(answer=answer).values("chunk_id"))
+        .values_list("document__external_id", flat=True)
+    )
+    wanted = list(dict.fromkeys(str(e).strip() for e in external_ids or [] if str(e).strip()))
+    if not wanted:
+        raise InvalidInput("Tick at least one document the question should find.")
+    unknown = [e for e in wanted if e not in allowed]
+    if unknown:
+        raise InvalidInput(f"Not among this answer's sources: {', '.join(unknown)}.")
+    notes = _clean(notes, limit=MAX_NOTE, what="The notes")
+    eval_set, _ = EvalSet.objects.get_or_create(organization_id=answer.organization_id, name=REVIEWED_EVAL_SET)
+    golden = GoldenQuestion.objects.filter(eval_set=eval_set, from_answer=answer).first()
+    created = golden is None
+    if created:
+        golden = GoldenQuestion(
+            eval_set=eval_set,
+            from_answer=answer,
+            question=answer.question.text,
+            source=GoldenSource.REVIEW,
+            created_by_id=principal.user_id,
+        )
+    golden.expected_external_ids = wanted
+    golden.notes = notes
+    golden.save()
+    _event(items.latest("created_at"), actor_id=principal.user_id, action=ReviewAction.PROMOTED, note=", ".join(wanted))
+    audit_record(
+        verb="evaluation.golden_promoted",
+        organization=answer.organization_id,
+        actor=_actor(principal),
+        target=golden,
+        metadata={"answer_id": answer.pk, "eval_set_id": eval_set.pk, "expected": wanted, "created": created},
+    )
+    return golden
+
+
+# --- policy --------------------------------------------------------------------------------------
+
+
+def _clean_watch_words(words) -> list[str]:
+    if isinstance(words, str):
+        words = re.split(r"[\n,]", words)
+    cleaned: dict[str, str] = {}
+    for word in words or []:
+        word = str(word).strip()
+        if not word:
+            continue
+        if len(word) > MAX_WATCH_WORD_LENGTH:
+            raise InvalidInput(f"Watch words are at most {MAX_WATCH_WORD_LENGTH} characters: {word[:30]}…")
+        cleaned.setdefault(word.casefold(), word)
+    if len(cleaned) > MAX_WATCH_WORDS:
+        raise InvalidInput(f"At most {MAX_WATCH_WORDS} watch words.")
+    return list(cleaned.values())
+
+
+@transaction.atomic
+def review_policy_update(*, principal: Principal, policy: str, watch_words: list[str] | str) -> Organization:
+    """Set which answers wait for a human, and the organization's watch list (admins only)."""
+    if not isinstance(principal, Principal) or not principal.is_admin:
+        raise PermissionDenied("Only the organization's admins may change its review policy.")
+    if policy not in ReviewPolicy.values:
+        raise InvalidInput(f"Unknown review policy {policy!r}; choose one of {', '.join(ReviewPolicy.values)}.")
+    words = _clean_watch_words(watch_words)
+    organization = Organization.objects.select_for_update().get(pk=principal.organization_id)
+    before = {"review_policy": organization.review_policy, "watch_words": list(organization.watch_words or [])}
+    after = {"review_policy": policy, "watch_words": words}
+    if before == after:
+        return organization
+    organization.review_policy = policy
+    organization.watch_words = words
+    organization.save(update_fields=["review_policy", "watch_words"])
+    audit_record(
+        verb="policy.changed",
+        organization=organization.pk,
+        actor=_actor(principal),
+        target=organization,
+        metadata={"from": before, "to": after},
+    )
+    return organization

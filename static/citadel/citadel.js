@@ -5,3 +5,116 @@ document.addEventListener("change", (event) => {
     el.form.requestSubmit();
   }
 });
+
+// Upload drop zones: files dropped on [data-dropzone] go into its file input; the list shows them.
+function showChosenFiles(zone, input) {
+  const list = zone.querySelector("[data-dropzone-list]");
+  if (!list) return;
+  list.replaceChildren(
+    ...Array.from(input.files).map((file) => {
+      const item = document.createElement("li");
+      item.textContent = `${file.name} (${Math.ceil(file.size / 1024)} KB)`;
+      return item;
+    }),
+  );
+}
+
+document.addEventListener("dragover", (event) => {
+  const zone = event.target instanceof Element && event.target.closest("[data-dropzone]");
+  if (!zone) return;
+  event.preventDefault();
+  zone.classList.add("dragging");
+});
+
+document.addEventListener("dragleave", (event) => {
+  const zone = event.target instanceof Element && event.target.closest("[data-dropzone]");
+  if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("dragging");
+});
+
+document.addEventListener("drop", (event) => {
+  const zone = event.target instanceof Element && event.target.closest("[data-dropzone]");
+  if (!zone) return;
+  event.preventDefault();
+  zone.classList.remove("dragging");
+  const input = zone.querySelector("input[type=file]");
+  if (input && event.dataTransfer && event.dataTransfer.files.length) {
+    input.files = event.dataTransfer.files;
+    showChosenFiles(zone, input);
+  }
+});
+
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (input instanceof HTMLInputElement && input.type === "file") {
+    const zone = input.closest("[data-dropzone]");
+    if (zone) showChosenFiles(zone, input);
+  }
+});
+
+// Buttons with data-confirm ask before their form is sent.
+document.addEventListener("submit", (event) => {
+  const button = event.submitter;
+  const message = button && button.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+
+// Answers: error responses of the ask form (400 bad question, 429 budget spent) carry a message
+// meant for the page, so htmx swaps them like any other response.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const status = event.detail.xhr.status;
+  const form = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if ((status === 400 || status === 429) && form && form.closest("[hx-target='#answer-slot']")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// Streaming answers: [data-stream-url] opens server-sent events; "delta" appends text (as text,
+// never HTML), "final" swaps in the checked answer card, "failure" shows the server's message.
+// A dropped connection stops the spinner and links to the question, so nothing spins forever.
+function startAnswerStream(card) {
+  if (card.dataset.streamStarted) return;
+  card.dataset.streamStarted = "1";
+  const out = card.querySelector("[data-stream-text]");
+  const status = card.querySelector("[data-stream-status]");
+  const lost = card.querySelector("[data-stream-lost]");
+  const stopForm = card.querySelector("[data-stream-cancel]");
+  const source = new EventSource(card.dataset.streamUrl);
+  let finished = false;
+  const finish = () => {
+    finished = true;
+    source.close();
+    if (stopForm) stopForm.hidden = true;
+  };
+  source.addEventListener("delta", (e) => {
+    out.textContent += JSON.parse(e.data);
+  });
+  source.addEventListener("final", (e) => {
+    finish();
+    const { url } = JSON.parse(e.data);
+    if (window.htmx) {
+      window.htmx.ajax("GET", url, { target: card, swap: "outerHTML" });
+    } else {
+      window.location.assign(url);
+    }
+  });
+  source.addEventListener("failure", (e) => {
+    finish();
+    status.textContent = JSON.parse(e.data).message;
+  });
+  source.onerror = () => {
+    if (finished) return;
+    finish();
+    status.textContent = "";
+    if (lost) lost.hidden = false;
+  };
+}
+
+function startAnswerStreams(root) {
+  if (!(root instanceof Element)) return;
+  if (root.matches("[data-stream-url]")) startAnswerStream(root);
+  root.querySelectorAll("[data-stream-url]").forEach(startAnswerStream);
+}
+
+document.addEventListener("DOMContentLoaded", () => startAnswerStreams(document.body));
+document.addEventListener("htmx:load", (event) => startAnswerStreams(event.detail.elt));

@@ -3,7 +3,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from citadel.accounts.middleware import SESSION_ORG_KEY
 
-PUBLIC = {"login"}
+# Probes and the Prometheus scraper cannot log in (/metrics takes an optional bearer token).
+PUBLIC = {"login", "healthz", "readyz", "metrics"}
 
 
 def _walk(patterns, prefix=""):

@@ -3,14 +3,22 @@
 The heartbeat (a row in ops_workerheartbeat refreshed every few seconds from a thread) is how the
 reaper tells a dead worker's RUNNING task from a slow one."""
 
+import logging
 import threading
 
 from django.db import close_old_connections
 from django_tasks_db.management.commands import db_worker
 
+from citadel.audit.schedule import prompt_logs_purge_forever, serves_maintenance
+from citadel.ingestion.services import ingestion_reap_stale
 from citadel.ops.services import worker_heartbeat_beat, worker_heartbeat_remove
 
+logger = logging.getLogger(__name__)
+
 HEARTBEAT_SECONDS = 5
+# Every worker runs the reaper (an advisory lock lets one at a time do the work), so dead
+# workers' tasks are noticed as long as any worker is alive.
+REAP_SECONDS = 30
 
 
 class Command(db_worker.Command):
@@ -28,6 +36,11 @@ class Command(db_worker.Command):
             target=_beat_forever, args=(worker_id, options["queue_name"], stop), daemon=True, name="heartbeat"
         )
         beat.start()
+        threading.Thread(target=_reap_forever, args=(stop,), daemon=True, name="reaper").start()
+        if serves_maintenance(options["queue_name"], options.get("exclude_queues")):
+            threading.Thread(
+                target=prompt_logs_purge_forever, args=(stop,), daemon=True, name="prompt-log-purge"
+            ).start()
         try:
             return super().handle(*args, **options)
         finally:
@@ -43,3 +56,15 @@ def _beat_forever(worker_id: str, queues: str, stop: threading.Event) -> None:
         finally:
             close_old_connections()
         stop.wait(HEARTBEAT_SECONDS)
+
+
+def _reap_forever(stop: threading.Event) -> None:
+    while not stop.wait(REAP_SECONDS):
+        try:
+            report = ingestion_reap_stale()
+            if any(report.get(key) for key in ("tasks_failed", "versions_requeued", "versions_failed")):
+                logger.warning("Reaper: %s", report)
+        except Exception:  # the reaper must never take the worker down
+            logger.exception("Reaper run failed")
+        finally:
+            close_old_connections()

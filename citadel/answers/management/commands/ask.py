@@ -1,0 +1,62 @@
+"""ask QUESTION --as USERNAME [--org SLUG] --json
+
+Prints answer_id, status (answered | insufficient_evidence | pending_review | failed), text,
+citations [n, chunk_id, document_id, external_id, title, version, page, quote] and receipt_url.
+An answer waiting for review shows no text or citations, exactly as the asker sees it on the web."""
+
+from django.conf import settings
+from django.urls import reverse
+
+from citadel.accounts.selectors import principal_for_username
+from citadel.answers.models import AnswerStatus
+from citadel.answers.services import answer_question
+from citadel.core.commands import JsonCommand
+
+# The contract names four statuses; a cancelled answer cannot come from a blocking command, and
+# a rejected one only exists after review.
+_CONTRACT_STATUS = {AnswerStatus.CANCELLED: AnswerStatus.FAILED}
+
+
+class Command(JsonCommand):
+    help = "Ask a question as a user and print the checked answer with its citations."
+
+    def add_arguments(self, parser):
+        parser.add_argument("question")
+        parser.add_argument("--as", dest="username", required=True, help="Username of the asker.")
+        parser.add_argument("--org", dest="org", help="Organization slug (needed when the user has several).")
+
+    def run(self, *, question, username, org=None, **_):
+        principal = principal_for_username(username=username, org_slug=org)
+        answer = answer_question(principal=principal, text=question)
+        hidden = answer.status == AnswerStatus.PENDING_REVIEW
+        citations = []
+        if not hidden:
+            for c in answer.citations.select_related("passage__document", "passage__version").order_by("n", "pk"):
+                passage = c.passage
+                citations.append(
+                    {
+                        "n": c.n,
+                        "chunk_id": passage.chunk_id,
+                        "document_id": passage.document_id,
+                        "external_id": passage.document.external_id if passage.document else None,
+                        "title": passage.document.title if passage.document else None,
+                        "version": passage.version.number if passage.version else None,
+                        "page": passage.chunk.page if passage.chunk else None,
+                        "quote": c.quote,
+                    }
+                )
+        return {
+            "answer_id": answer.pk,
+            "status": _CONTRACT_STATUS.get(answer.status, answer.status),
+            "text": "" if hidden else answer.text,
+            "citations": citations,
+            "receipt_url": settings.CITADEL.get("SITE_URL", "").rstrip("/") + reverse("answers:receipt", args=[answer.pk]),
+            "notice": answer.notice,
+            "flags": answer.flags,
+        }
+
+    def render_text(self, result) -> str:
+        lines = [f"[{result['status']}] {result['text'] or result['notice']}"]
+        lines += [f"  [{c['n']}] {c['title']} v{c['version']} p{c['page']}: {c['quote']}" for c in result["citations"]]
+        lines.append(f"receipt: {result['receipt_url']}")
+        return "\n".join(lines)

@@ -1,0 +1,227 @@
+"""Reads for answers: history, single answers (404 for missing and forbidden alike), the live
+"source changed since" state, citation sources, and spend."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from citadel.accounts.selectors import principal_for
+from citadel.answers.models import Answer, Citation, Question
+from citadel.audit.models import PromptLog
+from citadel.core.errors import NotFound
+from citadel.core.principal import Principal
+from citadel.documents.access import readable_chunks, readable_documents
+from citadel.documents.models import Document
+from citadel.providers.text import MARKER
+
+# A question with no answer after this long was abandoned mid-stream (the tab closed, the
+# worker died); it is shown as interrupted, never as still running.
+ABANDONED_AFTER_SECONDS = 600
+
+
+def month_start(moment: datetime) -> datetime:
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def monthly_spend(*, organization_id: int, moment: datetime | None = None) -> Decimal:
+    """USD spent on model calls (every feature) in the month of `moment` (default: now)."""
+    start = month_start(moment or timezone.now())
+    end = (start + timezone.timedelta(days=32)).replace(day=1)
+    total = PromptLog.objects.filter(
+        organization_id=organization_id, started_at__gte=start, started_at__lt=end
+    ).aggregate(total=Sum("cost_usd"))["total"]
+    return total or Decimal(0)
+
+
+def monthly_totals(*, organization_id: int, months: int = 12) -> list[dict]:
+    """Per month, newest first: model calls, tokens and cost, by provider and model."""
+    since = month_start(timezone.now() - timezone.timedelta(days=31 * (months - 1)))
+    return list(
+        PromptLog.objects.filter(organization_id=organization_id, started_at__gte=since)
+        .annotate(month=TruncMonth("started_at"))
+        .values("month", "provider", "model")
+        .annotate(calls=Count("id"), tokens_in=Sum("tokens_in"), tokens_out=Sum("tokens_out"), cost_usd=Sum("cost_usd"))
+        .order_by("-month", "provider", "model")
+    )
+
+
+def question_history(*, principal: Principal, limit: int = 20) -> QuerySet[Question]:
+    return (
+        Question.objects.filter(organization_id=principal.organization_id, asker_id=principal.user_id)
+        .select_related("answer")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def is_abandoned(question: Question) -> bool:
+    return (timezone.now() - question.created_at).total_seconds() > ABANDONED_AFTER_SECONDS
+
+
+def get_question(*, principal: Principal, question_id) -> Question:
+    """The asker's own question; NotFound for anyone else's."""
+    try:
+        return Question.objects.get(
+            pk=int(question_id), organization_id=principal.organization_id, asker_id=principal.user_id
+        )
+    except (Question.DoesNotExist, TypeError, ValueError):
+        raise NotFound("Question not found.") from None
+
+
+def visible_answers(principal: Principal) -> QuerySet[Answer]:
+    """The asker sees their answers; reviewers and admins see their organization's (they review them)."""
+    if not isinstance(principal, Principal):
+        return Answer.objects.none()
+    answers = Answer.objects.filter(organization_id=principal.organization_id)
+    if not principal.is_reviewer:
+        answers = answers.filter(question__asker_id=principal.user_id)
+    return answers
+
+
+def get_answer(*, principal: Principal, answer_id) -> Answer:
+    try:
+        return visible_answers(principal).select_related("question", "question__asker", "receipt").get(pk=int(answer_id))
+    except (Answer.DoesNotExist, TypeError, ValueError):
+        raise NotFound("Answer not found.") from None
+
+
+@dataclass
+class SourceChanges:
+    """Why the cited sources differ from what the answer saw, per passage number."""
+
+    reasons: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.reasons)
+
+    def summary(self) -> list[str]:
+        labels = {
+            "new_version": "a cited document has a newer version",
+            "archived": "a cited document was archived",
+            "access_lost": "the asker can no longer read a cited document",
+            "deleted": "a cited document was deleted",
+        }
+        seen = dict.fromkeys(r for rs in self.reasons.values() for r in rs)
+        return [labels[r] for r in seen]
+
+
+def source_changes(*, answer: Answer) -> SourceChanges:
+    """Live comparison of the cited passages with the documents now, for the answer's asker.
+
+    Computed on every display; the receipt is never touched."""
+    cited = {c.passage_id: c.n for c in Citation.objects.filter(answer=answer).only("passage_id", "n")}
+    result = SourceChanges()
+    if not cited:
+        return result
+    passages = list(answer.passages.filter(pk__in=cited).values("n", "document_id", "version_id"))
+    documents = {
+        d["pk"]: d
+        for d in Document.objects.filter(pk__in=[p["document_id"] for p in passages if p["document_id"]]).values(
+            "pk", "current_version_id", "archived_at"
+        )
+    }
+    try:
+        asker = principal_for(user=answer.question.asker, organization=answer.organization_id)
+        readable = set(readable_documents(asker).filter(pk__in=list(documents)).values_list("pk", flat=True))
+    except NotFound:
+        readable = set()
+    for p in passages:
+        reasons = []
+        document = documents.get(p["document_id"])
+        if document is None:
+            reasons.append("deleted")
+        else:
+            if document["archived_at"] is not None:
+                reasons.append("archived")
+            elif document["current_version_id"] != p["version_id"]:
+                reasons.append("new_version")
+            if document["pk"] not in readable and document["archived_at"] is None:
+                reasons.append("access_lost")
+        if reasons:
+            result.reasons[p["n"]] = reasons
+    return result
+
+
+def answer_segments(text: str) -> list[tuple[str, object]]:
+    """The answer text as ("text", str) and ("cite", n) pieces, so templates can link each [n]
+    without marking anything safe."""
+    segments: list[tuple[str, object]] = []
+    position = 0
+    for match in MARKER.finditer(text):
+        if match.start() > position:
+            segments.append(("text", text[position : match.start()]))
+        for number in re.split(r"[\s,;]+", match.group(1)):
+            if number:
+                segments.append(("cite", int(number)))
+        position = match.end()
+    if position < len(text):
+        segments.append(("text", text[position:]))
+    return segments
+
+
+CONTEXT_CHARS = 1500
+
+
+@dataclass
+class CitationSource:
+    citation: Citation
+    available: bool
+    title: str = ""
+    version: int | None = None
+    page: int | None = None
+    section: str = ""
+    before: str = ""
+    chunk_before: str = ""
+    quote: str = ""
+    chunk_after: str = ""
+    after: str = ""
+    truncated_before: bool = False
+    truncated_after: bool = False
+    is_current: bool = True
+
+
+def citation_source(*, principal: Principal, answer: Answer, n: int) -> CitationSource:
+    """The cited passage inside its document version's text, with the quote picked out.
+
+    Only shown while the viewer may read the chunk now (a current version of a document they
+    are granted); otherwise `available` is False and the page says why, showing the quote kept
+    in the receipt instead."""
+    citation = (
+        Citation.objects.filter(answer=answer, n=n).select_related("passage", "passage__chunk__version").first()
+    )
+    if citation is None:
+        raise NotFound("Citation not found.")
+    chunk = citation.passage.chunk
+    if chunk is None or not readable_chunks(principal).filter(pk=chunk.pk).exists():
+        return CitationSource(citation=citation, available=False)
+    version = chunk.version
+    text = version.text
+    start, end = chunk.char_start, chunk.char_end
+    if text[start:end] != chunk.text:
+        # Offsets that do not line up (older parsers): show the chunk on its own.
+        text, start, end = chunk.text, 0, len(chunk.text)
+    q_start = start + min(citation.quote_start, end - start)
+    q_end = start + min(citation.quote_end, end - start)
+    window_start, window_end = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
+    document = chunk.document
+    return CitationSource(
+        citation=citation,
+        available=True,
+        title=document.title,
+        version=version.number,
+        page=chunk.page,
+        section=" › ".join(chunk.heading_path or []),
+        before=text[window_start:start],
+        chunk_before=text[start:q_start],
+        quote=text[q_start:q_end],
+        chunk_after=text[q_end:end],
+        after=text[end:window_end],
+        truncated_before=window_start > 0,
+        truncated_after=window_end < len(text),
+        is_current=document.current_version_id == version.pk,
+    )

@@ -1,0 +1,243 @@
+import json
+from functools import wraps
+
+from django import forms
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from citadel.accounts.models import Organization
+from citadel.answers import selectors, services
+from citadel.answers.models import AnswerStatus
+from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound, PermissionDenied
+from citadel.documents.access import readable_chunks
+from citadel.providers.generation import EXTRACTIVE
+
+FLAG_LABELS = {
+    "abstained": "Not enough evidence",
+    "low_scores": "Weak match",
+    "unsupported_sentences": "Unsupported sentences",
+    "sensitive_document": "Sensitive source",
+    "watch_word": "Watch word",
+    "suspicious_source": "Suspicious source",
+}
+
+
+class AskForm(forms.Form):
+    question = forms.CharField(
+        max_length=services.MAX_QUESTION_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Ask a question about your documents"}),
+    )
+
+
+def with_principal(view):
+    """No membership: 403 page. CitadelErrors: 404 for NotFound, 403, 400, 429 with a message."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.principal is None:
+            return render(request, "accounts/no_membership.html", status=403)
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from None
+        except PermissionDenied as exc:
+            return render(request, "answers/error.html", {"message": exc.message}, status=403)
+        except LimitExceeded as exc:
+            response = render(request, "answers/error.html", {"message": exc.message}, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        except CitadelError as exc:
+            return render(request, "answers/error.html", {"message": exc.message}, status=400)
+
+    return wrapper
+
+
+def _streams(principal) -> bool:
+    provider = Organization.objects.values_list("generation_provider", flat=True).get(pk=principal.organization_id)
+    return (provider or EXTRACTIVE).strip().lower() != EXTRACTIVE
+
+
+def answer_context(request, answer) -> dict:
+    principal = request.principal
+    passages = list(answer.passages.select_related("document", "version", "chunk"))
+    readable = set(
+        readable_chunks(principal).filter(pk__in=[p.chunk_id for p in passages if p.chunk_id]).values_list("pk", flat=True)
+    )
+    by_pk = {p.pk: p for p in passages}
+    citations = [
+        {"citation": c, "passage": by_pk[c.passage_id], "readable": by_pk[c.passage_id].chunk_id in readable}
+        for c in answer.citations.all()
+    ]
+    is_asker = answer.question.asker_id == principal.user_id
+    hidden = answer.status == AnswerStatus.PENDING_REVIEW and not principal.is_reviewer
+    return {
+        "answer": answer,
+        "question": answer.question,
+        "is_asker": is_asker,
+        "text_hidden": hidden,
+        "segments": [] if hidden else selectors.answer_segments(answer.text),
+        "citations": [] if hidden else citations,
+        "closest": [
+            {"passage": p, "readable": p.chunk_id in readable, "snippet": p.chunk.text[:300] if p.chunk else ""}
+            for p in passages[:3]
+        ],
+        "changes": selectors.source_changes(answer=answer),
+        "flag_labels": [FLAG_LABELS.get(f, f.replace("_", " ")) for f in answer.flags],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@with_principal
+def ask(request):
+    principal = request.principal
+    form = AskForm(request.POST or None)
+    status = 200
+    context: dict = {"form": form}
+    if request.method == "POST":
+        if form.is_valid():
+            text = form.cleaned_data["question"]
+            try:
+                if request.htmx and _streams(principal):
+                    question = services.question_create(principal=principal, text=text)
+                    return render(request, "answers/question.html#streaming", {"question": question})
+                answer = services.answer_question(principal=principal, text=text)
+            except LimitExceeded as exc:
+                context["error"] = exc.message
+                status = 429
+            except InvalidInput as exc:
+                form.add_error("question", exc.message)
+                status = 400
+            else:
+                if request.htmx:
+                    answer = selectors.get_answer(principal=principal, answer_id=answer.pk)
+                    return render(request, "answers/answer.html#card", answer_context(request, answer))
+                return redirect("answers:detail", answer.pk)
+        else:
+            status = 400
+        if request.htmx:
+            response = render(request, "answers/ask.html#ask_error", context, status=status)
+            if status == 429:
+                response["Retry-After"] = "3600"
+            return response
+    context["history"] = [
+        {"question": q, "answer": getattr(q, "answer", None), "abandoned": selectors.is_abandoned(q)}
+        for q in selectors.question_history(principal=principal)
+    ]
+    return render(request, "answers/ask.html", context, status=status)
+
+
+@require_GET
+@with_principal
+def detail(request, answer_id: int):
+    answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
+    template = "answers/answer.html#card" if request.htmx else "answers/answer.html"
+    return render(request, template, answer_context(request, answer))
+
+
+@require_GET
+@with_principal
+def receipt(request, answer_id: int):
+    answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
+    data = getattr(answer, "receipt", None)
+    return render(
+        request,
+        "answers/receipt.html",
+        {
+            "answer": answer,
+            "receipt": data.data if data else None,
+            "receipt_created_at": data.created_at if data else None,
+            "changes": selectors.source_changes(answer=answer),
+            "raw": json.dumps(data.data, indent=2, sort_keys=True) if data else "",
+        },
+    )
+
+
+@require_GET
+@with_principal
+def source(request, answer_id: int, n: int):
+    answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
+    if answer.status == AnswerStatus.PENDING_REVIEW and not request.principal.is_reviewer:
+        raise NotFound("Citation not found.")
+    found = selectors.citation_source(principal=request.principal, answer=answer, n=n)
+    return render(request, "answers/source.html", {"answer": answer, "source": found})
+
+
+@require_GET
+@with_principal
+def question(request, question_id: int):
+    q = selectors.get_question(principal=request.principal, question_id=question_id)
+    answer = getattr(q, "answer", None)
+    if answer is not None:
+        return redirect("answers:detail", answer.pk)
+    return render(request, "answers/question.html", {"question": q, "abandoned": selectors.is_abandoned(q)})
+
+
+def _sse(event: str, data) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+@require_GET
+@with_principal
+def stream(request, question_id: int):
+    """Server-sent events: "delta" (text as the model writes it), then "final" with the URL of
+    the checked answer card, or "failure" with a message. Closing the connection cancels."""
+    principal = request.principal
+    q = selectors.get_question(principal=principal, question_id=question_id)
+    cancel_key = services.cancel_key(q.pk)
+
+    def events():
+        existing = getattr(q, "answer", None)
+        if existing is None:
+            yield ": answering\n\n"
+            build = services.answer_build_stream(
+                principal=principal, question=q, cancelled=lambda: cache.get(cancel_key) is not None
+            )
+            try:
+                while True:
+                    yield _sse("delta", next(build))
+            except StopIteration as done:
+                existing = done.value
+            except CitadelError as exc:
+                yield _sse("failure", {"message": exc.message})
+                return
+            finally:
+                build.close()
+        yield _sse("final", {"url": reverse("answers:detail", args=[existing.pk])})
+
+    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+@require_POST
+@with_principal
+def cancel(request, question_id: int):
+    q = selectors.get_question(principal=request.principal, question_id=question_id)
+    answer = services.question_cancel(principal=request.principal, question=q)
+    if answer is not None and request.htmx:
+        return HttpResponse(status=204, headers={"HX-Redirect": reverse("answers:detail", args=[answer.pk])})
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect("answers:question", q.pk)
+
+
+@require_GET
+@with_principal
+def spend(request):
+    principal = request.principal
+    if not principal.is_admin:
+        raise PermissionDenied("Only admins of the organization see its spend.")
+    organization = Organization.objects.get(pk=principal.organization_id)
+    return render(
+        request,
+        "answers/spend.html",
+        {
+            "organization": organization,
+            "rows": selectors.monthly_totals(organization_id=principal.organization_id),
+            "spent": selectors.monthly_spend(organization_id=principal.organization_id),
+        },
+    )

@@ -1,0 +1,228 @@
+"""Asking, and reading answers: detail, receipt and feedback.
+
+An answer is visible to its asker, and to the organization's reviewers and admins; to anyone
+else it is a 404. While an answer waits for review (or after it was rejected) its text and
+sources are withheld from everyone but reviewers, as on the answer page."""
+
+from datetime import datetime
+from typing import Literal
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from citadel.answers import selectors
+from citadel.answers.models import Answer, AnswerStatus, Citation, FeedbackReason
+from citadel.answers.services import MAX_QUESTION_CHARS, answer_question
+from citadel.api.fields import Id, limited
+from citadel.api.responses import errors
+from citadel.core.errors import InvalidTransition, PermissionDenied
+from citadel.core.principal import Principal
+from citadel.review.selectors import review_status_for_answer
+from citadel.review.services import MAX_NOTE, feedback_submit
+
+ask_router = Router(tags=["answers"])
+router = Router(tags=["answers"])
+
+WITHHELD = (AnswerStatus.PENDING_REVIEW, AnswerStatus.REJECTED)
+CITATION_FIELDS = ("n", "chunk_id", "document_id", "external_id", "title", "version", "page", "quote")
+
+
+class AskIn(Schema):
+    question: limited(MAX_QUESTION_CHARS, min_length=1)
+
+
+class CitationOut(Schema):
+    n: int
+    chunk_id: int | None
+    document_id: int | None
+    external_id: str
+    title: str
+    version: int | None
+    page: int | None
+    quote: str
+
+
+class AskOut(Schema):
+    answer_id: int
+    status: str = Field(description="answered | insufficient_evidence | pending_review | failed")
+    text: str
+    citations: list[CitationOut]
+    receipt_url: str = Field(description="The receipt page (for people); the API's is at `links.receipt`.")
+    question_id: int
+    notice: str
+    flags: list[str]
+    links: dict[str, str]
+
+
+class ReviewStatus(Schema):
+    waiting: bool
+    rejected: bool
+    reviewed_by: str
+    reviewed_at: datetime | None
+    rejection_reason: str
+
+
+class AnswerOut(AskOut):
+    question: str
+    asker: str
+    provider: str
+    model: str
+    created_at: datetime
+    finalized_at: datetime | None
+    review: ReviewStatus
+    source_changes: list[str] = Field(description="Why the cited documents differ from what the answer saw.")
+
+
+class ReceiptOut(Schema):
+    answer_id: int
+    created_at: datetime
+    receipt: dict = Field(description="The immutable snapshot written when the answer was final.")
+    source_changes: list[str]
+
+
+class FeedbackIn(Schema):
+    helpful: bool
+    reason: Literal[tuple(FeedbackReason.values)] | Literal[""] = Field("", description="Required when not helpful.")
+    comment: limited(MAX_NOTE) = ""
+
+
+class FeedbackOut(Schema):
+    id: int
+    answer_id: int
+    helpful: bool
+    reason: str
+    comment: str
+    created_at: datetime
+
+
+def _withheld(principal: Principal, answer: Answer) -> bool:
+    return answer.status in WITHHELD and not principal.is_reviewer
+
+
+def _citations(answer: Answer) -> list[dict]:
+    receipt = getattr(answer, "receipt", None)
+    if receipt is not None:
+        return [{name: c.get(name) for name in CITATION_FIELDS} for c in receipt.data.get("citations", [])]
+    # No receipt yet: the rows as written (a deleted document leaves its fields empty).
+    rows = Citation.objects.filter(answer=answer).select_related(
+        "passage__document", "passage__version", "passage__chunk"
+    )
+    return [
+        {
+            "n": c.n,
+            "chunk_id": c.passage.chunk_id,
+            "document_id": c.passage.document_id,
+            "external_id": c.passage.document.external_id if c.passage.document else "",
+            "title": c.passage.document.title if c.passage.document else "",
+            "version": c.passage.version.number if c.passage.version else None,
+            "page": c.passage.chunk.page if c.passage.chunk else None,
+            "quote": c.quote,
+        }
+        for c in rows
+    ]
+
+
+def _ask_out(request: HttpRequest, principal: Principal, answer: Answer) -> dict:
+    hidden = _withheld(principal, answer)
+    return {
+        "answer_id": answer.pk,
+        "status": answer.status,
+        "text": "" if hidden else answer.text,
+        "citations": [] if hidden else _citations(answer),
+        "receipt_url": request.build_absolute_uri(reverse("answers:receipt", args=[answer.pk])),
+        "question_id": answer.question_id,
+        "notice": answer.notice,
+        "flags": list(answer.flags or []),
+        "links": {
+            "self": request.build_absolute_uri(reverse("api:answer_detail", kwargs={"answer_id": answer.pk})),
+            "receipt": request.build_absolute_uri(reverse("api:answer_receipt", kwargs={"answer_id": answer.pk})),
+            "feedback": request.build_absolute_uri(reverse("api:answer_feedback", kwargs={"answer_id": answer.pk})),
+        },
+    }
+
+
+@ask_router.post("/", response={200: AskOut, **errors(400, 401, 403, 422, 429)}, url_name="ask")
+def ask(request, payload: AskIn):
+    """Ask a question; answered from the documents you may read, with citations. Blocks until
+    the answer is final. The same fields as `manage.py ask --json`."""
+    principal = request.auth
+    answer = answer_question(principal=principal, text=payload.question)
+    answer = selectors.get_answer(principal=principal, answer_id=answer.pk)
+    return _ask_out(request, principal, answer)
+
+
+@router.get("/{answer_id}", response={200: AnswerOut, **errors(400, 401, 403, 404, 422)}, url_name="answer_detail")
+def answer_detail(request, answer_id: Id):
+    """One answer, with its review status and whether its sources changed since."""
+    principal = request.auth
+    answer = selectors.get_answer(principal=principal, answer_id=answer_id)
+    review = review_status_for_answer(answer)
+    return {
+        **_ask_out(request, principal, answer),
+        "question": answer.question.text,
+        "asker": answer.question.asker.get_username(),
+        "provider": answer.provider,
+        "model": answer.model,
+        "created_at": answer.created_at,
+        "finalized_at": answer.finalized_at,
+        "review": {
+            "waiting": review["waiting"],
+            "rejected": review["rejected"],
+            "reviewed_by": review["reviewed_by"],
+            "reviewed_at": review["reviewed_at"],
+            "rejection_reason": review["rejection_reason"],
+        },
+        "source_changes": selectors.source_changes(answer=answer).summary(),
+    }
+
+
+@router.get(
+    "/{answer_id}/receipt",
+    response={200: ReceiptOut, **errors(400, 401, 403, 404, 409, 422)},
+    url_name="answer_receipt",
+)
+def answer_receipt(request, answer_id: Id):
+    """The answer's receipt: what was retrieved, cited, checked and paid, frozen when it was final."""
+    principal = request.auth
+    answer = selectors.get_answer(principal=principal, answer_id=answer_id)
+    if _withheld(principal, answer):
+        raise PermissionDenied("The receipt opens once a reviewer publishes the answer.", code="awaiting_review")
+    receipt = getattr(answer, "receipt", None)
+    if receipt is None:
+        raise InvalidTransition("The answer is not final yet; it has no receipt.", code="not_final")
+    return {
+        "answer_id": answer.pk,
+        "created_at": receipt.created_at,
+        "receipt": receipt.data,
+        "source_changes": selectors.source_changes(answer=answer).summary(),
+    }
+
+
+@router.post(
+    "/{answer_id}/feedback",
+    response={201: FeedbackOut, **errors(400, 401, 403, 404, 422)},
+    url_name="answer_feedback",
+)
+def answer_feedback(request, answer_id: Id, payload: FeedbackIn):
+    """Say whether a published answer helped. "Not helpful" (with a reason) puts it back in front
+    of a reviewer."""
+    feedback = feedback_submit(
+        principal=request.auth,
+        answer_id=answer_id,
+        helpful=payload.helpful,
+        reason=payload.reason,
+        comment=payload.comment,
+    )
+    return Status(
+        201,
+        {
+            "id": feedback.pk,
+            "answer_id": feedback.answer_id,
+            "helpful": feedback.helpful,
+            "reason": feedback.reason,
+            "comment": feedback.comment,
+            "created_at": feedback.created_at,
+        },
+    )

@@ -1,0 +1,340 @@
+"""Writes on documents: upload (new document or new version), retry, archive, delete, grants.
+
+Each service runs in one transaction with its audit event. Processing is queued on commit
+(citadel.ingestion) with the version's id only."""
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from citadel.accounts.models import Membership, Team
+from citadel.audit.services import audit_record
+from citadel.core.errors import InvalidInput, InvalidTransition, PermissionDenied
+from citadel.core.principal import Principal
+from citadel.documents.models import (
+    IN_PROGRESS_STATUSES,
+    AccessGrant,
+    Document,
+    DocumentVersion,
+    GrantScope,
+    VersionStatus,
+)
+from citadel.ingestion.services import version_enqueue
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    document: Document
+    version: DocumentVersion
+    created: bool  # False: the same file was already the document's latest version
+
+
+def _require_admin(principal: Principal, action: str) -> None:
+    if not principal.is_admin:
+        raise PermissionDenied(f"Only an organization admin may {action}.")
+
+
+def _may_manage(principal: Principal, document: Document) -> bool:
+    return document.organization_id == principal.organization_id and (
+        principal.is_admin or document.created_by_id == principal.user_id
+    )
+
+
+def _sha256(file: File) -> str:
+    digest = hashlib.sha256()
+    file.seek(0)
+    for block in file.chunks():
+        digest.update(block)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def _clean_filename(filename: str) -> str:
+    name = PurePath(str(filename).replace("\\", "/")).name
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:255] or "upload"
+
+
+def _check_audience(principal: Principal, teams: list[Team], users: list) -> None:
+    for team in teams:
+        if team.organization_id != principal.organization_id:
+            raise InvalidInput(f"Team {team.name!r} is not in this organization.")
+    member_ids = set(
+        Membership.objects.filter(organization_id=principal.organization_id, user__in=users).values_list(
+            "user_id", flat=True
+        )
+    )
+    for user in users:
+        if user.pk not in member_ids:
+            raise InvalidInput(f"User {user.username!r} is not a member of this organization.")
+
+
+def document_upload(
+    *,
+    principal: Principal,
+    file: File,
+    filename: str,
+    external_id: str | None = None,
+    title: str | None = None,
+    teams: list[Team] | None = None,
+    users: list | None = None,
+    enqueue: bool = True,
+) -> UploadResult:
+    """Store a file as a new document, or as a new version of the document with the same
+    external id. The same file as that document's latest version is recognised and adds nothing.
+
+    A new document is readable by the whole organization unless `teams`/`users` restrict it;
+    those apply to new documents only (grants of existing ones change with access_grant/revoke).
+    With enqueue=False the caller runs the pipeline itself (`ingest --sync`)."""
+    teams, users = list(teams or []), list(users or [])
+    filename = _clean_filename(filename)
+    max_bytes = settings.CITADEL["MAX_UPLOAD_BYTES"]
+    size = file.size
+    if size is None or size > max_bytes:
+        raise InvalidInput(
+            f"{filename} is larger than the {max_bytes // (1024 * 1024)} MB limit. Split it into smaller files."
+        )
+    external_id = (external_id or PurePath(filename).stem or filename).strip()
+    if not external_id or len(external_id) > 255:
+        raise InvalidInput("The external id must be 1 to 255 characters.")
+    if title is not None and len(title) > 500:
+        raise InvalidInput("The title must be at most 500 characters.")
+    _check_audience(principal, teams, users)
+    sha256 = _sha256(file)
+
+    with transaction.atomic():
+        document = (
+            Document.objects.select_for_update()
+            .filter(organization_id=principal.organization_id, external_id=external_id)
+            .first()
+        )
+        created_document = document is None
+        if document is None:
+            document = Document(
+                organization_id=principal.organization_id,
+                external_id=external_id,
+                title=(title or external_id)[:500],
+                created_by_id=principal.user_id,
+            )
+            try:
+                with transaction.atomic():
+                    document.save()
+            except IntegrityError:
+                raise InvalidInput(f"Another upload created {external_id!r} at the same moment; try again.") from None
+        else:
+            if not _may_manage(principal, document):
+                raise PermissionDenied(
+                    f"A document with external id {external_id!r} exists and only its uploader or an admin may "
+                    "add versions to it."
+                )
+            if document.archived_at is not None:
+                raise InvalidInput(f"{document.title} is archived; it cannot take new versions.")
+            latest = document.versions.order_by("-number").only("pk", "sha256", "number", "status").first()
+            if latest is not None and latest.sha256 == sha256:
+                return UploadResult(document=document, version=latest, created=False)
+            if title:
+                document.title = title[:500]
+                document.save(update_fields=["title", "updated_at"])
+
+        number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = DocumentVersion(
+            document=document,
+            number=number,
+            original_filename=filename,
+            sha256=sha256,
+            size_bytes=size,
+            created_by_id=principal.user_id,
+            metadata={"title_from_filename": not title},
+        )
+        version.file.save(filename, file, save=False)
+        version.save()
+        grants = []
+        if created_document:
+            if not teams and not users:
+                grants.append(AccessGrant(document=document, scope=GrantScope.ORGANIZATION))
+            grants += [AccessGrant(document=document, scope=GrantScope.TEAM, team=t) for t in teams]
+            grants += [AccessGrant(document=document, scope=GrantScope.USER, user=u) for u in users]
+            AccessGrant.objects.bulk_create(grants)
+        audit_record(
+            verb="documents.uploaded" if created_document else "documents.version_uploaded",
+            organization=principal.organization_id,
+            actor=principal.user_id,
+            target=version,
+            metadata={
+                "document_id": document.pk,
+                "external_id": external_id,
+                "version": number,
+                "filename": filename,
+                "sha256": sha256,
+                "size_bytes": size,
+                "grants": [_grant_label(g) for g in grants],
+            },
+        )
+        if enqueue:
+            version_enqueue(version_id=version.pk)
+    return UploadResult(document=document, version=version, created=True)
+
+
+def _grant_label(grant: AccessGrant) -> str:
+    if grant.scope == GrantScope.TEAM:
+        return f"team:{grant.team.name}"
+    if grant.scope == GrantScope.USER:
+        return f"user:{grant.user.username}"
+    return "organization"
+
+
+@transaction.atomic
+def version_retry(*, principal: Principal, version: DocumentVersion, enqueue: bool = True) -> DocumentVersion:
+    """Run a failed version through the pipeline again from the start."""
+    version = DocumentVersion.objects.select_for_update().select_related("document").get(pk=version.pk)
+    if not _may_manage(principal, version.document):
+        raise PermissionDenied("Only the document's uploader or an organization admin may retry it.")
+    if version.status != VersionStatus.FAILED:
+        raise InvalidTransition("Only a failed version can be retried.")
+    if version.document.archived_at is not None:
+        raise InvalidTransition("The document is archived.")
+    if version.document.versions.filter(number__gt=version.number).exists():
+        raise InvalidTransition("A newer version of this document exists; retry that one instead.")
+    previous_error = version.error_class
+    version.status = VersionStatus.UPLOADED
+    version.attempts = 0
+    version.error_class = ""
+    version.error_message = ""
+    version.lease_expires_at = None
+    version.chunks_done = 0
+    version.chunks_total = 0
+    version.status_changed_at = timezone.now()
+    version.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "error_class",
+            "error_message",
+            "lease_expires_at",
+            "chunks_done",
+            "chunks_total",
+            "status_changed_at",
+        ]
+    )
+    audit_record(
+        verb="documents.version_retried",
+        organization=principal.organization_id,
+        actor=principal.user_id,
+        target=version,
+        metadata={"document_id": version.document_id, "version": version.number, "previous_error": previous_error},
+    )
+    if enqueue:
+        version_enqueue(version_id=version.pk)
+    return version
+
+
+@transaction.atomic
+def document_archive(*, principal: Principal, document: Document) -> Document:
+    """Make the document unretrievable at once (the access rule excludes archived documents).
+    Its versions and file stay, for the record."""
+    _require_admin(principal, "archive documents")
+    document = Document.objects.select_for_update().get(pk=document.pk, organization_id=principal.organization_id)
+    if document.archived_at is not None:
+        raise InvalidTransition("The document is already archived.")
+    now = timezone.now()
+    document.archived_at = now
+    document.save(update_fields=["archived_at", "updated_at"])
+    document.versions.filter(status__in=[VersionStatus.READY, *IN_PROGRESS_STATUSES]).update(
+        status=VersionStatus.ARCHIVED, status_changed_at=now, lease_expires_at=None
+    )
+    audit_record(
+        verb="documents.archived",
+        organization=principal.organization_id,
+        actor=principal.user_id,
+        target=document,
+        metadata={"external_id": document.external_id, "title": document.title},
+    )
+    return document
+
+
+@transaction.atomic
+def document_delete(*, principal: Principal, document: Document) -> None:
+    """Remove the document, its versions, chunks, vectors and stored files. The audit event
+    recording the deletion stays (with what was deleted)."""
+    _require_admin(principal, "delete documents")
+    document = Document.objects.select_for_update().get(pk=document.pk, organization_id=principal.organization_id)
+    versions = list(document.versions.values("number", "sha256", "file"))
+    audit_record(
+        verb="documents.deleted",
+        organization=principal.organization_id,
+        actor=principal.user_id,
+        target=document,
+        metadata={
+            "external_id": document.external_id,
+            "title": document.title,
+            "versions": [{"number": v["number"], "sha256": v["sha256"]} for v in versions],
+        },
+    )
+    storage = DocumentVersion._meta.get_field("file").storage
+    names = [v["file"] for v in versions if v["file"]]
+    document.delete()
+
+    def remove_files() -> None:
+        for name in names:
+            storage.delete(name)
+            _prune_empty_dirs(storage, name)
+
+    transaction.on_commit(remove_files)
+
+
+def _prune_empty_dirs(storage, name: str) -> None:
+    try:
+        path = storage.path(name)
+    except NotImplementedError:
+        return
+    parent = os.path.dirname(path)
+    try:
+        os.removedirs(parent)
+    except OSError:
+        pass  # not empty, or not ours to remove
+
+
+@transaction.atomic
+def access_grant(*, principal: Principal, document: Document, team: Team | None = None, user=None) -> AccessGrant:
+    """Give a team, a user, or (neither given) the whole organization read access."""
+    _require_admin(principal, "change who may read documents")
+    if document.organization_id != principal.organization_id:
+        raise PermissionDenied("The document is not in your organization.")
+    if team is not None and user is not None:
+        raise InvalidInput("Grant to a team or to a user, not both at once.")
+    _check_audience(principal, [team] if team else [], [user] if user else [])
+    scope = GrantScope.TEAM if team else GrantScope.USER if user else GrantScope.ORGANIZATION
+    grant, created = AccessGrant.objects.get_or_create(document=document, scope=scope, team=team, user=user)
+    if created:
+        audit_record(
+            verb="access.granted",
+            organization=principal.organization_id,
+            actor=principal.user_id,
+            target=document,
+            metadata={"grant_id": grant.pk, "subject": _grant_label(grant)},
+        )
+    return grant
+
+
+@transaction.atomic
+def access_revoke(*, principal: Principal, grant: AccessGrant) -> None:
+    """Take a grant away; chunks stop being retrievable for those it covered at once."""
+    _require_admin(principal, "change who may read documents")
+    grant = AccessGrant.objects.select_related("document", "team", "user").get(pk=grant.pk)
+    if grant.document.organization_id != principal.organization_id:
+        raise PermissionDenied("The document is not in your organization.")
+    audit_record(
+        verb="access.revoked",
+        organization=principal.organization_id,
+        actor=principal.user_id,
+        target=grant.document,
+        metadata={"grant_id": grant.pk, "subject": _grant_label(grant)},
+    )
+    grant.delete()

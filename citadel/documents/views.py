@@ -1,0 +1,191 @@
+"""Document pages: list, detail (with live pipeline state), upload, retry, archive, download.
+
+Single documents are loaded through access.py, so another organization's document (or one the
+principal may not see) is a 404 exactly like a missing one."""
+
+import re
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from citadel.core.errors import CitadelError, NotFound, PermissionDenied
+from citadel.documents import selectors
+from citadel.documents.access import get_downloadable_version, get_manageable_document
+from citadel.documents.models import DocumentVersion
+from citadel.documents.services import document_archive, document_upload, version_retry
+
+MAX_FILES_PER_UPLOAD = 20
+
+
+def member_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.principal is None:
+            raise DjangoPermissionDenied("No membership.")
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from None
+
+    return wrapper
+
+
+@require_GET
+@member_required
+def document_list(request):
+    documents = list(selectors.document_list(request.principal)[:200])
+    rows = [(d, selectors.latest_version(d)) for d in documents]
+    context = {"rows": rows, "polling": selectors.in_progress(v for _, v in rows)}
+    if request.htmx:
+        return render(request, "documents/list.html#rows", context)
+    return render(request, "documents/list.html", context)
+
+
+@require_GET
+@member_required
+def document_detail(request, document_id: int):
+    document = selectors.document_detail(request.principal, document_id)
+    return render(request, "documents/detail.html", _detail_context(request, document))
+
+
+@require_GET
+@member_required
+def document_status(request, document_id: int):
+    document = selectors.document_detail(request.principal, document_id)
+    return render(request, "documents/detail.html#status", _detail_context(request, document))
+
+
+def _detail_context(request, document) -> dict:
+    versions = document.version_list
+    principal = request.principal
+    return {
+        "document": document,
+        "versions": versions,
+        "latest": versions[0] if versions else None,
+        "polling": selectors.in_progress(versions[:1]),
+        "can_manage": principal.is_admin or document.created_by_id == principal.user_id,
+        "can_archive": principal.is_admin and document.archived_at is None,
+    }
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if not files:
+            raise forms.ValidationError("Choose at least one file.")
+        if len(files) > MAX_FILES_PER_UPLOAD:
+            raise forms.ValidationError(f"Upload at most {MAX_FILES_PER_UPLOAD} files at once.")
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField(label="Files")
+    teams = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Only these teams"
+    )
+    users = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Only these people"
+    )
+
+    def __init__(self, *args, principal, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams, users = selectors.audience_choices(principal)
+        self.fields["teams"].queryset = teams
+        self.fields["users"].queryset = users
+        self.fields["users"].label_from_instance = lambda u: u.username
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def upload(request):
+    bound = request.method == "POST"
+    form = UploadForm(request.POST if bound else None, request.FILES if bound else None, principal=request.principal)
+    if request.method == "POST" and form.is_valid():
+        added, unchanged, refused = [], [], []
+        for uploaded in form.cleaned_data["files"]:
+            try:
+                result = document_upload(
+                    principal=request.principal,
+                    file=uploaded,
+                    filename=uploaded.name,
+                    teams=list(form.cleaned_data["teams"]),
+                    users=list(form.cleaned_data["users"]),
+                )
+            except CitadelError as exc:
+                refused.append(f"{uploaded.name}: {exc.message}")
+                continue
+            (added if result.created else unchanged).append(result.document.title)
+        if added:
+            messages.success(request, f"Processing {len(added)} file(s): {', '.join(added)}.")
+        if unchanged:
+            messages.info(request, f"Already up to date (same file): {', '.join(unchanged)}.")
+        for message in refused:
+            messages.error(request, message)
+        return redirect("documents:list")
+    return render(request, "documents/upload.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+@member_required
+def retry(request, document_id: int, number: int):
+    document = get_manageable_document(request.principal, document_id)
+    version = DocumentVersion.objects.filter(document=document, number=number).first()
+    if version is None:
+        raise Http404("Version not found.")
+    try:
+        version_retry(principal=request.principal, version=version)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from None
+    except CitadelError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Version {number} is queued again.")
+    return redirect("documents:detail", document_id=document.pk)
+
+
+@require_POST
+@member_required
+def archive(request, document_id: int):
+    document = get_manageable_document(request.principal, document_id)
+    try:
+        document_archive(principal=request.principal, document=document)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from None
+    except CitadelError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{document.title} is archived: it no longer appears in answers or search.")
+    return redirect("documents:detail", document_id=document.pk)
+
+
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def safe_download_name(name: str) -> str:
+    cleaned = _UNSAFE_FILENAME.sub("_", name).strip(" .") or "document"
+    return cleaned[:150]
+
+
+@require_GET
+@member_required
+def download(request, document_id: int, number: int):
+    version = get_downloadable_version(request.principal, document_id, number)
+    response = FileResponse(
+        version.file.open("rb"),
+        as_attachment=True,
+        filename=safe_download_name(version.original_filename),
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

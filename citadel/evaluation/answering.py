@@ -1,0 +1,52 @@
+"""Answer runs ask each golden question through the real answer pipeline, as the admin who
+started the run, and read back what was retrieved and what was cited."""
+
+from dataclasses import dataclass
+
+from citadel.answers.models import AnswerStatus
+from citadel.answers.services import answer_question
+from citadel.core.principal import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """What scoring.judge needs of a passage."""
+
+    chunk_id: int | None
+    external_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerOutcome:
+    answer_id: int
+    status: str
+    abstained: bool
+    retrieved: list[Passage]
+    cited: list[Passage]
+
+
+def _passage(row) -> Passage:
+    return Passage(
+        chunk_id=row.chunk_id,
+        external_id=row.document.external_id if row.document else "",
+        text=row.chunk.text if row.chunk else "",
+    )
+
+
+def answer_for_evaluation(*, principal: Principal, question: str) -> AnswerOutcome:
+    answer = answer_question(principal=principal, text=question)
+    passages = list(answer.passages.select_related("document", "chunk").order_by("n"))
+    by_n = {row.n: row for row in passages}
+    cited_ns = list(dict.fromkeys(answer.citations.order_by("n").values_list("passage__n", flat=True)))
+    # A held answer (pending review) keeps the generator's verdict in its flags.
+    abstained = answer.status in (AnswerStatus.INSUFFICIENT_EVIDENCE, AnswerStatus.FAILED) or "abstained" in (
+        answer.flags or []
+    )
+    return AnswerOutcome(
+        answer_id=answer.pk,
+        status=answer.status,
+        abstained=abstained,
+        retrieved=[_passage(row) for row in passages],
+        cited=[_passage(by_n[n]) for n in cited_ns if n in by_n],
+    )

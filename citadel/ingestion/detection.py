@@ -1,0 +1,129 @@
+"""What a file is, judged from its bytes. The name and the browser's content type are never
+trusted: a program renamed to report.pdf must fail as a program."""
+
+import re
+import zipfile
+from dataclasses import dataclass
+
+from citadel.ingestion.errors import EmptyDocument, SuspectedZipBomb, UnsupportedFileType
+
+PDF = "pdf"
+DOCX = "docx"
+HTML = "html"
+MARKDOWN = "markdown"
+TEXT = "text"
+
+CONTENT_TYPES = {
+    PDF: "application/pdf",
+    DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    HTML: "text/html",
+    MARKDOWN: "text/markdown",
+    TEXT: "text/plain",
+}
+
+SUPPORTED = "Upload a PDF, Word (.docx), HTML, Markdown or plain-text file."
+
+_EXECUTABLES = [
+    (b"MZ", "a Windows program"),
+    (b"\x7fELF", "a Linux program"),
+    (b"\xcf\xfa\xed\xfe", "a macOS program"),
+    (b"\xce\xfa\xed\xfe", "a macOS program"),
+    (b"\xca\xfe\xba\xbe", "a macOS or Java program"),
+]
+_OTHER_BINARIES = [
+    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file (.doc/.xls); save it as .docx"),
+    (b"\x89PNG", "a PNG image; Citadel does not read text from images"),
+    (b"\xff\xd8\xff", "a JPEG image; Citadel does not read text from images"),
+    (b"GIF8", "a GIF image; Citadel does not read text from images"),
+    (b"{\\rtf", "an RTF file; save it as .docx"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+]
+
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
+_HTML_TAGS = re.compile(rb"<(p|div|h[1-6]|title|table|ul|ol|section|article|span|a)\b[^>]*>", re.I)
+_MD_HEADING = re.compile(r"^#{1,6}[ \t]+\S", re.M)
+_MD_SETEXT = re.compile(r"^\S.*\n(=+|-+)[ \t]*$", re.M)
+_MD_OTHER = re.compile(r"(^```|^\s*[-*+][ \t]+\S|\[[^\]]+\]\([^)]+\)|\*\*[^*]+\*\*)", re.M)
+
+
+@dataclass(frozen=True)
+class Detected:
+    kind: str
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.kind]
+
+
+def detect(head: bytes, *, size: int) -> Detected:
+    """Classify by magic bytes; `head` is the first few KB of the file."""
+    if size == 0 or not head.strip():
+        raise EmptyDocument("The file is empty. Upload the document again; it may not have been saved.")
+    for magic, what in _EXECUTABLES:
+        if head.startswith(magic):
+            raise UnsupportedFileType(f"This file is {what}, not a document. {SUPPORTED}")
+    if head.lstrip()[:5] == b"%PDF-" or head[:1024].find(b"%PDF-") != -1:
+        return Detected(PDF)
+    if head.startswith(b"PK\x03\x04"):
+        # Decided by the archive's contents in inspect_zip; only Word documents pass.
+        return Detected(DOCX)
+    for magic, what in _OTHER_BINARIES:
+        if head.startswith(magic):
+            raise UnsupportedFileType(f"This file is {what}. {SUPPORTED}")
+    text = decode_text(head, partial=True)
+    if text is None:
+        raise UnsupportedFileType(f"This file is binary data of an unknown kind. {SUPPORTED}")
+    if _HTML_START.search(head) or len(_HTML_TAGS.findall(head)) >= 3:
+        return Detected(HTML)
+    if _MD_HEADING.search(text) or _MD_SETEXT.search(text) or len(_MD_OTHER.findall(text)) >= 2:
+        return Detected(MARKDOWN)
+    return Detected(TEXT)
+
+
+def decode_text(data: bytes, *, partial: bool = False) -> str | None:
+    """Text from bytes in UTF-8/UTF-16 (BOM) or Windows-1252, or None when it is not text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    if b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of a partial read is still UTF-8.
+        if partial and exc.start >= len(data) - 3:
+            return data[: exc.start].decode("utf-8-sig", errors="strict")
+    text = data.decode("cp1252", errors="replace")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+    return None if controls > len(text) / 100 else text
+
+
+def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> None:
+    """Check a .docx's central directory before anything decompresses it: it must be a Word
+    document, and its declared sizes must stay within the zip-bomb limits."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnsupportedFileType(
+            f"This file looks like a ZIP archive but cannot be opened ({exc}). {SUPPORTED}"
+        ) from exc
+    names = {info.filename for info in infos}
+    if "word/document.xml" not in names:
+        raise UnsupportedFileType(f"This file is a ZIP archive but not a Word document. {SUPPORTED}")
+    declared = sum(info.file_size for info in infos)
+    compressed = sum(info.compress_size for info in infos)
+    if declared > max_uncompressed:
+        raise SuspectedZipBomb(
+            f"This Word file would unpack to {declared // (1024 * 1024)} MB, over the "
+            f"{max_uncompressed // (1024 * 1024)} MB limit. Remove large embedded media or split the document."
+        )
+    if compressed and declared / compressed > max_ratio:
+        raise SuspectedZipBomb(
+            f"This Word file is compressed {declared // compressed}:1, far beyond what real documents reach "
+            f"(limit {max_ratio}:1), so it was refused as a possible zip bomb. Re-save it from Word and upload again."
+        )

@@ -1,0 +1,350 @@
+"""Parsers: bytes of one document -> its text plus structure (pages, headings).
+
+Every parser produces a ParsedDocument whose `text` is the version's text and whose blocks are
+spans of it with their page and heading path; chunk offsets later point into the same text.
+This module imports no Django: it runs inside the sandboxed child process (see sandbox.py).
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from citadel.ingestion.detection import DOCX, HTML, MARKDOWN, PDF, TEXT, decode_text
+from citadel.ingestion.errors import CorruptFile, EmptyDocument, TooManyPages, UnsupportedFileType
+
+BLOCK_SEPARATOR = "\n\n"
+
+
+@dataclass
+class Block:
+    char_start: int
+    char_end: int
+    page: int | None
+    heading_path: list[str]
+    is_heading: bool = False
+
+
+@dataclass
+class ParsedDocument:
+    text: str
+    blocks: list[Block]
+    title: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_pdf_pages: int
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.blocks: list[Block] = []
+        self.length = 0
+
+    def add(self, text: str, *, page: int | None = None, heading_path: list[str] | None = None, is_heading=False):
+        text = text.strip()
+        if not text:
+            return
+        if self.parts:
+            self.parts.append(BLOCK_SEPARATOR)
+            self.length += len(BLOCK_SEPARATOR)
+        start = self.length
+        self.parts.append(text)
+        self.length += len(text)
+        self.blocks.append(Block(start, self.length, page, list(heading_path or []), is_heading))
+
+    def build(self, *, title: str = "", metadata: dict | None = None) -> ParsedDocument:
+        text = "".join(self.parts)
+        if not text.strip():
+            raise EmptyDocument(
+                "No text could be extracted from this file. If it is a scanned document, export it with "
+                "text (OCR) first; Citadel does not read text from images."
+            )
+        return ParsedDocument(text=text, blocks=self.blocks, title=title.strip()[:500], metadata=metadata or {})
+
+
+class _Headings:
+    """The path of headings above the current position, by level."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, str]] = []
+
+    def enter(self, level: int, text: str) -> list[str]:
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.stack.append((level, text))
+        return self.path
+
+    @property
+    def path(self) -> list[str]:
+        return [t for _, t in self.stack]
+
+
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+def _clean(text: str) -> str:
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n")).strip()
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in (_clean(p) for p in _BLANK_LINES.split(text)) if p]
+
+
+def parse_pdf(path: str, limits: Limits) -> ParsedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise CorruptFile("This PDF is password-protected. Remove the password and upload it again.")
+        page_count = len(reader.pages)
+    except FileNotDecryptedError as exc:
+        raise CorruptFile("This PDF is password-protected. Remove the password and upload it again.") from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise CorruptFile(
+            "This PDF is damaged and cannot be read. Open it in a PDF viewer, save a new copy and upload that."
+        ) from exc
+    if page_count > limits.max_pdf_pages:
+        raise TooManyPages(
+            f"This PDF has {page_count} pages; the limit is {limits.max_pdf_pages}. Split it into smaller files."
+        )
+    builder = _Builder()
+    empty_pages = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            text = page.extract_text() or ""
+        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise CorruptFile(
+                f"Page {number} of this PDF is damaged. Open it in a PDF viewer, save a new copy and upload that."
+            ) from exc
+        paragraphs = _paragraphs(text) or []
+        if not paragraphs:
+            empty_pages.append(number)
+        # pypdf returns one line per text line; a blank line rarely separates paragraphs, so the
+        # page's lines form one block and the chunker splits it by sentences.
+        for paragraph in paragraphs:
+            builder.add(paragraph, page=number)
+    title = ""
+    try:
+        title = str((reader.metadata or {}).get("/Title") or "")
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):
+        title = ""
+    return builder.build(
+        title=title, metadata={"parser": "pdf", "pages": page_count, "pages_without_text": empty_pages}
+    )
+
+
+def parse_docx(path: str, limits: Limits) -> ParsedDocument:
+    import docx
+    from docx.oxml.ns import qn
+
+    try:
+        document = docx.Document(path)
+    except Exception as exc:  # python-docx raises many kinds (KeyError, lxml, zipfile errors)
+        raise CorruptFile(
+            "This Word file is damaged and cannot be read. Open it in Word, save a new copy and upload that."
+        ) from exc
+    builder = _Builder()
+    headings = _Headings()
+    title = document.core_properties.title or ""
+    body = document.element.body
+    for element in body.iterchildren():
+        if element.tag == qn("w:p"):
+            paragraph = docx.text.paragraph.Paragraph(element, document)
+            text = paragraph.text
+            style = (paragraph.style.name if paragraph.style is not None else "") or ""
+            level = _docx_heading_level(style)
+            if level is not None and text.strip():
+                path_now = headings.enter(level, _clean(text))
+                if level == 0 and not title:
+                    title = _clean(text)
+                builder.add(text, heading_path=path_now, is_heading=True)
+            else:
+                builder.add(text, heading_path=headings.path)
+        elif element.tag == qn("w:tbl"):
+            table = docx.table.Table(element, document)
+            rows = []
+            for row in table.rows:
+                cells = []
+                for cell in row.cells:
+                    value = _clean(cell.text)
+                    if value and (not cells or cells[-1] != value):  # merged cells repeat
+                        cells.append(value)
+                if cells:
+                    rows.append(" | ".join(cells))
+            builder.add("\n".join(rows), heading_path=headings.path)
+    if not title:
+        first = next((b for b in builder.blocks if b.is_heading), None)
+        title = first.heading_path[-1] if first else ""
+    return builder.build(title=title, metadata={"parser": "docx"})
+
+
+def _docx_heading_level(style: str) -> int | None:
+    if style == "Title":
+        return 0
+    match = re.fullmatch(r"Heading (\d)", style)
+    return int(match.group(1)) if match else None
+
+
+_HTML_DROP = {"script", "style", "noscript", "template", "nav", "iframe", "object", "embed", "svg", "canvas", "head"}
+_HTML_BLOCKS = {
+    "p", "div", "section", "article", "main", "aside", "header", "footer", "li", "ul", "ol", "dl", "dt", "dd",
+    "table", "tr", "td", "th", "thead", "tbody", "tfoot", "blockquote", "pre", "figure", "figcaption",
+    "form", "fieldset", "address", "details", "summary", "hr", "body",
+}  # fmt: skip
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0", re.I)
+
+
+def parse_html(path: str, limits: Limits) -> ParsedDocument:
+    from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+
+    with open(path, "rb") as handle:
+        soup = BeautifulSoup(handle.read(), "lxml")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    hidden = 0
+    for element in list(soup.find_all(True)):
+        if element.decomposed:
+            continue
+        if element.name in _HTML_DROP:
+            element.decompose()
+            continue
+        attrs = element.attrs or {}
+        if (
+            "hidden" in attrs
+            or str(attrs.get("aria-hidden", "")).lower() == "true"
+            or _HIDDEN_STYLE.search(str(attrs.get("style", "")))
+        ):
+            # Hidden text is where prompt injections hide; it is dropped and counted.
+            hidden += 1
+            element.decompose()
+
+    builder = _Builder()
+    headings = _Headings()
+    buffer: list[str] = []
+
+    def flush() -> None:
+        text = _clean(re.sub(r"[ \t\r\n]+", " ", "".join(buffer)).replace(" \u2028 ", "\n"))
+        buffer.clear()
+        builder.add(text, heading_path=headings.path)
+
+    def walk(node) -> None:
+        for child in node.children:
+            if isinstance(child, (Comment, Declaration, Doctype, ProcessingInstruction)):
+                continue
+            if isinstance(child, NavigableString):
+                buffer.append(str(child))
+            elif isinstance(child, Tag):
+                name = child.name
+                if re.fullmatch(r"h[1-6]", name):
+                    flush()
+                    text = _clean(child.get_text(" ", strip=True))
+                    if text:
+                        builder.add(text, heading_path=headings.enter(int(name[1]), text), is_heading=True)
+                elif name == "br":
+                    buffer.append(" \u2028 ")
+                elif name in _HTML_BLOCKS:
+                    flush()
+                    walk(child)
+                    if name in {"td", "th"}:
+                        buffer.append(" ")
+                    else:
+                        flush()
+                else:
+                    walk(child)
+
+    walk(soup.body or soup)
+    flush()
+    if not title:
+        first = next((b for b in builder.blocks if b.is_heading), None)
+        title = first.heading_path[-1] if first else ""
+    return builder.build(title=title, metadata={"parser": "html", "hidden_elements_dropped": hidden})
+
+
+def parse_markdown(path: str, limits: Limits) -> ParsedDocument:
+    from markdown_it import MarkdownIt
+
+    source = _read_text(path)
+    tokens = MarkdownIt("commonmark").enable("table").parse(source)
+    builder = _Builder()
+    headings = _Headings()
+    title = ""
+    pending_heading: int | None = None
+    cells: list[str] | None = None  # not None while inside a table
+    for token in tokens:
+        if token.type == "table_open":
+            cells = []
+        elif token.type == "table_close":
+            cells = None
+        elif token.type == "heading_open":
+            pending_heading = int(token.tag[1])
+        elif token.type == "inline":
+            text = _inline_text(token)
+            if pending_heading is not None:
+                text = _clean(text)
+                if text:
+                    builder.add(text, heading_path=headings.enter(pending_heading, text), is_heading=True)
+                    if pending_heading == 1 and not title:
+                        title = text
+                pending_heading = None
+            elif cells is not None:
+                cells.append(_clean(text))
+            else:
+                builder.add(_clean(text), heading_path=headings.path)
+        elif token.type == "tr_close" and cells is not None:
+            builder.add(" | ".join(c for c in cells if c), heading_path=headings.path)
+            cells = []
+        elif token.type in {"fence", "code_block"}:
+            builder.add(token.content, heading_path=headings.path)
+        elif token.type == "html_block":
+            builder.add(_strip_tags(token.content), heading_path=headings.path)
+    return builder.build(title=title, metadata={"parser": "markdown"})
+
+
+def _inline_text(token) -> str:
+    out = []
+    for child in token.children or []:
+        if child.type in {"text", "code_inline"}:
+            out.append(child.content)
+        elif child.type in {"softbreak", "hardbreak"}:
+            out.append("\n")
+        elif child.type == "image":
+            out.append(child.content)
+    return "".join(out)
+
+
+def _strip_tags(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    for element in soup.find_all(list(_HTML_DROP)):
+        element.decompose()
+    return soup.get_text("\n", strip=True)
+
+
+def parse_text(path: str, limits: Limits) -> ParsedDocument:
+    source = _read_text(path)
+    builder = _Builder()
+    for paragraph in _paragraphs(source):
+        builder.add(paragraph)
+    first_line = source.strip().split("\n", 1)[0].strip()
+    return builder.build(title=first_line if len(first_line) <= 120 else "", metadata={"parser": "text"})
+
+
+def _read_text(path: str) -> str:
+    with open(path, "rb") as handle:
+        data = handle.read()
+    text = decode_text(data)
+    if text is None:
+        raise UnsupportedFileType("This file is not readable text. Save it as UTF-8 text and upload it again.")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+PARSERS = {PDF: parse_pdf, DOCX: parse_docx, HTML: parse_html, MARKDOWN: parse_markdown, TEXT: parse_text}
+
+
+def parse(path: str, kind: str, limits: Limits) -> ParsedDocument:
+    return PARSERS[kind](path, limits)

@@ -1,0 +1,764 @@
+"""The ingestion pipeline: uploaded -> scanning -> parsing -> chunking -> embedding -> indexing -> ready.
+
+Safety properties, and where they come from:
+
+* Idempotent. Every stage can run again: chunks of a version are replaced inside one transaction
+  (the `chunk_unique_ordinal` constraint makes a second set impossible), embeddings are inserted
+  with ON CONFLICT DO NOTHING (`embedding_unique_chunk_model`), the switch checks the state it
+  expects. A version that is already ready is left alone.
+* Fenced. `attempts` is the fencing token: a claim increments it and every later write of that
+  attempt is conditioned on it, so a worker presumed dead (its lease ran out, the reaper re-queued
+  the version) cannot overwrite the attempt that replaced it.
+* Atomic switch. The new version becomes `current_version` and the old one `superseded` in one
+  transaction: retrieval sees either the old chunk set or the new one, never both or neither.
+* Leased. `lease_expires_at` is extended as the work moves on; the reaper (reaper.py) finds versions
+  whose lease ran out and re-queues or fails them.
+"""
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from citadel.audit.services import audit_record
+from citadel.documents.lexical import chunks_lexical_update
+from citadel.documents.models import (
+    IN_PROGRESS_STATUSES,
+    Chunk,
+    ChunkEmbedding,
+    Document,
+    DocumentVersion,
+    EmbeddingChangeStatus,
+    EmbeddingModelChange,
+    VersionStatus,
+)
+from citadel.ingestion.chunking import ChunkSpec, chunk_document
+from citadel.ingestion.detection import DOCX, detect, inspect_zip
+from citadel.ingestion.errors import FileTooLarge, IngestionError, LeaseLost, TransientIngestionError
+from citadel.ingestion.sandbox import SandboxLimits, parse_sandboxed
+from citadel.providers.embeddings import get_embedder
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+EMBED_BATCH_SIZE = 64
+RETRY_BASE_SECONDS = 10
+HEAD_BYTES = 8192
+
+
+def _limits() -> dict:
+    return settings.CITADEL
+
+
+def _lease_delta(extra_seconds: int = 0) -> timedelta:
+    return timedelta(seconds=_limits()["TASK_LEASE_SECONDS"] + extra_seconds)
+
+
+def _step_delay() -> None:
+    # Lets the kill-the-worker test land its SIGKILL in the middle of a task.
+    delay = float(_limits().get("INGEST_STEP_DELAY_SECONDS") or 0)
+    if delay:
+        time.sleep(delay)
+
+
+# --- claiming, advancing, failing -------------------------------------------------------------
+
+
+def version_claim(*, version_id: int) -> DocumentVersion | None:
+    """Take a version for this attempt, or None when there is nothing to do: it is finished,
+    or another live attempt holds its lease."""
+    now = timezone.now()
+    with transaction.atomic():
+        version = (
+            DocumentVersion.objects.select_for_update()
+            .select_related("document__organization")
+            .filter(pk=version_id)
+            .first()
+        )
+        if version is None or version.status not in IN_PROGRESS_STATUSES:
+            return None
+        held = version.status != VersionStatus.UPLOADED and version.lease_expires_at and version.lease_expires_at > now
+        if held:
+            return None
+        if version.document.archived_at is not None:
+            version.status = VersionStatus.ARCHIVED
+            version.lease_expires_at = None
+            version.status_changed_at = now
+            version.save(update_fields=["status", "lease_expires_at", "status_changed_at"])
+            return None
+        version.attempts += 1
+        version.status = VersionStatus.SCANNING
+        version.status_changed_at = now
+        version.lease_expires_at = now + _lease_delta()
+        version.error_class = ""
+        version.error_message = ""
+        version.save(
+            update_fields=[
+                "attempts",
+                "status",
+                "status_changed_at",
+                "lease_expires_at",
+                "error_class",
+                "error_message",
+            ]
+        )
+    return version
+
+
+def _advance(version: DocumentVersion, status: str | None = None, *, extra_lease: int = 0, **fields) -> None:
+    """Record progress of this attempt (autocommit, so pages polling the version see it) and
+    extend the lease. Raises LeaseLost when the attempt no longer owns the version."""
+    now = timezone.now()
+    values = {"lease_expires_at": now + _lease_delta(extra_lease), **fields}
+    if status:
+        values.update(status=status, status_changed_at=now)
+    updated = DocumentVersion.objects.filter(
+        pk=version.pk, attempts=version.attempts, status__in=IN_PROGRESS_STATUSES
+    ).update(**values)
+    if not updated:
+        raise LeaseLost(f"version {version.pk} attempt {version.attempts}")
+    if status:
+        version.status = status
+
+
+@transaction.atomic
+def version_fail(*, version: DocumentVersion, error_class: str, message: str, attempt: int | None = None) -> bool:
+    """Mark a version failed with a sentence the uploader can act on. Its half-built chunks go;
+    the document keeps serving its previous version."""
+    current = DocumentVersion.objects.select_for_update().select_related("document").filter(pk=version.pk).first()
+    if current is None or current.status not in IN_PROGRESS_STATUSES:
+        return False
+    if attempt is not None and current.attempts != attempt:
+        return False
+    Chunk.objects.filter(version=current).delete()
+    now = timezone.now()
+    current.status = VersionStatus.FAILED
+    current.error_class = error_class[:100]
+    current.error_message = message
+    current.lease_expires_at = None
+    current.status_changed_at = now
+    current.chunks_done = 0
+    current.save(
+        update_fields=["status", "error_class", "error_message", "lease_expires_at", "status_changed_at", "chunks_done"]
+    )
+    audit_record(
+        verb="documents.version_failed",
+        organization=current.document.organization_id,
+        target=current,
+        metadata={
+            "document_id": current.document_id,
+            "version": current.number,
+            "error_class": error_class,
+            "attempts": current.attempts,
+        },
+    )
+    version.status = VersionStatus.FAILED
+    version.error_class, version.error_message = current.error_class, message
+    return True
+
+
+# --- the stages -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _local_copy(version: DocumentVersion) -> Iterator[str]:
+    """A local path of the stored original (the sandboxed parser reads a path). File-system
+    storage gives its own path; other storages (S3) are copied to a temporary file."""
+    try:
+        yield version.file.path
+        return
+    except NotImplementedError:
+        pass
+    with tempfile.NamedTemporaryFile(prefix="citadel-", suffix=".upload") as tmp:
+        with version.file.open("rb") as source:
+            shutil.copyfileobj(source, tmp, 1024 * 1024)
+        tmp.flush()
+        yield tmp.name
+
+
+def _scan(version: DocumentVersion, path: str) -> str:
+    limits = _limits()
+    size = version.file.size
+    if size > limits["MAX_UPLOAD_BYTES"]:
+        raise FileTooLarge(
+            f"This file is {size // (1024 * 1024)} MB; the limit is {limits['MAX_UPLOAD_BYTES'] // (1024 * 1024)} MB. "
+            "Split it into smaller files."
+        )
+    with open(path, "rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    detected = detect(head, size=size)
+    if detected.kind == DOCX:
+        inspect_zip(
+            path,
+            max_uncompressed=limits["MAX_DOCX_UNCOMPRESSED_BYTES"],
+            max_ratio=limits["MAX_DOCX_COMPRESSION_RATIO"],
+        )
+    return detected.kind
+
+
+def _chunk_settings(organization) -> dict:
+    retrieval = organization.retrieval_settings or {}
+    return {"chunk_tokens": retrieval.get("chunk_tokens"), "overlap_tokens": retrieval.get("chunk_overlap_tokens")}
+
+
+def _write_chunks(version: DocumentVersion, specs: list[ChunkSpec]) -> None:
+    """Replace the version's chunk set in one transaction, unless the set already written (by an
+    earlier attempt that died) is exactly this one: then it and its vectors are kept."""
+    with transaction.atomic():
+        locked = DocumentVersion.objects.select_for_update().filter(pk=version.pk, attempts=version.attempts).first()
+        if locked is None:
+            raise LeaseLost(f"version {version.pk}")
+        existing = list(
+            Chunk.objects.filter(version=version)
+            .order_by("ordinal")
+            .values_list("ordinal", "content_hash", "char_start", "char_end")
+        )
+        wanted = [(s.ordinal, s.content_hash, s.char_start, s.char_end) for s in specs]
+        if existing != wanted:
+            Chunk.objects.filter(version=version).delete()
+            organization_id = version.document.organization_id
+            Chunk.objects.bulk_create(
+                [
+                    Chunk(
+                        version=version,
+                        document_id=version.document_id,
+                        organization_id=organization_id,
+                        ordinal=s.ordinal,
+                        text=s.text,
+                        page=s.page,
+                        heading_path=s.heading_path,
+                        char_start=s.char_start,
+                        char_end=s.char_end,
+                        content_hash=s.content_hash,
+                        token_count=s.token_count,
+                    )
+                    for s in specs
+                ],
+                batch_size=500,
+            )
+
+
+def _reuse_vectors(version: DocumentVersion, model: str) -> int:
+    """Copy vectors of unchanged chunks (same content hash) from the document's other versions."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO documents_chunkembedding (chunk_id, version_id, organization_id, model, dimensions, embedding)
+            SELECT DISTINCT ON (c.id) c.id, c.version_id, c.organization_id, e.model, e.dimensions, e.embedding
+              FROM documents_chunk c
+              JOIN documents_chunk p
+                ON p.document_id = c.document_id AND p.version_id <> c.version_id AND p.content_hash = c.content_hash
+              JOIN documents_chunkembedding e ON e.chunk_id = p.id AND e.model = %s
+             WHERE c.version_id = %s
+               AND NOT EXISTS (SELECT 1 FROM documents_chunkembedding x WHERE x.chunk_id = c.id AND x.model = %s)
+             ORDER BY c.id, p.version_id DESC
+            ON CONFLICT ON CONSTRAINT embedding_unique_chunk_model DO NOTHING
+            """,
+            [model, version.pk, model],
+        )
+        return cursor.rowcount
+
+
+def embed_texts(embedder, texts: list[str]) -> list[list[float]]:
+    """Call the provider, turning its timeouts and connection errors into retryable errors."""
+    try:
+        vectors = embedder.embed(texts)
+    except Exception as exc:
+        if is_transient(exc):
+            raise TransientIngestionError(
+                f"The embedding service did not answer ({type(exc).__name__}). Citadel will retry automatically."
+            ) from exc
+        raise
+    if len(vectors) != len(texts) or any(len(v) != embedder.dimensions for v in vectors):
+        raise IngestionError(
+            "The embedding service returned vectors of the wrong shape. Tell your administrator: the "
+            "organization's embedding model setting may not match the service.",
+            error_class="embedding_mismatch",
+        )
+    return vectors
+
+
+def embed_missing(
+    *, version_id: int, organization_id: int, model: str, on_batch=None, chunk_ids: list[int] | None = None
+) -> int:
+    """Embed the version's chunks that have no vector for `model`, in batches. Returns how many."""
+    embedder = get_embedder(model)
+    missing = Chunk.objects.filter(version_id=version_id).exclude(embeddings__model=model).order_by("ordinal")
+    if chunk_ids is not None:
+        missing = missing.filter(pk__in=chunk_ids)
+    rows = list(missing.values_list("pk", "text"))
+    done = 0
+    for offset in range(0, len(rows), EMBED_BATCH_SIZE):
+        batch = rows[offset : offset + EMBED_BATCH_SIZE]
+        vectors = embed_texts(embedder, [text for _, text in batch])
+        ChunkEmbedding.objects.bulk_create(
+            [
+                ChunkEmbedding(
+                    chunk_id=chunk_id,
+                    version_id=version_id,
+                    organization_id=organization_id,
+                    model=model,
+                    dimensions=embedder.dimensions,
+                    embedding=vector,
+                )
+                for (chunk_id, _), vector in zip(batch, vectors, strict=True)
+            ],
+            ignore_conflicts=True,
+        )
+        done += len(batch)
+        if on_batch is not None:
+            on_batch(len(batch))
+    return done
+
+
+def _models_to_embed(organization) -> list[str]:
+    models = [organization.embedding_model]
+    change = open_embedding_change(organization_id=organization.pk)
+    if change is not None and change.to_model not in models:
+        # While the organization moves to another model, new versions get both vectors, so the
+        # switch finds nothing missing.
+        models.append(change.to_model)
+    return models
+
+
+def open_embedding_change(*, organization_id: int) -> EmbeddingModelChange | None:
+    return EmbeddingModelChange.objects.filter(
+        organization_id=organization_id, status__in=[EmbeddingChangeStatus.PENDING, EmbeddingChangeStatus.RUNNING]
+    ).first()
+
+
+def _embed(version: DocumentVersion, organization) -> None:
+    serving, *others = _models_to_embed(organization)
+    for model in [serving, *others]:
+        _reuse_vectors(version, model)
+    done = ChunkEmbedding.objects.filter(version=version, model=serving).count()
+    _advance(version, chunks_done=done)
+
+    def progress(n: int) -> None:
+        _advance(version, chunks_done=F("chunks_done") + n)
+        _step_delay()
+
+    embed_missing(version_id=version.pk, organization_id=organization.pk, model=serving, on_batch=progress)
+    for model in others:
+        embed_missing(
+            version_id=version.pk, organization_id=organization.pk, model=model, on_batch=lambda n: _advance(version)
+        )
+
+
+def version_activate(*, version: DocumentVersion) -> DocumentVersion | None:
+    """The switch: in one transaction the version becomes its document's current version and the
+    one it replaces becomes superseded. A version older than the current one (a slow v2 finishing
+    after v3) is superseded at once instead. None when the organization switched embedding model
+    meanwhile and some chunks lack vectors of the new one (the caller embeds them and tries again)."""
+    with transaction.atomic():
+        # FOR SHARE on the organization: an embedding-model switch (FOR UPDATE) waits for us, and
+        # we read the model it may have just switched to.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT embedding_model FROM accounts_organization WHERE id = %s FOR SHARE",
+                [version.document.organization_id],
+            )
+            (serving_model,) = cursor.fetchone()
+        document = Document.objects.select_for_update().get(pk=version.document_id)
+        current = DocumentVersion.objects.select_for_update().get(pk=version.pk)
+        if current.attempts != version.attempts or current.status not in IN_PROGRESS_STATUSES:
+            raise LeaseLost(f"version {version.pk}")
+        if Chunk.objects.filter(version=current).exclude(embeddings__model=serving_model).exists():
+            return None
+        previous = (
+            DocumentVersion.objects.select_for_update().filter(pk=document.current_version_id).first()
+            if document.current_version_id
+            else None
+        )
+        now = timezone.now()
+        current.lease_expires_at = None
+        current.status_changed_at = now
+        current.ready_at = now
+        if previous is not None and previous.number > current.number:
+            current.status = VersionStatus.SUPERSEDED
+            switched = False
+        else:
+            current.status = VersionStatus.READY
+            document.current_version = current
+            parsed_title = (current.metadata or {}).get("title") or ""
+            if parsed_title and (current.metadata or {}).get("title_from_filename"):
+                document.title = parsed_title[:500]
+            document.save(update_fields=["current_version", "title", "updated_at"])
+            if previous is not None:
+                previous.status = VersionStatus.SUPERSEDED
+                previous.status_changed_at = now
+                previous.save(update_fields=["status", "status_changed_at"])
+            switched = True
+        current.save(update_fields=["status", "lease_expires_at", "status_changed_at", "ready_at"])
+        audit_record(
+            verb="documents.version_ready" if switched else "documents.version_superseded",
+            organization=document.organization_id,
+            target=current,
+            metadata={
+                "document_id": document.pk,
+                "version": current.number,
+                "replaced_version": previous.number if (previous and switched) else None,
+                "chunks": current.chunks_total,
+            },
+        )
+    version.status = current.status
+    return current
+
+
+def version_process(*, version_id: int) -> DocumentVersion | None:
+    """Run the whole pipeline for one version in this process. Permanent errors fail the
+    version; transient ones propagate to the caller (the task re-queues with backoff)."""
+    version = version_claim(version_id=version_id)
+    if version is None:
+        return DocumentVersion.objects.filter(pk=version_id).first()
+    organization = version.document.organization
+    limits = _limits()
+    try:
+        _step_delay()
+        with _local_copy(version) as path:
+            kind = _scan(version, path)
+            _advance(
+                version, VersionStatus.PARSING, extra_lease=limits["PARSE_TIMEOUT_SECONDS"], content_type=_ctype(kind)
+            )
+            _step_delay()
+            parsed = parse_sandboxed(
+                path,
+                kind,
+                SandboxLimits(
+                    timeout_seconds=limits["PARSE_TIMEOUT_SECONDS"],
+                    memory_bytes=limits["PARSE_MEMORY_BYTES"],
+                    max_pdf_pages=limits["MAX_PDF_PAGES"],
+                ),
+            )
+        metadata = {**(version.metadata or {}), **parsed.metadata, "title": parsed.title}
+        version.metadata = metadata
+        _advance(version, VersionStatus.CHUNKING, text=parsed.text, metadata=metadata)
+        _step_delay()
+        embedder = get_embedder(organization.embedding_model)
+        specs = chunk_document(
+            parsed, count_tokens=embedder.count_tokens, max_tokens=embedder.max_tokens, **_chunk_settings(organization)
+        )
+        _write_chunks(version, specs)
+        version.chunks_total = len(specs)
+        _advance(version, VersionStatus.EMBEDDING, chunks_total=len(specs), chunks_done=0)
+        _step_delay()
+        _embed(version, organization)
+        _advance(version, VersionStatus.INDEXING)
+        chunks_lexical_update(version_id=version.pk)
+        for _ in range(MAX_ATTEMPTS):
+            activated = version_activate(version=version)
+            if activated is not None:
+                return activated
+            organization.refresh_from_db()
+            _embed(version, organization)
+        raise TransientIngestionError("The organization's embedding model kept changing during processing.")
+    except LeaseLost:
+        logger.warning("Version %s: attempt %s lost its lease; stopping.", version_id, version.attempts)
+        return DocumentVersion.objects.filter(pk=version_id).first()
+    except IngestionError as exc:
+        if exc.transient:
+            raise
+        version_fail(version=version, error_class=exc.error_class, message=exc.message, attempt=version.attempts)
+        return version
+
+
+def _ctype(kind: str) -> str:
+    from citadel.ingestion.detection import CONTENT_TYPES
+
+    return CONTENT_TYPES[kind]
+
+
+# --- retries ----------------------------------------------------------------------------------
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TransientIngestionError | OperationalError | InterfaceError | TimeoutError | ConnectionError):
+        return True
+    try:
+        import openai
+    except ImportError:  # pragma: no cover - openai is a pinned dependency
+        return False
+    return isinstance(
+        exc, openai.APITimeoutError | openai.APIConnectionError | openai.RateLimitError | openai.InternalServerError
+    )
+
+
+def retry_delay(attempt: int) -> timedelta:
+    return timedelta(seconds=RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1)))
+
+
+def version_run(*, version_id: int) -> dict:
+    """What the ingestion task does: process, and on a transient error re-queue with backoff (or
+    fail after MAX_ATTEMPTS). An unexpected error fails the version with a clear sentence rather
+    than leaving it in progress."""
+    try:
+        version = version_process(version_id=version_id)
+    except Exception as exc:
+        version = DocumentVersion.objects.filter(pk=version_id).first()
+        if version is None:
+            return {"version_id": version_id, "status": "missing"}
+        if is_transient(exc):
+            _retry_or_fail(version, exc)
+        else:
+            logger.exception("Version %s failed unexpectedly", version_id)
+            _fail_quietly(
+                version,
+                "internal_error",
+                f"Citadel hit an internal error while processing this file ({type(exc).__name__}). Retry it; "
+                "if it fails again, tell your administrator.",
+            )
+        version.refresh_from_db()
+    if version is None:
+        return {"version_id": version_id, "status": "missing"}
+    return {"version_id": version_id, "status": version.status, "error_class": version.error_class}
+
+
+def _fail_quietly(version: DocumentVersion, error_class: str, message: str) -> None:
+    try:
+        version_fail(version=version, error_class=error_class, message=message)
+    except DatabaseError:
+        # The database itself is unreachable: the lease will run out and the reaper decides.
+        logger.exception("Could not record the failure of version %s", version.pk)
+
+
+def _retry_or_fail(version: DocumentVersion, exc: BaseException) -> None:
+    if version.attempts >= MAX_ATTEMPTS:
+        _fail_quietly(
+            version,
+            "transient",
+            f"A temporary problem ({type(exc).__name__}) stopped processing {version.attempts} times in a row. "
+            "Retry later; if it keeps failing, tell your administrator.",
+        )
+        return
+    delay = retry_delay(version.attempts)
+    try:
+        with transaction.atomic():
+            updated = DocumentVersion.objects.filter(
+                pk=version.pk, attempts=version.attempts, status__in=IN_PROGRESS_STATUSES
+            ).update(
+                status=VersionStatus.UPLOADED,
+                lease_expires_at=None,
+                status_changed_at=timezone.now(),
+                error_message=f"Waiting to retry after a temporary problem ({type(exc).__name__}).",
+            )
+            if updated:
+                version_enqueue(version_id=version.pk, delay=delay)
+    except DatabaseError:
+        logger.exception("Could not schedule a retry of version %s", version.pk)
+
+
+def version_enqueue(*, version_id: int, delay: timedelta | None = None) -> None:
+    """Queue the pipeline for a version once the surrounding transaction commits."""
+    from citadel.ingestion.tasks import ingest_version
+
+    def enqueue() -> None:
+        task = ingest_version
+        if delay is not None and task.get_backend().supports_defer:
+            task = task.using(run_after=timezone.now() + delay)
+        task.enqueue(version_id)
+
+    transaction.on_commit(enqueue)
+
+
+# --- the reaper -------------------------------------------------------------------------------
+
+
+def ingestion_reap_stale(*, now=None) -> dict:
+    """Notice work that died with its worker.
+
+    (a) django-tasks-db leaves a task RUNNING forever when its worker is killed: a RUNNING task
+        whose worker has no fresh heartbeat is marked FAILED.
+    (b) A version in progress whose lease ran out is re-queued (attempts left) or failed with a
+        sentence the uploader can act on.
+    (c) A version still `uploaded` long after upload with no task waiting for it (its task was
+        reaped before it started) is queued again.
+    One reaper runs at a time (an advisory lock), so several workers can all call it."""
+    from django_tasks_db.models import DBTaskResult
+
+    from citadel.ops.models import WorkerHeartbeat
+
+    now = now or timezone.now()
+    stale = timedelta(seconds=_limits()["WORKER_STALE_SECONDS"])
+    report = {"tasks_failed": [], "versions_requeued": [], "versions_failed": [], "versions_resubmitted": []}
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('citadel.reaper'))")
+            if not cursor.fetchone()[0]:
+                return {**report, "skipped": True}
+        alive = set(WorkerHeartbeat.objects.filter(last_seen_at__gte=now - stale).values_list("worker_id", flat=True))
+        running = DBTaskResult.objects.select_for_update(skip_locked=True).filter(
+            status="RUNNING", started_at__lt=now - stale
+        )
+        for result in running:
+            worker_id = result.worker_ids[-1] if result.worker_ids else ""
+            if worker_id in alive:
+                continue
+            result.status = "FAILED"
+            result.finished_at = now
+            result.exception_class_path = "citadel.ops.WorkerLost"
+            result.traceback = (
+                f"Worker {worker_id or '?'} stopped sending heartbeats while running this task; "
+                f"marked failed by the reaper at {now.isoformat()}."
+            )
+            result.save(update_fields=["status", "finished_at", "exception_class_path", "traceback"])
+            report["tasks_failed"].append(str(result.pk))
+
+        expired = (
+            DocumentVersion.objects.select_for_update(skip_locked=True)
+            .select_related("document")
+            .filter(status__in=IN_PROGRESS_STATUSES, lease_expires_at__lt=now)
+            .exclude(status=VersionStatus.UPLOADED)
+        )
+        for version in expired:
+            if version.attempts >= MAX_ATTEMPTS:
+                version_fail(
+                    version=version,
+                    error_class="worker_lost",
+                    message=(
+                        f"Processing stopped {version.attempts} times without finishing (the worker running it was "
+                        "lost). The file may be too large or complex: split it, or retry; if it keeps failing, tell "
+                        "your administrator."
+                    ),
+                )
+                report["versions_failed"].append(version.pk)
+                continue
+            version.status = VersionStatus.UPLOADED
+            version.lease_expires_at = None
+            version.status_changed_at = now
+            version.error_message = "Restarted: the worker processing this version stopped responding."
+            version.save(update_fields=["status", "lease_expires_at", "status_changed_at", "error_message"])
+            audit_record(
+                verb="documents.version_requeued",
+                organization=version.document.organization_id,
+                target=version,
+                metadata={"document_id": version.document_id, "version": version.number, "attempts": version.attempts},
+            )
+            version_enqueue(version_id=version.pk)
+            report["versions_requeued"].append(version.pk)
+
+        if _tasks_in_database():
+            waiting = DocumentVersion.objects.select_for_update(skip_locked=True).filter(
+                status=VersionStatus.UPLOADED, lease_expires_at__isnull=True, status_changed_at__lt=now - stale
+            )
+            from citadel.ingestion.tasks import ingest_version
+
+            for version in waiting:
+                queued = DBTaskResult.objects.filter(
+                    status__in=["READY", "RUNNING"],
+                    task_path=ingest_version.module_path,
+                    args_kwargs__args=[version.pk],
+                ).exists()
+                if not queued:
+                    version.status_changed_at = now
+                    version.save(update_fields=["status_changed_at"])
+                    version_enqueue(version_id=version.pk)
+                    report["versions_resubmitted"].append(version.pk)
+    return report
+
+
+def _tasks_in_database() -> bool:
+    from django.tasks import default_task_backend
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(default_task_backend, DatabaseBackend)
+
+
+# --- embedding-model change -------------------------------------------------------------------
+
+
+def stale_chunks(*, organization_id: int, model: str):
+    """Chunks of the organization's live versions that have no vector under `model` yet."""
+    live = Document.objects.filter(organization_id=organization_id, current_version__isnull=False).values(
+        "current_version_id"
+    )
+    return Chunk.objects.filter(organization_id=organization_id, version_id__in=live).exclude(embeddings__model=model)
+
+
+def embedding_model_change_request(*, organization, model_name: str, actor=None) -> EmbeddingModelChange:
+    """Mark the organization's chunks stale for `model_name` and queue the re-embedding. The old
+    vectors keep serving until the re-embed switches the organization in one transaction."""
+    from citadel.core.errors import InvalidInput
+    from citadel.ingestion.tasks import reembed_organization
+
+    model_name = (model_name or "").strip()
+    if not model_name:
+        raise InvalidInput("Name the embedding model to switch to.")
+    if model_name == organization.embedding_model:
+        raise InvalidInput(f"The organization already uses {model_name}.")
+    try:
+        get_embedder(model_name)
+    except (ValueError, ImportError) as exc:
+        raise InvalidInput(f"Unknown embedding model {model_name!r}.") from exc
+    with transaction.atomic():
+        if open_embedding_change(organization_id=organization.pk) is not None:
+            raise InvalidInput("A change of embedding model is already in progress for this organization.")
+        change = EmbeddingModelChange.objects.create(
+            organization=organization,
+            from_model=organization.embedding_model,
+            to_model=model_name,
+            requested_by=actor,
+            chunks_total=stale_chunks(organization_id=organization.pk, model=model_name).count(),
+        )
+        audit_record(
+            verb="organizations.embedding_model_change_requested",
+            organization=organization,
+            actor=actor,
+            target=change,
+            metadata={"from": change.from_model, "to": model_name, "stale_chunks": change.chunks_total},
+        )
+        change_id = change.pk
+        transaction.on_commit(lambda: reembed_organization.enqueue(change_id))
+    return change
+
+
+def embedding_model_change_run(*, change_id: int) -> EmbeddingModelChange | None:
+    """Build vectors for the new model beside the old, then switch the organization at once."""
+    from citadel.accounts.models import Organization
+
+    with transaction.atomic():
+        change = EmbeddingModelChange.objects.select_for_update().filter(pk=change_id).first()
+        if change is None or change.status not in (EmbeddingChangeStatus.PENDING, EmbeddingChangeStatus.RUNNING):
+            return change
+        change.status = EmbeddingChangeStatus.RUNNING
+        change.save(update_fields=["status"])
+    organization_id = change.organization_id
+
+    def progress(n: int) -> None:
+        EmbeddingModelChange.objects.filter(pk=change_id).update(chunks_done=F("chunks_done") + n)
+
+    for _ in range(MAX_ATTEMPTS + 2):
+        pending = (
+            stale_chunks(organization_id=organization_id, model=change.to_model)
+            .values_list("version_id", flat=True)
+            .distinct()
+        )
+        for version_id in list(pending):
+            embed_missing(
+                version_id=version_id, organization_id=organization_id, model=change.to_model, on_batch=progress
+            )
+        with transaction.atomic():
+            organization = Organization.objects.select_for_update().get(pk=organization_id)
+            if stale_chunks(organization_id=organization_id, model=change.to_model).exists():
+                continue
+            organization.embedding_model = change.to_model
+            organization.save(update_fields=["embedding_model"])
+            change.status = EmbeddingChangeStatus.DONE
+            change.finished_at = timezone.now()
+            change.save(update_fields=["status", "finished_at"])
+            audit_record(
+                verb="organizations.embedding_model_changed",
+                organization=organization,
+                actor=change.requested_by,
+                target=change,
+                metadata={"from": change.from_model, "to": change.to_model},
+            )
+            return change
+    raise TransientIngestionError("New versions kept arriving without vectors for the new model; will retry.")

@@ -1,0 +1,63 @@
+"""Judge retrieval against a golden set (the `evaluate` command and the quality benchmark).
+
+The file format and its line-numbered errors are citadel.evaluation.golden's; relevance (per
+document, or per passage when a line gives "passages") is citadel.evaluation.scoring's."""
+
+from pathlib import Path
+
+from citadel.core.errors import InvalidInput
+from citadel.core.principal import Principal
+from citadel.evaluation.golden import GoldenItem, parse_golden_jsonl
+from citadel.evaluation.metrics import mean, ndcg_at_k, precision_at_k, recall_at_k, reciprocal_rank
+from citadel.evaluation.scoring import judge
+from citadel.retrieval.services import retrieve
+
+
+def read_golden_file(path: str | Path) -> list[GoldenItem]:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"No such file: {path}") from None
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read {path}: {exc.strerror}") from None
+    items = parse_golden_jsonl(data)
+    if not items:
+        raise InvalidInput(f"{path} holds no questions.")
+    return items
+
+
+def question_row(item: GoldenItem, hits, k: int) -> dict:
+    judged = judge(hits, expected_ids=item.expected, expected_passages=item.passages)
+    ranked, relevant = judged.ranked, judged.relevant
+    return {
+        "line": item.line,
+        "question": item.question,
+        "expected": item.expected,
+        "retrieved": list(dict.fromkeys(h.external_id for h in hits)),
+        f"recall@{k}": recall_at_k(ranked, relevant, k),
+        f"precision@{k}": precision_at_k(ranked, relevant, k),
+        "mrr": reciprocal_rank(ranked, relevant, k),
+        f"ndcg@{k}": ndcg_at_k(ranked, relevant, k),
+    }
+
+
+def summarize(rows: list[dict], k: int) -> dict:
+    return {
+        "k": k,
+        "questions": len(rows),
+        f"recall@{k}": mean(r[f"recall@{k}"] for r in rows),
+        "mrr": mean(r["mrr"] for r in rows),
+        f"ndcg@{k}": mean(r[f"ndcg@{k}"] for r in rows),
+        "rows": rows,
+    }
+
+
+def evaluate_retrieval(
+    *, principal: Principal, items: list[GoldenItem], k: int = 10, settings: dict | None = None
+) -> dict:
+    """{"k", "questions", "recall@k", "mrr", "ndcg@k", "rows"} with one retrieve() per question."""
+    rows = [
+        question_row(item, retrieve(principal=principal, query=item.question, k=k, settings=settings), k)
+        for item in items
+    ]
+    return summarize(rows, k)

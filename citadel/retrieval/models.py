@@ -1,0 +1,38 @@
+"""Per-organization BM25 statistics over the organization's retrievable chunks (current version of
+a document that is not archived). PostgreSQL triggers on documents_document and documents_chunk
+keep them exact inside the transaction that changes what is live (migration 0002), so ingestion,
+archiving and deletion need no Python call, and one tenant's documents never move another's
+scores. Rows whose organization is deleted are removed by a trigger too."""
+
+from django.db import models
+
+
+class LexicalCorpus(models.Model):
+    """N (retrievable chunks) and the summed lexeme count (for the average chunk length)."""
+
+    organization = models.OneToOneField(
+        "accounts.Organization",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    chunk_count = models.BigIntegerField(default=0)
+    total_length = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"corpus of org {self.organization_id}: {self.chunk_count} chunks"
+
+
+class LexicalTerm(models.Model):
+    """Document frequency of one lexeme: how many retrievable chunks of the organization hold it."""
+
+    pk = models.CompositePrimaryKey("organization", "lexeme")
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    lexeme = models.TextField()
+    df = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.lexeme}: {self.df}"

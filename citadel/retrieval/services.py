@@ -1,0 +1,413 @@
+"""retrieve(): the only code in Citadel that runs vector or lexical search.
+
+Both legs run inside PostgreSQL with the permission rule of citadel.documents.access as a CTE of
+the ranking query itself, so nothing a principal may not read is ever ranked, and a grant,
+revocation or archive counts from the very next query.
+
+* Dense leg: cosine distance over the organization's `embedding_model` vectors. A per-query planner
+  estimates the permitted chunks (from the permitted versions' chunk counts): a small permitted set is
+  scanned exactly (perfect recall, cheaper than the graph); a large one goes through the partial
+  HNSW index of its dimension with iterative scans, so a restrictive filter still yields k rows.
+* Lexical leg: Okapi BM25 (k1=1.2, b=0.75) over the English tsvector of each chunk, with document
+  frequencies and average length taken from the organization's own statistics (retrieval.models).
+* Fusion: weighted reciprocal rank fusion; every hit keeps both ranks and scores.
+"""
+
+import json
+from dataclasses import dataclass, field, replace
+
+from django.db import connection, transaction
+
+from citadel.accounts.models import Organization
+from citadel.core.errors import InvalidInput, PermissionDenied
+from citadel.core.principal import Principal
+from citadel.documents.access import readable_versions_sql
+from citadel.documents.lexical import TEXT_SEARCH_CONFIG
+from citadel.providers.embeddings import get_embedder
+from citadel.retrieval.types import Hit
+
+# Dimensions that have a partial HNSW index (retrieval migration 0002); others are scanned exactly.
+INDEXED_DIMENSIONS = frozenset({384, 768, 1024, 1536})
+MAX_K = 100
+MAX_QUERY_CHARS = 2000
+FILTER_KEYS = frozenset({"document_ids", "external_ids", "title"})
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Knobs; an organization may override any of them in `retrieval_settings` (JSON)."""
+
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    rrf_k: int = 60
+    # Candidates each leg contributes to fusion (at least k).
+    candidates: int = 50
+    # Below this many permitted chunks the dense leg scans them all instead of the graph
+    # (measured with bench/retrieval_filtered.py).
+    exact_threshold: int = 20_000
+    ef_search: int = 100
+    max_scan_tuples: int = 40_000
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "RetrievalSettings":
+        """Known keys of `values` over the defaults; other keys (chunking, ...) are ignored."""
+        defaults = cls()
+        known = {}
+        for name in cls.__dataclass_fields__:
+            if name in values:
+                kind = type(getattr(defaults, name))
+                try:
+                    known[name] = kind(values[name])
+                except (TypeError, ValueError):
+                    raise InvalidInput(f"Retrieval setting {name} must be a {kind.__name__}.") from None
+                if known[name] < 0:
+                    raise InvalidInput(f"Retrieval setting {name} must not be negative.")
+        return replace(defaults, **known)
+
+    @classmethod
+    def for_organization(cls, organization: Organization, overrides: dict | None = None) -> "RetrievalSettings":
+        stored = organization.retrieval_settings if isinstance(organization.retrieval_settings, dict) else {}
+        try:
+            base = cls.from_dict(stored)
+        except InvalidInput:
+            base = cls()  # a broken stored value must not take search down
+        if not overrides:
+            return base
+        if not isinstance(overrides, dict):
+            raise InvalidInput("Retrieval settings must be an object.")
+        return cls.from_dict({**{f: getattr(base, f) for f in cls.__dataclass_fields__}, **overrides})
+
+
+@dataclass
+class LegHit:
+    chunk_id: int
+    rank: int
+    score: float
+
+
+@dataclass
+class SearchResult:
+    """Everything one query computed: the fused hits and each leg on its own (hit testing)."""
+
+    hits: list[Hit]
+    dense: list[Hit]
+    lexical: list[Hit]
+    plan: dict = field(default_factory=dict)
+
+
+def retrieve(
+    *, principal: Principal, query: str, k: int = 10, filters: dict | None = None, settings: dict | None = None
+) -> list[Hit]:
+    """The k passages the principal may read that best match `query`, best first.
+
+    `filters` can only narrow what the principal may read: {"document_ids": [...]},
+    {"external_ids": [...]}, {"title": "substring"}. `settings` overrides the organization's
+    retrieval settings for this call (evaluation runs measure proposed settings this way); keys
+    are the fields of RetrievalSettings."""
+    return search(principal=principal, query=query, k=k, filters=filters, settings=settings).hits
+
+
+def search(
+    *, principal: Principal, query: str, k: int = 10, filters: dict | None = None, settings: dict | None = None
+) -> SearchResult:
+    if not isinstance(principal, Principal):
+        raise PermissionDenied("A principal is required.")
+    query = _clean_query(query)
+    k = clean_k(k)
+    filter_sql, filter_params = _filter_sql(filters)
+    if not query:
+        return SearchResult(hits=[], dense=[], lexical=[])
+    organization = Organization.objects.get(pk=principal.organization_id)
+    settings = RetrievalSettings.for_organization(organization, settings)
+    embedder = get_embedder(organization.embedding_model)
+    query_vector = embedder.embed([query])[0]
+    dimensions = int(embedder.dimensions)
+    permitted, permitted_params = _permitted_cte(principal, filter_sql, filter_params)
+    n = max(settings.candidates, k)
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        dense, plan = _dense_leg(
+            cursor,
+            permitted=permitted,
+            permitted_params=permitted_params,
+            model=organization.embedding_model,
+            dimensions=dimensions,
+            vector=query_vector,
+            n=n,
+            settings=settings,
+        )
+        lexical = _lexical_leg(
+            cursor,
+            permitted=permitted,
+            permitted_params=permitted_params,
+            organization_id=principal.organization_id,
+            query=query,
+            n=n,
+            settings=settings,
+        )
+        fused = _fuse(dense, lexical, settings)
+        wanted = {h.chunk_id for h in fused[:k]} | {h.chunk_id for h in dense[:k]} | {h.chunk_id for h in lexical[:k]}
+        details = _details(cursor, permitted=permitted, permitted_params=permitted_params, chunk_ids=sorted(wanted))
+
+    dense_by_id = {h.chunk_id: h for h in dense}
+    lexical_by_id = {h.chunk_id: h for h in lexical}
+
+    def hit(chunk_id: int, score: float) -> Hit | None:
+        row = details.get(chunk_id)
+        if row is None:  # not readable any more (changed between statements): never returned
+            return None
+        d, lx = dense_by_id.get(chunk_id), lexical_by_id.get(chunk_id)
+        return Hit(
+            **row,
+            score=score,
+            dense_rank=d.rank if d else None,
+            lexical_rank=lx.rank if lx else None,
+            dense_score=d.score if d else None,
+            lexical_score=lx.score if lx else None,
+        )
+
+    def build(items) -> list[Hit]:
+        return [h for h in (hit(i.chunk_id, i.score) for i in items) if h is not None][:k]
+
+    return SearchResult(hits=build(fused), dense=build(dense[:k]), lexical=build(lexical[:k]), plan=plan)
+
+
+def dense_leg(
+    *, principal: Principal, vector: list[float], n: int, settings: RetrievalSettings | None = None
+) -> tuple[list[LegHit], dict]:
+    """The dense leg alone for a ready-made vector (benchmarks measure it without an embedder)."""
+    if not isinstance(principal, Principal):
+        raise PermissionDenied("A principal is required.")
+    organization = Organization.objects.get(pk=principal.organization_id)
+    settings = settings or RetrievalSettings.for_organization(organization)
+    permitted, permitted_params = _permitted_cte(principal, "", [])
+    with transaction.atomic(), connection.cursor() as cursor:
+        return _dense_leg(
+            cursor,
+            permitted=permitted,
+            permitted_params=permitted_params,
+            model=organization.embedding_model,
+            dimensions=len(vector),
+            vector=vector,
+            n=n,
+            settings=settings,
+        )
+
+
+def _permitted_cte(principal: Principal, filter_sql: str, filter_params: list) -> tuple[str, list]:
+    readable_sql, readable_params = readable_versions_sql(principal)
+    cte = (
+        f"permitted AS (SELECT r.document_id, r.version_id FROM ({readable_sql}) r "
+        f"JOIN documents_document fd ON fd.id = r.document_id WHERE TRUE {filter_sql})"
+    )
+    return cte, [*readable_params, *filter_params]
+
+
+def _clean_query(query) -> str:
+    if not isinstance(query, str):
+        raise InvalidInput("The query must be text.")
+    query = " ".join(query.split())
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"The query is longer than {MAX_QUERY_CHARS} characters.")
+    return query
+
+
+def clean_k(k) -> int:
+    try:
+        k = int(k)
+    except (TypeError, ValueError):
+        raise InvalidInput("k must be a whole number.") from None
+    if not 1 <= k <= MAX_K:
+        raise InvalidInput(f"k must be between 1 and {MAX_K}.")
+    return k
+
+
+def _filter_sql(filters: dict | None) -> tuple[str, list]:
+    """Extra conditions ANDed onto the permitted set: they narrow it and can never widen it."""
+    if not filters:
+        return "", []
+    if not isinstance(filters, dict) or set(filters) - FILTER_KEYS:
+        raise InvalidInput(f"Filters may only use {', '.join(sorted(FILTER_KEYS))}.")
+    sql, params = [], []
+    if "document_ids" in filters:
+        try:
+            ids = [int(i) for i in filters["document_ids"]]
+        except (TypeError, ValueError):
+            raise InvalidInput("document_ids must be a list of numbers.") from None
+        sql.append("AND fd.id = ANY(%s)")
+        params.append(ids)
+    if "external_ids" in filters:
+        values = filters["external_ids"]
+        if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+            raise InvalidInput("external_ids must be a list of text.")
+        sql.append("AND fd.external_id = ANY(%s)")
+        params.append(list(values))
+    if "title" in filters:
+        if not isinstance(filters["title"], str):
+            raise InvalidInput("title must be text.")
+        sql.append("AND fd.title ILIKE %s")
+        params.append("%" + filters["title"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    return " ".join(sql), params
+
+
+def _vector_literal(vector) -> str:
+    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+
+
+def _dense_leg(cursor, *, permitted, permitted_params, model, dimensions, vector, n, settings) -> tuple[list, dict]:
+    vec = f"vector({dimensions})"
+    literal = _vector_literal(vector)
+    if dimensions in INDEXED_DIMENSIONS:
+        # The planner's estimate: the permitted versions' chunk counts. It costs one row per
+        # permitted document, where counting vectors would cost one per chunk.
+        cursor.execute(
+            f"""
+            WITH {permitted}
+            SELECT coalesce(sum(v.chunks_total), 0)
+              FROM permitted p JOIN documents_documentversion v ON v.id = p.version_id
+            """,
+            permitted_params,
+        )
+        permitted_chunks = int(cursor.fetchone()[0])
+        mode = "exact" if permitted_chunks <= settings.exact_threshold else "hnsw"
+    else:
+        permitted_chunks, mode = None, "exact"
+
+    if mode == "exact":
+        # "+ 0" keeps the planner off the HNSW index: here the exact scan is the point.
+        cursor.execute(
+            f"""
+            WITH {permitted}
+            SELECT e.chunk_id, (e.embedding::{vec} <=> %s::{vec}) AS distance
+              FROM permitted p JOIN documents_chunkembedding e ON e.version_id = p.version_id
+             WHERE e.model = %s AND e.dimensions = %s
+             ORDER BY (e.embedding::{vec} <=> %s::{vec}) + 0, e.chunk_id
+             LIMIT %s
+            """,
+            [*permitted_params, literal, model, dimensions, literal, n],
+        )
+    else:
+        cursor.execute(
+            "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),"
+            " set_config('hnsw.max_scan_tuples', %s, true)",
+            [str(max(settings.ef_search, n)), str(settings.max_scan_tuples)],
+        )
+        # relaxed_order may yield slightly out of order: sort the collected candidates again.
+        cursor.execute(
+            f"""
+            WITH {permitted}
+            SELECT chunk_id, distance FROM (
+                SELECT e.chunk_id, (e.embedding::{vec} <=> %s::{vec}) AS distance
+                  FROM documents_chunkembedding e
+                 WHERE e.dimensions = %s AND e.model = %s
+                   AND EXISTS (SELECT 1 FROM permitted p WHERE p.version_id = e.version_id)
+                 ORDER BY e.embedding::{vec} <=> %s::{vec}
+                 LIMIT %s) candidates
+             ORDER BY distance, chunk_id
+            """,
+            [*permitted_params, literal, dimensions, model, literal, n],
+        )
+    rows = cursor.fetchall()
+    hits = [LegHit(chunk_id=cid, rank=i, score=1.0 - float(dist)) for i, (cid, dist) in enumerate(rows, start=1)]
+    return hits, {"dense_mode": mode, "permitted_chunks": permitted_chunks, "dimensions": dimensions}
+
+
+def _lexical_leg(cursor, *, permitted, permitted_params, organization_id, query, n, settings) -> list[LegHit]:
+    cursor.execute(
+        f"""
+        WITH {permitted},
+        corpus AS (
+            SELECT chunk_count::float8 AS n,
+                   GREATEST(total_length::float8 / NULLIF(chunk_count, 0), 1.0) AS avgdl
+              FROM retrieval_lexicalcorpus WHERE organization_id = %s AND chunk_count > 0),
+        terms AS (
+            SELECT t.lexeme, ln(1.0 + (corpus.n - t.df + 0.5) / (t.df + 0.5)) AS idf
+              FROM (SELECT DISTINCT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))) q
+              JOIN retrieval_lexicalterm t ON t.organization_id = %s AND t.lexeme = q.lexeme AND t.df > 0
+             CROSS JOIN corpus),
+        candidates AS (
+            SELECT c.id, c.search_vector, c.lexeme_count
+              FROM documents_chunk c JOIN permitted p ON p.version_id = c.version_id
+             WHERE c.search_vector @@ (
+                SELECT string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || '''', ' | ')::tsquery
+                  FROM terms))
+        SELECT c.id,
+               sum(t.idf * (tf.v * (%s + 1)) / (tf.v + %s * (1 - %s + %s * c.lexeme_count / corpus.avgdl))) AS score
+          FROM candidates c
+         CROSS JOIN LATERAL unnest(c.search_vector) u
+          JOIN terms t ON t.lexeme = u.lexeme
+         CROSS JOIN LATERAL (SELECT COALESCE(array_length(u.positions, 1), 1)::float8 AS v) tf
+         CROSS JOIN corpus
+         GROUP BY c.id
+         ORDER BY score DESC, c.id
+         LIMIT %s
+        """,
+        [
+            *permitted_params,
+            organization_id,
+            TEXT_SEARCH_CONFIG,
+            query,
+            organization_id,
+            settings.bm25_k1,
+            settings.bm25_k1,
+            settings.bm25_b,
+            settings.bm25_b,
+            n,
+        ],
+    )
+    return [LegHit(chunk_id=cid, rank=i, score=float(s)) for i, (cid, s) in enumerate(cursor.fetchall(), start=1)]
+
+
+def _fuse(dense: list[LegHit], lexical: list[LegHit], settings: RetrievalSettings) -> list[LegHit]:
+    scores: dict[int, float] = {}
+    for weight, leg in ((settings.dense_weight, dense), (settings.lexical_weight, lexical)):
+        for h in leg:
+            scores[h.chunk_id] = scores.get(h.chunk_id, 0.0) + weight / (settings.rrf_k + h.rank)
+    ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return [LegHit(chunk_id=cid, rank=i, score=s) for i, (cid, s) in enumerate(ordered, start=1)]
+
+
+def _heading_path(value) -> list[str]:
+    # Raw cursors hand jsonb back as text (Django registers a text loader for it).
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [str(part) for part in value] if isinstance(value, list) else []
+
+
+def _details(cursor, *, permitted, permitted_params, chunk_ids) -> dict[int, dict]:
+    if not chunk_ids:
+        return {}
+    # Joined to the permitted set again: a hit is only described if it is still readable.
+    cursor.execute(
+        f"""
+        WITH {permitted}
+        SELECT c.id, c.document_id, c.version_id, d.external_id, d.title, v.number, c.page, c.heading_path,
+               c.text, c.char_start, c.char_end, COALESCE(v.ready_at, d.updated_at)
+          FROM documents_chunk c
+          JOIN permitted p ON p.version_id = c.version_id
+          JOIN documents_document d ON d.id = c.document_id
+          JOIN documents_documentversion v ON v.id = c.version_id
+         WHERE c.id = ANY(%s)
+        """,
+        [*permitted_params, chunk_ids],
+    )
+    details = {}
+    for row in cursor.fetchall():
+        cid, doc_id, version_id, external_id, title, number, page, heading, text, start, end, updated = row
+        details[cid] = {
+            "chunk_id": cid,
+            "document_id": doc_id,
+            "version_id": version_id,
+            "external_id": external_id,
+            "title": title,
+            "version": number,
+            "page": page,
+            "heading_path": _heading_path(heading),
+            "text": text,
+            "char_start": start,
+            "char_end": end,
+            "document_updated_at": updated,
+        }
+    return details

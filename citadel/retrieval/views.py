@@ -1,0 +1,61 @@
+from django.core.exceptions import PermissionDenied as HttpForbidden
+from django.shortcuts import render
+
+from citadel.core.errors import InvalidInput
+from citadel.retrieval.selectors import highlight
+from citadel.retrieval.services import search
+
+DEFAULT_K = 10
+
+
+def _principal(request):
+    if request.principal is None:
+        raise HttpForbidden("You are not a member of any organization.")
+    return request.principal
+
+
+def _k(request) -> int:
+    try:
+        return int(request.GET.get("k", DEFAULT_K))
+    except ValueError:
+        return DEFAULT_K
+
+
+def _rows(hits, query):
+    return list(zip(hits, highlight([h.text for h in hits], query), strict=True))
+
+
+def search_page(request):
+    principal = _principal(request)
+    query = request.GET.get("q", "").strip()
+    context = {"query": query, "k": _k(request), "rows": [], "error": "", "searched": bool(query)}
+    if query:
+        try:
+            result = search(principal=principal, query=query, k=context["k"])
+            context["rows"] = _rows(result.hits, query)
+        except InvalidInput as exc:
+            context["error"] = exc.message
+    template = "retrieval/search.html#results" if request.htmx else "retrieval/search.html"
+    return render(request, template, context, status=400 if context["error"] else 200)
+
+
+def hit_testing(request):
+    """Admins see both legs side by side, with each leg's rank and score, to see why a passage won."""
+    principal = _principal(request)
+    if not principal.is_admin:
+        raise HttpForbidden("Hit testing is for administrators.")
+    query = request.GET.get("q", "").strip()
+    context = {"query": query, "k": _k(request), "error": "", "searched": bool(query), "result": None}
+    if query:
+        try:
+            result = search(principal=principal, query=query, k=context["k"])
+            context.update(
+                result=result,
+                fused=_rows(result.hits, query),
+                dense=_rows(result.dense, query),
+                lexical=_rows(result.lexical, query),
+            )
+        except InvalidInput as exc:
+            context["error"] = exc.message
+    template = "retrieval/hit_testing.html#legs" if request.htmx else "retrieval/hit_testing.html"
+    return render(request, template, context, status=400 if context["error"] else 200)

@@ -1,0 +1,71 @@
+"""Audit test helpers: answers, review items and prompt logs built straight from the models, so
+these tests depend only on the models' fields, not on the answer pipeline."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from citadel.answers.models import Answer, AnswerStatus, Citation, Question, RetrievedPassage
+from citadel.audit.models import PromptLog
+from citadel.documents.models import Document
+
+
+def make_answer(org, asker, question: str, *, status=AnswerStatus.ANSWERED, retrieved=(), cited=()) -> Answer:
+    """An answer whose passages come from `retrieved` documents; `cited` ones are also cited."""
+    q = Question.objects.create(organization=org, asker=asker, text=question)
+    answer = Answer.objects.create(question=q, organization=org, status=status, provider="extractive", text="…")
+    for n, document in enumerate(retrieved, start=1):
+        passage = RetrievedPassage.objects.create(answer=answer, n=n, document=document, score=1.0 / n)
+        if document in cited:
+            Citation.objects.create(answer=answer, n=n, passage=passage, quote="q", quote_start=0, quote_end=1)
+    return answer
+
+
+def make_document(org, title: str) -> Document:
+    return Document.objects.create(organization=org, external_id=title.lower().replace(" ", "-"), title=title)
+
+
+def make_prompt_log(org, user=None, *, days_ago: float = 0, answer=None, prompt="", output="", **fields) -> PromptLog:
+    started = timezone.now() - timedelta(days=days_ago)
+    defaults = {
+        "feature": "answer",
+        "provider": "extractive",
+        "model": "",
+        "status": "ok",
+        "content_mode": org.prompt_log_mode,
+        "tokens_in": 120,
+        "tokens_out": 40,
+        "retrieved_chunk_ids": [1, 2],
+        "retrieved_document_ids": [7],
+        "cited_chunk_ids": [2],
+    }
+    return PromptLog.objects.create(
+        organization=org,
+        user=user,
+        answer=answer,
+        started_at=started,
+        finished_at=started + timedelta(milliseconds=250),
+        latency_ms=250,
+        prompt_text=prompt,
+        output_text=output,
+        **{**defaults, **fields},
+    )
+
+
+@pytest.fixture
+def tenants(world):
+    """Acme (admin ann, reviewer rita, member mo) and Globex (admin gus), each with a marker
+    event only its own readers may ever see."""
+    from citadel.audit.services import audit_record_now
+
+    acme, globex = world.org("acme"), world.org("globex")
+    people = {
+        "ann": world.user("ann", acme, role="admin"),
+        "rita": world.user("rita", acme, role="reviewer"),
+        "mo": world.user("mo", acme, role="member"),
+        "gus": world.user("gus", globex, role="admin"),
+    }
+    audit_record_now(verb="documents.uploaded", organization=acme, metadata={"title": "Acme merger plan"})
+    audit_record_now(verb="documents.uploaded", organization=globex, metadata={"title": "Globex pricing sheet"})
+    return acme, globex, people

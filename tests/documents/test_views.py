@@ -1,0 +1,143 @@
+"""Document pages: list, detail, live status partial, upload, retry, archive, download."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from citadel.documents.models import Document
+
+TEXT = b"# Canteen\n\nThe canteen serves soup on Mondays.\n"
+
+
+@pytest.fixture
+def admin_user(world):
+    return world.user("ada", "acme", role="admin")
+
+
+@pytest.fixture
+def admin(world, admin_user):
+    return world.principal("ada", "acme", role="admin")
+
+
+def test_list_and_detail_show_state_and_chunks(admin, admin_user, ingest, login):
+    version = ingest(admin, "canteen.md", TEXT)
+    client = login(admin_user)
+
+    listing = client.get(reverse("documents:list"))
+    detail = client.get(reverse("documents:detail", args=[version.document_id]))
+
+    assert listing.status_code == 200 and b"Canteen" in listing.content
+    assert b"badge-ready" in listing.content and b"hx-trigger" not in listing.content
+    assert detail.status_code == 200
+    assert f"{version.chunks_done} of {version.chunks_total} chunks".encode() in detail.content
+
+
+def test_status_partial_polls_while_in_progress_and_stops_when_done(admin, admin_user, ingest, login):
+    version = ingest(admin, "canteen.md", TEXT, run=False)
+    client = login(admin_user)
+    url = reverse("documents:status", args=[version.document_id])
+
+    waiting = client.get(url, headers={"HX-Request": "true"})
+    from citadel.ingestion.services import version_run
+
+    version_run(version_id=version.pk)
+    done = client.get(url, headers={"HX-Request": "true"})
+
+    assert b'hx-trigger="every 2s"' in waiting.content and b"badge-uploaded" in waiting.content
+    assert b"<html" not in waiting.content
+    assert b"hx-trigger" not in done.content and b"badge-ready" in done.content
+
+
+def test_failed_version_shows_the_reason_and_a_retry_button(admin, admin_user, ingest, login):
+    version = ingest(admin, "empty.txt", b"")
+    client = login(admin_user)
+
+    page = client.get(reverse("documents:detail", args=[version.document_id]))
+
+    assert b"The file is empty." in page.content
+    assert reverse("documents:retry", args=[version.document_id, 1]).encode() in page.content
+
+
+def test_upload_several_files_at_once_with_a_team_restriction(
+    admin_user, world, login, django_capture_on_commit_callbacks
+):
+    team = world.org("acme").teams.create(name="Legal")
+    client = login(admin_user)
+    files = [SimpleUploadedFile("a.md", TEXT), SimpleUploadedFile("b.txt", b"Parking is on level 3.")]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("documents:upload"), {"files": files, "teams": [team.pk]})
+
+    assert response.status_code == 302
+    documents = Document.objects.filter(organization__slug="acme").order_by("external_id")
+    assert [d.external_id for d in documents] == ["a", "b"]
+    assert all(d.current_version.status == "ready" for d in documents)
+    assert {g.team_id for d in documents for g in d.grants.all()} == {team.pk}
+
+
+def test_upload_without_files_is_a_form_error(admin_user, login):
+    response = login(admin_user).post(reverse("documents:upload"), {})
+
+    assert response.status_code == 400 and b"Choose at least one file." in response.content
+
+
+def test_retry_and_archive_buttons(admin, admin_user, ingest, login, django_capture_on_commit_callbacks):
+    failed = ingest(admin, "empty.txt", b"")
+    client = login(admin_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("documents:retry", args=[failed.document_id, 1]))
+    archived = client.post(reverse("documents:archive", args=[failed.document_id]))
+
+    failed.refresh_from_db()
+    assert failed.attempts == 1 and failed.status in {"failed", "archived"}
+    assert archived.status_code == 302
+    assert Document.objects.get(pk=failed.document_id).archived_at is not None
+
+
+def test_members_cannot_archive(admin, ingest, world, login):
+    version = ingest(admin, "canteen.md", TEXT)
+    member = world.user("max", "acme")
+
+    response = login(member).post(reverse("documents:archive", args=[version.document_id]))
+
+    assert response.status_code == 403
+
+
+def test_download_is_an_attachment_with_a_safe_name_and_nosniff(admin, admin_user, ingest, login):
+    version = ingest(admin, 'evil"<name>.md', TEXT)
+
+    response = login(admin_user).get(reverse("documents:download", args=[version.document_id, 1]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"] == 'attachment; filename="evil_name_.md"'
+    assert b"".join(response.streaming_content) == TEXT
+
+
+def test_other_organizations_documents_are_404_everywhere(admin, ingest, world, login):
+    version = ingest(admin, "canteen.md", TEXT)
+    outsider = world.user("gus", "globex", role="admin")
+    client = login(outsider)
+    doc = version.document_id
+
+    urls = [
+        ("get", reverse("documents:detail", args=[doc])),
+        ("get", reverse("documents:status", args=[doc])),
+        ("get", reverse("documents:download", args=[doc, 1])),
+        ("post", reverse("documents:archive", args=[doc])),
+        ("post", reverse("documents:retry", args=[doc, 1])),
+    ]
+
+    assert [getattr(client, method)(url).status_code for method, url in urls] == [404] * 5
+    assert b"Canteen" not in client.get(reverse("documents:list")).content
+
+
+def test_a_member_without_a_grant_cannot_download(admin, ingest, world, login):
+    version = ingest(admin, "canteen.md", TEXT, users=[world.user("ada", "acme", role="admin")])
+    member = world.user("max", "acme")
+
+    response = login(member).get(reverse("documents:download", args=[version.document_id, 1]))
+
+    assert response.status_code == 404

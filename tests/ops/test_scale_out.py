@@ -1,0 +1,55 @@
+"""Several real workers on one database queue: every task runs exactly once, none is lost."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
+
+from citadel.ops.models import CanaryRun
+from citadel.ops.tasks import canary
+from tests.ops.conftest import QUEUES
+
+MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
+TASKS = 200
+WORKERS = 4
+
+
+@pytest.mark.slow
+def test_four_workers_run_each_task_exactly_once(child_env):
+    # Given 200 canaries in the database queue (each records its key under a unique constraint,
+    # so a second run of any of them would fail and show up as a FAILED task)
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": QUEUES}}):
+        ids = {str(canary.enqueue(f"canary-{i}").id) for i in range(TASKS)}
+
+    # When four worker processes drain the maintenance queue at once
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(MANAGE), "worker", "--queue-name", "maintenance", "--batch", "--interval", "0.05"],
+            env=child_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(WORKERS)
+    ]
+    outputs = []
+    try:
+        for worker in workers:
+            outputs.append(worker.communicate(timeout=180)[0])
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    assert [w.returncode for w in workers] == [0] * WORKERS, outputs
+
+    # Then every task succeeded once: none failed (no double run), none is left behind (none lost)
+    rows = DBTaskResult.objects.filter(pk__in=ids)
+    assert rows.filter(status="SUCCESSFUL").count() == TASKS
+    assert CanaryRun.objects.count() == TASKS
+    assert set(CanaryRun.objects.values_list("key", flat=True)) == {f"canary-{i}" for i in range(TASKS)}
+    # And the work really was shared between processes
+    assert len({tuple(ids) for ids in rows.values_list("worker_ids", flat=True)}) > 1
+    assert len(set(CanaryRun.objects.values_list("worker_pid", flat=True))) > 1

@@ -1,0 +1,230 @@
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from citadel.core.errors import InvalidInput, PermissionDenied
+from citadel.documents.access import readable_chunks
+from citadel.documents.models import AccessGrant, Chunk, Document
+from citadel.retrieval.models import LexicalCorpus, LexicalTerm
+from citadel.retrieval.services import retrieve, search
+from tests.factories import make_document, make_version
+
+QUERY = "how fast are refunds paid"
+
+
+def external_ids(hits):
+    return {h.external_id for h in hits}
+
+
+def test_no_principal_is_an_error(acme):
+    with pytest.raises(PermissionDenied):
+        retrieve(principal=None, query=QUERY)
+    with pytest.raises(PermissionDenied):
+        retrieve(principal={"user_id": 1, "organization_id": 1}, query=QUERY)
+
+
+def test_each_principal_gets_only_what_access_rules_allow(world, acme):
+    ann = world.principal("ann", "acme", teams=["Finance"])
+    bob = world.principal("bob", "acme")
+    gus = world.principal("gus", "globex")
+
+    assert external_ids(retrieve(principal=ann, query=QUERY)) == {"handbook", "payroll", "memo"}
+    assert external_ids(retrieve(principal=bob, query=QUERY)) == {"handbook"}
+    assert external_ids(retrieve(principal=gus, query=QUERY)) == {"globex-refunds"}
+
+
+def test_admins_read_content_under_the_same_grants(world, acme):
+    ada = world.principal("ada", "acme", role="admin")
+
+    assert external_ids(retrieve(principal=ada, query=QUERY)) == {"handbook"}
+
+
+def test_revoking_a_grant_takes_effect_on_the_next_query(world, acme):
+    ann = world.principal("ann", "acme", teams=["Finance"])
+    assert "payroll" in external_ids(retrieve(principal=ann, query=QUERY))
+
+    AccessGrant.objects.filter(document=acme["payroll"]).delete()
+
+    assert "payroll" not in external_ids(retrieve(principal=ann, query=QUERY))
+
+
+def test_granting_takes_effect_on_the_next_query(world, acme):
+    bob = world.principal("bob", "acme")
+    AccessGrant.objects.create(document=acme["draft"], scope="organization")
+
+    assert "draft" in external_ids(retrieve(principal=bob, query=QUERY))
+
+
+def test_archived_documents_are_never_returned(world, acme):
+    bob = world.principal("bob", "acme")
+    Document.objects.filter(pk=acme["handbook"].pk).update(archived_at=timezone.now())
+
+    assert retrieve(principal=bob, query=QUERY) == []
+
+
+def test_superseded_versions_are_never_returned(world, acme):
+    bob = world.principal("bob", "acme")
+    make_version(acme["handbook"], ["Refunds are now paid within three days."])
+
+    hits = retrieve(principal=bob, query=QUERY, k=20)
+
+    assert [h.text for h in hits] == ["Refunds are now paid within three days."]
+    assert {h.version for h in hits} == {2}
+
+
+def test_hits_carry_both_legs_and_are_ordered_by_fused_score(world, acme):
+    ann = world.principal("ann", "acme", teams=["Finance"])
+
+    hits = retrieve(principal=ann, query=QUERY, k=10)
+
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    top = hits[0]
+    assert top.external_id == "handbook" and top.text.startswith("Refunds are paid")
+    assert top.dense_rank is not None and top.lexical_rank is not None
+    assert top.dense_score is not None and top.lexical_score > 0
+    assert top.page == 1 and top.version == 1 and top.title == "Handbook"
+    assert all(h.lexical_rank is None for h in hits if "refund" not in h.text.lower())
+
+
+def test_filters_narrow_but_never_widen(world, acme):
+    bob = world.principal("bob", "acme")
+    everything = [acme[name].pk for name in ("handbook", "payroll", "memo", "draft", "globex")]
+
+    assert external_ids(retrieve(principal=bob, query=QUERY, filters={"document_ids": everything})) == {"handbook"}
+    assert retrieve(principal=bob, query=QUERY, filters={"external_ids": ["payroll", "globex-refunds"]}) == []
+    assert external_ids(retrieve(principal=bob, query=QUERY, filters={"title": "hand"})) == {"handbook"}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"k": 0},
+        {"k": 101},
+        {"k": "ten"},
+        {"filters": {"organization_id": 1}},
+        {"filters": {"document_ids": ["x"]}},
+        {"query": "x" * 2001},
+        {"settings": {"rrf_k": "soon"}},
+    ],
+)
+def test_bad_input_is_a_clear_error(world, acme, kwargs):
+    bob = world.principal("bob", "acme")
+    with pytest.raises(InvalidInput):
+        retrieve(principal=bob, **({"query": QUERY} | kwargs))
+
+
+def test_an_empty_query_finds_nothing(world, acme):
+    assert retrieve(principal=world.principal("bob", "acme"), query="   ") == []
+
+
+def test_dense_leg_returns_k_under_a_restrictive_filter_through_the_graph(world):
+    # Given 400 passages of which the member may read 12, and a planner forced onto HNSW
+    org = world.org("acme")
+    org.retrieval_settings = {"exact_threshold": 0}
+    org.save()
+    team_member = world.principal("tess", org, teams=["Legal"])
+    legal = org.teams.get(name="Legal")
+    for i in range(20):
+        make_document(org, f"public-{i}", [f"warehouse shipping note {i} {j} pallets" for j in range(20)], grants=[])
+    make_document(org, "legal", [f"contract clause {j} about shipping pallets" for j in range(12)], grants=[legal])
+
+    # When the member searches with k=10
+    result = search(principal=team_member, query="shipping pallets", k=10)
+
+    # Then the graph still yields ten permitted passages, the same ten an exact scan finds
+    assert result.plan["dense_mode"] == "hnsw"
+    assert len(result.dense) == 10 and external_ids(result.dense) == {"legal"}
+    org.retrieval_settings = {}
+    org.save()
+    exact = search(principal=team_member, query="shipping pallets", k=10)
+    assert exact.plan["dense_mode"] == "exact"
+    assert [h.chunk_id for h in result.dense] == [h.chunk_id for h in exact.dense]
+
+
+def test_results_are_a_subset_of_readable_chunks(world, acme):
+    for username, teams in (("ann", ["Finance"]), ("bob", []), ("ada", [])):
+        principal = world.principal(username, "acme", role="admin" if username == "ada" else "member", teams=teams)
+        readable = set(readable_chunks(principal).values_list("pk", flat=True))
+        assert {h.chunk_id for h in retrieve(principal=principal, query=QUERY, k=50)} <= readable
+
+
+# --- BM25 statistics ------------------------------------------------------------------------------
+
+
+def recomputed_statistics():
+    """The statistics computed from scratch over live chunks: what the triggers must maintain."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.organization_id, l.lexeme, count(*)
+              FROM documents_chunk c
+              JOIN documents_document d ON d.current_version_id = c.version_id AND d.archived_at IS NULL
+             CROSS JOIN LATERAL unnest(tsvector_to_array(c.search_vector)) l(lexeme)
+             GROUP BY 1, 2
+            """
+        )
+        terms = {(org, lexeme): df for org, lexeme, df in cursor.fetchall()}
+        cursor.execute(
+            """
+            SELECT c.organization_id, count(*), sum(c.lexeme_count)
+              FROM documents_chunk c
+              JOIN documents_document d ON d.current_version_id = c.version_id AND d.archived_at IS NULL
+             GROUP BY 1
+            """
+        )
+        corpus = {org: (n, total) for org, n, total in cursor.fetchall()}
+    return corpus, terms
+
+
+def maintained_statistics():
+    corpus = {c.organization_id: (c.chunk_count, c.total_length) for c in LexicalCorpus.objects.all() if c.chunk_count}
+    terms = {(t.organization_id, t.lexeme): t.df for t in LexicalTerm.objects.filter(df__gt=0)}
+    return corpus, terms
+
+
+def test_statistics_follow_every_change_of_what_is_live(world, acme):
+    assert maintained_statistics() == recomputed_statistics()
+
+    make_version(acme["handbook"], ["Refunds are now paid within three days.", "New text", "More"])
+    assert maintained_statistics() == recomputed_statistics()
+
+    Document.objects.filter(pk=acme["payroll"].pk).update(archived_at=timezone.now())
+    assert maintained_statistics() == recomputed_statistics()
+
+    Document.objects.filter(pk=acme["payroll"].pk).update(archived_at=None)
+    assert maintained_statistics() == recomputed_statistics()
+
+    acme["memo"].delete()
+    assert maintained_statistics() == recomputed_statistics()
+
+    Chunk.objects.filter(document=acme["handbook"]).update(lexeme_count=99)
+    assert maintained_statistics() == recomputed_statistics()
+
+    world.org("globex").delete()
+    assert maintained_statistics() == recomputed_statistics()
+    assert not LexicalTerm.objects.filter(organization_id=acme["globex"].organization_id).exists()
+
+
+def test_one_organizations_documents_never_change_anothers_scores(world, acme):
+    bob = world.principal("bob", "acme")
+    before = [(h.chunk_id, h.lexical_score) for h in search(principal=bob, query=QUERY).lexical]
+
+    globex = world.org("globex")
+    for i in range(5):
+        make_document(globex, f"more-{i}", ["refunds refunds refunds paid", "unrelated words about paid leave"])
+
+    after = [(h.chunk_id, h.lexical_score) for h in search(principal=bob, query=QUERY).lexical]
+    assert before and after == before
+
+
+def test_bm25_prefers_rare_terms_and_shorter_passages(world):
+    org = world.org("acme")
+    bob = world.principal("bob", org)
+    for i in range(6):
+        make_document(org, f"common-{i}", [f"policy document number {i}"])
+    make_document(org, "rare", ["escalation policy"])
+    make_document(org, "long", ["escalation " + "filler words that dilute the passage " * 10])
+
+    lexical = search(principal=bob, query="escalation policy").lexical
+
+    assert [h.external_id for h in lexical][:2] == ["rare", "long"]
