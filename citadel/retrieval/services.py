@@ -198,6 +198,8 @@ def dense_leg(
 
 def _permitted_cte(principal: Principal, filter_sql: str, filter_params: list) -> tuple[str, list]:
     readable_sql, readable_params = readable_versions_sql(principal)
+    if not filter_sql:
+        return f"permitted AS ({readable_sql})", readable_params
     cte = (
         f"permitted AS (SELECT r.document_id, r.version_id FROM ({readable_sql}) r "
         f"JOIN documents_document fd ON fd.id = r.document_id WHERE TRUE {filter_sql})"
@@ -261,14 +263,18 @@ def _dense_leg(cursor, *, permitted, permitted_params, model, dimensions, vector
     literal = _vector_literal(vector)
     if dimensions in INDEXED_DIMENSIONS:
         # The planner's estimate: the permitted versions' chunk counts. It costs one row per
-        # permitted document, where counting vectors would cost one per chunk.
+        # permitted document, where counting vectors would cost one per chunk. The graph search
+        # limits ride along (they only matter if the graph is used).
         cursor.execute(
             f"""
             WITH {permitted}
-            SELECT coalesce(sum(v.chunks_total), 0)
+            SELECT coalesce(sum(v.chunks_total), 0),
+                   set_config('hnsw.ef_search', %s, true),
+                   set_config('hnsw.iterative_scan', 'relaxed_order', true),
+                   set_config('hnsw.max_scan_tuples', %s, true)
               FROM permitted p JOIN documents_documentversion v ON v.id = p.version_id
             """,
-            permitted_params,
+            [*permitted_params, str(max(settings.ef_search, n)), str(settings.max_scan_tuples)],
         )
         permitted_chunks = int(cursor.fetchone()[0])
         mode = "exact" if permitted_chunks <= settings.exact_threshold else "hnsw"
@@ -289,11 +295,6 @@ def _dense_leg(cursor, *, permitted, permitted_params, model, dimensions, vector
             [*permitted_params, literal, model, dimensions, literal, n],
         )
     else:
-        cursor.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),"
-            " set_config('hnsw.max_scan_tuples', %s, true)",
-            [str(max(settings.ef_search, n)), str(settings.max_scan_tuples)],
-        )
         # relaxed_order may yield slightly out of order: sort the collected candidates again.
         cursor.execute(
             f"""
