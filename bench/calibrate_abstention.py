@@ -55,7 +55,12 @@ def main() -> None:
             best = max((h.score for h in hits), default=1.0) or 1.0
             passages = [
                 SourcePassage(
-                    n=i, text=h.text, title=h.title, score=h.score, relative_score=h.score / best, dense_score=h.dense_score
+                    n=i,
+                    text=h.text,
+                    title=h.title,
+                    score=h.score,
+                    relative_score=h.score / best,
+                    dense_score=h.dense_score,
                 )
                 for i, h in enumerate(hits, start=1)
             ]

@@ -34,9 +34,9 @@ def main() -> None:
             pages[index] = pages[index].replace("clause", "amended clause", 3)
         second, second_seconds = ingest(principal, "manual.pdf", pdf_bytes(pages), "manual")
         reused = second.chunks.count() - sum(
-            1 for text in second.chunks.values_list("content_hash", flat=True) if text not in set(
-                first.chunks.values_list("content_hash", flat=True)
-            )
+            1
+            for text in second.chunks.values_list("content_hash", flat=True)
+            if text not in set(first.chunks.values_list("content_hash", flat=True))
         )
         print(f"pages: {args.pages}; edited pages: {edited}; chunks: {first.chunks.count()} -> {second.chunks.count()}")
         print(f"vectors reused: {reused} of {second.chunks.count()}")

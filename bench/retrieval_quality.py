@@ -36,6 +36,7 @@ K = 10
 
 
 def setup(reuse: bool):
+    call_command("migrate", verbosity=0)
     org = Organization.objects.filter(slug=SLUG).first()
     if org is not None and not reuse:
         org.delete()
@@ -44,9 +45,20 @@ def setup(reuse: bool):
         org = organization_create(slug=SLUG, name="Quality benchmark")
         user, _ = user_create_or_join(username="bench-quality-admin", organization=org, role="admin")
         files = sorted(str(p) for p in (ROOT / "demo" / "corpus").iterdir() if p.is_file())
-        call_command("ingest", *files, "--org", SLUG, "--as", user.username, "--sync", "--json")
+        call_command(
+            "ingest", *files, "--org", SLUG, "--as", user.username, "--sync", "--json", stdout=open(os.devnull, "w")
+        )
+        failed = org.documents.filter(current_version__isnull=True).values_list("external_id", flat=True)
+        if failed:
+            raise SystemExit(f"ingestion failed for {', '.join(failed)}; fix that first")
     user = org.memberships.get(user__username="bench-quality-admin").user
     return principal_for(user=user, organization=org)
+
+
+def principal_documents(principal) -> int:
+    return (
+        Organization.objects.get(pk=principal.organization_id).documents.filter(current_version__isnull=False).count()
+    )
 
 
 def scores(rankings: list[list[str]], items) -> dict:
@@ -59,8 +71,8 @@ def scores(rankings: list[list[str]], items) -> dict:
 
 def fused_ranking(result, settings: RetrievalSettings) -> list[str]:
     by_id = {h.chunk_id: h.external_id for h in result.dense + result.lexical}
-    dense = [LegHit(h.chunk_id, h.dense_rank, 0.0) for h in result.dense]
-    lexical = [LegHit(h.chunk_id, h.lexical_rank, 0.0) for h in result.lexical]
+    dense = [LegHit(h.chunk_id, h.dense_rank, 0.0) for h in result.dense[: settings.candidates]]
+    lexical = [LegHit(h.chunk_id, h.lexical_rank, 0.0) for h in result.lexical[: settings.candidates]]
     return unique_in_order(by_id[h.chunk_id] for h in _fuse(dense, lexical, settings))
 
 
@@ -83,7 +95,8 @@ def main():
             fused_ranking(r, settings) for r in results
         ],
     }
-    print(f"{len(items)} questions, judged per document, k={K}")
+    corpus = principal_documents(principal)
+    print(f"{len(items)} questions over {corpus} documents, judged per document, k={K}")
     print(f"{'':<44} {'nDCG@10':>8} {'recall@10':>10} {'MRR':>6}")
     for name, rankings in rows.items():
         s = scores(rankings, items)
@@ -91,15 +104,20 @@ def main():
 
     if args.tune:
         grid = []
-        for rrf_k, dense_w, lexical_w in itertools.product([10, 20, 40, 60, 100], [0.5, 0.75, 1.0], [0.5, 0.75, 1.0]):
-            tried = RetrievalSettings(rrf_k=rrf_k, dense_weight=dense_w, lexical_weight=lexical_w)
+        for rrf_k, dense_w, lexical_w, candidates in itertools.product(
+            [10, 20, 40, 60, 100], [0.5, 0.75, 1.0], [0.5, 0.75, 1.0], [20, 50]
+        ):
+            tried = RetrievalSettings(
+                rrf_k=rrf_k, dense_weight=dense_w, lexical_weight=lexical_w, candidates=candidates
+            )
             s = scores([fused_ranking(r, tried) for r in results], items)
-            grid.append((s["ndcg@10"], s["recall@10"], s["mrr"], rrf_k, dense_w, lexical_w))
+            grid.append((s["ndcg@10"], s["mrr"], s["recall@10"], rrf_k, dense_w, lexical_w, candidates))
         grid.sort(reverse=True)
         print("best fusion settings (in-sample):")
-        for ndcg, recall, mrr, rrf_k, dense_w, lexical_w in grid[:5]:
+        for ndcg, mrr, recall, rrf_k, dense_w, lexical_w, candidates in grid[:8]:
             print(
-                f"  rrf_k={rrf_k:<4} dense={dense_w:<5} lexical={lexical_w:<5} nDCG@10 {ndcg:.3f} recall@10 {recall:.3f} MRR {mrr:.3f}"
+                f"  rrf_k={rrf_k:<4} dense={dense_w:<5} lexical={lexical_w:<5} candidates={candidates:<3} "
+                f"nDCG@10 {ndcg:.3f} recall@10 {recall:.3f} MRR {mrr:.3f}"
             )
 
 

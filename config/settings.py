@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "citadel.accounts.middleware.PrincipalMiddleware",
+    # Body caps (413 before the body is read) and the 429 page for rate limits.
+    "citadel.core.middleware.RequestGuardMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -177,7 +179,24 @@ CACHES = {
     }
 }
 
-MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
+if PRODUCTION:
+    # SMTP unless EMAIL_BACKEND says otherwise; the console backend would silently drop review mail.
+    MAILERS = {
+        "default": {
+            "BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": env_int("EMAIL_PORT", 587),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", True),
+            },
+        }
+    }
+else:
+    MAILERS = {
+        "default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
+    }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "citadel@localhost")
 
 # Content Security Policy (Django's built-in middleware): our own scripts with a per-request nonce.
@@ -206,7 +225,10 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Request bodies: a non-file body (forms, JSON) is read into memory and capped here; multipart
+# bodies get CITADEL["MAX_UPLOAD_REQUEST_BYTES"]; files above FILE_UPLOAD_MAX_MEMORY_SIZE spool to disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CITADEL_MAX_REQUEST_BYTES", 5 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("CITADEL_FILE_UPLOAD_MAX_MEMORY_BYTES", 2 * 1024 * 1024)
 
 # Citadel's own knobs. Each has an environment variable of the same name.
 CITADEL = {
@@ -230,6 +252,25 @@ CITADEL = {
     "REVIEW_DUE_HOURS": env_int("CITADEL_REVIEW_DUE_HOURS", 24),
     # Scheme and host put in front of links in emails (requests are not around when they are sent).
     "SITE_URL": os.environ.get("CITADEL_SITE_URL", "http://localhost:8000"),
+    # A whole upload request (all its files and fields); larger ones get 413 before being read.
+    "MAX_UPLOAD_REQUEST_BYTES": env_int(
+        "CITADEL_MAX_UPLOAD_REQUEST_BYTES", env_int("CITADEL_MAX_UPLOAD_BYTES", 50 * 1024 * 1024) + 1024 * 1024
+    ),
+    # Abuse limits (citadel.core.ratelimit): at most `limit` events per `window` seconds, counted
+    # per user and per organization; logins per username+address and per address. A limit of 0
+    # turns a rule off. CITADEL_RATE_LIMITS (JSON) overrides rules by name.
+    "RATE_LIMITS": {
+        "ask_user": {"limit": 30, "window": 60},
+        "ask_org": {"limit": 300, "window": 60},
+        "upload_user": {"limit": 60, "window": 3600},
+        "upload_org": {"limit": 600, "window": 3600},
+        "login_user": {"limit": 10, "window": 300},
+        "login_ip": {"limit": 50, "window": 300},
+        **json.loads(os.environ.get("CITADEL_RATE_LIMITS", "{}")),
+    },
+    # Behind a proxy that appends the client address to X-Forwarded-For, login limits count that
+    # address instead of the proxy's.
+    "TRUST_X_FORWARDED_FOR": env_bool("CITADEL_TRUST_X_FORWARDED_FOR", PRODUCTION),
     # Answers: passages retrieved per question, and the generation providers' resilience.
     "ANSWER_K": env_int("CITADEL_ANSWER_K", 8),
     "PROVIDER_TIMEOUT_SECONDS": env_int("CITADEL_PROVIDER_TIMEOUT_SECONDS", 30),

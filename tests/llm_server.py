@@ -48,7 +48,9 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(reply.delay)
         anthropic = self.path.rstrip("/").endswith("/messages")
         if reply.raw is not None or reply.status != 200:
-            payload = reply.raw if reply.raw is not None else json.dumps({"error": {"message": "scripted failure"}}).encode()
+            payload = (
+                reply.raw if reply.raw is not None else json.dumps({"error": {"message": "scripted failure"}}).encode()
+            )
             self.send_response(reply.status)
             self.send_header("content-type", "application/json")
             for k, v in reply.headers.items():
@@ -75,7 +77,11 @@ class _Handler(BaseHTTPRequestHandler):
             "created": 0,
             "model": "test-model",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": reply.usage[0], "completion_tokens": reply.usage[1], "total_tokens": sum(reply.usage)},
+            "usage": {
+                "prompt_tokens": reply.usage[0],
+                "completion_tokens": reply.usage[1],
+                "total_tokens": sum(reply.usage),
+            },
         }
 
     @staticmethod
@@ -98,7 +104,9 @@ class _Handler(BaseHTTPRequestHandler):
         chunks = reply.stream_chunks if reply.stream_chunks is not None else _words(reply.text)
 
         def send(event: str | None, data) -> None:
-            line = (f"event: {event}\n" if event else "") + f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n"
+            line = (
+                f"event: {event}\n" if event else ""
+            ) + f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n"
             self.wfile.write(line.encode())
             self.wfile.flush()
 
@@ -108,13 +116,21 @@ class _Handler(BaseHTTPRequestHandler):
                 {
                     "type": "message_start",
                     "message": {
-                        "id": "msg_test", "type": "message", "role": "assistant", "model": "test-model", "content": [],
-                        "stop_reason": None, "stop_sequence": None,
+                        "id": "msg_test",
+                        "type": "message",
+                        "role": "assistant",
+                        "model": "test-model",
+                        "content": [],
+                        "stop_reason": None,
+                        "stop_sequence": None,
                         "usage": {"input_tokens": reply.usage[0], "output_tokens": 1},
                     },
                 },
             )
-            send("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+            send(
+                "content_block_start",
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            )
         for i, chunk in enumerate(chunks):
             if reply.fail_after_chunks is not None and i >= reply.fail_after_chunks:
                 self.close_connection = True
@@ -122,28 +138,52 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 return
             if anthropic:
-                send("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": chunk}})
+                send(
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": chunk}},
+                )
             else:
                 send(
                     None,
                     {
-                        "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": "test-model",
-                        "choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": None}],
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": "test-model",
+                        "choices": [
+                            {
+                                "index": 0,
+                                "delta": {"content": chunk},
+                                "finish_reason": "stop" if i == len(chunks) - 1 else None,
+                            }
+                        ],
                     },
                 )
         if anthropic:
             send("content_block_stop", {"type": "content_block_stop", "index": 0})
             send(
                 "message_delta",
-                {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": reply.usage[1]}},
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "usage": {"output_tokens": reply.usage[1]},
+                },
             )
             send("message_stop", {"type": "message_stop"})
         else:
             send(
                 None,
                 {
-                    "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": "test-model", "choices": [],
-                    "usage": {"prompt_tokens": reply.usage[0], "completion_tokens": reply.usage[1], "total_tokens": sum(reply.usage)},
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": "test-model",
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": reply.usage[0],
+                        "completion_tokens": reply.usage[1],
+                        "total_tokens": sum(reply.usage),
+                    },
                 },
             )
             send(None, "[DONE]")

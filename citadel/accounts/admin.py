@@ -8,7 +8,9 @@ from citadel.accounts.models import Membership, Organization, Team
 class OrganizationAdmin(OrgScopedAdmin):
     org_path = "pk"
     list_display = ["slug", "name", "review_policy", "generation_provider", "prompt_log_mode"]
-    readonly_fields = ["slug", "created_at"]
+    # Retrieval settings and the embedding model change only through the evaluation gate
+    # (citadel.evaluation) and the re-embed service, never by editing the row.
+    readonly_fields = ["slug", "created_at", "retrieval_settings", "embedding_model"]
 
     def has_add_permission(self, request) -> bool:
         return request.user.is_superuser

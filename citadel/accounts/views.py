@@ -5,11 +5,18 @@ from django.views.decorators.http import require_POST
 
 from citadel.accounts.middleware import SESSION_ORG_KEY
 from citadel.accounts.selectors import memberships_for_user
+from citadel.core.ratelimit import client_ip, limit_login
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        # Counted before the password is checked, so guessing costs attempts whether or not it
+        # succeeds; LimitExceeded becomes the 429 page (citadel.core.middleware).
+        limit_login(username=request.POST.get("username", ""), ip=client_ip(request))
+        return super().post(request, *args, **kwargs)
 
 
 def home(request):

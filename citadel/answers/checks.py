@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from citadel.providers import text as T
 
 SUPPORT_MIN_OVERLAP = 0.5
-# Sentences this short ("In short:", "Yes.") carry no claim worth a citation.
-MIN_CLAIM_STEMS = 2
 _QUOTED = re.compile(r"\"([^\"]{6,})\"|“([^”]{6,})”")
 
 
@@ -72,7 +70,8 @@ def check_answer(*, text: str, passages: dict[int, str], allowed: set[int]) -> C
         body = T.strip_markers(sentence)
         stems = set(T.content_stems(body))
         if not cited:
-            if len(stems) >= MIN_CLAIM_STEMS:
+            # A lead-in ("Here is what the policy says:") claims nothing; anything else must cite.
+            if stems and not body.endswith(":"):
                 result.unsupported.append(body)
             continue
         quotes = [a or b for a, b in _QUOTED.findall(body)]
@@ -87,5 +86,7 @@ def check_answer(*, text: str, passages: dict[int, str], allowed: set[int]) -> C
             if (n, span[0]) in seen:
                 continue
             seen.add((n, span[0]))
-            result.citations.append(CheckedCitation(n=n, quote=passages[n][span[0] : span[1]], start=span[0], end=span[1]))
+            result.citations.append(
+                CheckedCitation(n=n, quote=passages[n][span[0] : span[1]], start=span[0], end=span[1])
+            )
     return result

@@ -84,7 +84,9 @@ def visible_answers(principal: Principal) -> QuerySet[Answer]:
 
 def get_answer(*, principal: Principal, answer_id) -> Answer:
     try:
-        return visible_answers(principal).select_related("question", "question__asker", "receipt").get(pk=int(answer_id))
+        return (
+            visible_answers(principal).select_related("question", "question__asker", "receipt").get(pk=int(answer_id))
+        )
     except (Answer.DoesNotExist, TypeError, ValueError):
         raise NotFound("Answer not found.") from None
 
@@ -191,9 +193,7 @@ def citation_source(*, principal: Principal, answer: Answer, n: int) -> Citation
     Only shown while the viewer may read the chunk now (a current version of a document they
     are granted); otherwise `available` is False and the page says why, showing the quote kept
     in the receipt instead."""
-    citation = (
-        Citation.objects.filter(answer=answer, n=n).select_related("passage", "passage__chunk__version").first()
-    )
+    citation = Citation.objects.filter(answer=answer, n=n).select_related("passage", "passage__chunk__version").first()
     if citation is None:
         raise NotFound("Citation not found.")
     chunk = citation.passage.chunk

@@ -169,8 +169,19 @@ def questions_abandoned_close(*, older_than_seconds: int = ABANDONED_AFTER_SECON
             organization_slug=question.organization.slug,
         )
         run = _Run(principal=principal, question=question, organization=question.organization, started=time.monotonic())
-        run.notice = "This answer was interrupted before it finished (the connection or the server stopped). Please ask again."
-        _write(run, status=AnswerStatus.FAILED, text="", original_text="", flags=[], checked=CheckResult(text=""), support=None, error="Abandoned")
+        run.notice = (
+            "This answer was interrupted before it finished (the connection or the server stopped). Please ask again."
+        )
+        _write(
+            run,
+            status=AnswerStatus.FAILED,
+            text="",
+            original_text="",
+            flags=[],
+            checked=CheckResult(text=""),
+            support=None,
+            error="Abandoned",
+        )
         closed += 1
     return closed
 
@@ -268,9 +279,7 @@ def _prepare_passages(run: _Run) -> None:
     if not hits:
         return
     best = max(h.score for h in hits) or 1.0
-    versions = dict(
-        DocumentVersion.objects.filter(pk__in={h.version_id for h in hits}).values_list("pk", "metadata")
-    )
+    versions = dict(DocumentVersion.objects.filter(pk__in={h.version_id for h in hits}).values_list("pk", "metadata"))
     run.documents = {
         d["pk"]: d
         for d in Document.objects.filter(pk__in={h.document_id for h in hits}).values(
@@ -438,9 +447,8 @@ def _finalize(run: _Run, generation: Generation) -> Answer:
     flags = _flags(run, generation, checked, cited_ns)
     status = AnswerStatus.INSUFFICIENT_EVIDENCE if generation.abstained else AnswerStatus.ANSWERED
     if generation.abstained and not run.notice:
-        run.notice = (
-            "Not enough evidence in the documents you can see to answer this. "
-            + ("Nothing matched your question." if not hits else "The closest passages are listed below.")
+        run.notice = "Not enough evidence in the documents you can see to answer this. " + (
+            "Nothing matched your question." if not hits else "The closest passages are listed below."
         )
     return _write(
         run,
@@ -626,7 +634,9 @@ def _receipt_data(run: _Run, answer: Answer, checked: CheckResult, support, item
                 "dense_score": h.dense_score,
                 "lexical_score": h.lexical_score,
                 "suspicious": p.suspicious,
-                "document_updated_at": _iso(h.document_updated_at or run.documents.get(h.document_id, {}).get("updated_at")),
+                "document_updated_at": _iso(
+                    h.document_updated_at or run.documents.get(h.document_id, {}).get("updated_at")
+                ),
             }
         )
     citations = []

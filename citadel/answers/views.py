@@ -12,6 +12,7 @@ from citadel.accounts.models import Organization
 from citadel.answers import selectors, services
 from citadel.answers.models import AnswerStatus
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound, PermissionDenied
+from citadel.core.ratelimit import limit_action
 from citadel.documents.access import readable_chunks
 from citadel.providers.generation import EXTRACTIVE
 
@@ -64,7 +65,9 @@ def answer_context(request, answer) -> dict:
     principal = request.principal
     passages = list(answer.passages.select_related("document", "version", "chunk"))
     readable = set(
-        readable_chunks(principal).filter(pk__in=[p.chunk_id for p in passages if p.chunk_id]).values_list("pk", flat=True)
+        readable_chunks(principal)
+        .filter(pk__in=[p.chunk_id for p in passages if p.chunk_id])
+        .values_list("pk", flat=True)
     )
     by_pk = {p.pk: p for p in passages}
     citations = [
@@ -100,12 +103,14 @@ def ask(request):
         if form.is_valid():
             text = form.cleaned_data["question"]
             try:
+                limit_action("ask", principal)
                 if request.htmx and _streams(principal):
                     question = services.question_create(principal=principal, text=text)
                     return render(request, "answers/question.html#streaming", {"question": question})
                 answer = services.answer_question(principal=principal, text=text)
             except LimitExceeded as exc:
                 context["error"] = exc.message
+                context["retry_after"] = exc.retry_after
                 status = 429
             except InvalidInput as exc:
                 form.add_error("question", exc.message)
@@ -120,13 +125,16 @@ def ask(request):
         if request.htmx:
             response = render(request, "answers/ask.html#ask_error", context, status=status)
             if status == 429:
-                response["Retry-After"] = "3600"
+                response["Retry-After"] = str(context.get("retry_after", 3600))
             return response
     context["history"] = [
         {"question": q, "answer": getattr(q, "answer", None), "abandoned": selectors.is_abandoned(q)}
         for q in selectors.question_history(principal=principal)
     ]
-    return render(request, "answers/ask.html", context, status=status)
+    response = render(request, "answers/ask.html", context, status=status)
+    if status == 429:
+        response["Retry-After"] = str(context.get("retry_after", 3600))
+    return response
 
 
 @require_GET

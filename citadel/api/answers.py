@@ -19,6 +19,7 @@ from citadel.api.fields import Id, limited
 from citadel.api.responses import errors
 from citadel.core.errors import InvalidTransition, PermissionDenied
 from citadel.core.principal import Principal
+from citadel.core.ratelimit import limit_action
 from citadel.review.selectors import review_status_for_answer
 from citadel.review.services import MAX_NOTE, feedback_submit
 
@@ -148,6 +149,7 @@ def ask(request, payload: AskIn):
     """Ask a question; answered from the documents you may read, with citations. Blocks until
     the answer is final. The same fields as `manage.py ask --json`."""
     principal = request.auth
+    limit_action("ask", principal)
     answer = answer_question(principal=principal, text=payload.question)
     answer = selectors.get_answer(principal=principal, answer_id=answer.pk)
     return _ask_out(request, principal, answer)

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citadel.core.errors import CitadelError, NotFound, PermissionDenied
+from citadel.core.ratelimit import limit_action
 from citadel.documents import selectors
 from citadel.documents.access import get_downloadable_version, get_manageable_document
 from citadel.documents.models import DocumentVersion
@@ -112,6 +113,7 @@ def upload(request):
     bound = request.method == "POST"
     form = UploadForm(request.POST if bound else None, request.FILES if bound else None, principal=request.principal)
     if request.method == "POST" and form.is_valid():
+        limit_action("upload", request.principal)
         added, unchanged, refused = [], [], []
         for uploaded in form.cleaned_data["files"]:
             try:
@@ -188,4 +190,6 @@ def download(request, document_id: int, number: int):
         content_type="application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
+    # Even opened directly, the file runs no script and reaches nothing of ours.
+    response["Content-Security-Policy"] = "sandbox"
     return response

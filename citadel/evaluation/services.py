@@ -182,7 +182,7 @@ def eval_run_start(
 ) -> EvalRun:
     """Queues a run of the set as `principal` (the run later retrieves with this principal).
 
-    `settings` are proposed retrieval settings (see evaluation.settings); None measures the
+    `settings` are proposed retrieval settings (see evaluation.retrieval_settings); None measures the
     organization's current ones."""
     principal = _require_admin(principal)
     eval_set = _eval_set(principal, eval_set_id)

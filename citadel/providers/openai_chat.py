@@ -58,6 +58,7 @@ class OpenAIChatGenerator(ChatGenerator):
             stream=True,
             stream_options={"include_usage": True},
         )
+        finished = False
         for chunk in stream:
             usage = getattr(chunk, "usage", None)
             if usage is not None:
@@ -66,6 +67,11 @@ class OpenAIChatGenerator(ChatGenerator):
                 delta = getattr(getattr(choice, "delta", None), "content", None)
                 if delta:
                     yield delta
+                finished = finished or bool(getattr(choice, "finish_reason", None))
+        if not finished:
+            # The SDK ends quietly on a dropped connection; an answer without a finish reason
+            # is a cut-off answer.
+            raise TransientError("the stream ended before the model finished", kind="truncated")
 
     def _translate(self, exc: Exception) -> Exception:
         import openai

@@ -4,7 +4,12 @@ import json
 
 import pytest
 
+from citadel.accounts.models import ReviewPolicy
 from citadel.accounts.services import api_token_create
+from citadel.answers.services import answer_question
+from citadel.evaluation.services import eval_run_execute, eval_run_start, eval_set_create, golden_question_add
+from citadel.review.models import ReviewItem
+from tests.factories import make_document
 
 API = "/api/v1"
 
@@ -76,3 +81,51 @@ def assert_problem(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+class Scenario:
+    """Two organizations with one of everything the API serves.
+
+    acme: ann (admin), rita (reviewer), bob (member, team support); a handbook everyone may read,
+    a payroll memo only ann may read, a question bob asked that waits for review (policy "all"),
+    a golden set with a finished retrieval run. globex: gus (admin) and its own handbook."""
+
+    def __init__(self, world, token_for):
+        self.acme = world.org("acme")
+        self.globex = world.org("globex")
+        self.ann_token = token_for("ann", "acme", role="admin")
+        self.rita_token = token_for("rita", "acme", role="reviewer")
+        self.bob_token = token_for("bob", "acme", role="member", teams=["support"])
+        self.gus_token = token_for("gus", "globex", role="admin")
+        ann = world.principal("ann", "acme", role="admin")
+        bob = world.principal("bob", "acme", role="member", teams=["support"])
+        self.handbook = make_document(
+            self.acme, "handbook", ["Refunds take 14 days from the date of purchase.", "Shipping is free in the EU."]
+        )
+        self.payroll = make_document(
+            self.acme, "payroll", ["Salaries are paid on the 25th."], grants=[world.user("ann", "acme", "admin")]
+        )
+        self.globex_doc = make_document(self.globex, "globex-handbook", ["Globex refunds take 30 days."])
+        self.grant = self.handbook.grants.get()
+        self.acme.review_policy = ReviewPolicy.ALL
+        self.acme.save(update_fields=["review_policy"])
+        self.answer = answer_question(principal=bob, text="How long do refunds take?")
+        self.review_item = ReviewItem.objects.get(answer=self.answer)
+        eval_set = eval_set_create(principal=ann, name="Handbook")
+        golden_question_add(
+            principal=ann, eval_set_id=eval_set.pk, question="refund days", expected_external_ids=["handbook"]
+        )
+        self.eval_set = eval_set
+        self.run = eval_run_start(principal=ann, eval_set_id=eval_set.pk)
+        eval_run_execute(run_id=self.run.pk)
+
+
+@pytest.fixture
+def scenario(world, token_for) -> Scenario:
+    return Scenario(world, token_for)
+
+
+@pytest.fixture
+def as_user(client):
+    """as_user(token) -> an ApiClient sending that token."""
+    return lambda token, org=None: ApiClient(client, token, org)

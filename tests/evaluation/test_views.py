@@ -175,3 +175,18 @@ def test_proposing_settings_from_the_gate_page_starts_runs(acme, world, client, 
     page = c.get(response["Location"]).content.decode()
     assert "Run #" in page
     assert "<svg" in page  # the comparison with the run on the current settings
+
+
+def test_the_admin_site_lists_only_the_organizations_own_runs_and_questions(acme, finished_run, world, client):
+    _, _, eval_set = acme
+    c = _admin_client(client, world, org="globex", username="oz")
+
+    runs = c.get("/admin/evaluation/evalrun/")
+    questions = c.get("/admin/evaluation/goldenquestion/")
+
+    assert runs.status_code == questions.status_code == 200
+    assert "How many days" not in questions.content.decode()
+    assert c.get(f"/admin/evaluation/evalrun/{finished_run.pk}/change/").status_code in (302, 404)
+    own = _admin_client(client, world)
+    assert "How many days" in own.get("/admin/evaluation/goldenquestion/").content.decode()
+    assert own.get(f"/admin/evaluation/evalrun/{finished_run.pk}/change/").status_code == 200

@@ -180,3 +180,9 @@ def test_sentry_is_configured_without_pii():
         assert options["before_send"] is sentry_before_send
     finally:
         sentry_sdk.init()
+
+
+def test_sql_with_its_parameters_is_never_logged_even_at_debug_level():
+    config = logging_config(level="DEBUG")
+
+    assert config["loggers"]["django.db.backends"]["level"] == "INFO"

@@ -114,3 +114,24 @@ def test_a_metrics_token_is_required_when_configured(client, db, monkeypatch):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert scrape(client, HTTP_AUTHORIZATION="Bearer s3cret-scrape")
+
+
+def test_documents_per_state_and_their_ingestion_queue(client, world, db_queue, django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+
+    from citadel.documents.services import document_upload
+    from citadel.ops.models import TaskOrigin
+
+    # Given an upload whose ingestion task waits in the queue (enqueued outside any request)
+    principal = world.principal("ada", "acme", role="admin")
+    with django_capture_on_commit_callbacks(execute=True):
+        document_upload(
+            principal=principal, file=ContentFile(b"# Leave\n\nTen days.", name="leave.md"), filename="leave.md"
+        )
+
+    samples = scrape(client)
+
+    assert value(samples, "citadel_document_versions", state="uploaded") == 1
+    assert value(samples, "citadel_task_queue_depth", queue="ingestion") == 1
+    # And the task is known to belong to acme, from its version id
+    assert TaskOrigin.objects.get(queue_name="ingestion").organization_id == principal.organization_id

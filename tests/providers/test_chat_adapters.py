@@ -10,7 +10,13 @@ from tests.llm_server import Reply, prompt_of
 pytestmark = pytest.mark.django_db
 
 PASSAGES = [
-    SourcePassage(n=1, text="Refunds are paid within 14 days of the return arriving.", title="Refunds", score=0.9, relative_score=1.0),
+    SourcePassage(
+        n=1,
+        text="Refunds are paid within 14 days of the return arriving.",
+        title="Refunds",
+        score=0.9,
+        relative_score=1.0,
+    ),
     SourcePassage(n=2, text="Shipping is free above 50 euros.", title="Shipping", score=0.5, relative_score=0.55),
 ]
 QUESTION = "How long do refunds take?"
@@ -19,7 +25,11 @@ QUESTION = "How long do refunds take?"
 @pytest.fixture(params=["openai", "anthropic"])
 def adapter(request):
     env = request.getfixturevalue(f"{request.param}_env")
-    generator = OpenAIChatGenerator(model="gpt-4o-mini") if request.param == "openai" else AnthropicGenerator(model="claude-haiku-4-5")
+    generator = (
+        OpenAIChatGenerator(model="gpt-4o-mini")
+        if request.param == "openai"
+        else AnthropicGenerator(model="claude-haiku-4-5")
+    )
     return generator, env
 
 

@@ -50,7 +50,8 @@ class Command(JsonCommand):
             "status": _CONTRACT_STATUS.get(answer.status, answer.status),
             "text": "" if hidden else answer.text,
             "citations": citations,
-            "receipt_url": settings.CITADEL.get("SITE_URL", "").rstrip("/") + reverse("answers:receipt", args=[answer.pk]),
+            "receipt_url": settings.CITADEL.get("SITE_URL", "").rstrip("/")
+            + reverse("answers:receipt", args=[answer.pk]),
             "notice": answer.notice,
             "flags": answer.flags,
         }

@@ -1,0 +1,305 @@
+"""Asking through HTTP under load: the extractive provider over a large synthetic corpus.
+
+    CITADEL_DATA_DIR=/work/var-askbench .venv/bin/python bench/ask_load.py --chunks 100000 --clients 8 --seconds 60
+
+1. Loads (once; --reuse-able by default) organization "askbench" with --chunks synthetic chunks:
+   documents of 100 chunks, each chunk three sentences drawn from a 3,000-word vocabulary with
+   topic words, embedded with the deterministic fake embedder (CITADEL_EMBEDDER=fake: no model
+   download, and the server embeds queries with the same function so the dense leg is coherent),
+   lexical fields filled by chunks_lexical_update, versions made current as ingestion does.
+2. Starts gunicorn (config.wsgi, --workers) on 127.0.0.1 with the same data dir and embedder.
+3. Runs --clients concurrent clients for --seconds: each logs in, then POSTs questions to the ask
+   page as htmx does (the full path: retrieve, extractive answer, citation checks, answer,
+   passages, citations, prompt log, review gate, receipt, audit event, rendered card).
+4. Prints p50/p95/p99 latency, throughput and errors as JSON.
+
+Use a data dir of its own: the script owns the "askbench" organization in it.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ["CITADEL_EMBEDDER"] = "fake"
+
+ORG = "askbench"
+USER = "askbench-user"
+PASSWORD = "askbench-password-1"  # noqa: S105 - a throwaway local account
+CHUNKS_PER_DOC = 100
+TOPICS = [
+    "refund",
+    "travel",
+    "expense",
+    "password",
+    "laptop",
+    "parking",
+    "holiday",
+    "parental",
+    "security",
+    "vendor",
+    "invoice",
+    "onboarding",
+    "payroll",
+    "pension",
+    "insurance",
+    "training",
+    "badge",
+    "printer",
+    "meeting",
+    "budget",
+]
+
+
+def vocabulary(size: int, rng: random.Random) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(letters) for _ in range(rng.randint(4, 9))))
+    return sorted(words)
+
+
+def sentence(rng: random.Random, vocab: list[str], topic: str) -> str:
+    words = rng.sample(vocab, 9)
+    return (
+        f"The {topic} {words[0]} requires {words[1]} {words[2]} within {rng.randint(2, 90)} days "
+        f"for every {words[3]} {words[4]} and {words[5]} {words[6]} {words[7]} {words[8]}."
+    )
+
+
+def load(chunks: int) -> None:
+    import django
+
+    django.setup()
+    import hashlib
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from citadel.accounts.models import Organization
+    from citadel.accounts.services import organization_create, user_create_or_join
+    from citadel.documents.lexical import chunks_lexical_update
+    from citadel.documents.models import (
+        AccessGrant,
+        Chunk,
+        ChunkEmbedding,
+        Document,
+        DocumentVersion,
+        GrantScope,
+        VersionStatus,
+    )
+    from citadel.providers.embeddings import get_embedder
+
+    org = Organization.objects.filter(slug=ORG).first() or organization_create(slug=ORG, name="Ask bench")
+    org.review_policy = "none"
+    org.generation_provider = "extractive"
+    org.save()
+    user_create_or_join(username=USER, organization=org, role="member", password=PASSWORD, teams=[])
+    have = Chunk.objects.filter(organization=org).count()
+    if have >= chunks:
+        print(f"reusing {have} chunks", file=sys.stderr)
+        return
+    embedder = get_embedder(org.embedding_model)
+    rng = random.Random(7)
+    vocab = vocabulary(3000, rng)
+    start = time.time()
+    doc_index = Document.objects.filter(organization=org).count()
+    while have < chunks:
+        with transaction.atomic():
+            topic = TOPICS[doc_index % len(TOPICS)]
+            document = Document.objects.create(
+                organization=org, external_id=f"doc-{doc_index:06d}", title=f"{topic.title()} handbook {doc_index}"
+            )
+            AccessGrant.objects.create(document=document, scope=GrantScope.ORGANIZATION)
+            texts = [" ".join(sentence(rng, vocab, topic) for _ in range(3)) for _ in range(CHUNKS_PER_DOC)]
+            full = "\n\n".join(texts)
+            sha = hashlib.sha256(full.encode()).hexdigest()
+            version = DocumentVersion.objects.create(
+                document=document, number=1, file=f"originals/bench/{sha}", original_filename=f"{document.external_id}.txt",
+                sha256=sha, size_bytes=len(full), content_type="text/plain", status=VersionStatus.READY,
+                chunks_total=len(texts), chunks_done=len(texts), text=full, ready_at=timezone.now(),
+            )  # fmt: skip
+            offset = 0
+            rows = []
+            for ordinal, text in enumerate(texts):
+                rows.append(
+                    Chunk(
+                        version=version,
+                        document=document,
+                        organization=org,
+                        ordinal=ordinal,
+                        text=text,
+                        page=ordinal // 5 + 1,
+                        char_start=offset,
+                        char_end=offset + len(text),
+                        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+                        token_count=embedder.count_tokens(text),
+                    )  # fmt: skip
+                )
+                offset += len(text) + 2
+            rows = Chunk.objects.bulk_create(rows)
+            ChunkEmbedding.objects.bulk_create(
+                ChunkEmbedding(
+                    chunk=c,
+                    version=version,
+                    organization=org,
+                    model=org.embedding_model,
+                    dimensions=embedder.dimensions,
+                    embedding=v,
+                )  # fmt: skip
+                for c, v in zip(rows, embedder.embed(texts), strict=True)
+            )
+            chunks_lexical_update(version_id=version.pk)
+            document.current_version = version
+            document.save(update_fields=["current_version"])
+        have += CHUNKS_PER_DOC
+        doc_index += 1
+        if doc_index % 50 == 0:
+            print(f"loaded {have} chunks in {time.time() - start:.0f}s", file=sys.stderr)
+
+
+def questions(n: int) -> list[str]:
+    rng = random.Random(11)
+    vocab = vocabulary(3000, random.Random(7))
+    out = []
+    for _ in range(n):
+        topic = rng.choice(TOPICS)
+        a, b = rng.sample(vocab, 2)
+        out.append(f"How many days does the {topic} {a} {b} require?")
+    return out
+
+
+class Client(threading.Thread):
+    def __init__(self, port: int, deadline: float, qs: list[str], results: list, lock: threading.Lock):
+        super().__init__(daemon=True)
+        self.port, self.deadline, self.qs, self.results, self.lock = port, deadline, qs, results, lock
+        self.cookies: dict[str, str] = {}
+
+    def request(self, conn, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, data
+
+    def run(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        status, page = self.request(conn, "GET", "/login/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+        form = urllib.parse.urlencode({"username": USER, "password": PASSWORD, "csrfmiddlewaretoken": token})
+        self.request(
+            conn,
+            "POST",
+            "/login/",
+            form,
+            {"Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://127.0.0.1:{self.port}/login/"},
+        )
+        rng = random.Random(id(self))
+        while time.time() < self.deadline:
+            body = urllib.parse.urlencode({"question": rng.choice(self.qs)})
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "HX-Request": "true",
+                "X-CSRFToken": self.cookies.get("csrftoken", ""),
+                "Referer": f"http://127.0.0.1:{self.port}/answers/",
+            }
+            started = time.perf_counter()
+            try:
+                status, data = self.request(conn, "POST", "/answers/", body, headers)
+                ok = status == 200 and b"answer-card" in data
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                status, ok = 0, False
+            elapsed = (time.perf_counter() - started) * 1000
+            with self.lock:
+                self.results.append((elapsed, ok, status))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--warmup", type=int, default=5, help="Seconds of load not counted.")
+    args = parser.parse_args()
+
+    load(args.chunks)
+    env = {**os.environ, "CITADEL_EMBEDDER": "fake", "DEBUG": "0", "LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.workers), "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+    try:
+        for _ in range(120):
+            try:
+                http.client.HTTPConnection("127.0.0.1", args.port, timeout=2).request("GET", "/login/")
+                break
+            except OSError:
+                time.sleep(0.5)
+        qs = questions(500)
+        results: list = []
+        lock = threading.Lock()
+        deadline = time.time() + args.warmup + args.seconds
+        clients = [Client(args.port, deadline, qs, results, lock) for _ in range(args.clients)]
+        for c in clients:
+            c.start()
+        time.sleep(args.warmup)
+        with lock:
+            results.clear()
+        measured_from = time.time()
+        for c in clients:
+            c.join()
+        duration = time.time() - measured_from
+        latencies = sorted(r[0] for r in results)
+        errors = sum(1 for r in results if not r[1])
+        q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+        print(
+            json.dumps(
+                {
+                    "chunks": args.chunks,
+                    "clients": args.clients,
+                    "gunicorn_workers": args.workers,
+                    "embedder": "fake (deterministic hashing, 384-d)",
+                    "provider": "extractive",
+                    "seconds": round(duration, 1),
+                    "requests": len(results),
+                    "errors": errors,
+                    "error_statuses": sorted({r[2] for r in results if not r[1]}),
+                    "throughput_rps": round(len(results) / duration, 1),
+                    "p50_ms": round(q[49], 1),
+                    "p95_ms": round(q[94], 1),
+                    "p99_ms": round(q[98], 1),
+                    "max_ms": round(latencies[-1], 1) if latencies else None,
+                },
+                indent=2,
+            )
+        )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""The ask page, answer card, receipt, source view, streaming endpoint and the ask command."""
+
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from citadel.answers.models import Answer, AnswerStatus
+from citadel.answers.services import answer_question
+from citadel.audit.models import PromptLog
+from tests.factories import make_document
+from tests.llm_server import Reply
+
+QUESTION = "How many days until refunds are paid?"
+
+
+@pytest.fixture
+def acme(world):
+    org = world.org("acme")
+    org.review_policy = "none"
+    org.save()
+    make_document(
+        org,
+        "refund-policy",
+        ["Refunds are paid within 14 days of the returned item arriving at our warehouse. Shipping is not refunded."],
+    )
+    return org
+
+
+@pytest.fixture
+def ann(world, acme):
+    return world.user("ann", acme)
+
+
+def test_home_is_the_ask_page_with_my_history(login, ann, acme):
+    client = login(ann)
+    answer_question(principal=_principal(ann, acme), text=QUESTION)
+
+    response = client.get(reverse("home"))
+
+    assert response.status_code == 200
+    assert b"Ask the documents of acme" in response.content
+    assert QUESTION.encode() in response.content and b"badge-answered" in response.content
+
+
+def test_asking_through_htmx_returns_the_answer_card_with_citation_links(login, ann):
+    client = login(ann)
+
+    response = client.post(reverse("answers:ask"), {"question": QUESTION}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    answer = Answer.objects.get()
+    body = response.content.decode()
+    assert "badge-answered" in body and "14 days" in body
+    assert reverse("answers:source", args=[answer.pk, 1]) + "#cited" in body
+    assert reverse("answers:receipt", args=[answer.pk]) in body
+
+
+def test_asking_without_js_redirects_to_the_answer(login, ann):
+    response = login(ann).post(reverse("answers:ask"), {"question": QUESTION})
+    assert response.status_code == 302
+    assert response.url == reverse("answers:detail", args=[Answer.objects.get().pk])
+
+
+def test_an_empty_question_is_a_400_with_a_message(login, ann):
+    response = login(ann).post(reverse("answers:ask"), {"question": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and b"required" in response.content
+
+
+def test_the_budget_cap_answers_429_with_a_clear_message(login, ann, acme):
+    acme.monthly_budget_usd = Decimal("0.50")
+    acme.save()
+    PromptLog.objects.create(
+        organization=acme,
+        feature="answer",
+        provider="openai",
+        model="gpt-4o",
+        started_at=timezone.now(),
+        status="ok",
+        content_mode="none",
+        cost_usd=Decimal("0.75"),
+    )
+
+    response = login(ann).post(reverse("answers:ask"), {"question": QUESTION}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 429
+    assert b"monthly answer budget" in response.content
+    assert int(response["Retry-After"]) > 0
+    assert not Answer.objects.exists()
+
+
+def test_a_citation_opens_the_passage_highlighted_in_its_document(login, ann, acme):
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+
+    response = login(ann).get(reverse("answers:source", args=[answer.pk, 1]))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    citation = answer.citations.get(n=1)
+    assert f"<mark>{citation.quote}</mark>" in body
+    assert 'id="cited"' in body
+
+
+def test_the_receipt_shows_passages_scores_and_ranks(login, ann, acme):
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+    response = login(ann).get(reverse("answers:receipt", args=[answer.pk]))
+    assert response.status_code == 200
+    assert b"Refund Policy" in response.content and b"Lexical rank" in response.content
+
+
+def test_a_receipt_of_one_organization_is_404_for_another_organizations_member(login, world, ann, acme):
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+    outsider = world.user("gil", "globex")
+    client = login(outsider)
+
+    for name, args in [
+        ("answers:receipt", [answer.pk]),
+        ("answers:detail", [answer.pk]),
+        ("answers:source", [answer.pk, 1]),
+    ]:
+        assert client.get(reverse(name, args=args)).status_code == 404
+
+
+def test_another_member_cannot_read_my_answer_but_a_reviewer_can(login, world, ann, acme):
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+    assert login(world.user("bob", acme)).get(reverse("answers:detail", args=[answer.pk])).status_code == 404
+    assert (
+        login(world.user("rita", acme, role="reviewer")).get(reverse("answers:detail", args=[answer.pk])).status_code
+        == 200
+    )
+
+
+def test_the_answer_page_shows_source_changed_since(login, ann, acme):
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+    acme.documents.update(archived_at=timezone.now())
+
+    response = login(ann).get(reverse("answers:detail", args=[answer.pk]))
+
+    assert b"Source changed since" in response.content
+
+
+def test_a_pending_answer_is_hidden_from_the_asker(login, ann, acme):
+    acme.review_policy = "all"
+    acme.save()
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+    assert answer.status == AnswerStatus.PENDING_REVIEW
+
+    response = login(ann).get(reverse("answers:detail", args=[answer.pk]))
+
+    assert b"Waiting for review" in response.content
+    assert b"14 days" not in response.content
+    assert login(ann).get(reverse("answers:source", args=[answer.pk, 1])).status_code == 404
+
+
+def test_with_a_model_provider_the_answer_streams_over_server_sent_events(login, ann, acme, openai_env):
+    acme.generation_provider = "openai"
+    acme.generation_model = "gpt-4o-mini"
+    acme.save()
+    openai_env.responder = lambda body: Reply(text="Refunds are paid within 14 days [1].")
+    client = login(ann)
+
+    card = client.post(reverse("answers:ask"), {"question": QUESTION}, HTTP_HX_REQUEST="true")
+    assert card.status_code == 200 and b"data-stream-url" in card.content
+    question_id = card.context["question"].pk
+
+    response = client.get(reverse("answers:stream", args=[question_id]))
+    assert response["Content-Type"] == "text/event-stream"
+    events = b"".join(response.streaming_content).decode()
+
+    deltas = [json.loads(line[6:]) for line in events.splitlines() if line.startswith("data: ") and '"url"' not in line]
+    assert "".join(deltas) == "Refunds are paid within 14 days [1]."
+    answer = Answer.objects.get(question_id=question_id)
+    assert f'"url": "{reverse("answers:detail", args=[answer.pk])}"' in events
+    assert answer.status == AnswerStatus.ANSWERED and answer.provider == "openai"
+
+
+def test_the_ask_command_prints_the_contract_json(ann, acme):
+    out = StringIO()
+    call_command("ask", QUESTION, "--as", "ann", "--json", stdout=out)
+
+    result = json.loads(out.getvalue())
+    assert set(result) >= {"answer_id", "status", "text", "citations", "receipt_url"}
+    assert result["status"] == "answered" and "14 days" in result["text"]
+    [citation] = result["citations"]
+    assert set(citation) == {"n", "chunk_id", "document_id", "external_id", "title", "version", "page", "quote"}
+    assert citation["external_id"] == "refund-policy" and citation["version"] == 1
+    assert result["receipt_url"].endswith(reverse("answers:receipt", args=[result["answer_id"]]))
+
+
+def test_the_ask_command_reports_abstention(ann, acme):
+    out = StringIO()
+    call_command("ask", "Who is the chief executive of the company?", "--as", "ann", "--json", stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["status"] == "insufficient_evidence" and result["citations"] == []
+
+
+def _principal(user, org):
+    from citadel.accounts.selectors import principal_for
+
+    return principal_for(user=user, organization=org)

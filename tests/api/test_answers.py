@@ -1,0 +1,130 @@
+"""Asking, answer detail, receipt and feedback over the API; 429 when the budget is spent."""
+
+from decimal import Decimal
+
+import pytest
+
+from citadel.accounts.models import ReviewPolicy
+from citadel.answers.models import Feedback
+from citadel.review.models import ReviewItem
+from tests.api.conftest import assert_problem
+from tests.factories import make_document
+
+pytestmark = pytest.mark.django_db
+
+QUESTION = "How many days until refunds are paid?"
+ASK_CONTRACT = {"answer_id", "status", "text", "citations", "receipt_url"}
+CITATION_CONTRACT = {"n", "chunk_id", "document_id", "external_id", "title", "version", "page", "quote"}
+
+
+@pytest.fixture
+def published(scenario):
+    """acme publishes answers without review, and has a document that answers QUESTION."""
+    scenario.acme.review_policy = ReviewPolicy.NONE
+    scenario.acme.save(update_fields=["review_policy"])
+    make_document(
+        scenario.acme,
+        "refund-policy",
+        ["Refunds are paid within 14 days of the returned item arriving at our warehouse."],
+    )
+    return scenario
+
+
+def test_ask_answers_with_citations_and_a_receipt(published, as_user):
+    response = as_user(published.bob_token).post("/ask/", {"question": QUESTION})
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert ASK_CONTRACT <= set(answer)
+    assert answer["status"] == "answered"
+    assert "14 days" in answer["text"]
+    assert answer["citations"] and set(answer["citations"][0]) == CITATION_CONTRACT
+    assert answer["citations"][0]["external_id"] == "refund-policy"
+    assert answer["citations"][0]["quote"] in answer["text"]
+    assert answer["receipt_url"] == f"http://testserver/answers/{answer['answer_id']}/receipt/"
+
+
+def test_an_answer_waiting_for_review_is_withheld_from_the_asker_only(scenario, as_user):
+    bob, rita = as_user(scenario.bob_token), as_user(scenario.rita_token)
+    scenario.answer.text = "Refunds take 14 days [1]."
+    scenario.answer.save(update_fields=["text"])
+    path = f"/answers/{scenario.answer.pk}"
+
+    mine = bob.get(path).json()
+    assert mine["status"] == "pending_review" and mine["review"]["waiting"] is True
+    assert mine["text"] == "" and mine["citations"] == []
+    assert_problem(bob.get(f"{path}/receipt"), 403, "awaiting_review")
+
+    assert rita.get(path).json()["text"] == "Refunds take 14 days [1]."
+    receipt = rita.get(f"{path}/receipt").json()
+    assert receipt["receipt"]["answer_id"] == scenario.answer.pk
+    assert receipt["receipt"]["retrieval"]["passages"]
+
+
+def test_answer_detail_and_receipt_of_a_published_answer(published, as_user):
+    bob = as_user(published.bob_token)
+    answer_id = bob.post("/ask/", {"question": QUESTION}).json()["answer_id"]
+
+    detail = bob.get(f"/answers/{answer_id}").json()
+    assert (detail["question"], detail["asker"], detail["status"]) == (QUESTION, "bob", "answered")
+    assert detail["source_changes"] == []
+    receipt = bob.get(f"/answers/{answer_id}/receipt").json()
+    assert receipt["receipt"]["question"] == QUESTION
+    assert [c["quote"] for c in receipt["receipt"]["citations"]] == [c["quote"] for c in detail["citations"]]
+
+
+def test_other_members_cannot_read_someone_elses_answer(published, as_user, token_for):
+    answer_id = as_user(published.bob_token).post("/ask/", {"question": QUESTION}).json()["answer_id"]
+    carl = as_user(token_for("carl", "acme"))
+    assert_problem(carl.get(f"/answers/{answer_id}"), 404)
+    assert_problem(carl.get(f"/answers/{answer_id}/receipt"), 404)
+    assert_problem(carl.post(f"/answers/{answer_id}/feedback", {"helpful": True}), 404)
+
+
+def test_not_helpful_feedback_opens_a_review(published, as_user):
+    bob = as_user(published.bob_token)
+    answer_id = bob.post("/ask/", {"question": QUESTION}).json()["answer_id"]
+
+    response = bob.post(
+        f"/answers/{answer_id}/feedback", {"helpful": False, "reason": "outdated", "comment": "Now 10."}
+    )
+
+    assert response.status_code == 201
+    assert response.json()["reason"] == "outdated"
+    assert Feedback.objects.get(answer_id=answer_id).comment == "Now 10."
+    assert ReviewItem.objects.filter(answer_id=answer_id, state="pending").exists()
+    assert_problem(bob.post(f"/answers/{answer_id}/feedback", {"helpful": False}), 422)
+    assert_problem(bob.post(f"/answers/{answer_id}/feedback", {"helpful": False, "reason": "boring"}), 422)
+
+
+def test_feedback_waits_until_the_answer_is_published(scenario, as_user):
+    bob = as_user(scenario.bob_token)
+    assert_problem(bob.post(f"/answers/{scenario.answer.pk}/feedback", {"helpful": True}), 422)
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"question": ""}, {"question": "x" * 2001}, {"question": 42}, {"question": "a\x00b"}]
+)
+def test_a_bad_question_is_a_422_problem(scenario, as_user, body):
+    assert_problem(as_user(scenario.bob_token).post("/ask/", body), 422)
+
+
+def test_malformed_json_is_a_400_problem(scenario, client):
+    response = client.post(
+        "/api/v1/ask/",
+        data="{not json",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {scenario.bob_token}"},
+    )
+    assert_problem(response, 400, "malformed_request")
+
+
+def test_a_spent_budget_is_429_with_retry_after(scenario, as_user):
+    scenario.acme.monthly_budget_usd = Decimal(0)
+    scenario.acme.save(update_fields=["monthly_budget_usd"])
+
+    response = as_user(scenario.bob_token).post("/ask/", {"question": QUESTION})
+
+    body = assert_problem(response, 429, "budget_exceeded")
+    assert int(response["Retry-After"]) >= 60
+    assert body["retry_after"] == int(response["Retry-After"])
