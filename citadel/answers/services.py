@@ -287,7 +287,8 @@ def _prepare_passages(run: _Run) -> None:
         )
     }
     for n, hit in enumerate(hits, start=1):
-        suspicious = looks_like_instructions(hit.text) or hidden_text_overlaps(
+        # The title travels into the prompt too (PDF metadata, an uploaded file's name).
+        suspicious = looks_like_instructions(f"{hit.title}\n{hit.text}") or hidden_text_overlaps(
             versions.get(hit.version_id), hit.char_start, hit.char_end
         )
         run.passages.append(
