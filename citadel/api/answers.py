@@ -66,6 +66,7 @@ class ReviewStatus(Schema):
 
 
 class AnswerOut(AskOut):
+    status: str = Field(description="answered | insufficient_evidence | pending_review | failed | rejected | cancelled")
     question: str
     asker: str
     provider: str

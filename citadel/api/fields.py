@@ -17,7 +17,6 @@ def _no_nul(value: str) -> str:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 def limited(max_length: int, *, min_length: int = 0):

@@ -15,7 +15,7 @@ from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
-from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.responses import NinjaJSONEncoder
 
 from citadel.core.errors import (
@@ -141,16 +141,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         403: "forbidden",
         404: "not_found",
         405: "method_not_allowed",
-        429: "rate_limited",
     }
-    headers = {}
-    if isinstance(exc, Throttled) and exc.wait:
-        headers["Retry-After"] = str(max(1, int(exc.wait)))
-    if isinstance(exc, AuthorizationError):
-        return problem_response(status=403, code="forbidden", detail=str(exc.message))
-    return problem_response(
-        status=exc.status_code, code=codes.get(exc.status_code, "error"), detail=str(exc.message), headers=headers
-    )
+    return problem_response(status=exc.status_code, code=codes.get(exc.status_code, "error"), detail=str(exc.message))
 
 
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

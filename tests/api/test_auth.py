@@ -92,3 +92,10 @@ def test_the_schema_documents_errors_as_problem_details(client):
     detail = schema["paths"][f"{API}/documents/{{document_id}}"]["get"]["responses"]
     assert set(detail["404"]["content"]) == {"application/problem+json"}
     assert set(detail["200"]["content"]) == {"application/json"}
+
+
+def test_bearer_requests_need_no_csrf_token(scenario):
+    from django.test import Client
+
+    strict = ApiClient(Client(enforce_csrf_checks=True), scenario.ann_token)
+    assert strict.post(f"/documents/{scenario.payroll.pk}/grants", {"team": "support"}).status_code == 201

@@ -1,0 +1,113 @@
+"""Citadel in a real browser (Chromium), against the real server and worker."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import log_in
+from tests.files import pdf_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+POLICY = "Refunds are paid within 14 days of the returned item arriving at our warehouse."
+
+
+def test_a_member_uploads_asks_checks_the_receipt_and_the_source_and_gives_feedback(page, shot):
+    # Given a member of acme, logged in
+    log_in(page, "acme-member", "acme-member-pass")
+
+    # When she uploads a PDF, the worker takes it to ready while the page watches
+    page.goto("/documents/upload/")
+    page.set_input_files(
+        "input[type=file]",
+        files=[{"name": "refund-policy.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes([POLICY])}],
+    )
+    shot(page, "upload")
+    page.click("form.upload-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/documents/$"))
+    page.get_by_role("link", name=re.compile("refund", re.I)).first.click()
+    expect(page.locator(".badge-ready").first).to_be_visible(timeout=60_000)
+    shot(page, "document-ready")
+
+    # And asks a question: the answer card arrives with citations
+    page.goto("/answers/")
+    page.fill("textarea[name=question]", "How many days until refunds are paid?")
+    page.click("button[type=submit].primary")
+    cite = page.locator("#answer-slot a.cite").first
+    expect(cite).to_be_visible(timeout=30_000)
+    expect(page.locator("#answer-slot")).to_contain_text("14 days")
+    shot(page, "answer")
+
+    # Then the receipt opens
+    page.locator("#answer-slot").get_by_role("link", name="Receipt").click()
+    page.wait_for_url(re.compile(r"/answers/\d+/receipt/$"))
+    answer_url = page.url.removesuffix("receipt/")
+    expect(page.locator("main")).to_contain_text("refund", ignore_case=True)
+    shot(page, "receipt")
+
+    # And a citation leads to the highlighted passage in the document
+    page.goto(answer_url)
+    page.locator("a.cite").first.click()
+    page.wait_for_url(re.compile(r"/answers/\d+/sources/\d+/"))
+    highlighted = page.locator("#cited mark")
+    expect(highlighted).to_be_visible()
+    expect(highlighted).to_contain_text("14 days")
+    shot(page, "citation-source")
+
+    # And she marks the answer not helpful
+    page.goto(answer_url)
+    page.get_by_role("button", name="Not helpful").click()
+    expect(page.locator(".feedback")).to_contain_text("A reviewer will look at this answer again")
+    shot(page, "feedback")
+
+
+def test_a_reviewer_approves_an_answer_in_the_admin_queue(page, shot):
+    # Given beta's policy holds every answer for review, and one is waiting
+    log_in(page, "rita", "rita-pass-123")
+
+    # When the reviewer opens the admin queue and the waiting item
+    page.goto("/admin/review/reviewitem/")
+    shot(page, "admin-queue")
+    page.locator("#result_list tbody tr a").first.click()
+    page.wait_for_url(re.compile(r"/admin/review/reviewitem/\d+/change/"))
+    expect(page.locator("#content")).to_contain_text("refunds", ignore_case=True)
+    shot(page, "admin-review-item")
+
+    # And approves it
+    page.locator("input[type=submit][value='Approve and publish']").click()
+
+    # Then the decision is confirmed and the item has left the pending queue
+    expect(page.locator("ul.messagelist")).to_be_visible()
+    shot(page, "admin-approved")
+    page.goto("/admin/review/reviewitem/")
+    expect(page.locator("#result_list")).to_contain_text("approved", ignore_case=True)
+
+
+def test_hostile_documents_render_inert(page, shot, watch):
+    # Given documents whose text, titles and file names are XSS payloads (see conftest)
+    log_in(page, "globex-member", "globex-member-pass")
+
+    # When a member browses them, searches them and gets an answer quoting them
+    page.goto("/documents/")
+    expect(page.locator("main table")).to_contain_text("<script>")
+    shot(page, "xss-documents")
+    for link in page.locator("main table tbody a[href^='/documents/']").all()[:3]:
+        href = link.get_attribute("href")
+        page.goto(href)
+        expect(page.locator("main")).to_be_visible()
+    shot(page, "xss-document-detail")
+    page.goto("/search/?q=parcels+ship")
+    expect(page.locator("main")).to_contain_text("Parcels ship")
+    shot(page, "xss-search")
+    page.goto("/answers/")
+    page.fill("textarea[name=question]", "How fast do parcels ship? <img src=x onerror=alert('q')>")
+    page.click("button[type=submit].primary")
+    expect(page.locator("#answer-slot .answer-text, #answer-slot .msg").first).to_be_visible(timeout=30_000)
+    shot(page, "xss-answer")
+    page.wait_for_timeout(500)
+
+    # Then nothing ran: no script, no dialog, no request to another host (checked by the fixture)
+    assert page.evaluate("() => document.querySelectorAll('script:not([nonce])').length") == 0
+    assert page.evaluate("() => document.querySelectorAll('[onerror],[onload],[onclick]').length") == 0
+    assert watch.dialogs == [] and watch.foreign_requests == []
