@@ -13,6 +13,9 @@
    passages, citations, prompt log, review gate, receipt, audit event, rendered card).
 4. Prints p50/p95/p99 latency, throughput and errors as JSON.
 
+The ask and login rate limits (CITADEL["RATE_LIMITS"]) are switched off for the server under
+test: one bench user asks and logs in far more often than they allow.
+
 Use a data dir of its own: the script owns the "askbench" organization in it.
 """
 
@@ -247,6 +250,10 @@ def main() -> None:
 
     load(args.chunks)
     env = {**os.environ, "CITADEL_EMBEDDER": "fake", "DEBUG": "0", "LOG_LEVEL": "WARNING"}
+    # One bench user asks (and logs in, once per client per run) far more often than the abuse
+    # limits allow; this measures the answer path, so those limits are off for the server under test.
+    off = {"limit": 0, "window": 60}
+    env["CITADEL_RATE_LIMITS"] = json.dumps({name: off for name in ("ask_user", "ask_org", "login_user", "login_ip")})
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.workers), "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,

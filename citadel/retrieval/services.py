@@ -14,6 +14,7 @@ revocation or archive counts from the very next query.
 """
 
 import json
+import logging
 import math
 from dataclasses import dataclass, field, replace
 
@@ -26,6 +27,8 @@ from citadel.documents.access import readable_versions_sql
 from citadel.documents.lexical import TEXT_SEARCH_CONFIG
 from citadel.providers.embeddings import get_embedder
 from citadel.retrieval.types import Hit
+
+logger = logging.getLogger(__name__)
 
 # Dimensions that have a partial HNSW index (retrieval migration 0002); others are scanned exactly.
 INDEXED_DIMENSIONS = frozenset({384, 768, 1024, 1536})
@@ -128,23 +131,25 @@ def search(
         return SearchResult(hits=[], dense=[], lexical=[])
     organization = Organization.objects.get(pk=principal.organization_id)
     settings = RetrievalSettings.for_organization(organization, settings)
-    embedder = get_embedder(organization.embedding_model)
-    query_vector = embedder.embed([query])[0]
-    dimensions = int(embedder.dimensions)
+    query_vector = _embed_query(organization, query)
     permitted, permitted_params = _permitted_cte(principal, filter_sql, filter_params)
     n = max(settings.candidates, k)
 
     with transaction.atomic(), connection.cursor() as cursor:
-        dense, plan = _dense_leg(
-            cursor,
-            permitted=permitted,
-            permitted_params=permitted_params,
-            model=organization.embedding_model,
-            dimensions=dimensions,
-            vector=query_vector,
-            n=n,
-            settings=settings,
-        )
+        if query_vector is None:
+            # The embedding provider failed: the lexical leg still answers, and says so.
+            dense, plan = [], {"dense_mode": "unavailable", "permitted_chunks": None}
+        else:
+            dense, plan = _dense_leg(
+                cursor,
+                permitted=permitted,
+                permitted_params=permitted_params,
+                model=organization.embedding_model,
+                dimensions=len(query_vector),
+                vector=query_vector,
+                n=n,
+                settings=settings,
+            )
         lexical = _lexical_leg(
             cursor,
             permitted=permitted,
@@ -179,6 +184,14 @@ def search(
         return [h for h in (hit(i.chunk_id, i.score) for i in items) if h is not None][:k]
 
     return SearchResult(hits=build(fused), dense=build(dense[:k]), lexical=build(lexical[:k]), plan=plan)
+
+
+def _embed_query(organization: Organization, query: str) -> list[float] | None:
+    try:
+        return get_embedder(organization.embedding_model).embed([query])[0]
+    except Exception:
+        logger.exception("Query embedding failed for organization %s; lexical results only", organization.pk)
+        return None
 
 
 def dense_leg(

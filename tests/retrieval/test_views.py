@@ -66,3 +66,16 @@ def test_hit_testing_shows_both_legs_without_leaking(world, acme, login):
     assert "Dense" in body and "Lexical (BM25)" in body and "Handbook" in body
     for secret in ("Payroll", "confidential", "Globex", "Draft refunds"):
         assert secret not in body
+
+
+def test_search_says_when_only_words_were_matched(world, acme, login, monkeypatch):
+    class Down:
+        def embed(self, texts):
+            raise TimeoutError("provider timed out")
+
+    monkeypatch.setattr("citadel.retrieval.services.get_embedder", lambda name: Down())
+    client = login(world.user("bob", "acme"))
+
+    body = client.get(reverse("retrieval:search"), {"q": "refunds"}).content.decode()
+
+    assert "match your words only" in body and "Handbook" in body

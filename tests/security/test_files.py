@@ -26,7 +26,7 @@ def assert_inert_download(response):
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment;")
     filename = disposition.split("filename=", 1)[1]
-    assert not set(filename.strip('"')) & set("<>\"\\/\r\n;")
+    assert not set(filename.strip('"')) & set('<>"\\/\r\n;')
     assert response["Content-Type"] == "application/octet-stream"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "sandbox"

@@ -80,7 +80,9 @@ def test_asking_is_limited_per_user_on_the_page(world, login, rate_limits):
 
     first = client.post(reverse("answers:ask"), {"question": "How long do refunds take?"})
     second = client.post(reverse("answers:ask"), {"question": "How long do refunds take?"})
-    htmx = client.post(reverse("answers:ask"), {"question": "How long do refunds take?"}, headers={"HX-Request": "true"})
+    htmx = client.post(
+        reverse("answers:ask"), {"question": "How long do refunds take?"}, headers={"HX-Request": "true"}
+    )
 
     assert first.status_code == 302
     assert second.status_code == 429 and 1 <= int(second["Retry-After"]) <= 60

@@ -71,7 +71,9 @@ def hostile(world, settings):
     org.save()
     admin = world.user("ada", org, role="admin")
     document = make_document(org, f"refunds {SHORT}", [f"{FACT} {HOSTILE}"], title=f"Refunds {HOSTILE}", user=admin)
-    answer = answer_question(principal=world.principal("ada", org, role="admin"), text=f"How many days do refunds take? {HOSTILE}")
+    answer = answer_question(
+        principal=world.principal("ada", org, role="admin"), text=f"How many days do refunds take? {HOSTILE}"
+    )
     return {"org": org, "admin": admin, "document": document, "answer": answer}
 
 
@@ -82,7 +84,9 @@ def model_answer(hostile, world, llm):
     org.generation_model = "gpt-4o-mini"
     org.save()
     llm.responder = lambda body: Reply(text=MODEL_OUTPUT)
-    answer = answer_question(principal=world.principal("ada", org, role="admin"), text=f"How many days do refunds take? {HOSTILE}")
+    answer = answer_question(
+        principal=world.principal("ada", org, role="admin"), text=f"How many days do refunds take? {HOSTILE}"
+    )
     assert answer.provider == "openai" and "<script>" in answer.text
     return answer
 
