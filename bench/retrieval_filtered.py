@@ -227,7 +227,7 @@ def ensure_shared_buffers(wanted: str) -> None:
     os.execv(sys.executable, [sys.executable, *sys.argv])  # noqa: S606 (re-run this script as it was started)
 
 
-def build_index() -> dict:
+def build_index(m: int = 16, ef_construction: int = 128) -> dict:
     with connection.cursor() as cur:
         cur.execute("DROP INDEX IF EXISTS retrieval_embedding_hnsw_384")
         cur.execute("SET maintenance_work_mem = '4GB'")
@@ -235,8 +235,8 @@ def build_index() -> dict:
         t0 = time.perf_counter()
         cur.execute(
             "CREATE INDEX retrieval_embedding_hnsw_384 ON documents_chunkembedding"
-            " USING hnsw ((embedding::vector(384)) vector_cosine_ops) WITH (m = 16, ef_construction = 128)"
-            " WHERE dimensions = 384"
+            " USING hnsw ((embedding::vector(384)) vector_cosine_ops)"
+            f" WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) WHERE dimensions = 384"
         )
         seconds = time.perf_counter() - t0
         cur.execute("VACUUM ANALYZE documents_chunkembedding")
@@ -246,6 +246,14 @@ def build_index() -> dict:
         )
         index_bytes, table_bytes = cur.fetchone()
     return {"build_seconds": seconds, "index_bytes": index_bytes, "table_bytes": table_bytes}
+
+
+def report_build(index: dict, args) -> None:
+    log(
+        f"HNSW build (m={args.m}, ef_construction={args.ef_construction}, 2 parallel workers): "
+        f"{index['build_seconds']:.1f}s, index {index['index_bytes'] / 2**20:.0f} MiB, "
+        f"table+toast+indexes {index['table_bytes'] / 2**20:.0f} MiB"
+    )
 
 
 def exact(principal, vector, k: int) -> list[int]:
@@ -318,6 +326,9 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="keep data loaded by an earlier run")
     parser.add_argument("--sweep", action="store_true", help="also time forced exact and forced HNSW per fraction")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--m", type=int, default=16, help="HNSW m (the migration uses 16)")
+    parser.add_argument("--ef-construction", type=int, default=128, help="HNSW ef_construction (migration: 128)")
+    parser.add_argument("--rebuild-index", action="store_true", help="with --reuse: rebuild the HNSW index")
     parser.add_argument(
         "--shared-buffers",
         default="4GB",
@@ -347,14 +358,12 @@ def main():
         for i in range(OTHER_ORGS):
             load_org(f"bench-other-{i}-{args.chunks}", int(args.chunks * OTHER_SHARE), space, rng)
         users = {label: grant_fraction(org, rng, label, f) for label, f in FRACTIONS}
-        index = build_index()
-        log(
-            f"HNSW build (m=16, ef_construction=128, 2 parallel workers): {index['build_seconds']:.1f}s, "
-            f"index {index['index_bytes'] / 2**20:.0f} MiB, table+toast+indexes {index['table_bytes'] / 2**20:.0f} MiB"
-        )
+        report_build(build_index(args.m, args.ef_construction), args)
     else:
         org = Organization.objects.get(slug=main_slug)
         users = {label: f"reader-{label.replace('%', 'pct').replace('.', '_')}" for label, _ in FRACTIONS}
+        if args.rebuild_index:
+            report_build(build_index(args.m, args.ef_construction), args)
         with connection.cursor() as cur:
             cur.execute("SELECT pg_relation_size('retrieval_embedding_hnsw_384')")
             log(f"reusing data; index {cur.fetchone()[0] / 2**20:.0f} MiB")
