@@ -111,11 +111,26 @@ class OpenAICompatibleEmbedder:
         return math.ceil(len(_WORD.findall(text)) * 1.3)
 
 
-@lru_cache(maxsize=8)
+_load_lock = threading.Lock()
+
+
 def get_embedder(model_name: str | None = None) -> EmbeddingProvider:
-    """The embedder for a model name (an organization's `embedding_model`).
+    """The embedder for a model name (an organization's `embedding_model`), loaded once per process.
 
     With CITADEL_EMBEDDER=fake every name maps to the fake embedder, so tests never load torch."""
+    # Threads of one server asking at once must not each load the model (seconds and memory each).
+    with _load_lock:
+        return _load_embedder(model_name)
+
+
+def embedder_cache_clear() -> None:
+    """Forget loaded embedders (tests that switch CITADEL["EMBEDDER"])."""
+    with _load_lock:
+        _load_embedder.cache_clear()
+
+
+@lru_cache(maxsize=8)
+def _load_embedder(model_name: str | None) -> EmbeddingProvider:
     if settings.CITADEL["EMBEDDER"] == "fake":
         return FakeEmbedder()
     name = model_name or MINILM

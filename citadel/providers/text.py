@@ -10,8 +10,12 @@ from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 # A sentence ends at . ! or ? (plus closing quotes/brackets and any [n] markers that follow)
-# when whitespace or the end comes next, so "3.5" and "v2.1" stay whole; a line break also ends one.
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:[ \t]*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)|\n+")
+# when whitespace or the end comes next, so "3.5" and "v2.1" stay whole.
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:[ \t]*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)")
+# A single line break is usually wrapping (PDF text breaks lines mid-sentence); it ends a sentence
+# only before a blank line or a list item, or after a heading-like line (short, no end punctuation).
+_LIST_ITEM = re.compile(r"\s*(?:[-*•–]|\d+[.)])\s")
+_HEADING_MAX_WORDS = 10
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 STOPWORDS = frozenset(
@@ -79,13 +83,29 @@ def content_stems(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w.lower() not in STOPWORDS]
 
 
+def _hard_breaks(text: str) -> list[int]:
+    """Offsets just after each line break that ends a sentence on its own."""
+    breaks = []
+    line_start = 0
+    for match in re.finditer(r"\n", text):
+        line = text[line_start : match.start()].strip()
+        rest = text[match.end() :]
+        next_line = rest.split("\n", 1)[0]
+        heading_like = bool(line) and line[-1] not in ".,;:!?" and len(line.split()) <= _HEADING_MAX_WORDS
+        if not next_line.strip() or _LIST_ITEM.match(next_line) or heading_like:
+            breaks.append(match.end())
+        line_start = match.end()
+    return breaks
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of each sentence of `text`, trimmed of surrounding whitespace."""
+    ends = sorted({m.end() for m in _SENTENCE_END.finditer(text)} | set(_hard_breaks(text)))
     spans = []
     start = 0
-    for match in _SENTENCE_END.finditer(text):
-        spans.append((start, match.end()))
-        start = match.end()
+    for end in ends:
+        spans.append((start, end))
+        start = end
     spans.append((start, len(text)))
     trimmed = []
     for s, e in spans:

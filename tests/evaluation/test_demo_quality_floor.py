@@ -16,7 +16,7 @@ from citadel.documents.models import VersionStatus
 from citadel.documents.services import document_upload
 from citadel.evaluation.services import eval_run_start, eval_set_create, golden_questions_import
 from citadel.ingestion.services import version_run
-from citadel.providers.embeddings import MINILM, get_embedder
+from citadel.providers.embeddings import MINILM, embedder_cache_clear
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "demo" / "corpus"
@@ -29,9 +29,9 @@ def minilm(settings, tmp_path):
     """The real embedder for this test only; stored files go to a throwaway directory."""
     settings.CITADEL = {**settings.CITADEL, "EMBEDDER": "local"}
     settings.MEDIA_ROOT = tmp_path
-    get_embedder.cache_clear()
+    embedder_cache_clear()
     yield
-    get_embedder.cache_clear()
+    embedder_cache_clear()
 
 
 @pytest.mark.model

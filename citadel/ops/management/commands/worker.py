@@ -10,6 +10,7 @@ from django.db import close_old_connections
 from django_tasks_db.management.commands import db_worker
 
 from citadel.audit.schedule import prompt_logs_purge_forever, serves_maintenance
+from citadel.evaluation.services import eval_runs_reap
 from citadel.ingestion.services import ingestion_reap_stale
 from citadel.ops.services import worker_heartbeat_beat, worker_heartbeat_remove
 
@@ -62,7 +63,10 @@ def _reap_forever(stop: threading.Event) -> None:
     while not stop.wait(REAP_SECONDS):
         try:
             report = ingestion_reap_stale()
-            if any(report.get(key) for key in ("tasks_failed", "versions_requeued", "versions_failed")):
+            report["eval_runs_failed"] = eval_runs_reap()
+            if any(
+                report.get(key) for key in ("tasks_failed", "versions_requeued", "versions_failed", "eval_runs_failed")
+            ):
                 logger.warning("Reaper: %s", report)
         except Exception:  # the reaper must never take the worker down
             logger.exception("Reaper run failed")
