@@ -71,10 +71,10 @@ def _embedder_resolves(embedder: str) -> tuple[bool, str]:
 
 
 def check_embedder() -> tuple[bool, str]:
-    from citadel.providers.embeddings import get_embedder
+    from citadel.providers.embeddings import embedders_loaded
 
     ok, detail = _embedder_resolves(settings.CITADEL["EMBEDDER"])
-    if ok and get_embedder.cache_info().currsize:
+    if ok and embedders_loaded():
         detail += " (loaded)"
     return ok, detail
 

@@ -123,6 +123,11 @@ def get_embedder(model_name: str | None = None) -> EmbeddingProvider:
         return _load_embedder(model_name)
 
 
+def embedders_loaded() -> int:
+    """How many embedders this process has loaded (readiness reports it)."""
+    return _load_embedder.cache_info().currsize
+
+
 def embedder_cache_clear() -> None:
     """Forget loaded embedders (tests that switch CITADEL["EMBEDDER"])."""
     with _load_lock:

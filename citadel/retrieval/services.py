@@ -18,13 +18,15 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from citadel.accounts.models import Organization
 from citadel.core.errors import InvalidInput, PermissionDenied
 from citadel.core.principal import Principal
 from citadel.documents.access import readable_versions_sql
 from citadel.documents.lexical import TEXT_SEARCH_CONFIG
+from citadel.ops.db import search_alias
+from citadel.ops.metrics import RETRIEVAL_LATENCY
 from citadel.providers.embeddings import get_embedder
 from citadel.retrieval.types import Hit
 
@@ -59,6 +61,13 @@ class RetrievalSettings:
     max_scan_tuples: int = 40_000
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
+    # Up to this many chunks in the organization, every chunk sharing a query word is scored (exact
+    # BM25). Above it, chunks are matched on the query's selective words (found in at most this
+    # share of the chunks) and at most `lexical_max_candidates` are scored: a question made of
+    # common words no longer costs a scan of the whole organization.
+    lexical_exact_below: int = 20_000
+    lexical_selective_df: float = 0.05
+    lexical_max_candidates: int = 20_000
 
     @classmethod
     def from_dict(cls, values: dict) -> "RetrievalSettings":
@@ -135,7 +144,8 @@ def search(
     permitted, permitted_params = _permitted_cte(principal, filter_sql, filter_params)
     n = max(settings.candidates, k)
 
-    with transaction.atomic(), connection.cursor() as cursor:
+    alias = search_alias()
+    with RETRIEVAL_LATENCY.time(), transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         if query_vector is None:
             # The embedding provider failed: the lexical leg still answers, and says so.
             dense, plan = [], {"dense_mode": "unavailable", "permitted_chunks": None}
@@ -353,16 +363,25 @@ def _lexical_leg(cursor, *, permitted, permitted_params, organization_id, query,
                    GREATEST(total_length::float8 / NULLIF(chunk_count, 0), 1.0) AS avgdl
               FROM retrieval_lexicalcorpus WHERE organization_id = %s AND chunk_count > 0),
         terms AS (
-            SELECT t.lexeme, ln(1.0 + (corpus.n - t.df + 0.5) / (t.df + 0.5)) AS idf
+            SELECT t.lexeme, t.df, ln(1.0 + (corpus.n - t.df + 0.5) / (t.df + 0.5)) AS idf,
+                   corpus.n <= %s OR t.df <= %s * corpus.n AS selective
               FROM (SELECT DISTINCT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))) q
               JOIN retrieval_lexicalterm t ON t.organization_id = %s AND t.lexeme = q.lexeme AND t.df > 0
              CROSS JOIN corpus),
+        -- Chunks are matched on the selective terms only (a word found in most chunks would make
+        -- every chunk a candidate, a scan of the organization); common terms still add to the
+        -- scores of the chunks matched. A query of common words only matches on its rarest one.
+        match_terms AS (
+            SELECT lexeme FROM terms WHERE selective
+            UNION ALL
+            (SELECT lexeme FROM terms WHERE NOT EXISTS (SELECT 1 FROM terms WHERE selective) ORDER BY df LIMIT 1)),
         candidates AS (
             SELECT c.id, c.search_vector, c.lexeme_count
               FROM documents_chunk c JOIN permitted p ON p.version_id = c.version_id
              WHERE c.search_vector @@ (
                 SELECT string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || '''', ' | ')::tsquery
-                  FROM terms))
+                  FROM match_terms)
+             LIMIT %s)
         SELECT c.id,
                sum(t.idf * (tf.v * (%s + 1)) / (tf.v + %s * (1 - %s + %s * c.lexeme_count / corpus.avgdl))) AS score
           FROM candidates c
@@ -377,9 +396,12 @@ def _lexical_leg(cursor, *, permitted, permitted_params, organization_id, query,
         [
             *permitted_params,
             organization_id,
+            settings.lexical_exact_below,
+            settings.lexical_selective_df,
             TEXT_SEARCH_CONFIG,
             query,
             organization_id,
+            settings.lexical_max_candidates,
             settings.bm25_k1,
             settings.bm25_k1,
             settings.bm25_b,

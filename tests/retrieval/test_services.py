@@ -245,3 +245,23 @@ def test_a_failing_embedding_provider_leaves_lexical_results(world, acme, monkey
     assert result.plan["dense_mode"] == "unavailable"
     assert [h.external_id for h in result.hits] == ["handbook"]
     assert all(h.dense_rank is None and h.lexical_rank for h in result.hits)
+
+
+def test_in_a_large_organization_common_words_do_not_make_every_chunk_a_candidate(world):
+    """Given an organization where "policy" is in every chunk and "sabbatical" in one, when the
+    lexical leg runs with the large-organization rules, only chunks with a selective word are
+    scored; a query of common words alone still matches on its rarest word."""
+    org = world.org("bigco")
+    ann = world.principal("ann", "bigco")
+    make_document(org, "sabbatical", ["The policy grants a sabbatical after seven years."])
+    for i in range(30):
+        make_document(org, f"other-{i}", [f"This policy covers topic number {i} and the policy owner."])
+    large = {"lexical_exact_below": 0, "lexical_selective_df": 0.05, "dense_weight": 0.0}
+
+    result = search(principal=ann, query="policy sabbatical", k=10, settings=large)
+
+    assert [h.external_id for h in result.lexical] == ["sabbatical"]
+    common_only = search(principal=ann, query="policy owner", k=10, settings=large)
+    assert common_only.lexical and all("owner" in h.text for h in common_only.lexical)
+    exact = search(principal=ann, query="policy sabbatical", k=10, settings={"dense_weight": 0.0})
+    assert len(exact.lexical) == 10
