@@ -5,14 +5,16 @@
 Needs the demo corpus ingested (manage.py ingest demo/corpus/* --org acme --as acme-admin --sync).
 For every question of demo/golden.jsonl (answerable) and demo/unanswerable.jsonl (not), retrieves
 as the user, scores the passages with the extractive scorer and records the best sentence's
-evidence. Prints both distributions, the accuracy of each candidate threshold, and whether the
-sentence the extractive answer would quote first comes from an expected document."""
+evidence. Prints both distributions and, for each candidate threshold, how many answerable
+questions are answered, how many unanswerable ones abstain, and for how many answered ones the
+sentence the extractive answer quotes first comes from an expected document."""
 
 import argparse
 import json
 import os
 import statistics
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,18 +67,20 @@ def main() -> None:
                 for i, h in enumerate(hits, start=1)
             ]
             scored = extractive.score_sentences(item["question"], passages, calibration)
-            top = max(scored, key=lambda s: s.evidence) if scored else None
+            evidence = max((s.evidence for s in scored), default=0.0)
+            # What the answer would quote first were the threshold no obstacle.
+            first = extractive.select_sentences(scored, replace(calibration, abstain_below=0.0))[:1]
             rows.append(
                 {
                     "question": item["question"],
                     "answerable": bool(item["expected"]),
-                    "coverage": top.evidence if top else 0.0,
-                    "top_from_expected": bool(top) and hits[top.n - 1].external_id in item["expected"],
+                    "evidence": evidence,
+                    "first_from_expected": bool(first) and hits[first[0].n - 1].external_id in item["expected"],
                 }
             )
 
-    answerable = sorted(r["coverage"] for r in rows if r["answerable"])
-    unanswerable = sorted(r["coverage"] for r in rows if not r["answerable"])
+    answerable = sorted(r["evidence"] for r in rows if r["answerable"])
+    unanswerable = sorted(r["evidence"] for r in rows if not r["answerable"])
 
     def describe(values):
         if not values:
@@ -86,22 +90,31 @@ def main() -> None:
 
     print("answerable:  ", describe(answerable))
     print("unanswerable:", describe(unanswerable))
-    print("unanswerable coverages:", ", ".join(f"{v:.3f}" for v in unanswerable))
-    print("threshold  answered(answerable)  abstained(unanswerable)  balanced-accuracy")
-    for t in [x / 100 for x in range(20, 75, 5)]:
-        tpr = sum(v >= t for v in answerable) / max(1, len(answerable))
-        tnr = sum(v < t for v in unanswerable) / max(1, len(unanswerable))
-        print(f"  {t:.2f}      {tpr:6.1%}               {tnr:6.1%}                 {(tpr + tnr) / 2:6.1%}")
-    quoted = [r for r in rows if r["answerable"] and r["coverage"] >= calibration.abstain_below]
+    print("unanswerable evidence:", ", ".join(f"{v:.3f}" for v in unanswerable))
+    print("threshold  answered(answerable)  abstained(unanswerable)  first quote from expected doc")
+    thresholds = sorted({x / 100 for x in range(20, 75, 5)} | {x / 100 for x in range(40, 50)})
+    for t in thresholds:
+        answered = [r for r in rows if r["answerable"] and r["evidence"] >= t]
+        abstained = sum(r["evidence"] < t for r in rows if not r["answerable"])
+        correct = sum(r["first_from_expected"] for r in answered)
+        print(
+            f"  {t:.2f}      {len(answered):3d}/{len(answerable)}                "
+            f"{abstained}/{len(unanswerable)}                      {correct}/{len(answered)}"
+        )
+    threshold = calibration.abstain_below
+    quoted = [r for r in rows if r["answerable"] and r["evidence"] >= threshold]
     print(
-        f"at the current threshold {calibration.abstain_below}: first quoted sentence from an expected "
-        f"document for {sum(r['top_from_expected'] for r in quoted)}/{len(quoted)} answered golden questions"
+        f"at the current threshold {threshold}: {len(quoted)}/{len(answerable)} answerable answered, "
+        f"{sum(v < threshold for v in unanswerable)}/{len(unanswerable)} unanswerable abstained, first quoted "
+        f"sentence from an expected document for {sum(r['first_from_expected'] for r in quoted)}/{len(quoted)}"
     )
     for r in rows:
-        if r["answerable"] and r["coverage"] < calibration.abstain_below:
-            print(f"  abstains on answerable ({r['coverage']:.3f}): {r['question']}")
-        if not r["answerable"] and r["coverage"] >= calibration.abstain_below:
-            print(f"  answers unanswerable ({r['coverage']:.3f}): {r['question']}")
+        if r["answerable"] and r["evidence"] < threshold:
+            print(f"  abstains on answerable ({r['evidence']:.3f}): {r['question']}")
+        if r["answerable"] and r["evidence"] >= threshold and not r["first_from_expected"]:
+            print(f"  quotes another document first ({r['evidence']:.3f}): {r['question']}")
+        if not r["answerable"] and r["evidence"] >= threshold:
+            print(f"  answers unanswerable ({r['evidence']:.3f}): {r['question']}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+"""The extractive generator: which calibration applies, and answers across vocabulary gaps."""
+
+import re
+
+import pytest
+
+from citadel.providers import extractive
+from citadel.providers.embeddings import MINILM, embedder_cache_clear
+from citadel.providers.generation import SourcePassage
+
+LEAVE = (
+    "Acme Corporation gives full-time employees paid time off to rest, travel and take care of personal "
+    "matters. Employees with less than 5 years of service receive 20 days of PTO per calendar year. "
+    "Unused sick leave does not carry over."
+)
+EXPENSES = "Hotels are reimbursed up to a nightly cap of 250 dollars. Acme Corporation pays for economy flights."
+
+
+def _passages() -> list[SourcePassage]:
+    return [
+        SourcePassage(n=1, text=LEAVE, title="Paid leave", score=1.0, relative_score=1.0, dense_score=0.45),
+        SourcePassage(n=2, text=EXPENSES, title="Travel", score=0.9, relative_score=0.9, dense_score=0.2),
+    ]
+
+
+@pytest.fixture
+def minilm(settings):
+    settings.CITADEL = {**settings.CITADEL, "EMBEDDER": "local"}
+    embedder_cache_clear()
+    yield
+    embedder_cache_clear()
+
+
+def test_a_name_served_by_another_embedder_gets_lexical_coverage_alone():
+    # Given the tests' fake embedder standing in for MiniLM, when the calibration is looked up,
+    # then the MiniLM weights (fitted to MiniLM's cosines) do not apply.
+    assert extractive.calibration_for(MINILM) is extractive.LEXICAL_ONLY
+    assert extractive.calibration_for("text-embedding-3-small") is extractive.LEXICAL_ONLY
+
+
+@pytest.mark.model
+def test_vacation_is_answered_from_a_pto_sentence_with_minilm(minilm):
+    # Given a passage that says "PTO" where the asker says "vacation", when MiniLM serves the org,
+    calibration = extractive.calibration_for(MINILM)
+    assert calibration.sentence_weight > 0
+
+    generation = extractive.ExtractiveGenerator(calibration).generate(
+        question="How many days of paid vacation do employees get?", passages=_passages()
+    )
+
+    # then the PTO sentence is quoted first, verbatim, and nothing else is written.
+    assert not generation.abstained
+    assert generation.text.startswith(
+        "Employees with less than 5 years of service receive 20 days of PTO per calendar year. [1]"
+    )
+    quoted = [part for part in re.split(r"\s*\[\d+\]\s*", generation.text) if part]
+    assert quoted and all(part in LEAVE or part in EXPENSES for part in quoted)
+
+
+@pytest.mark.model
+def test_a_question_about_something_never_mentioned_abstains_with_minilm(minilm):
+    # Given passages that share only the company's name with the question, when MiniLM serves the org,
+    generation = extractive.ExtractiveGenerator(extractive.calibration_for(MINILM)).generate(
+        question="Who is the CEO of Acme Corporation?", passages=_passages()
+    )
+
+    # then it abstains rather than quote unrelated policy.
+    assert generation.abstained
+    assert generation.text == ""
