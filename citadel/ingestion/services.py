@@ -173,10 +173,12 @@ def _local_copy(version: DocumentVersion) -> Iterator[str]:
     """A local path of the stored original (the sandboxed parser reads a path). File-system
     storage gives its own path; other storages (S3) are copied to a temporary file."""
     try:
-        yield version.file.path
-        return
+        path = version.file.path
     except NotImplementedError:
-        pass
+        path = None
+    if path is not None:
+        yield path
+        return
     with tempfile.NamedTemporaryFile(prefix="citadel-", suffix=".upload") as tmp:
         with version.file.open("rb") as source:
             shutil.copyfileobj(source, tmp, 1024 * 1024)

@@ -385,7 +385,8 @@ def _lexical_leg(cursor, *, permitted, permitted_params, organization_id, query,
         SELECT c.id,
                sum(t.idf * (tf.v * (%s + 1)) / (tf.v + %s * (1 - %s + %s * c.lexeme_count / corpus.avgdl))) AS score
           FROM candidates c
-         CROSS JOIN LATERAL unnest(c.search_vector) u
+         CROSS JOIN LATERAL unnest(ts_filter(
+               setweight(setweight(c.search_vector, 'D'), 'A', (SELECT array_agg(lexeme) FROM terms)), ARRAY['a']::"char"[])) u
           JOIN terms t ON t.lexeme = u.lexeme
          CROSS JOIN LATERAL (SELECT COALESCE(array_length(u.positions, 1), 1)::float8 AS v) tf
          CROSS JOIN corpus
