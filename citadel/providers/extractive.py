@@ -247,7 +247,9 @@ class ExtractiveGenerator:
         scored = score_sentences(question, passages, self.calibration)
         support = max((s.evidence for s in scored), default=0.0)
         chosen = select_sentences(scored, self.calibration)
-        text = " ".join(f"{s.text} [{s.n}]" for s in chosen)
+        # Line breaks inside a quoted sentence are the source's wrapping, not sentence ends: fold
+        # them so the answer's sentences are exactly the quoted ones (the checks re-split it).
+        text = " ".join(f"{' '.join(s.text.split())} [{s.n}]" for s in chosen)
         return Generation(
             text=text,
             model=self.model,

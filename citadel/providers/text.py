@@ -91,7 +91,13 @@ def _hard_breaks(text: str) -> list[int]:
         line = text[line_start : match.start()].strip()
         rest = text[match.end() :]
         next_line = rest.split("\n", 1)[0]
-        heading_like = bool(line) and line[-1] not in ".,;:!?" and len(line.split()) <= _HEADING_MAX_WORDS
+        # Hard-wrapped prose continues in lower case; a heading is followed by a capitalised line.
+        heading_like = (
+            bool(line)
+            and line[-1] not in ".,;:!?"
+            and len(line.split()) <= _HEADING_MAX_WORDS
+            and next_line.strip()[:1].isupper()
+        )
         if not next_line.strip() or _LIST_ITEM.match(next_line) or heading_like:
             breaks.append(match.end())
         line_start = match.end()
