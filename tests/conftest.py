@@ -1,11 +1,14 @@
 """Shared fixtures: organizations, users with roles, and their principals, on real PostgreSQL."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection
 
 from citadel.accounts.models import Organization
 from citadel.accounts.selectors import principal_for
 from citadel.accounts.services import organization_create, user_create_or_join
+from citadel.documents.services import document_upload
+from citadel.ingestion.services import version_run
 from tests.llm_server import FakeLLMServer
 
 PASSWORD = "correct-horse-battery"
@@ -90,3 +93,26 @@ def anthropic_env(llm_server, monkeypatch, fast_retries):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     monkeypatch.delenv("CITADEL_PROVIDER_TIMEOUT", raising=False)
     return llm_server
+
+
+# Stored originals go to a throwaway directory, never into the data dir.
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "files"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def ingest():
+    """Upload bytes as a document and run the pipeline in this process; returns the version."""
+
+    def _ingest(principal, filename: str, data: bytes, *, run: bool = True, **kwargs):
+        result = document_upload(
+            principal=principal, file=ContentFile(data, name=filename), filename=filename, enqueue=False, **kwargs
+        )
+        if run and result.created:
+            version_run(version_id=result.version.pk)
+        result.version.refresh_from_db()
+        return result.version
+
+    return _ingest
