@@ -27,4 +27,8 @@ class PrincipalMiddleware:
             except (NotFound, ValueError, TypeError):
                 request.session.pop(SESSION_ORG_KEY, None)
         first = memberships_for_user(user=user).first()
-        return principal_for(user=user, organization=first.organization_id) if first else None
+        if first is None:
+            return None
+        # Remembered, so later requests resolve the principal with one query instead of three.
+        request.session[SESSION_ORG_KEY] = first.organization_id
+        return principal_for(user=user, organization=first.organization_id)

@@ -85,7 +85,10 @@ def visible_answers(principal: Principal) -> QuerySet[Answer]:
 def get_answer(*, principal: Principal, answer_id) -> Answer:
     try:
         return (
-            visible_answers(principal).select_related("question", "question__asker", "receipt").get(pk=int(answer_id))
+            visible_answers(principal)
+            # organization: the review status on every answer card reads its review policy.
+            .select_related("question", "question__asker", "receipt", "organization")
+            .get(pk=int(answer_id))
         )
     except (Answer.DoesNotExist, TypeError, ValueError):
         raise NotFound("Answer not found.") from None
@@ -112,11 +115,14 @@ class SourceChanges:
         return [labels[r] for r in seen]
 
 
-def source_changes(*, answer: Answer) -> SourceChanges:
+def source_changes(*, answer: Answer, citations: list[Citation] | None = None) -> SourceChanges:
     """Live comparison of the cited passages with the documents now, for the answer's asker.
 
-    Computed on every display; the receipt is never touched."""
-    cited = {c.passage_id: c.n for c in Citation.objects.filter(answer=answer).only("passage_id", "n")}
+    Computed on every display; the receipt is never touched. `citations`: the answer's citations
+    when the caller has just read them (the answer card), to save reading them twice."""
+    if citations is None:
+        citations = Citation.objects.filter(answer=answer).only("passage_id", "n")
+    cited = {c.passage_id: c.n for c in citations}
     result = SourceChanges()
     if not cited:
         return result

@@ -70,9 +70,10 @@ def answer_context(request, answer) -> dict:
         .values_list("pk", flat=True)
     )
     by_pk = {p.pk: p for p in passages}
+    citation_rows = list(answer.citations.all())
     citations = [
         {"citation": c, "passage": by_pk[c.passage_id], "readable": by_pk[c.passage_id].chunk_id in readable}
-        for c in answer.citations.all()
+        for c in citation_rows
     ]
     is_asker = answer.question.asker_id == principal.user_id
     hidden = answer.status == AnswerStatus.PENDING_REVIEW and not principal.is_reviewer
@@ -87,7 +88,7 @@ def answer_context(request, answer) -> dict:
             {"passage": p, "readable": p.chunk_id in readable, "snippet": p.chunk.text[:300] if p.chunk else ""}
             for p in passages[:3]
         ],
-        "changes": selectors.source_changes(answer=answer),
+        "changes": selectors.source_changes(answer=answer, citations=citation_rows),
         "flag_labels": [FLAG_LABELS.get(f, f.replace("_", " ")) for f in answer.flags],
     }
 

@@ -1,4 +1,7 @@
+import math
+
 import pytest
+from django.contrib.postgres.search import SearchVector
 from django.db import connection
 from django.utils import timezone
 
@@ -228,6 +231,38 @@ def test_bm25_prefers_rare_terms_and_shorter_passages(world):
     lexical = search(principal=bob, query="escalation policy").lexical
 
     assert [h.external_id for h in lexical][:2] == ["rare", "long"]
+
+
+def test_lexical_scores_are_okapi_bm25_of_the_query_terms_even_over_weighted_vectors(world):
+    """Given chunks where a query word repeats (tf 3) and one whose stored vector carries weights,
+    when searching, then each lexical score is exactly BM25 over the query's own terms."""
+    org = world.org("acme")
+    bob = world.principal("bob", org)
+    make_document(org, "triple", ["escalation escalation escalation path for refunds"])
+    make_document(org, "single", ["escalation of refunds and the other words around it"])
+    make_document(org, "other", ["parking permits and badges"])
+    weighted = make_document(org, "weighted", ["refunds escalation matrix"])
+    # Stored weights (A on every lexeme, query words or not) must change nothing.
+    Chunk.objects.filter(document=weighted).update(search_vector=SearchVector("text", config="english", weight="A"))
+
+    lexical = {h.external_id: h.lexical_score for h in search(principal=bob, query="refunds escalation").lexical}
+
+    corpus = LexicalCorpus.objects.get(organization=org)
+    avgdl = max(corpus.total_length / corpus.chunk_count, 1.0)
+    df = dict(LexicalTerm.objects.filter(organization=org, lexeme__in=["refund", "escal"]).values_list("lexeme", "df"))
+
+    def bm25(tfs: dict, length: int) -> float:
+        total = 0.0
+        for lexeme, tf in tfs.items():
+            idf = math.log(1.0 + (corpus.chunk_count - df[lexeme] + 0.5) / (df[lexeme] + 0.5))
+            total += idf * (tf * 2.2) / (tf + 1.2 * (1 - 0.75 + 0.75 * length / avgdl))
+        return total
+
+    lengths = dict(Chunk.objects.filter(organization=org).values_list("document__external_id", "lexeme_count"))
+    assert set(lexical) == {"triple", "single", "weighted"}
+    assert lexical["triple"] == pytest.approx(bm25({"escal": 3, "refund": 1}, lengths["triple"]))
+    assert lexical["single"] == pytest.approx(bm25({"escal": 1, "refund": 1}, lengths["single"]))
+    assert lexical["weighted"] == pytest.approx(bm25({"escal": 1, "refund": 1}, lengths["weighted"]))
 
 
 def test_a_failing_embedding_provider_leaves_lexical_results(world, acme, monkeypatch):
