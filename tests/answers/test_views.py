@@ -191,6 +191,21 @@ def test_the_ask_command_prints_the_contract_json(ann, acme):
     assert result["receipt_url"].endswith(reverse("answers:receipt", args=[result["answer_id"]]))
 
 
+def test_an_abstention_waiting_for_review_still_shows_what_came_closest(login, ann, acme):
+    """Given the flagged policy, when the answer abstains it waits for review; there is no model
+    text to hide, so the asker still sees what was searched and the closest passages."""
+    acme.review_policy = "flagged"
+    acme.save()
+    answer = answer_question(principal=_principal(ann, acme), text="Who is the chief executive of the company?")
+    assert answer.status == AnswerStatus.PENDING_REVIEW and "abstained" in answer.flags
+
+    content = login(ann).get(reverse("answers:detail", args=[answer.pk])).content.decode()
+
+    assert "Waiting for review" in content
+    assert "What came closest" in content and "Refunds are paid within 14 days" in content
+    assert "appear here once a reviewer approves it" not in content
+
+
 def test_the_ask_command_reports_abstention(ann, acme):
     out = StringIO()
     call_command("ask", "Who is the chief executive of the company?", "--as", "ann", "--json", stdout=out)
