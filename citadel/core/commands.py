@@ -5,13 +5,14 @@ A CitadelError becomes a one-line message on stderr and exit status 1 (with --js
 
 import json
 import sys
+from abc import ABCMeta, abstractmethod
 
 from django.core.management.base import BaseCommand
 
 from citadel.core.errors import CitadelError
 
 
-class JsonCommand(BaseCommand):
+class JsonCommand(BaseCommand, metaclass=ABCMeta):
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.add_argument("--json", action="store_true", help="Print JSON.")
@@ -33,8 +34,8 @@ class JsonCommand(BaseCommand):
     def emit_json(self, result) -> None:
         self.stdout.write(json.dumps(result, default=str))
 
-    def run(self, **options):
-        raise NotImplementedError
+    @abstractmethod
+    def run(self, **options): ...
 
     def render_text(self, result) -> str:
         return json.dumps(result, indent=2, default=str)

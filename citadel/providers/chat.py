@@ -2,6 +2,7 @@
 stream handling and the translation of SDK errors into ours."""
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
 from citadel.providers import text as T
@@ -28,7 +29,7 @@ def is_abstention(text: str) -> bool:
     return ABSTAIN_TOKEN in text.strip().upper().replace(" ", "_")[: len(ABSTAIN_TOKEN) + 8]
 
 
-class ChatGenerator:
+class ChatGenerator(ABC):
     """Subclasses implement `_complete`, `_open_stream` and `_translate`."""
 
     name = ""
@@ -40,15 +41,15 @@ class ChatGenerator:
         self.breaker = CircuitBreaker(f"{self.name}:{self.base_url or 'default'}")
 
     # -- subclass hooks -------------------------------------------------------------------------
-    def _complete(self, system: str, user: str) -> tuple[str, int | None, int | None]:
-        raise NotImplementedError
+    @abstractmethod
+    def _complete(self, system: str, user: str) -> tuple[str, int | None, int | None]: ...
 
+    @abstractmethod
     def _open_stream(self, system: str, user: str) -> Iterator[str | tuple[int | None, int | None]]:
         """Text deltas, and (tokens_in, tokens_out) tuples whenever usage is reported."""
-        raise NotImplementedError
 
-    def _translate(self, exc: Exception) -> Exception:
-        raise NotImplementedError
+    @abstractmethod
+    def _translate(self, exc: Exception) -> Exception: ...
 
     # -- protocol ---------------------------------------------------------------------------------
     def generate(self, *, question: str, passages: list[SourcePassage]) -> Generation:
