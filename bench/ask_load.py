@@ -7,6 +7,8 @@
    topic words, embedded with the deterministic fake embedder (CITADEL_EMBEDDER=fake: no model
    download, and the server embeds queries with the same function so the dense leg is coherent),
    lexical fields filled by chunks_lexical_update, versions made current as ingestion does.
+   The server gets --shared-buffers (1GB: the corpus's tables and indexes fit, as on a production
+   server; the embedded default of 128MB sends most page reads to the OS).
 2. Starts gunicorn (config.wsgi, --workers) on 127.0.0.1 with the same data dir and embedder.
 3. Runs --clients concurrent clients for --seconds: each logs in, then POSTs questions to the ask
    page as htmx does (the full path: retrieve, extractive answer, citation checks, answer,
@@ -250,9 +252,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--warmup", type=int, default=5, help="Seconds of load not counted.")
+    parser.add_argument(
+        "--shared-buffers",
+        default="1GB",
+        help="PostgreSQL shared_buffers for this data dir (ALTER SYSTEM, server restarted once); '' keeps it",
+    )
     args = parser.parse_args()
 
     load(args.chunks)
+    from _pg import ensure_shared_buffers
+
+    ensure_shared_buffers(args.shared_buffers)
     env = {**os.environ, "CITADEL_EMBEDDER": "fake", "DEBUG": "0", "LOG_LEVEL": "WARNING"}
     # One bench user asks (and logs in, once per client per run) far more often than the abuse
     # limits allow; this measures the answer path, so those limits are off for the server under test.

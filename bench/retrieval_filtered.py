@@ -34,6 +34,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from _pg import ensure_shared_buffers  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -207,26 +208,6 @@ def grant_fraction(org: Organization, rng, label: str, fraction: float) -> str:
     return username
 
 
-def ensure_shared_buffers(wanted: str) -> None:
-    """The embedded server starts with 128MB of shared buffers, far below the index; a server
-    holding a million vectors would be given more, so the benchmark sets it and restarts once."""
-    if not wanted:
-        return
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_size_bytes(current_setting('shared_buffers')) >= pg_size_bytes(%s)", [wanted])
-        if cur.fetchone()[0]:
-            return
-        cur.execute(f"ALTER SYSTEM SET shared_buffers = '{wanted}'")
-    connection.close()
-    from django.conf import settings as django_settings
-
-    from config.database import stop_embedded
-
-    stop_embedded(django_settings.DATA_DIR)
-    log(f"shared_buffers set to {wanted}; restarting")
-    os.execv(sys.executable, [sys.executable, *sys.argv])  # noqa: S606 (re-run this script as it was started)
-
-
 def build_index(m: int = 16, ef_construction: int = 128) -> dict:
     with connection.cursor() as cur:
         cur.execute("DROP INDEX IF EXISTS retrieval_embedding_hnsw_384")
@@ -337,11 +318,10 @@ def main():
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     space = Space(args.seed)
-    ensure_shared_buffers(args.shared_buffers)
+    ensure_shared_buffers(args.shared_buffers, log)
+    call_command("migrate", verbosity=0)  # first: a fresh database has no vector type yet
     connection.ensure_connection()
     register_vector(connection.connection)
-
-    call_command("migrate", verbosity=0)
     main_slug = f"bench-{args.chunks}"
     if not (args.reuse and Organization.objects.filter(slug=main_slug).exists()):
         log(f"loading {args.chunks} chunks (+{OTHER_ORGS} x {OTHER_SHARE:.0%} in other organizations)")

@@ -119,10 +119,11 @@ DATABASES["default"]["TEST"] = {
     # keeps their throwaway databases apart.
     "NAME": f"test_citadel_{os.environ.get('CITADEL_TEST_DB_SUFFIX', os.getpid())}",
 }
-if env_bool("CITADEL_DB_POOL", False):
-    # psycopg's connection pool inside each process (Django >= 5.1). Needs CONN_MAX_AGE = 0, which
-    # database_config sets. Size it so processes x max_size stays under PostgreSQL's
-    # max_connections (gunicorn: workers x threads connections at most per web process).
+if env_bool("CITADEL_DB_POOL", True):
+    # psycopg's connection pool inside each process (Django >= 5.1), on unless CITADEL_DB_POOL=0
+    # (behind PgBouncer): without it every request pays a new server process and cold catalogue
+    # caches (bench/ask_load.py: 16 -> 22 req/s). Needs CONN_MAX_AGE = 0, which database_config
+    # sets. Size it so processes x max_size stays under PostgreSQL's max_connections.
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env_int("CITADEL_DB_POOL_MIN", 2),
         "max_size": env_int("CITADEL_DB_POOL_MAX", 10),

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -42,7 +42,7 @@ from citadel.audit.prompt_logs import prompt_log_record
 from citadel.audit.services import audit_record
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound
 from citadel.core.principal import Principal, Role
-from citadel.documents.access import readable_chunks
+from citadel.documents.access import readable_chunk_ids
 from citadel.documents.models import Document, DocumentVersion
 from citadel.providers import extractive
 from citadel.providers.generation import (
@@ -130,8 +130,40 @@ def cancel_key(question_id: int) -> str:
     return f"citadel:cancel:{question_id}"
 
 
-def _lock_key(question_id: int) -> str:
-    return f"citadel:answering:{question_id}"
+# Answering holds a session-level PostgreSQL advisory lock keyed by the question: a second request
+# for the same question is refused, and a process or connection that dies mid-answer releases it
+# with its session, where a cache entry would linger for its timeout. Two statements an answer, no
+# commits. The first key is a fixed number of ours; question ids map one to one onto the second
+# below 2**32.
+_ANSWERING_LOCK_CLASS = 1_097_757_005
+_HELD = (
+    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
+    " AND classid = CAST(%s AS int4)::oid AND objid = CAST(%s AS int4)::oid)"
+)
+
+
+def _answering_key(question_id: int) -> list[int]:
+    return [_ANSWERING_LOCK_CLASS, question_id % 2**32 - 2**31]
+
+
+def _being_answered(question_id: int) -> bool:
+    """Whether any session, this one included, holds the answering lock of the question."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_HELD}", _answering_key(question_id))
+        return cursor.fetchone()[0]
+
+
+def _answering_lock(question_id: int) -> bool:
+    # Advisory locks are re-entrant within a session: one held by this session counts as taken.
+    key = _answering_key(question_id)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT CASE WHEN {_HELD} THEN false ELSE pg_try_advisory_lock(%s, %s) END", key + key)
+        return cursor.fetchone()[0]
+
+
+def _answering_unlock(question_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _answering_key(question_id))
 
 
 def question_cancel(*, principal: Principal, question: Question) -> Answer | None:
@@ -144,7 +176,7 @@ def question_cancel(*, principal: Principal, question: Question) -> Answer | Non
     if existing is not None:
         return existing
     cache.set(cancel_key(question.pk), 1, timeout=900)
-    if cache.get(_lock_key(question.pk)) is not None:
+    if _being_answered(question.pk):
         return None
     organization = Organization.objects.get(pk=principal.organization_id)
     return _finalize_cancelled(
@@ -159,7 +191,7 @@ def questions_abandoned_close(*, older_than_seconds: int = ABANDONED_AFTER_SECON
     closed = 0
     stale = Question.objects.filter(answer__isnull=True, created_at__lt=cutoff).select_related("asker", "organization")
     for question in stale.iterator():
-        if cache.get(_lock_key(question.pk)) is not None:
+        if _being_answered(question.pk):
             continue
         principal = Principal(
             user_id=question.asker_id,
@@ -245,8 +277,7 @@ def answer_build_stream(
     existing = Answer.objects.filter(question=question).first()
     if existing is not None:
         return existing
-    lock = _lock_key(question.pk)
-    if not cache.add(lock, 1, timeout=900):
+    if not _answering_lock(question.pk):
         raise InvalidInput("This question is already being answered.")
     # question_create has just loaded the organization (the blocking ask path): use it, one query
     # fewer per ask. A question read back on its own (the stream view) loads it here as before.
@@ -273,7 +304,7 @@ def answer_build_stream(
         logger.exception("answer %s failed", question.pk)
         return _finalize_failed(run, exc)
     finally:
-        cache.delete(lock)
+        _answering_unlock(question.pk)
 
 
 def _prepare_passages(run: _Run) -> None:
@@ -436,9 +467,7 @@ def _flags(run: _Run, generation: Generation, checked: CheckResult, cited_ns: se
 def _finalize(run: _Run, generation: Generation) -> Answer:
     hits = run.hits
     passages_text = {p.n: p.text for p in run.passages}
-    readable = set(
-        readable_chunks(run.principal).filter(pk__in=[h.chunk_id for h in hits]).values_list("pk", flat=True)
-    )
+    readable = readable_chunk_ids(run.principal, [h.chunk_id for h in hits])
     allowed = {n for n, h in enumerate(hits, start=1) if h.chunk_id in readable}
     if generation.abstained:
         checked = CheckResult(text="")

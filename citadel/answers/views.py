@@ -13,7 +13,7 @@ from citadel.answers import selectors, services
 from citadel.answers.models import AnswerStatus
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound, PermissionDenied
 from citadel.core.ratelimit import limit_action
-from citadel.documents.access import readable_chunks
+from citadel.documents.access import readable_chunk_ids
 from citadel.providers.generation import EXTRACTIVE
 
 FLAG_LABELS = {
@@ -64,11 +64,7 @@ def _streams(principal) -> bool:
 def answer_context(request, answer) -> dict:
     principal = request.principal
     passages = list(answer.passages.select_related("document", "version", "chunk"))
-    readable = set(
-        readable_chunks(principal)
-        .filter(pk__in=[p.chunk_id for p in passages if p.chunk_id])
-        .values_list("pk", flat=True)
-    )
+    readable = readable_chunk_ids(principal, [p.chunk_id for p in passages])
     by_pk = {p.pk: p for p in passages}
     citation_rows = list(answer.citations.all())
     citations = [

@@ -355,63 +355,97 @@ def _dense_leg(cursor, *, permitted, permitted_params, model, dimensions, vector
 
 
 def _lexical_leg(cursor, *, permitted, permitted_params, organization_id, query, n, settings) -> list[LegHit]:
+    """Okapi BM25 top n, pruned the MaxScore way: chunks holding the query's rarest words are
+    scored first; when the n-th of them outscores the most a chunk without those words could reach
+    (every other word at its saturated maximum, idf x (k1 + 1)), that is the exact answer, and the
+    thousands of chunks sharing only a common word were never scored."""
+    cursor.execute(
+        """
+        SELECT corpus.chunk_count, GREATEST(corpus.total_length::float8 / corpus.chunk_count, 1.0), t.lexeme, t.df
+          FROM retrieval_lexicalcorpus corpus
+          JOIN retrieval_lexicalterm t ON t.organization_id = corpus.organization_id AND t.df > 0
+         WHERE corpus.organization_id = %s AND corpus.chunk_count > 0
+           AND t.lexeme IN (SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s)))
+        """,
+        [organization_id, TEXT_SEARCH_CONFIG, query],
+    )
+    rows = cursor.fetchall()
+    if not rows:
+        return []
+    chunk_count, avgdl = rows[0][0], rows[0][1]
+    # (lexeme, df, idf), rarest first.
+    terms = sorted(
+        ((lexeme, df, math.log(1.0 + (chunk_count - df + 0.5) / (df + 0.5))) for _, _, lexeme, df in rows),
+        key=lambda t: (t[1], t[0]),
+    )
+    # Chunks are matched on the selective terms only (a word found in most chunks would make every
+    # chunk a candidate, a scan of the organization); common terms still add to the scores of the
+    # chunks matched. A query of common words only matches on its rarest one.
+    selective = [
+        t
+        for t in terms
+        if chunk_count <= settings.lexical_exact_below or t[1] <= settings.lexical_selective_df * chunk_count
+    ]
+    match = selective or terms[:1]
+    rare = [match[0]]
+    for term in match[1:]:
+        if sum(t[1] for t in rare) + term[1] > PRUNED_PASS_POSTINGS:
+            break
+        rare.append(term)
+    hits = _bm25_top(cursor, permitted=permitted, permitted_params=permitted_params, terms=terms, match=rare,
+                     avgdl=avgdl, n=n, settings=settings)  # fmt: skip
+    if len(rare) < len(match):
+        matched = {t[0] for t in rare}
+        ceiling = sum(idf for lexeme, _, idf in terms if lexeme not in matched) * (settings.bm25_k1 + 1)
+        if len(hits) < n or hits[-1].score <= ceiling:
+            hits = _bm25_top(cursor, permitted=permitted, permitted_params=permitted_params, terms=terms, match=match,
+                             avgdl=avgdl, n=n, settings=settings)  # fmt: skip
+    return hits
+
+
+# Postings (chunks per word, summed) the first, pruned pass of the lexical leg may match.
+PRUNED_PASS_POSTINGS = 2_000
+
+
+def _bm25_top(cursor, *, permitted, permitted_params, terms, match, avgdl, n, settings) -> list[LegHit]:
+    """The n best BM25 scores over all `terms` among the permitted chunks holding a `match` word."""
     cursor.execute(
         f"""
         WITH {permitted},
-        corpus AS (
-            SELECT chunk_count::float8 AS n,
-                   GREATEST(total_length::float8 / NULLIF(chunk_count, 0), 1.0) AS avgdl
-              FROM retrieval_lexicalcorpus WHERE organization_id = %s AND chunk_count > 0),
-        terms AS (
-            SELECT t.lexeme, t.df, ln(1.0 + (corpus.n - t.df + 0.5) / (t.df + 0.5)) AS idf,
-                   corpus.n <= %s OR t.df <= %s * corpus.n AS selective
-              FROM (SELECT DISTINCT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))) q
-              JOIN retrieval_lexicalterm t ON t.organization_id = %s AND t.lexeme = q.lexeme AND t.df > 0
-             CROSS JOIN corpus),
-        -- Chunks are matched on the selective terms only (a word found in most chunks would make
-        -- every chunk a candidate, a scan of the organization); common terms still add to the
-        -- scores of the chunks matched. A query of common words only matches on its rarest one.
-        match_terms AS (
-            SELECT lexeme FROM terms WHERE selective
-            UNION ALL
-            (SELECT lexeme FROM terms WHERE NOT EXISTS (SELECT 1 FROM terms WHERE selective) ORDER BY df LIMIT 1)),
+        terms AS (SELECT * FROM unnest(%s::text[], %s::float8[]) AS t(lexeme, idf)),
         candidates AS (
             SELECT c.id, c.search_vector, c.lexeme_count
               FROM documents_chunk c JOIN permitted p ON p.version_id = c.version_id
              WHERE c.search_vector @@ (
                 SELECT string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || '''', ' | ')::tsquery
-                  FROM match_terms)
+                  FROM unnest(%s::text[]) AS m(lexeme))
              LIMIT %s)
         SELECT c.id,
-               sum(t.idf * (tf.v * (%s + 1)) / (tf.v + %s * (1 - %s + %s * c.lexeme_count / corpus.avgdl))) AS score
+               sum(t.idf * (tf.v * (%s + 1)) / (tf.v + %s * (1 - %s + %s * c.lexeme_count / %s))) AS score
           FROM candidates c
          -- Only the query's lexemes of each candidate are unnested (marked with weight A, then
          -- filtered): unnesting whole vectors made some 35 rows per candidate for the join to
-         -- discard, over two thirds of this query's time on 100k chunks (88 ms -> 26 ms on
-         -- askbench). The join below still keeps query terms only, so weights stored on other
+         -- discard. The join below still keeps query terms only, so weights stored on other
          -- lexemes cannot change a score.
-         CROSS JOIN LATERAL unnest(ts_filter(
-               setweight(c.search_vector, 'A', (SELECT array_agg(lexeme) FROM terms)), ARRAY['a']::"char"[])) u
+         CROSS JOIN LATERAL unnest(ts_filter(setweight(c.search_vector, 'A', %s::text[]), ARRAY['a']::"char"[])) u
           JOIN terms t ON t.lexeme = u.lexeme
          CROSS JOIN LATERAL (SELECT COALESCE(array_length(u.positions, 1), 1)::float8 AS v) tf
-         CROSS JOIN corpus
          GROUP BY c.id
          ORDER BY score DESC, c.id
          LIMIT %s
         """,
         [
             *permitted_params,
-            organization_id,
-            settings.lexical_exact_below,
-            settings.lexical_selective_df,
-            TEXT_SEARCH_CONFIG,
-            query,
-            organization_id,
+            [t[0] for t in terms],
+            [t[2] for t in terms],
+            [t[0] for t in match],
             settings.lexical_max_candidates,
             settings.bm25_k1,
             settings.bm25_k1,
             settings.bm25_b,
             settings.bm25_b,
+            avgdl,
+            [t[0] for t in terms],
             n,
         ],
     )

@@ -11,7 +11,7 @@ from citadel.accounts.models import Membership
 from citadel.answers.models import Answer, AnswerStatus, Citation, RetrievedPassage
 from citadel.core.errors import NotFound, PermissionDenied
 from citadel.core.principal import Principal, Role
-from citadel.documents.access import readable_chunks
+from citadel.documents.access import readable_chunk_ids
 from citadel.evaluation.models import GoldenQuestion
 from citadel.review.models import DECIDED_STATES, OPEN_STATES, ReviewItem
 
@@ -104,11 +104,7 @@ def review_item_detail(principal: Principal, item: ReviewItem) -> dict:
     passages = list(
         RetrievedPassage.objects.filter(answer=answer).select_related("chunk", "document", "version").order_by("n")
     )
-    readable_ids = set(
-        readable_chunks(principal)
-        .filter(pk__in=[p.chunk_id for p in passages if p.chunk_id])
-        .values_list("pk", flat=True)
-    )
+    readable_ids = readable_chunk_ids(principal, [p.chunk_id for p in passages])
     cited: dict[int, list[int]] = {}
     for citation in Citation.objects.filter(answer=answer).only("n", "passage_id"):
         cited.setdefault(citation.passage_id, []).append(citation.n)

@@ -8,9 +8,16 @@ import pytest
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from citadel.answers.models import Answer, AnswerStatus, Receipt, ReceiptImmutable
+from citadel.answers.models import Answer, AnswerStatus, Question, Receipt, ReceiptImmutable
 from citadel.answers.selectors import monthly_spend, source_changes
-from citadel.answers.services import answer_build_stream, answer_question, question_cancel, question_create
+from citadel.answers.services import (
+    _being_answered,
+    answer_build_stream,
+    answer_question,
+    question_cancel,
+    question_create,
+    questions_abandoned_close,
+)
 from citadel.audit.models import AuditEvent, PromptLog
 from citadel.core.errors import InvalidInput, LimitExceeded
 from citadel.documents.models import AccessGrant
@@ -303,6 +310,29 @@ def test_cancelling_a_question_nobody_is_answering_records_it(ann):
     question = question_create(principal=ann, text="How many days until refunds are paid?")
     answer = question_cancel(principal=ann, question=question)
     assert answer.status == AnswerStatus.CANCELLED
+
+
+def test_a_question_being_answered_is_neither_answered_twice_nor_cancelled_from_outside(ann, acme, openai_env):
+    """Given a stream answering a question (it holds the answering lock), when a second answer
+    starts for it, a cancel arrives or the abandoned-question sweep runs, then the second is
+    refused, the cancel only signals the stream, the sweep leaves it alone; once the stream ends,
+    the lock is free again."""
+    use_provider(acme, "openai", "gpt-4o-mini")
+    openai_env.responder = lambda body: Reply(text="Refunds are paid within 14 days of arrival [1].")
+    question = question_create(principal=ann, text="How many days until refunds are paid?")
+    Question.objects.filter(pk=question.pk).update(created_at=timezone.now() - timezone.timedelta(hours=1))
+    stream = answer_build_stream(principal=ann, question=question)
+    next(stream)
+
+    with pytest.raises(InvalidInput, match="already being answered"):
+        next(answer_build_stream(principal=ann, question=question))
+    assert question_cancel(principal=ann, question=question) is None
+    assert questions_abandoned_close(older_than_seconds=60) == 0
+    assert not Answer.objects.filter(question=question).exists()
+
+    stream.close()
+    assert Answer.objects.get(question=question).status == AnswerStatus.CANCELLED
+    assert not _being_answered(question.pk)
 
 
 # -- receipts and changes ------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from hypothesis.extra.django import TestCase
 from citadel.accounts.models import Organization
 from citadel.accounts.selectors import principal_for
 from citadel.accounts.services import organization_create, user_create_or_join
-from citadel.documents.access import readable_chunks
-from citadel.documents.models import Document
+from citadel.documents.access import readable_chunk_ids, readable_chunks
+from citadel.documents.models import Chunk, Document
 from citadel.retrieval.services import retrieve
 from tests.factories import make_document, make_version
 
@@ -71,5 +71,7 @@ class RetrievalNeverLeaks(TestCase):
                 readable = set(readable_chunks(principal).values_list("pk", flat=True))
                 hits = retrieve(principal=principal, query=query, k=20)
                 assert {h.chunk_id for h in hits} <= readable
+                # The SQL check answers use agrees with the QuerySet on every chunk there is.
+                assert readable_chunk_ids(principal, Chunk.objects.values_list("pk", flat=True)) == readable
                 # The dense leg ranks every readable chunk, so nothing readable is lost either.
                 assert len(hits) == min(20, len(readable))

@@ -1,8 +1,10 @@
 import math
+import random
 
 import pytest
 from django.contrib.postgres.search import SearchVector
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from citadel.core.errors import InvalidInput, PermissionDenied
@@ -263,6 +265,60 @@ def test_lexical_scores_are_okapi_bm25_of_the_query_terms_even_over_weighted_vec
     assert lexical["triple"] == pytest.approx(bm25({"escal": 3, "refund": 1}, lengths["triple"]))
     assert lexical["single"] == pytest.approx(bm25({"escal": 1, "refund": 1}, lengths["single"]))
     assert lexical["weighted"] == pytest.approx(bm25({"escal": 1, "refund": 1}, lengths["weighted"]))
+
+
+def _scoring_passes(captured) -> int:
+    return sum(1 for q in captured if "terms AS (SELECT * FROM unnest" in q["sql"])
+
+
+def test_chunks_with_only_a_common_word_are_not_scored_when_they_cannot_reach_the_top(world, monkeypatch):
+    """Given "sabbatical" in 3 chunks and "travel" in 40, when the lexical leg looks for the top 3,
+    then one pass over the "sabbatical" chunks answers it (a "travel"-only chunk can score at most
+    idf(travel) x 2.2, far below them), and its scores are those of the unpruned pass."""
+    org = world.org("acme")
+    bob = world.principal("bob", org)
+    for i in range(3):
+        make_document(org, f"sabbatical-{i}", [f"Travel during a sabbatical, case {i}."])
+    for i in range(40):
+        make_document(org, f"travel-{i}", [f"Travel request number {i}."])
+    monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 0)
+    narrow = {"candidates": 3, "dense_weight": 0.0}
+
+    with CaptureQueriesContext(connection) as pruned_queries:
+        pruned = search(principal=bob, query="sabbatical travel", k=3, settings=narrow).lexical
+    monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 10**9)
+    full = search(principal=bob, query="sabbatical travel", k=3, settings=narrow).lexical
+
+    assert _scoring_passes(pruned_queries.captured_queries) == 1
+    assert {h.external_id for h in pruned} == {"sabbatical-0", "sabbatical-1", "sabbatical-2"}
+    assert [(h.chunk_id, h.lexical_score) for h in pruned] == [(h.chunk_id, h.lexical_score) for h in full]
+
+
+def test_pruning_never_changes_the_lexical_top_n(world, monkeypatch):
+    """Given chunks drawn from a small vocabulary with skewed word frequencies, when every query
+    is ranked with the pruned first pass and without it, then both give the same chunks and scores
+    (the second pass runs whenever the first cannot prove its top n)."""
+    rng = random.Random(5)
+    vocab = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+    weights = [40, 25, 15, 8, 5, 3, 2, 1, 1, 1]
+    org = world.org("acme")
+    bob = world.principal("bob", org)
+    for i in range(60):
+        make_document(org, f"doc-{i}", [" ".join(rng.choices(vocab, weights, k=rng.randint(3, 12)))])
+    queries = [" ".join(rng.sample(vocab, rng.randint(2, 4))) for _ in range(15)]
+    settings = {"candidates": 5, "dense_weight": 0.0}
+    passes = []
+    for query in queries:
+        monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 0)
+        with CaptureQueriesContext(connection) as captured:
+            pruned = search(principal=bob, query=query, k=5, settings=settings).lexical
+        passes.append(_scoring_passes(captured.captured_queries))
+        monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 10**9)
+        full = search(principal=bob, query=query, k=5, settings=settings).lexical
+
+        assert [h.chunk_id for h in pruned] == [h.chunk_id for h in full], query
+        assert [h.lexical_score for h in pruned] == pytest.approx([h.lexical_score for h in full]), query
+    assert 1 in passes and 2 in passes  # both outcomes of the proof were exercised
 
 
 def test_a_failing_embedding_provider_leaves_lexical_results(world, acme, monkeypatch):
