@@ -9,7 +9,8 @@
    lexical fields filled by chunks_lexical_update, versions made current as ingestion does.
    The server gets --shared-buffers (1GB: the corpus's tables and indexes fit, as on a production
    server; the embedded default of 128MB sends most page reads to the OS).
-2. Starts gunicorn (config.wsgi, --workers) on 127.0.0.1 with the same data dir and embedder.
+2. Starts gunicorn with the production configuration (deploy/gunicorn.conf.py; --workers and --threads
+   override its sizing) on 127.0.0.1 with the same data dir and embedder; its log goes to var/.
 3. Runs --clients concurrent clients for --seconds: each logs in, then POSTs questions to the ask
    page as htmx does (the full path: retrieve, extractive answer, citation checks, answer,
    passages, citations, prompt log, review gate, receipt, audit event, rendered card).
@@ -249,7 +250,8 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: deploy/gunicorn.conf.py's)")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--warmup", type=int, default=5, help="Seconds of load not counted.")
     parser.add_argument(
@@ -268,9 +270,16 @@ def main() -> None:
     # limits allow; this measures the answer path, so those limits are off for the server under test.
     off = {"limit": 0, "window": 60}
     env["CITADEL_RATE_LIMITS"] = json.dumps({name: off for name in ("ask_user", "ask_org", "login_user", "login_ip")})
+    # The production configuration (deploy/gunicorn.conf.py); its sizing is overridable from here.
+    env |= {"GUNICORN_BIND": f"127.0.0.1:{args.port}", "LOG_LEVEL": "WARNING"}
+    if args.workers:
+        env["GUNICORN_WORKERS"] = str(args.workers)
+    if args.threads:
+        env["GUNICORN_THREADS"] = str(args.threads)
+    server_log = open(ROOT / "var" / "ask_load_server.log", "w")  # noqa: SIM115 - closed with the server
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.workers), "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "config.wsgi"],
+        cwd=ROOT, env=env, start_new_session=True, stdout=server_log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
         for _ in range(120):
@@ -301,7 +310,10 @@ def main() -> None:
                 {
                     "chunks": args.chunks,
                     "clients": args.clients,
-                    "gunicorn_workers": args.workers,
+                    "gunicorn": {
+                        "workers": args.workers or "config default",
+                        "threads": args.threads or "config default",
+                    },
                     "embedder": "fake (deterministic hashing, 384-d)",
                     "provider": "extractive",
                     "seconds": round(duration, 1),
@@ -320,6 +332,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        server_log.close()
 
 
 if __name__ == "__main__":

@@ -600,7 +600,7 @@ def _write(
     for call in run.calls:
         prompt_log_record(
             organization=run.organization,
-            user=run.question.asker,
+            user_id=run.question.asker_id,
             feature="answer",
             provider=call.provider,
             model=call.model,

@@ -121,7 +121,7 @@ def redact(text: str) -> str:
 def prompt_log_record(
     *,
     organization: Organization,
-    user,
+    user_id: int | None,
     feature: str,
     provider: str,
     model: str,
@@ -147,7 +147,7 @@ def prompt_log_record(
     latency_ms = int((finished_at - started_at).total_seconds() * 1000) if finished_at else None
     return PromptLog.objects.create(
         organization=organization,
-        user=user,
+        user_id=user_id,
         answer=answer,
         feature=feature,
         provider=provider,

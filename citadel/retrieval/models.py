@@ -5,6 +5,7 @@ archiving and deletion need no Python call, and one tenant's documents never mov
 scores. Rows whose organization is deleted are removed by a trigger too."""
 
 from django.db import models
+from pgvector.django import VectorField
 
 
 class LexicalCorpus(models.Model):
@@ -36,3 +37,23 @@ class LexicalTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lexeme}: {self.df}"
+
+
+class VersionCentroid(models.Model):
+    """The mean of a version's chunk vectors under one embedding model: a coarse index whose rows
+    are documents. Under a restrictive permission filter the dense leg scans the chunks of the
+    permitted documents nearest the query exactly, beside the graph walk (retrieval.services).
+    Kept exact by statement triggers on documents_chunkembedding (migration 0003), so every way
+    vectors are written, bulk COPY included, updates it in the same transaction."""
+
+    version = models.ForeignKey("documents.DocumentVersion", on_delete=models.CASCADE, related_name="+")
+    model = models.CharField(max_length=200)
+    dimensions = models.PositiveSmallIntegerField()
+    chunks = models.PositiveIntegerField()
+    embedding = VectorField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "model"], name="centroid_unique_version_model")]
+
+    def __str__(self) -> str:
+        return f"centroid of version {self.version_id} ({self.model}, {self.chunks} chunks)"

@@ -69,7 +69,7 @@ def test_the_organization_policy_decides_what_is_stored(world, mode, expected_pr
 
     log = prompt_log_record(
         organization=org,
-        user=None,
+        user_id=None,
         feature="answer",
         provider="extractive",
         model="",

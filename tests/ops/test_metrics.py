@@ -70,7 +70,7 @@ def test_model_calls_tokens_cost_and_latency_per_provider(client, world):
     for latency_ms, cost in ((80, "0.010000"), (1200, "0.020000")):
         prompt_log_record(
             organization=org,
-            user=None,
+            user_id=None,
             feature="answer",
             provider="openai",
             model="gpt-4o-mini",

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
@@ -53,3 +54,16 @@ def test_four_workers_run_each_task_exactly_once(child_env):
     # And the work really was shared between processes
     assert len({tuple(ids) for ids in rows.values_list("worker_ids", flat=True)}) > 1
     assert len(set(CanaryRun.objects.values_list("worker_pid", flat=True))) > 1
+
+
+@pytest.mark.parametrize(("args", "expected"), [([], [10]), (["--nice", "3"], [3]), (["--nice", "0"], [])])
+def test_workers_yield_the_cpu_to_web_requests(transactional_db, monkeypatch, args, expected):
+    """Given the default worker niceness (10), when a worker starts, then it lowers its own CPU
+    priority by that much, or by --nice; --nice 0 leaves it as it is."""
+    calls = []
+    monkeypatch.setattr("citadel.ops.management.commands.worker.os.nice", calls.append)
+
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": QUEUES}}):
+        call_command("worker", "--queue-name", "maintenance", "--batch", "--no-startup-delay", *args)
+
+    assert calls == expected

@@ -26,7 +26,7 @@ def spend(org, usd: str, days_ago: int = 0) -> None:
     start = timezone.now() - timedelta(days=days_ago)
     prompt_log_record(
         organization=org,
-        user=None,
+        user_id=None,
         feature="answer",
         provider="openai",
         model="gpt-4o-mini",

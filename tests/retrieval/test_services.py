@@ -122,10 +122,12 @@ def test_an_empty_query_finds_nothing(world, acme):
     assert retrieve(principal=world.principal("bob", "acme"), query="   ") == []
 
 
-def test_dense_leg_returns_k_under_a_restrictive_filter_through_the_graph(world):
-    # Given 400 passages of which the member may read 12, and a planner forced onto HNSW
+@pytest.mark.parametrize(("route_chunks", "mode"), [(0, "hnsw"), (3000, "hnsw+documents")])
+def test_dense_leg_returns_k_under_a_restrictive_filter_through_the_graph(world, route_chunks, mode):
+    # Given 400 passages of which the member may read 12, and a planner forced onto HNSW (with
+    # the nearest documents scanned beside the walk, or not)
     org = world.org("acme")
-    org.retrieval_settings = {"exact_threshold": 0}
+    org.retrieval_settings = {"exact_threshold": 0, "route_chunks": route_chunks}
     org.save()
     team_member = world.principal("tess", org, teams=["Legal"])
     legal = org.teams.get(name="Legal")
@@ -137,7 +139,7 @@ def test_dense_leg_returns_k_under_a_restrictive_filter_through_the_graph(world)
     result = search(principal=team_member, query="shipping pallets", k=10)
 
     # Then the graph still yields ten permitted passages, the same ten an exact scan finds
-    assert result.plan["dense_mode"] == "hnsw"
+    assert result.plan["dense_mode"] == mode
     assert len(result.dense) == 10 and external_ids(result.dense) == {"legal"}
     org.retrieval_settings = {}
     org.save()

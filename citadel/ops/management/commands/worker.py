@@ -1,11 +1,17 @@
 """`manage.py worker`: django-tasks-db's db_worker plus a heartbeat.
 
 The heartbeat (a row in ops_workerheartbeat refreshed every few seconds from a thread) is how the
-reaper tells a dead worker's RUNNING task from a slow one."""
+reaper tells a dead worker's RUNNING task from a slow one.
+
+Workers run niced (CITADEL["WORKER_NICENESS"], --nice): parsing and embedding a bulk upload take
+whole cores, and on a machine shared with the web server the operating system then gives those
+cores to people asking first, so questions keep their latency while a bulk upload runs."""
 
 import logging
+import os
 import threading
 
+from django.conf import settings
 from django.db import close_old_connections
 from django_tasks_db.management.commands import db_worker
 
@@ -28,8 +34,16 @@ class Command(db_worker.Command):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.set_defaults(queue_name="*", reload=False)
+        parser.add_argument(
+            "--nice",
+            type=int,
+            default=settings.CITADEL["WORKER_NICENESS"],
+            help="Lower this worker's CPU priority by this much (0 keeps it; default from CITADEL_WORKER_NICENESS).",
+        )
 
     def handle(self, *args, **options):
+        if options["nice"] > 0:
+            os.nice(options["nice"])
         worker_id = options.get("worker_id") or db_worker.get_random_string(32)
         options["worker_id"] = worker_id
         stop = threading.Event()
