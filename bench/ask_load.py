@@ -15,6 +15,9 @@
    page as htmx does (the full path: retrieve, extractive answer, citation checks, answer,
    passages, citations, prompt log, review gate, receipt, audit event, rendered card).
 4. Prints p50/p95/p99 latency, throughput and errors as JSON.
+5. With --ingest-docs N: N generated documents are uploaded into another organization first; after
+   the idle measurement, --ingest-workers workers (real MiniLM, their default niceness) ingest them
+   while the same measurement runs again: questions during a bulk upload, side by side.
 
 The ask and login rate limits (CITADEL["RATE_LIMITS"]) are switched off for the server under
 test: one bench user asks and logs in far more often than they allow.
@@ -192,6 +195,31 @@ def questions(n: int) -> list[str]:
     return out
 
 
+SENTENCE = re.compile(r"The (\w+) (\w+) requires (\w+) (\w+) within \d+ days for every (\w+) (\w+)")
+
+
+def answerable_questions(n: int) -> list[str]:
+    """Questions about the first sentence of n chunks picked at random: the extractive answerer
+    finds that sentence and answers with a citation (the full path: citation checks, source
+    comparison on the card), where the other questions mostly abstain."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.text FROM documents_chunk c JOIN accounts_organization o ON o.id = c.organization_id"
+            " WHERE o.slug = %s ORDER BY md5(c.id::text) LIMIT %s",
+            [ORG, n],
+        )
+        texts = [row[0] for row in cursor.fetchall()]
+    out = []
+    for text in texts:
+        m = SENTENCE.match(text)
+        if m:
+            topic, w0, w1, w2, w3, w4 = m.groups()
+            out.append(f"How long does the {topic} {w0} take for {w1} {w2} of {w3} {w4}?")
+    return out
+
+
 class Client(threading.Thread):
     def __init__(self, port: int, deadline: float, qs: list[str], results: list, lock: threading.Lock):
         super().__init__(daemon=True)
@@ -236,13 +264,68 @@ class Client(threading.Thread):
             try:
                 status, data = self.request(conn, "POST", "/answers/", body, headers)
                 ok = status == 200 and b"answer-card" in data
+                answered = b"badge-answered" in data
             except (OSError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                status, ok = 0, False
+                status, ok, answered = 0, False, False
             elapsed = (time.perf_counter() - started) * 1000
             with self.lock:
-                self.results.append((elapsed, ok, status))
+                self.results.append((elapsed, ok, status, answered))
+
+
+def measure(args, qs: list[str]) -> dict:
+    """--clients clients asking for --warmup + --seconds; figures of the last --seconds."""
+    results: list = []
+    lock = threading.Lock()
+    deadline = time.time() + args.warmup + args.seconds
+    clients = [Client(args.port, deadline, qs, results, lock) for _ in range(args.clients)]
+    for c in clients:
+        c.start()
+    time.sleep(args.warmup)
+    with lock:
+        results.clear()
+    measured_from = time.time()
+    for c in clients:
+        c.join()
+    duration = time.time() - measured_from
+    latencies = sorted(r[0] for r in results)
+    errors = sum(1 for r in results if not r[1])
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+    return {
+        "seconds": round(duration, 1),
+        "requests": len(results),
+        "answered_with_citations": sum(1 for r in results if r[3]),
+        "errors": errors,
+        "error_statuses": sorted({r[2] for r in results if not r[1]}),
+        "throughput_rps": round(len(results) / duration, 1),
+        "p50_ms": round(q[49], 1),
+        "p95_ms": round(q[94], 1),
+        "p99_ms": round(q[98], 1),
+        "max_ms": round(latencies[-1], 1) if latencies else None,
+    }
+
+
+def measure_during_ingestion(args, qs: list[str], organization) -> dict:
+    """The same measurement while --ingest-workers real workers (real MiniLM, default niceness)
+    ingest the queued bulk upload; also how far the ingestion got meanwhile."""
+    from load_ingest_and_ask import start_workers, stop_workers
+
+    from citadel.documents.models import DocumentVersion
+
+    def ready() -> int:
+        return DocumentVersion.objects.filter(document__organization=organization, status="ready").count()
+
+    workers = start_workers(args.ingest_workers, "local")
+    try:
+        time.sleep(args.warmup)  # the workers load the model, then ingest
+        before = ready()
+        figures = measure(args, qs)
+        figures["ingested_docs_per_s_meanwhile"] = round((ready() - before) / figures["seconds"], 2)
+    finally:
+        stop_workers(workers)
+    figures["ingest_workers"] = args.ingest_workers
+    return figures
 
 
 def main() -> None:
@@ -254,6 +337,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="threads per worker (default: deploy/gunicorn.conf.py's)")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--warmup", type=int, default=5, help="Seconds of load not counted.")
+    parser.add_argument("--ingest-docs", type=int, default=0, help="Also measure while this many documents ingest.")
+    parser.add_argument("--ingest-workers", type=int, default=2, help="Workers ingesting them (default 2).")
+    parser.add_argument(
+        "--answerable",
+        type=float,
+        default=0.5,
+        help="Share of questions taken from a chunk's own sentence (default 0.5).",
+    )
     parser.add_argument(
         "--shared-buffers",
         default="1GB",
@@ -288,47 +379,26 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.5)
-        qs = questions(500)
-        results: list = []
-        lock = threading.Lock()
-        deadline = time.time() + args.warmup + args.seconds
-        clients = [Client(args.port, deadline, qs, results, lock) for _ in range(args.clients)]
-        for c in clients:
-            c.start()
-        time.sleep(args.warmup)
-        with lock:
-            results.clear()
-        measured_from = time.time()
-        for c in clients:
-            c.join()
-        duration = time.time() - measured_from
-        latencies = sorted(r[0] for r in results)
-        errors = sum(1 for r in results if not r[1])
-        q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
-        print(
-            json.dumps(
-                {
-                    "chunks": args.chunks,
-                    "clients": args.clients,
-                    "gunicorn": {
-                        "workers": args.workers or "config default",
-                        "threads": args.threads or "config default",
-                    },
-                    "embedder": "fake (deterministic hashing, 384-d)",
-                    "provider": "extractive",
-                    "seconds": round(duration, 1),
-                    "requests": len(results),
-                    "errors": errors,
-                    "error_statuses": sorted({r[2] for r in results if not r[1]}),
-                    "throughput_rps": round(len(results) / duration, 1),
-                    "p50_ms": round(q[49], 1),
-                    "p95_ms": round(q[94], 1),
-                    "p99_ms": round(q[98], 1),
-                    "max_ms": round(latencies[-1], 1) if latencies else None,
-                },
-                indent=2,
-            )
-        )
+        answerable = round(500 * args.answerable)
+        qs = questions(500 - answerable) + answerable_questions(answerable)
+        report = {
+            "chunks": args.chunks,
+            "clients": args.clients,
+            "gunicorn": {"workers": args.workers or "config default", "threads": args.threads or "config default"},
+            "embedder": "fake (deterministic hashing, 384-d)",
+            "provider": "extractive",
+        }
+        if args.ingest_docs:
+            # Queued before anything is measured, so the idle phase has no workers and the loaded
+            # phase differs from it only by the workers ingesting.
+            from load_ingest_and_ask import setup_org, upload
+
+            ingest_org, uploader = setup_org(f"askbench-ingest-{int(time.time())}")
+            upload(uploader, args.ingest_docs, seed=1)
+        report["idle"] = measure(args, qs)
+        if args.ingest_docs:
+            report["during_bulk_upload"] = measure_during_ingestion(args, qs, ingest_org)
+        print(json.dumps(report, indent=2))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -15,7 +15,7 @@ from citadel.answers.models import Answer, Citation, Question
 from citadel.audit.models import PromptLog
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal
-from citadel.documents.access import readable_chunks, readable_documents
+from citadel.documents.access import readable_chunks, readable_document_ids
 from citadel.documents.models import Document
 from citadel.providers.text import MARKER
 
@@ -115,11 +115,14 @@ class SourceChanges:
         return [labels[r] for r in seen]
 
 
-def source_changes(*, answer: Answer, citations: list[Citation] | None = None) -> SourceChanges:
+def source_changes(
+    *, answer: Answer, citations: list[Citation] | None = None, viewer: Principal | None = None
+) -> SourceChanges:
     """Live comparison of the cited passages with the documents now, for the answer's asker.
 
     Computed on every display; the receipt is never touched. `citations`: the answer's citations
-    when the caller has just read them (the answer card), to save reading them twice."""
+    when the caller has just read them (the answer card), to save reading them twice; `viewer`:
+    the principal looking, used as the asker's when it is the asker in the answer's organization."""
     if citations is None:
         citations = Citation.objects.filter(answer=answer).only("passage_id", "n")
     cited = {c.passage_id: c.n for c in citations}
@@ -134,8 +137,13 @@ def source_changes(*, answer: Answer, citations: list[Citation] | None = None) -
         )
     }
     try:
-        asker = principal_for(user=answer.question.asker, organization=answer.organization_id)
-        readable = set(readable_documents(asker).filter(pk__in=list(documents)).values_list("pk", flat=True))
+        is_asker = (
+            viewer is not None
+            and viewer.user_id == answer.question.asker_id
+            and viewer.organization_id == answer.organization_id
+        )
+        asker = viewer if is_asker else principal_for(user=answer.question.asker, organization=answer.organization_id)
+        readable = readable_document_ids(asker, documents)
     except NotFound:
         readable = set()
     for p in passages:

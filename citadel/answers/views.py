@@ -84,7 +84,7 @@ def answer_context(request, answer) -> dict:
             {"passage": p, "readable": p.chunk_id in readable, "snippet": p.chunk.text[:300] if p.chunk else ""}
             for p in passages[:3]
         ],
-        "changes": selectors.source_changes(answer=answer, citations=citation_rows),
+        "changes": selectors.source_changes(answer=answer, citations=citation_rows, viewer=principal),
         "flag_labels": [FLAG_LABELS.get(f, f.replace("_", " ")) for f in answer.flags],
     }
 

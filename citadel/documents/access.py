@@ -86,15 +86,28 @@ def can_read_chunk(principal: Principal, chunk_id: int) -> bool:
 def readable_chunk_ids(principal: Principal, chunk_ids) -> set[int]:
     """Which of `chunk_ids` the principal may read now: the ranking query's own SQL, one statement
     (answers check every passage twice per ask, where the QuerySet costs milliseconds to compile)."""
-    ids = sorted({int(i) for i in chunk_ids if i is not None})
-    if not ids:
+    return _readable_ids(
+        principal,
+        chunk_ids,
+        select="SELECT c.id FROM documents_chunk c JOIN ({readable}) r ON r.version_id = c.version_id",
+        column="c.id",
+    )
+
+
+def readable_document_ids(principal: Principal, document_ids) -> set[int]:
+    """Which of `document_ids` the principal may read now (as readable_chunk_ids, for documents)."""
+    return _readable_ids(
+        principal, document_ids, select="SELECT r.document_id FROM ({readable}) r", column="r.document_id"
+    )
+
+
+def _readable_ids(principal: Principal, ids, *, select: str, column: str) -> set[int]:
+    wanted = sorted({int(i) for i in ids if i is not None})
+    if not wanted:
         return set()
     sql, params = readable_versions_sql(principal)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT c.id FROM documents_chunk c JOIN ({sql}) r ON r.version_id = c.version_id WHERE c.id = ANY(%s)",
-            [*params, ids],
-        )
+        cursor.execute(f"{select.format(readable=sql)} WHERE {column} = ANY(%s)", [*params, wanted])
         return {row[0] for row in cursor.fetchall()}
 
 

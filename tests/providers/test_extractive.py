@@ -5,7 +5,7 @@ import re
 import pytest
 
 from citadel.providers import extractive
-from citadel.providers.embeddings import MINILM, embedder_cache_clear
+from citadel.providers.embeddings import MINILM, embedder_cache_clear, get_embedder
 from citadel.providers.generation import SourcePassage
 
 LEAVE = (
@@ -67,3 +67,17 @@ def test_a_question_about_something_never_mentioned_abstains_with_minilm(minilm)
     # then it abstains rather than quote unrelated policy.
     assert generation.abstained
     assert generation.text == ""
+
+
+@pytest.mark.model
+def test_the_local_model_uses_the_configured_number_of_threads(minilm, settings):
+    # Given CITADEL["EMBED_THREADS"] = 1 (processes, not threads, are the unit of parallelism),
+    # when the local model is loaded, then torch computes on one thread in this process.
+    import torch
+
+    settings.CITADEL = {**settings.CITADEL, "EMBED_THREADS": 1}
+    torch.set_num_threads(2)
+
+    get_embedder(MINILM).embed(["Employees receive 20 days of PTO."])
+
+    assert torch.get_num_threads() == 1

@@ -8,7 +8,7 @@ from hypothesis.extra.django import TestCase
 from citadel.accounts.models import Organization
 from citadel.accounts.selectors import principal_for
 from citadel.accounts.services import organization_create, user_create_or_join
-from citadel.documents.access import readable_chunk_ids, readable_chunks
+from citadel.documents.access import readable_chunk_ids, readable_chunks, readable_document_ids, readable_documents
 from citadel.documents.models import Chunk, Document
 from citadel.retrieval.services import retrieve
 from tests.factories import make_document, make_version
@@ -73,5 +73,8 @@ class RetrievalNeverLeaks(TestCase):
                 assert {h.chunk_id for h in hits} <= readable
                 # The SQL check answers use agrees with the QuerySet on every chunk there is.
                 assert readable_chunk_ids(principal, Chunk.objects.values_list("pk", flat=True)) == readable
+                assert readable_document_ids(principal, Document.objects.values_list("pk", flat=True)) == set(
+                    readable_documents(principal).values_list("pk", flat=True)
+                )
                 # The dense leg ranks every readable chunk, so nothing readable is lost either.
                 assert len(hits) == min(20, len(readable))
