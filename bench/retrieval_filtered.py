@@ -9,7 +9,9 @@ the one HNSW index. Principals of the main organization may read 100%, 10%, 1% a
 documents (team and user grants over randomly chosen documents). For each principal and query:
 
 * truth: exact cosine scan of the permitted set;
-* citadel: retrieval.services.dense_leg (bounded count, then exact scan or HNSW with iterative scans);
+* citadel: retrieval.services.dense_leg (bounded count, then exact scan, or HNSW with iterative scans
+  joined, under a restrictive filter, by an exact scan of the permitted documents whose centroids
+  lie nearest the query);
 * naive: HNSW ORDER BY ... LIMIT 10 with the permission WHERE at pgvector's default settings.
 
 Recall@10 is against the truth; latency is wall time per query including the permission CTE.

@@ -458,17 +458,26 @@ def _lexical_leg(cursor, *, permitted, permitted_params, organization_id, query,
         rare.append(term)
     hits = _bm25_top(cursor, permitted=permitted, permitted_params=permitted_params, terms=terms, match=rare,
                      avgdl=avgdl, n=n, settings=settings)  # fmt: skip
-    if len(rare) < len(match):
-        matched = {t[0] for t in rare}
-        ceiling = sum(idf for lexeme, _, idf in terms if lexeme not in matched) * (settings.bm25_k1 + 1)
-        if len(hits) < n or hits[-1].score <= ceiling:
-            hits = _bm25_top(cursor, permitted=permitted, permitted_params=permitted_params, terms=terms, match=match,
-                             avgdl=avgdl, n=n, settings=settings)  # fmt: skip
-    return hits
+    if len(rare) == len(match):
+        return hits
+    # MaxScore: the cheapest words whose maxima add up to less than the n-th score found cannot
+    # lift a chunk holding only them into the top n. The second pass matches the other words.
+    threshold = hits[-1].score if len(hits) >= n else 0.0
+    non_essential, ceiling = set(), 0.0
+    for lexeme, _, idf in sorted(terms, key=lambda t: t[2]):
+        ceiling += idf * (settings.bm25_k1 + 1)
+        if ceiling >= threshold:
+            break
+        non_essential.add(lexeme)
+    essential = [t for t in match if t[0] not in non_essential]
+    if {t[0] for t in essential} <= {t[0] for t in rare}:
+        return hits  # every chunk that can reach the top n was scored in the first pass
+    return _bm25_top(cursor, permitted=permitted, permitted_params=permitted_params, terms=terms, match=essential,
+                     avgdl=avgdl, n=n, settings=settings)  # fmt: skip
 
 
 # Postings (chunks per word, summed) the first, pruned pass of the lexical leg may match.
-PRUNED_PASS_POSTINGS = 2_000
+PRUNED_PASS_POSTINGS = 6_000
 
 
 def _bm25_top(cursor, *, permitted, permitted_params, terms, match, avgdl, n, settings) -> list[LegHit]:

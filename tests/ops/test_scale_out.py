@@ -1,11 +1,13 @@
 """Several real workers on one database queue: every task runs exactly once, none is lost."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db.backends.signals import connection_created
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
@@ -64,6 +66,27 @@ def test_workers_yield_the_cpu_to_web_requests(transactional_db, monkeypatch, ar
     monkeypatch.setattr("citadel.ops.management.commands.worker.os.nice", calls.append)
 
     with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": QUEUES}}):
-        call_command("worker", "--queue-name", "maintenance", "--batch", "--no-startup-delay", *args)
+        # The ingestion queue: a maintenance worker would also start the prompt-log purge thread.
+        call_command("worker", "--queue-name", "ingestion", "--batch", "--no-startup-delay", *args)
 
     assert calls == expected
+    connection_created.disconnect(dispatch_uid="citadel-worker-nice")
+
+
+def test_a_niced_worker_nices_its_local_database_sessions_too(db, monkeypatch):
+    """Given a worker at niceness 7 and the embedded server on this machine (a Unix socket), when
+    it opens a database session, then the server process serving it gets niceness 7 as well."""
+    from django.db import connection
+
+    from citadel.ops.management.commands import worker
+
+    connection.ensure_connection()
+    backend = connection.connection.info.backend_pid
+    calls = []
+    real_getpriority = os.getpriority
+    monkeypatch.setattr(worker.os, "getpriority", lambda which, who: 7 if who == 0 else real_getpriority(which, who))
+    monkeypatch.setattr(worker.os, "setpriority", lambda which, who, value: calls.append((who, value)))
+
+    worker._nice_database_session(sender=None, connection=connection)
+
+    assert calls == [(backend, 7)]

@@ -10,9 +10,11 @@ cores to people asking first, so questions keep their latency while a bulk uploa
 import logging
 import os
 import threading
+from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.db.backends.signals import connection_created
 from django_tasks_db.management.commands import db_worker
 
 from citadel.audit.schedule import prompt_logs_purge_forever, serves_maintenance
@@ -44,6 +46,7 @@ class Command(db_worker.Command):
     def handle(self, *args, **options):
         if options["nice"] > 0:
             os.nice(options["nice"])
+            connection_created.connect(_nice_database_session, weak=False, dispatch_uid="citadel-worker-nice")
         worker_id = options.get("worker_id") or db_worker.get_random_string(32)
         options["worker_id"] = worker_id
         stop = threading.Event()
@@ -62,6 +65,24 @@ class Command(db_worker.Command):
             stop.set()
             beat.join(timeout=HEARTBEAT_SECONDS)
             worker_heartbeat_remove(worker_id=worker_id)
+
+
+def _nice_database_session(sender, connection, **kwargs) -> None:
+    """A worker's own database sessions do part of its work (inserts, triggers, index upkeep): where
+    the server runs on this machine (a Unix socket: the embedded server, a local install) and we may,
+    their processes get the worker's niceness too. A server elsewhere is left alone."""
+    if connection.vendor != "postgresql" or not str(connection.settings_dict.get("HOST") or "").startswith("/"):
+        return
+    pid = connection.connection.info.backend_pid
+    try:
+        # The socket could lead into another PID namespace (a container): only a postgres process counts.
+        if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+            return
+        niceness = os.getpriority(os.PRIO_PROCESS, 0)
+        if os.getpriority(os.PRIO_PROCESS, pid) < niceness:
+            os.setpriority(os.PRIO_PROCESS, pid, niceness)
+    except OSError:
+        pass  # no /proc here, or not ours to renice: the worker itself is niced all the same
 
 
 def _beat_forever(worker_id: str, queues: str, stop: threading.Event) -> None:
