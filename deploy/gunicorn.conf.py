@@ -5,9 +5,9 @@ are processes (CPU-bound template rendering, retrieval SQL waits) with a few thr
 waits (database, model providers). Answers that stream hold a thread for the whole generation, so
 raise GUNICORN_THREADS (or put the streaming endpoint behind uvicorn) when many users ask at once.
 
-Each process opens at most `threads` database connections (more with CITADEL_DB_POOL=1: up to
-CITADEL_DB_POOL_MAX). Keep workers x that under PostgreSQL's max_connections, or put PgBouncer
-(transaction mode) in between.
+Each process keeps a pool of up to CITADEL_DB_POOL_MAX database connections (on by default;
+CITADEL_DB_POOL=0 opens one per thread and request instead). Keep workers x that under
+PostgreSQL's max_connections, or put PgBouncer (transaction mode) in between.
 """
 
 import multiprocessing
