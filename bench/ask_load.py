@@ -10,7 +10,7 @@
    The server gets --shared-buffers (1GB: the corpus's tables and indexes fit, as on a production
    server; the embedded default of 128MB sends most page reads to the OS).
 2. Starts gunicorn with the production configuration (deploy/gunicorn.conf.py; --workers and --threads
-   override its sizing) on 127.0.0.1 with the same data dir and embedder; its log goes to var/.
+   override its sizing) on 127.0.0.1 with the same data dir and embedder; its log goes to the data dir.
 3. Runs --clients concurrent clients for --seconds: each logs in, then POSTs questions to the ask
    page as htmx does (the full path: retrieve, extractive answer, citation checks, answer,
    passages, citations, prompt log, review gate, receipt, audit event, rendered card).
@@ -95,6 +95,7 @@ def load(chunks: int) -> None:
     django.setup()
     import hashlib
 
+    from django.core.management import call_command
     from django.db import transaction
     from django.utils import timezone
 
@@ -112,6 +113,7 @@ def load(chunks: int) -> None:
     )
     from citadel.providers.embeddings import get_embedder
 
+    call_command("migrate", verbosity=0)  # a fresh data dir has no tables yet
     org = Organization.objects.filter(slug=ORG).first() or organization_create(slug=ORG, name="Ask bench")
     org.review_policy = "none"
     org.generation_provider = "extractive"
@@ -367,7 +369,9 @@ def main() -> None:
         env["GUNICORN_WORKERS"] = str(args.workers)
     if args.threads:
         env["GUNICORN_THREADS"] = str(args.threads)
-    server_log = open(ROOT / "var" / "ask_load_server.log", "w")  # noqa: SIM115 - closed with the server
+    from django.conf import settings
+
+    server_log = open(settings.DATA_DIR / "ask_load_server.log", "w")  # noqa: SIM115 - closed with the server
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "config.wsgi"],
         cwd=ROOT, env=env, start_new_session=True, stdout=server_log, stderr=subprocess.STDOUT,

@@ -26,7 +26,12 @@ class LexicalCorpus(models.Model):
 
 
 class LexicalTerm(models.Model):
-    """Document frequency of one lexeme: how many retrievable chunks of the organization hold it."""
+    """Document frequency of one lexeme: how many retrievable chunks of the organization hold it.
+
+    `max_tf` and `min_length` bound what the lexeme can add to a chunk's BM25 score (its highest
+    count in a chunk, the shortest chunk holding it). They only ever widen: a chunk that stops
+    being retrievable leaves them as they are, which keeps them true bounds. The lexical leg
+    uses them to skip chunks that cannot reach the top (retrieval.services). NULL: not known."""
 
     pk = models.CompositePrimaryKey("organization", "lexeme")
     organization = models.ForeignKey(
@@ -34,6 +39,8 @@ class LexicalTerm(models.Model):
     )
     lexeme = models.TextField()
     df = models.BigIntegerField(default=0)
+    max_tf = models.IntegerField(null=True)
+    min_length = models.IntegerField(null=True)
 
     def __str__(self) -> str:
         return f"{self.lexeme}: {self.df}"

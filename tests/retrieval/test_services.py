@@ -4,6 +4,7 @@ import random
 import pytest
 from django.contrib.postgres.search import SearchVector
 from django.db import connection
+from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -189,26 +190,54 @@ def maintained_statistics():
     return corpus, terms
 
 
+def unbounded_occurrences() -> list:
+    """Live chunks where a lexeme occurs more often than its max_tf, or in a chunk shorter than
+    its min_length: the bounds the lexical leg prunes with must hold for every live chunk."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.id, l.lexeme
+              FROM documents_chunk c
+              JOIN documents_document d ON d.current_version_id = c.version_id AND d.archived_at IS NULL
+             CROSS JOIN LATERAL unnest(c.search_vector) l
+              LEFT JOIN retrieval_lexicalterm t ON t.organization_id = c.organization_id AND t.lexeme = l.lexeme
+             WHERE t.max_tf IS NULL OR t.min_length IS NULL
+                OR COALESCE(array_length(l.positions, 1), 1) > t.max_tf OR c.lexeme_count < t.min_length
+            """
+        )
+        return cursor.fetchall()
+
+
 def test_statistics_follow_every_change_of_what_is_live(world, acme):
-    assert maintained_statistics() == recomputed_statistics()
+    def check():
+        assert maintained_statistics() == recomputed_statistics()
+        assert unbounded_occurrences() == []
+
+    check()
 
     make_version(acme["handbook"], ["Refunds are now paid within three days.", "New text", "More"])
-    assert maintained_statistics() == recomputed_statistics()
+    check()
 
     Document.objects.filter(pk=acme["payroll"].pk).update(archived_at=timezone.now())
-    assert maintained_statistics() == recomputed_statistics()
+    check()
 
     Document.objects.filter(pk=acme["payroll"].pk).update(archived_at=None)
-    assert maintained_statistics() == recomputed_statistics()
+    check()
 
     acme["memo"].delete()
-    assert maintained_statistics() == recomputed_statistics()
+    check()
 
-    Chunk.objects.filter(document=acme["handbook"]).update(lexeme_count=99)
-    assert maintained_statistics() == recomputed_statistics()
+    Chunk.objects.filter(document=acme["handbook"]).update(lexeme_count=3)
+    check()
+
+    # An update that changes no document frequency still widens the bounds.
+    Chunk.objects.filter(document=acme["handbook"]).update(
+        search_vector=SearchVector(Value("refunds refunds refunds refunds"), config="english")
+    )
+    check()
 
     world.org("globex").delete()
-    assert maintained_statistics() == recomputed_statistics()
+    check()
     assert not LexicalTerm.objects.filter(organization_id=acme["globex"].organization_id).exists()
 
 
@@ -288,7 +317,7 @@ def test_chunks_with_only_a_common_word_are_not_scored_when_they_cannot_reach_th
 
     with CaptureQueriesContext(connection) as pruned_queries:
         pruned = search(principal=bob, query="sabbatical travel", k=3, settings=narrow).lexical
-    monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 10**9)
+    _unpruned(monkeypatch)
     full = search(principal=bob, query="sabbatical travel", k=3, settings=narrow).lexical
 
     assert _scoring_passes(pruned_queries.captured_queries) == 1
@@ -315,12 +344,71 @@ def test_pruning_never_changes_the_lexical_top_n(world, monkeypatch):
         with CaptureQueriesContext(connection) as captured:
             pruned = search(principal=bob, query=query, k=5, settings=settings).lexical
         passes.append(_scoring_passes(captured.captured_queries))
-        monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 10**9)
+        _unpruned(monkeypatch)
         full = search(principal=bob, query=query, k=5, settings=settings).lexical
 
         assert [h.chunk_id for h in pruned] == [h.chunk_id for h in full], query
         assert [h.lexical_score for h in pruned] == pytest.approx([h.lexical_score for h in full]), query
     assert 1 in passes and 2 in passes  # both outcomes of the proof were exercised
+
+
+def _unpruned(monkeypatch) -> None:
+    monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 10**9)
+    monkeypatch.setattr("citadel.retrieval.services.CONJUNCTIVE_PASS_FROM", 10**9)
+
+
+def test_chunks_holding_one_query_word_are_not_scored_when_two_word_chunks_fill_the_top(world, monkeypatch):
+    """Given 30 chunks holding "sabbatical" and "travel" and 60 holding one of them, when the
+    lexical leg looks for the top 5, then one pass over the chunks holding both answers it (a
+    chunk with one of the words scores at most that word's ceiling), with the unpruned scores."""
+    org = world.org("acme")
+    bob = world.principal("bob", org)
+    for i in range(30):
+        make_document(org, f"both-{i}", [f"Travel during a sabbatical, case {i}."])
+    for i in range(30):
+        make_document(org, f"travel-{i}", [f"Travel request number {i}."])
+        make_document(org, f"sabbatical-{i}", [f"Sabbatical request number {i}."])
+    monkeypatch.setattr("citadel.retrieval.services.CONJUNCTIVE_PASS_FROM", 0)
+    narrow = {"candidates": 5, "dense_weight": 0.0}
+
+    with CaptureQueriesContext(connection) as pruned_queries:
+        pruned = search(principal=bob, query="sabbatical travel", k=5, settings=narrow).lexical
+    _unpruned(monkeypatch)
+    full = search(principal=bob, query="sabbatical travel", k=5, settings=narrow).lexical
+
+    assert _scoring_passes(pruned_queries.captured_queries) == 1
+    assert all(h.external_id.startswith("both-") for h in pruned)
+    assert [(h.chunk_id, h.lexical_score) for h in pruned] == [(h.chunk_id, h.lexical_score) for h in full]
+
+
+def test_the_two_word_pass_never_changes_the_lexical_top_n(world, monkeypatch):
+    """Given chunks of varied lengths drawn from a skewed vocabulary, when every query is ranked
+    with the two-word pass forced and without any pruning, then both give the same chunks and
+    scores (the one-word passes run whenever the two-word pass cannot prove its top n)."""
+    rng = random.Random(9)
+    vocab = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+    weights = [40, 25, 15, 8, 5, 3, 2, 1, 1, 1]
+    org = world.org("acme")
+    bob = world.principal("bob", org)
+    for i in range(80):
+        make_document(org, f"doc-{i}", [" ".join(rng.choices(vocab, weights, k=rng.randint(2, 14)))])
+    queries = [" ".join(rng.sample(vocab, rng.randint(2, 5))) for _ in range(20)]
+    settings = {"candidates": 5, "dense_weight": 0.0}
+    passes = []
+    for query in queries:
+        monkeypatch.setattr("citadel.retrieval.services.CONJUNCTIVE_PASS_FROM", 0)
+        monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 0)
+        with CaptureQueriesContext(connection) as captured:
+            pruned = search(principal=bob, query=query, k=5, settings=settings).lexical
+        scoring = [q["sql"] for q in captured.captured_queries if "terms AS (SELECT * FROM unnest" in q["sql"]]
+        passes.append("two-word proof" if len(scoring) == 1 and "' & '" in scoring[0] else len(scoring))
+        _unpruned(monkeypatch)
+        full = search(principal=bob, query=query, k=5, settings=settings).lexical
+
+        assert [h.chunk_id for h in pruned] == [h.chunk_id for h in full], query
+        assert [h.lexical_score for h in pruned] == pytest.approx([h.lexical_score for h in full]), query
+    # The two-word pass both proved its top n and failed to (then the one-word passes ran).
+    assert "two-word proof" in passes and any(p != "two-word proof" and p >= 2 for p in passes)
 
 
 def test_a_failing_embedding_provider_leaves_lexical_results(world, acme, monkeypatch):
