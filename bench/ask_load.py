@@ -14,7 +14,7 @@
 3. Runs --clients concurrent clients for --seconds: each logs in, then POSTs questions to the ask
    page as htmx does (the full path: retrieve, extractive answer, citation checks, answer,
    passages, citations, prompt log, review gate, receipt, audit event, rendered card).
-4. Prints p50/p95/p99 latency, throughput and errors as JSON.
+4. Prints p50/p95/p99 latency, throughput, errors and the machine's CPU time per request as JSON.
 5. With --ingest-docs N: N generated documents are uploaded into another organization first; after
    the idle measurement, --ingest-workers workers (real MiniLM, their default niceness) ingest them
    while the same measurement runs again: questions during a bulk upload, side by side.
@@ -288,9 +288,11 @@ def measure(args, qs: list[str]) -> dict:
     with lock:
         results.clear()
     measured_from = time.time()
+    busy_from, steal_from = cpu_jiffies()
     for c in clients:
         c.join()
     duration = time.time() - measured_from
+    busy_to, steal_to = cpu_jiffies()
     latencies = sorted(r[0] for r in results)
     errors = sum(1 for r in results if not r[1])
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
@@ -305,7 +307,22 @@ def measure(args, qs: list[str]) -> dict:
         "p95_ms": round(q[94], 1),
         "p99_ms": round(q[98], 1),
         "max_ms": round(latencies[-1], 1) if latencies else None,
+        # CPU time the whole machine spent per request (server, database and these clients):
+        # steadier than latency on a shared machine, whose neighbours show up as steal instead.
+        "cpu_ms_per_request": round((busy_to - busy_from) * 1000 / TICKS / max(len(results), 1), 1),
+        "steal_share": round((steal_to - steal_from) / TICKS / duration / os.cpu_count(), 3),
     }
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_jiffies() -> tuple[int, int]:
+    """Busy and stolen jiffies of all CPUs since boot (/proc/stat: user nice system idle iowait
+    irq softirq steal ...)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return user + nice + system + irq + softirq, steal
 
 
 def measure_during_ingestion(args, qs: list[str], organization) -> dict:

@@ -95,6 +95,12 @@ def anthropic_env(llm_server, monkeypatch, fast_retries):
     return llm_server
 
 
+# Each test starts with no plan estimates kept from another test's documents.
+@pytest.fixture(autouse=True)
+def fresh_plan_estimates(monkeypatch):
+    monkeypatch.setattr("citadel.retrieval.services._estimates", {})
+
+
 # Stored originals go to a throwaway directory, never into the data dir.
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):

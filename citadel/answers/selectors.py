@@ -11,12 +11,11 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from citadel.accounts.selectors import principal_for
-from citadel.answers.models import Answer, Citation, Question
+from citadel.answers.models import Answer, Citation, Question, RetrievedPassage
 from citadel.audit.models import PromptLog
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal
 from citadel.documents.access import readable_chunks, readable_document_ids
-from citadel.documents.models import Document
 from citadel.providers.text import MARKER
 
 # A question with no answer after this long was abandoned mid-stream (the tab closed, the
@@ -116,26 +115,32 @@ class SourceChanges:
 
 
 def source_changes(
-    *, answer: Answer, citations: list[Citation] | None = None, viewer: Principal | None = None
+    *,
+    answer: Answer,
+    citations: list[Citation] | None = None,
+    passages: list[RetrievedPassage] | None = None,
+    viewer: Principal | None = None,
 ) -> SourceChanges:
     """Live comparison of the cited passages with the documents now, for the answer's asker.
 
-    Computed on every display; the receipt is never touched. `citations`: the answer's citations
-    when the caller has just read them (the answer card), to save reading them twice; `viewer`:
-    the principal looking, used as the asker's when it is the asker in the answer's organization."""
+    Computed on every display; the receipt is never touched. `citations`, `passages`: the
+    answer's citations, and its passages with their documents, when the caller has just read
+    them (the answer card), to save reading them twice; `viewer`: the principal looking, used as
+    the asker's when it is the asker in the answer's organization."""
     if citations is None:
         citations = Citation.objects.filter(answer=answer).only("passage_id", "n")
     cited = {c.passage_id: c.n for c in citations}
     result = SourceChanges()
     if not cited:
         return result
-    passages = list(answer.passages.filter(pk__in=cited).values("n", "document_id", "version_id"))
+    if passages is None:
+        passages = list(answer.passages.filter(pk__in=cited).select_related("document"))
+    passages = [p for p in passages if p.pk in cited]
     documents = {
-        d["pk"]: d
-        for d in Document.objects.filter(pk__in=[p["document_id"] for p in passages if p["document_id"]]).values(
-            "pk", "current_version_id", "archived_at"
-        )
-    }
+        p.document.pk: {"pk": p.document.pk, "current_version_id": p.document.current_version_id,
+                        "archived_at": p.document.archived_at}
+        for p in passages if p.document is not None
+    }  # fmt: skip
     try:
         is_asker = (
             viewer is not None
@@ -148,18 +153,18 @@ def source_changes(
         readable = set()
     for p in passages:
         reasons = []
-        document = documents.get(p["document_id"])
+        document = documents.get(p.document_id)
         if document is None:
             reasons.append("deleted")
         else:
             if document["archived_at"] is not None:
                 reasons.append("archived")
-            elif document["current_version_id"] != p["version_id"]:
+            elif document["current_version_id"] != p.version_id:
                 reasons.append("new_version")
             if document["pk"] not in readable and document["archived_at"] is None:
                 reasons.append("access_lost")
         if reasons:
-            result.reasons[p["n"]] = reasons
+            result.reasons[p.n] = reasons
     return result
 
 

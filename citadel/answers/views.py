@@ -56,9 +56,8 @@ def with_principal(view):
     return wrapper
 
 
-def _streams(principal) -> bool:
-    provider = Organization.objects.values_list("generation_provider", flat=True).get(pk=principal.organization_id)
-    return (provider or EXTRACTIVE).strip().lower() != EXTRACTIVE
+def _streams(organization: Organization) -> bool:
+    return (organization.generation_provider or EXTRACTIVE).strip().lower() != EXTRACTIVE
 
 
 def answer_context(request, answer) -> dict:
@@ -84,7 +83,9 @@ def answer_context(request, answer) -> dict:
             {"passage": p, "readable": p.chunk_id in readable, "snippet": p.chunk.text[:300] if p.chunk else ""}
             for p in passages[:3]
         ],
-        "changes": selectors.source_changes(answer=answer, citations=citation_rows, viewer=principal),
+        "changes": selectors.source_changes(
+            answer=answer, citations=citation_rows, passages=passages, viewer=principal
+        ),
         "flag_labels": [FLAG_LABELS.get(f, f.replace("_", " ")) for f in answer.flags],
     }
 
@@ -101,10 +102,10 @@ def ask(request):
             text = form.cleaned_data["question"]
             try:
                 limit_action("ask", principal)
-                if request.htmx and _streams(principal):
-                    question = services.question_create(principal=principal, text=text)
+                question = services.question_create(principal=principal, text=text)
+                if request.htmx and _streams(question.organization):
                     return render(request, "answers/question.html#streaming", {"question": question})
-                answer = services.answer_question(principal=principal, text=text)
+                answer = services.answer_build(principal=principal, question=question)
             except LimitExceeded as exc:
                 context["error"] = exc.message
                 context["retry_after"] = exc.retry_after

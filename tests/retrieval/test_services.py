@@ -411,6 +411,34 @@ def test_the_two_word_pass_never_changes_the_lexical_top_n(world, monkeypatch):
     assert "two-word proof" in passes and any(p != "two-word proof" and p >= 2 for p in passes)
 
 
+def _estimates_read(captured) -> int:
+    return sum(1 for q in captured if "sum(v.chunks_total)" in q["sql"])
+
+
+def test_a_kept_plan_estimate_never_widens_what_a_member_reads(world, monkeypatch):
+    """Given a member's plan estimate kept from a search made while they could read a document,
+    when that document's grant is revoked and they search again within the minute, then the
+    estimate is not read again and the document is no longer found: permissions are applied by
+    every statement, the estimate only chose the plan. After the minute it is read again."""
+    org = world.org("acme")
+    bob = world.principal("bob", org)
+    doc = make_document(org, "handbook", ["Refunds are paid within five days."])
+    clock = [1000.0]
+    monkeypatch.setattr("citadel.retrieval.services.time.monotonic", lambda: clock[0])
+
+    with CaptureQueriesContext(connection) as first:
+        assert external_ids(search(principal=bob, query="refunds paid").hits) == {"handbook"}
+    AccessGrant.objects.filter(document=doc).delete()
+    with CaptureQueriesContext(connection) as second:
+        after = search(principal=bob, query="refunds paid")
+    clock[0] += 61
+    with CaptureQueriesContext(connection) as third:
+        search(principal=bob, query="refunds paid")
+
+    assert after.hits == [] and after.dense == [] and after.lexical == []
+    assert [_estimates_read(q.captured_queries) for q in (first, second, third)] == [1, 0, 1]
+
+
 def test_a_failing_embedding_provider_leaves_lexical_results(world, acme, monkeypatch):
     class Down:
         dimensions = 384
