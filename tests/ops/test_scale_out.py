@@ -64,6 +64,8 @@ def test_workers_yield_the_cpu_to_web_requests(transactional_db, monkeypatch, ar
     priority by that much, or by --nice; --nice 0 leaves it as it is."""
     calls = []
     monkeypatch.setattr("citadel.ops.management.commands.worker.os.nice", calls.append)
+    # This process is the test run: it must not leave its session (tested in a child below).
+    monkeypatch.setattr("citadel.ops.management.commands.worker._nice_own_session", lambda niceness: None)
 
     with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": QUEUES}}):
         # The ingestion queue: a maintenance worker would also start the prompt-log purge thread.
@@ -71,6 +73,38 @@ def test_workers_yield_the_cpu_to_web_requests(transactional_db, monkeypatch, ar
 
     assert calls == expected
     connection_created.disconnect(dispatch_uid="citadel-worker-nice")
+
+
+NICE_OWN_SESSION = """
+import os, sys
+from pathlib import Path
+import django
+django.setup()
+from citadel.ops.management.commands.worker import _nice_own_session
+parent_session = os.getsid(0)
+_nice_own_session(6)
+autogroup = Path("/proc/self/autogroup")
+print(parent_session != os.getsid(0), os.getsid(0) == os.getpid(), autogroup.read_text().split()[-1] if autogroup.exists() else "none")
+"""
+
+
+def test_a_niced_worker_leads_its_own_session_and_nices_its_scheduling_group(child_env):
+    """Given a worker process started from another program's session, when it nices itself, then
+    it leads a session of its own and, where the kernel groups scheduling by session (autogroup),
+    that group gets the worker's niceness: nice alone ranks it only inside its session."""
+    has_autogroup = Path("/proc/self/autogroup").exists()
+
+    out = subprocess.run(
+        [sys.executable, "-c", NICE_OWN_SESSION],
+        env=child_env,
+        cwd=MANAGE.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+
+    assert out == (["True", "True", "6"] if has_autogroup else ["False", "False", "none"])
 
 
 def test_a_niced_worker_nices_its_local_database_sessions_too(db, monkeypatch):

@@ -71,9 +71,10 @@ class Command(db_worker.Command):
 
 def _nice_own_session(niceness: int) -> None:
     """Linux's autogroup scheduling (on by default in most distributions) shares the CPU between
-    sessions first and ranks by nice only inside a session: a niced worker in a session of its own
-    would still get as much CPU as the whole web server (measured: 4.5 documents a second taken
-    from eight askers). So the worker leads a session of its own and nices that session's group.
+    sessions first and ranks by nice only inside a session: a niced worker outside the web
+    server's session still got a group's full share (bench/ask_load.py --ingest-docs: 4.5
+    documents a second ingested, asking throughput down 23%). So the worker leads a session of its
+    own and nices that session's group.
     A worker that leads a process group (started in the foreground of a shell) cannot leave its
     session and leaves the shell's group alone. Under systemd or containers, cgroup CPU weights
     rank whole services above this (deploy/README.md)."""
