@@ -250,7 +250,9 @@ CITADEL = {
     # How often each maintenance worker enqueues the prompt-log retention purge.
     "PROMPT_LOG_PURGE_SECONDS": env_int("CITADEL_PROMPT_LOG_PURGE_SECONDS", 3600),
     # Workers yield the CPU to web requests (`manage.py worker --nice`); 0 when they have their own machines.
-    "WORKER_NICENESS": env_int("CITADEL_WORKER_NICENESS", 10),
+    # 19, the lowest priority: at 10 two workers still took 10% of the asking throughput on 2 cores
+    # (bench/ask_load.py --ingest-docs); idle cores go to them at any niceness.
+    "WORKER_NICENESS": env_int("CITADEL_WORKER_NICENESS", 19),
     # A worker whose heartbeat is older than this is presumed dead; the reaper fails its tasks.
     "WORKER_STALE_SECONDS": env_int("CITADEL_WORKER_STALE_SECONDS", 30),
     # Test hook only: sleep this long at each pipeline step, so a test can kill a worker mid-task.

@@ -58,9 +58,9 @@ def test_four_workers_run_each_task_exactly_once(child_env):
     assert len(set(CanaryRun.objects.values_list("worker_pid", flat=True))) > 1
 
 
-@pytest.mark.parametrize(("args", "expected"), [([], [10]), (["--nice", "3"], [3]), (["--nice", "0"], [])])
+@pytest.mark.parametrize(("args", "expected"), [([], [19]), (["--nice", "3"], [3]), (["--nice", "0"], [])])
 def test_workers_yield_the_cpu_to_web_requests(transactional_db, monkeypatch, args, expected):
-    """Given the default worker niceness (10), when a worker starts, then it lowers its own CPU
+    """Given the default worker niceness (19), when a worker starts, then it lowers its own CPU
     priority by that much, or by --nice; --nice 0 leaves it as it is."""
     calls = []
     monkeypatch.setattr("citadel.ops.management.commands.worker.os.nice", calls.append)
