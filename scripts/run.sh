@@ -12,6 +12,8 @@ $PY manage.py seed_demo
 
 $PY manage.py worker &
 worker=$!
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+# The worker leads a session of its own (it nices that session's scheduling group), so a closed
+# terminal's hangup reaches it only through this trap.
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM HUP
 echo "Citadel: http://127.0.0.1:8000  (log in as acme-member / acme-member-pass; Ctrl+C stops)"
 $PY manage.py runserver 127.0.0.1:8000 --noreload
