@@ -52,6 +52,16 @@ class Answer(models.Model):
         return f"Answer {self.pk} ({self.status})"
 
 
+class RetrievedPassageQuerySet(models.QuerySet):
+    def with_sources(self) -> "RetrievedPassageQuerySet":
+        """With each passage's chunk, document and version for display, but not the version's
+        whole extracted text, its metadata or the chunk's lexemes: a card citing eight passages
+        of long documents would otherwise read megabytes it never shows."""
+        return self.select_related("chunk", "document", "version").defer(
+            "version__text", "version__metadata", "chunk__search_vector"
+        )
+
+
 class RetrievedPassage(models.Model):
     """A passage retrieval handed to the generator for this answer, numbered as in the prompt."""
 
@@ -64,6 +74,8 @@ class RetrievedPassage(models.Model):
     dense_rank = models.PositiveIntegerField(null=True)
     lexical_rank = models.PositiveIntegerField(null=True)
     suspicious = models.BooleanField(default=False, help_text="Looks like instructions to a model.")
+
+    objects = RetrievedPassageQuerySet.as_manager()
 
     class Meta:
         ordering = ["answer", "n"]

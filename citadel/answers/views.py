@@ -62,7 +62,7 @@ def _streams(organization: Organization) -> bool:
 
 def answer_context(request, answer) -> dict:
     principal = request.principal
-    passages = list(answer.passages.select_related("document", "version", "chunk"))
+    passages = list(answer.passages.with_sources())
     readable = readable_chunk_ids(principal, [p.chunk_id for p in passages])
     by_pk = {p.pk: p for p in passages}
     citation_rows = list(answer.citations.all())

@@ -101,9 +101,7 @@ def review_item_detail(principal: Principal, item: ReviewItem) -> dict:
     Passage text and titles are shown only where the reviewer may read the document themselves:
     reviewing does not widen document access. Scores and ranks are always shown."""
     answer = item.answer
-    passages = list(
-        RetrievedPassage.objects.filter(answer=answer).select_related("chunk", "document", "version").order_by("n")
-    )
+    passages = list(RetrievedPassage.objects.filter(answer=answer).with_sources().order_by("n"))
     readable_ids = readable_chunk_ids(principal, [p.chunk_id for p in passages])
     cited: dict[int, list[int]] = {}
     for citation in Citation.objects.filter(answer=answer).only("n", "passage_id"):

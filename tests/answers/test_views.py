@@ -6,6 +6,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,6 +36,20 @@ def acme(world):
 @pytest.fixture
 def ann(world, acme):
     return world.user("ann", acme)
+
+
+def test_the_answer_card_never_reads_the_whole_text_of_the_cited_versions(login, ann, acme):
+    """Given an answer citing a passage of a document, when its card is shown, then the version's
+    extracted text (a whole document: megabytes for a long PDF) is not read, only its number."""
+    client = login(ann)
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("answers:detail", args=[answer.pk]))
+
+    assert response.status_code == 200 and "14 days" in response.content.decode()
+    versions_read = [q["sql"] for q in captured.captured_queries if '"documents_documentversion"' in q["sql"]]
+    assert versions_read and not any('"documents_documentversion"."text"' in sql for sql in versions_read)
 
 
 def test_home_is_the_ask_page_with_my_history(login, ann, acme):

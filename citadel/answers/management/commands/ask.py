@@ -31,7 +31,10 @@ class Command(JsonCommand):
         hidden = answer.status == AnswerStatus.PENDING_REVIEW
         citations = []
         if not hidden:
-            for c in answer.citations.select_related("passage__document", "passage__version").order_by("n", "pk"):
+            cited = answer.citations.select_related("passage__document", "passage__version").defer(
+                "passage__version__text", "passage__version__metadata"
+            )
+            for c in cited.order_by("n", "pk"):
                 passage = c.passage
                 citations.append(
                     {
