@@ -311,8 +311,23 @@ def test_lexical_scores_are_okapi_bm25_of_the_query_terms_even_over_weighted_vec
     assert lexical["weighted"] == pytest.approx(bm25({"escal": 1, "refund": 1}, lengths["weighted"]))
 
 
-def _scoring_passes(captured) -> int:
-    return sum(1 for q in captured if "terms AS (SELECT * FROM unnest" in q["sql"])
+def _unpruned(monkeypatch) -> None:
+    monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 10**9)
+    monkeypatch.setattr("citadel.retrieval.services.CONJUNCTIVE_PASS_FROM", 10**9)
+
+
+def _pruned_and_full(monkeypatch, principal, query: str, prune: dict, k: int = 5) -> tuple[list, list, list[str]]:
+    """The lexical top k with the pruning constants `prune`, the unpruned top k, and the SQL of
+    the pruned run's scoring passes."""
+    settings = {"candidates": k, "dense_weight": 0.0}
+    for name, value in prune.items():
+        monkeypatch.setattr(f"citadel.retrieval.services.{name}", value)
+    with CaptureQueriesContext(connection) as captured:
+        pruned = search(principal=principal, query=query, k=k, settings=settings).lexical
+    _unpruned(monkeypatch)
+    full = search(principal=principal, query=query, k=k, settings=settings).lexical
+    scoring = [q["sql"] for q in captured.captured_queries if "terms AS (SELECT * FROM unnest" in q["sql"]]
+    return pruned, full, scoring
 
 
 def test_chunks_with_only_a_common_word_are_not_scored_when_they_cannot_reach_the_top(world, monkeypatch):
@@ -325,15 +340,10 @@ def test_chunks_with_only_a_common_word_are_not_scored_when_they_cannot_reach_th
         make_document(org, f"sabbatical-{i}", [f"Travel during a sabbatical, case {i}."])
     for i in range(40):
         make_document(org, f"travel-{i}", [f"Travel request number {i}."])
-    monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 0)
-    narrow = {"candidates": 3, "dense_weight": 0.0}
 
-    with CaptureQueriesContext(connection) as pruned_queries:
-        pruned = search(principal=bob, query="sabbatical travel", k=3, settings=narrow).lexical
-    _unpruned(monkeypatch)
-    full = search(principal=bob, query="sabbatical travel", k=3, settings=narrow).lexical
+    pruned, full, scoring = _pruned_and_full(monkeypatch, bob, "sabbatical travel", {"PRUNED_PASS_POSTINGS": 0}, k=3)
 
-    assert _scoring_passes(pruned_queries.captured_queries) == 1
+    assert len(scoring) == 1
     assert {h.external_id for h in pruned} == {"sabbatical-0", "sabbatical-1", "sabbatical-2"}
     assert [(h.chunk_id, h.lexical_score) for h in pruned] == [(h.chunk_id, h.lexical_score) for h in full]
 
@@ -348,20 +358,6 @@ def _skewed_corpus(world, *, seed: int, documents: int, words: tuple[int, int], 
     for i in range(documents):
         make_document(org, f"doc-{i}", [" ".join(rng.choices(vocab, weights, k=rng.randint(*words)))])
     return world.principal("bob", org), [" ".join(rng.sample(vocab, rng.randint(2, 5))) for _ in range(queries)]
-
-
-def _pruned_and_full(monkeypatch, principal, query: str, prune: dict) -> tuple[list, list, list[str]]:
-    """The lexical top 5 with the pruning constants `prune`, the unpruned top 5, and the SQL of
-    the pruned run's scoring passes."""
-    settings = {"candidates": 5, "dense_weight": 0.0}
-    for name, value in prune.items():
-        monkeypatch.setattr(f"citadel.retrieval.services.{name}", value)
-    with CaptureQueriesContext(connection) as captured:
-        pruned = search(principal=principal, query=query, k=5, settings=settings).lexical
-    _unpruned(monkeypatch)
-    full = search(principal=principal, query=query, k=5, settings=settings).lexical
-    scoring = [q["sql"] for q in captured.captured_queries if "terms AS (SELECT * FROM unnest" in q["sql"]]
-    return pruned, full, scoring
 
 
 def test_pruning_never_changes_the_lexical_top_n(world, monkeypatch):
@@ -379,11 +375,6 @@ def test_pruning_never_changes_the_lexical_top_n(world, monkeypatch):
     assert 1 in passes and 2 in passes  # both outcomes of the proof were exercised
 
 
-def _unpruned(monkeypatch) -> None:
-    monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 10**9)
-    monkeypatch.setattr("citadel.retrieval.services.CONJUNCTIVE_PASS_FROM", 10**9)
-
-
 def test_chunks_holding_one_query_word_are_not_scored_when_two_word_chunks_fill_the_top(world, monkeypatch):
     """Given 30 chunks holding "sabbatical" and "travel" and 60 holding one of them, when the
     lexical leg looks for the top 5, then one pass over the chunks holding both answers it (a
@@ -395,15 +386,10 @@ def test_chunks_holding_one_query_word_are_not_scored_when_two_word_chunks_fill_
     for i in range(30):
         make_document(org, f"travel-{i}", [f"Travel request number {i}."])
         make_document(org, f"sabbatical-{i}", [f"Sabbatical request number {i}."])
-    monkeypatch.setattr("citadel.retrieval.services.CONJUNCTIVE_PASS_FROM", 0)
-    narrow = {"candidates": 5, "dense_weight": 0.0}
 
-    with CaptureQueriesContext(connection) as pruned_queries:
-        pruned = search(principal=bob, query="sabbatical travel", k=5, settings=narrow).lexical
-    _unpruned(monkeypatch)
-    full = search(principal=bob, query="sabbatical travel", k=5, settings=narrow).lexical
+    pruned, full, scoring = _pruned_and_full(monkeypatch, bob, "sabbatical travel", {"CONJUNCTIVE_PASS_FROM": 0})
 
-    assert _scoring_passes(pruned_queries.captured_queries) == 1
+    assert len(scoring) == 1
     assert all(h.external_id.startswith("both-") for h in pruned)
     assert [(h.chunk_id, h.lexical_score) for h in pruned] == [(h.chunk_id, h.lexical_score) for h in full]
 
