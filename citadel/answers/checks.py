@@ -56,7 +56,11 @@ def check_answer(*, text: str, passages: dict[int, str], allowed: set[int]) -> C
         result.dropped.extend(n for n in numbers if n not in kept)
         return "".join(f"[{n}]" for n in dict.fromkeys(kept))
 
+    # Until nothing changes: removing an inner marker of "[[9]3]" forms a new "[3]", which must be
+    # checked like any other. Each pass either leaves the text as it is or removes a marker.
     cleaned = T.MARKER.sub(keep_allowed, text)
+    while (again := T.MARKER.sub(keep_allowed, cleaned)) != cleaned:
+        cleaned = again
     # Removing a marker may leave "word ." or doubled spaces behind.
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
     result.text = cleaned
