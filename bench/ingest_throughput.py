@@ -16,7 +16,7 @@ import time
 
 from _ingest_common import cleanup, embedder, ingest, sentence, setup_principal
 
-from citadel.ingestion.services import EMBED_BATCH_SIZE
+from citadel.ingestion.embedding import EMBED_BATCH_SIZE
 
 
 def raw_throughput(model, texts: list[str]) -> float:

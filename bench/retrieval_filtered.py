@@ -46,7 +46,8 @@ from citadel.accounts.models import Organization  # noqa: E402
 from citadel.accounts.selectors import principal_for  # noqa: E402
 from citadel.accounts.services import organization_create, team_get_or_create, user_create_or_join  # noqa: E402
 from citadel.documents.access import readable_versions_sql  # noqa: E402
-from citadel.retrieval.services import RetrievalSettings, dense_leg  # noqa: E402
+from citadel.retrieval.services import dense_leg  # noqa: E402
+from citadel.retrieval.settings import RetrievalSettings  # noqa: E402
 
 DIM = 384
 CHUNKS_PER_DOC = 100

@@ -29,7 +29,9 @@ from citadel.accounts.selectors import principal_for  # noqa: E402
 from citadel.accounts.services import organization_create, user_create_or_join  # noqa: E402
 from citadel.evaluation.golden import parse_golden_jsonl  # noqa: E402
 from citadel.evaluation.metrics import mean, ndcg_at_k, recall_at_k, reciprocal_rank, unique_in_order  # noqa: E402
-from citadel.retrieval.services import LegHit, RetrievalSettings, _fuse, search  # noqa: E402
+from citadel.retrieval.services import _fuse, search  # noqa: E402
+from citadel.retrieval.settings import RetrievalSettings  # noqa: E402
+from citadel.retrieval.types import LegHit  # noqa: E402
 
 SLUG = "bench-quality"
 K = 10

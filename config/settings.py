@@ -11,7 +11,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from citadel.ops.logs import logging_config, sentry_init
+from citadel.core.logs import logging_config, sentry_init
 from config.database import database_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "citadel.answers",
     "citadel.review",
     "citadel.evaluation",
+    "citadel.trail",
     "citadel.ops",
     "citadel.api",
     # Serves the API docs' Swagger UI from our own static files (the CSP allows no CDN).
@@ -75,7 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so the request id and timing cover everything below it.
-    "citadel.ops.middleware.RequestContextMiddleware",
+    "citadel.core.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,12 +131,12 @@ if env_bool("CITADEL_DB_POOL", True):
         "timeout": env_int("CITADEL_DB_POOL_TIMEOUT", 10),
     }
 if os.environ.get("DATABASE_REPLICA_URL"):
-    # Search reads only (see citadel.ops.db); tests use the primary under the same name.
+    # Search reads only (see citadel.core.db); tests use the primary under the same name.
     DATABASES["replica"] = database_config(os.environ["DATABASE_REPLICA_URL"], DATA_DIR)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     if "pool" in DATABASES["default"]["OPTIONS"]:
         DATABASES["replica"]["OPTIONS"]["pool"] = dict(DATABASES["default"]["OPTIONS"]["pool"])
-    DATABASE_ROUTERS = ["citadel.ops.db.ReplicaRouter"]
+    DATABASE_ROUTERS = ["citadel.core.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -305,7 +306,7 @@ CITADEL = {
 }
 
 # Structured logs: one JSON object per line on stderr, with request id, organization, user and
-# task id, scrubbed of document text and questions (citadel.ops.logs). LOG_FORMAT=text for humans.
+# task id, scrubbed of document text and questions (citadel.core.logs). LOG_FORMAT=text for humans.
 LOGGING = logging_config(level=os.environ.get("LOG_LEVEL", "INFO"), fmt=os.environ.get("LOG_FORMAT", "json"))
 
 # Error tracking, only when SENTRY_DSN is set; events get the same scrubbing as log lines.

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from citadel.accounts.admin_base import site as admin_site
+from citadel.answers import views as answers_views
 from citadel.api.urls import urls as api_urls
 from citadel.ops import views as ops_views
 
@@ -15,7 +16,8 @@ urlpatterns = [
     path("answers/", include("citadel.answers.urls")),
     path("review/", include("citadel.review.urls")),
     path("evaluation/", include("citadel.evaluation.urls")),
-    path("audit/", include("citadel.audit.urls")),
+    path("audit/", include("citadel.trail.urls")),
     path("ops/", include("citadel.ops.urls")),
     path("", include("citadel.accounts.urls")),
+    path("", answers_views.home, name="home"),
 ]

@@ -40,7 +40,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-logger_class = "citadel.ops.gunicorn_logging.JsonAccessLogger"
+logger_class = "citadel.core.gunicorn_logging.JsonAccessLogger"
 
 # Prometheus: each worker process writes its counters to files here and /metrics adds them up.
 # It must exist before the app is imported (preload_app imports it in the master, before any hook).

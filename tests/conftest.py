@@ -98,7 +98,7 @@ def anthropic_env(llm_server, monkeypatch, fast_retries):
 # Each test starts with no plan estimates kept from another test's documents.
 @pytest.fixture(autouse=True)
 def fresh_plan_estimates(monkeypatch):
-    monkeypatch.setattr("citadel.retrieval.services._estimates", {})
+    monkeypatch.setattr("citadel.retrieval.dense._estimates", {})
 
 
 # Stored originals go to a throwaway directory, never into the data dir.
@@ -122,3 +122,37 @@ def ingest():
         return result.version
 
     return _ingest
+
+
+# `manage.py` child processes (workers, commands) on the test database.
+def database_url(settings_dict: dict) -> str:
+    """A DATABASE_URL for the test database, so child processes work on the same data."""
+    from urllib.parse import quote
+
+    user = quote(settings_dict["USER"] or "")
+    password = f":{quote(settings_dict['PASSWORD'])}" if settings_dict["PASSWORD"] else ""
+    host, port = settings_dict["HOST"] or "", settings_dict["PORT"] or ""
+    if host.startswith("/"):
+        query = f"?host={quote(host)}" + (f"&port={port}" if port else "")
+        return f"postgresql://{user}{password}@/{settings_dict['NAME']}{query}"
+    return f"postgresql://{user}{password}@{host}{f':{port}' if port else ''}/{settings_dict['NAME']}"
+
+
+@pytest.fixture
+def child_env(transactional_db):
+    """Environment for `manage.py` child processes: production settings, the test database."""
+    import os
+
+    from django.db import connection
+
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=database_url(connection.settings_dict),
+        CITADEL_EMBEDDER="fake",
+        CITADEL_TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env

@@ -13,12 +13,14 @@ ingestion does. No files are written.
 """
 
 import hashlib
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from citadel.accounts.models import Organization, Team
+from citadel.audit.models import PromptLog
 from citadel.documents.lexical import chunks_lexical_update
 from citadel.documents.models import (
     AccessGrant,
@@ -132,3 +134,30 @@ def make_version(
         document.current_version = version
         document.save(update_fields=["current_version", "updated_at"])
     return version
+
+
+def make_prompt_log(org, user=None, *, days_ago: float = 0, answer=None, prompt="", output="", **fields) -> PromptLog:
+    started = timezone.now() - timedelta(days=days_ago)
+    defaults = {
+        "feature": "answer",
+        "provider": "extractive",
+        "model": "",
+        "status": "ok",
+        "content_mode": org.prompt_log_mode,
+        "tokens_in": 120,
+        "tokens_out": 40,
+        "retrieved_chunk_ids": [1, 2],
+        "retrieved_document_ids": [7],
+        "cited_chunk_ids": [2],
+    }
+    return PromptLog.objects.create(
+        organization=org,
+        user=user,
+        answer=answer,
+        started_at=started,
+        finished_at=started + timedelta(milliseconds=250),
+        latency_ms=250,
+        prompt_text=prompt,
+        output_text=output,
+        **{**defaults, **fields},
+    )

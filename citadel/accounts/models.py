@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from citadel.audit.models import PromptLogMode
 from citadel.core.principal import Role
 
 
@@ -8,12 +9,6 @@ class ReviewPolicy(models.TextChoices):
     ALL = "all", "Every answer needs approval"
     FLAGGED = "flagged", "Only flagged answers need approval"
     NONE = "none", "No review"
-
-
-class PromptLogMode(models.TextChoices):
-    NONE = "none", "Metadata only"
-    REDACTED = "redacted", "Redacted prompts and outputs"
-    FULL = "full", "Full prompts and outputs"
 
 
 class Organization(models.Model):

@@ -48,6 +48,6 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
 
 
 def connect() -> None:
-    user_logged_in.connect(on_login, dispatch_uid="citadel.audit.login")
-    user_logged_out.connect(on_logout, dispatch_uid="citadel.audit.logout")
-    user_login_failed.connect(on_login_failed, dispatch_uid="citadel.audit.login_failed")
+    user_logged_in.connect(on_login, dispatch_uid="citadel.accounts.login")
+    user_logged_out.connect(on_logout, dispatch_uid="citadel.accounts.logout")
+    user_login_failed.connect(on_login_failed, dispatch_uid="citadel.accounts.login_failed")

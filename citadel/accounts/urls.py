@@ -7,5 +7,4 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organization/switch/", views.switch_organization, name="switch_organization"),
-    path("", views.home, name="home"),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from citadel.accounts.middleware import SESSION_ORG_KEY
@@ -17,16 +17,6 @@ class LoginView(auth_views.LoginView):
         # succeeds; LimitExceeded becomes the 429 page (citadel.core.middleware).
         limit_login(username=request.POST.get("username", ""), ip=client_ip(request))
         return super().post(request, *args, **kwargs)
-
-
-def home(request):
-    if request.principal is None:
-        return render(request, "accounts/no_membership.html", status=403)
-    # Asking is what members come for: home is the ask page (with their past questions), served
-    # in place so "/" stays a stable 200 for bookmarks and health checks.
-    from citadel.answers.views import ask
-
-    return ask(request)
 
 
 @require_POST

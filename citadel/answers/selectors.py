@@ -10,6 +10,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from citadel.accounts.rules import sees_organization_answers
 from citadel.accounts.selectors import principal_for
 from citadel.answers.models import Answer, Citation, Question, RetrievedPassage
 from citadel.audit.models import PromptLog
@@ -76,7 +77,7 @@ def visible_answers(principal: Principal) -> QuerySet[Answer]:
     if not isinstance(principal, Principal):
         return Answer.objects.none()
     answers = Answer.objects.filter(organization_id=principal.organization_id)
-    if not principal.is_reviewer:
+    if not sees_organization_answers(principal):
         answers = answers.filter(question__asker_id=principal.user_id)
     return answers
 

@@ -1,17 +1,18 @@
 import json
-from functools import wraps
 
 from django import forms
 from django.core.cache import cache
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from citadel.accounts.decorators import principal_required
 from citadel.accounts.models import Organization
+from citadel.accounts.rules import may_read_answer_text, require_role
 from citadel.answers import selectors, services
-from citadel.answers.models import AnswerStatus
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound, PermissionDenied
+from citadel.core.principal import Role
 from citadel.core.ratelimit import limit_action
 from citadel.documents.access import readable_chunk_ids
 from citadel.providers.generation import EXTRACTIVE
@@ -33,29 +34,6 @@ class AskForm(forms.Form):
     )
 
 
-def with_principal(view):
-    """No membership: 403 page. CitadelErrors: 404 for NotFound, 403, 400, 429 with a message."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.principal is None:
-            return render(request, "accounts/no_membership.html", status=403)
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from None
-        except PermissionDenied as exc:
-            return render(request, "answers/error.html", {"message": exc.message}, status=403)
-        except LimitExceeded as exc:
-            response = render(request, "answers/error.html", {"message": exc.message}, status=429)
-            response["Retry-After"] = str(exc.retry_after)
-            return response
-        except CitadelError as exc:
-            return render(request, "answers/error.html", {"message": exc.message}, status=400)
-
-    return wrapper
-
-
 def _streams(organization: Organization) -> bool:
     return (organization.generation_provider or EXTRACTIVE).strip().lower() != EXTRACTIVE
 
@@ -71,7 +49,7 @@ def answer_context(request, answer) -> dict:
         for c in citation_rows
     ]
     is_asker = answer.question.asker_id == principal.user_id
-    hidden = answer.status == AnswerStatus.PENDING_REVIEW and not principal.is_reviewer
+    hidden = not may_read_answer_text(principal, answer)
     return {
         "answer": answer,
         "question": answer.question,
@@ -91,7 +69,7 @@ def answer_context(request, answer) -> dict:
 
 
 @require_http_methods(["GET", "POST"])
-@with_principal
+@principal_required
 def ask(request):
     principal = request.principal
     form = AskForm(request.POST or None)
@@ -136,7 +114,7 @@ def ask(request):
 
 
 @require_GET
-@with_principal
+@principal_required
 def detail(request, answer_id: int):
     answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
     template = "answers/answer.html#card" if request.htmx else "answers/answer.html"
@@ -144,9 +122,11 @@ def detail(request, answer_id: int):
 
 
 @require_GET
-@with_principal
+@principal_required
 def receipt(request, answer_id: int):
     answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
+    if not may_read_answer_text(request.principal, answer):
+        raise PermissionDenied("The receipt opens once a reviewer publishes the answer.", code="awaiting_review")
     data = getattr(answer, "receipt", None)
     return render(
         request,
@@ -162,17 +142,17 @@ def receipt(request, answer_id: int):
 
 
 @require_GET
-@with_principal
+@principal_required
 def source(request, answer_id: int, n: int):
     answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
-    if answer.status == AnswerStatus.PENDING_REVIEW and not request.principal.is_reviewer:
+    if not may_read_answer_text(request.principal, answer):
         raise NotFound("Citation not found.")
     found = selectors.citation_source(principal=request.principal, answer=answer, n=n)
     return render(request, "answers/source.html", {"answer": answer, "source": found})
 
 
 @require_GET
-@with_principal
+@principal_required
 def question(request, question_id: int):
     q = selectors.get_question(principal=request.principal, question_id=question_id)
     answer = getattr(q, "answer", None)
@@ -186,7 +166,7 @@ def _sse(event: str, data) -> str:
 
 
 @require_GET
-@with_principal
+@principal_required
 def stream(request, question_id: int):
     """Server-sent events: "delta" (text as the model writes it), then "final" with the URL of
     the checked answer card, or "failure" with a message. Closing the connection cancels."""
@@ -220,7 +200,7 @@ def stream(request, question_id: int):
 
 
 @require_POST
-@with_principal
+@principal_required
 def cancel(request, question_id: int):
     q = selectors.get_question(principal=request.principal, question_id=question_id)
     answer = services.question_cancel(principal=request.principal, question=q)
@@ -232,11 +212,9 @@ def cancel(request, question_id: int):
 
 
 @require_GET
-@with_principal
+@principal_required
 def spend(request):
-    principal = request.principal
-    if not principal.is_admin:
-        raise PermissionDenied("Only admins of the organization see its spend.")
+    principal = require_role(request.principal, Role.ADMIN, "Only admins of the organization see its spend.")
     organization = Organization.objects.get(pk=principal.organization_id)
     return render(
         request,
@@ -247,3 +225,11 @@ def spend(request):
             "spent": selectors.monthly_spend(organization_id=principal.organization_id),
         },
     )
+
+
+def home(request):
+    if request.principal is None:
+        return render(request, "accounts/no_membership.html", status=403)
+    # Asking is what members come for: home is the ask page (with their past questions), served
+    # in place so "/" stays a stable 200 for bookmarks and health checks.
+    return ask(request)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from citadel.accounts.rules import may_read_answer_text
 from citadel.answers import selectors
 from citadel.answers.models import Answer, AnswerStatus, Citation, FeedbackReason
 from citadel.answers.services import MAX_QUESTION_CHARS, answer_question
@@ -100,7 +101,7 @@ class FeedbackOut(Schema):
 
 
 def _withheld(principal: Principal, answer: Answer) -> bool:
-    return answer.status in WITHHELD and not principal.is_reviewer
+    return not may_read_answer_text(principal, answer)
 
 
 def _citations(answer: Answer) -> list[dict]:

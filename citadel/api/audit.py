@@ -9,10 +9,11 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from citadel.accounts.rules import audit_access_for
 from citadel.api.fields import limited
 from citadel.api.responses import errors
-from citadel.audit.selectors import EventFilters, audit_access_for, audit_events, audit_events_export_rows
 from citadel.audit.services import audit_export_record
+from citadel.trail.selectors import EventFilters, audit_events, audit_events_export_rows
 
 router = Router(tags=["audit"])
 

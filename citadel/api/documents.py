@@ -18,11 +18,12 @@ from ninja.decorators import decorate_view
 from pydantic import Field
 
 from citadel.accounts.models import Team
+from citadel.accounts.rules import require_role
 from citadel.api.fields import Id, limited
 from citadel.api.problems import PayloadTooLarge, problem_response
 from citadel.api.responses import errors
-from citadel.core.errors import InvalidInput, NotFound, PermissionDenied
-from citadel.core.principal import Principal
+from citadel.core.errors import InvalidInput, NotFound
+from citadel.core.principal import Principal, Role
 from citadel.core.ratelimit import limit_action
 from citadel.documents import selectors, services
 from citadel.documents.access import get_downloadable_version, get_manageable_document
@@ -451,8 +452,7 @@ def grant_list(request, document_id: Id):
     """Who may read the document (admins)."""
     principal = request.auth
     document = get_manageable_document(principal, document_id)
-    if not principal.is_admin:
-        raise PermissionDenied("Only an organization admin may see who may read documents.")
+    require_role(principal, Role.ADMIN, "Only an organization admin may see who may read documents.")
     return [_grant_out(g) for g in document.grants.select_related("team", "user").order_by("id")]
 
 
@@ -465,8 +465,7 @@ def grant_create(request, document_id: Id, payload: GrantIn):
     """Let a team, a user, or (neither given) the whole organization read the document (admins)."""
     principal = request.auth
     document = get_manageable_document(principal, document_id)
-    if not principal.is_admin:
-        raise PermissionDenied("Only an organization admin may change who may read documents.")
+    require_role(principal, Role.ADMIN, "Only an organization admin may change who may read documents.")
     team = _teams(principal, [payload.team])[0] if payload.team and payload.team.strip() else None
     user = _users(principal, [payload.user])[0] if payload.user and payload.user.strip() else None
     grant = services.access_grant(principal=principal, document=document, team=team, user=user)

@@ -6,10 +6,10 @@ from datetime import datetime
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from citadel.accounts.rules import require_role
 from citadel.api.fields import Id
 from citadel.api.responses import errors
-from citadel.core.errors import PermissionDenied
-from citadel.core.principal import Principal
+from citadel.core.principal import Principal, Role
 from citadel.evaluation import selectors, services
 from citadel.evaluation.models import EvalRun, RunKind
 
@@ -66,9 +66,7 @@ class RunDetail(RunOut):
 
 
 def _admin(principal: Principal) -> Principal:
-    if not principal.is_admin:
-        raise PermissionDenied("Only the organization's admins may use evaluation.")
-    return principal
+    return require_role(principal, Role.ADMIN, "Only the organization's admins may use evaluation.")
 
 
 def _run_out(run: EvalRun) -> dict:

@@ -2,6 +2,15 @@ from django.conf import settings
 from django.db import models
 
 
+class PromptLogMode(models.TextChoices):
+    """What a prompt log keeps of the text sent to and received from a model (an organization's
+    policy, `Organization.prompt_log_mode`)."""
+
+    NONE = "none", "Metadata only"
+    REDACTED = "redacted", "Redacted prompts and outputs"
+    FULL = "full", "Full prompts and outputs"
+
+
 class AuditEvent(models.Model):
     """Append-only record of a state change. The database refuses UPDATE and DELETE (see the
     migration's trigger) and each row carries a hash chained to the previous row of its

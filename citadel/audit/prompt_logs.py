@@ -5,8 +5,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from citadel.accounts.models import Organization, PromptLogMode
-from citadel.audit.models import PromptLog
+from citadel.audit.models import PromptLog, PromptLogMode
 
 
 def _digits(text: str) -> str:
@@ -120,7 +119,7 @@ def redact(text: str) -> str:
 
 def prompt_log_record(
     *,
-    organization: Organization,
+    organization,
     user_id: int | None,
     feature: str,
     provider: str,

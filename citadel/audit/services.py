@@ -1,37 +1,13 @@
-import hashlib
 import json
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from citadel.accounts.models import Organization
+from citadel.audit.chain import GENESIS, event_hash
 from citadel.audit.models import AuditEvent, PromptLog
-
-GENESIS = "0" * 64
-
-
-def _canonical(event: AuditEvent) -> str:
-    return json.dumps(
-        {
-            "organization_id": event.organization_id,
-            "actor_id": event.actor_id,
-            "actor_label": event.actor_label,
-            "verb": event.verb,
-            "target_type": event.target_type,
-            "target_id": event.target_id,
-            "metadata": event.metadata,
-            "created_at": event.created_at.isoformat(),
-            "prev_hash": event.prev_hash,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-
-
-def event_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_canonical(event).encode()).hexdigest()
+from citadel.core.locks import xact_lock
+from citadel.core.principal import Principal
 
 
 def audit_record(
@@ -46,24 +22,26 @@ def audit_record(
     actor_label: str = "",
 ) -> AuditEvent:
     """Append an event to the organization's chain. Must run inside the caller's transaction so
-    the event and the change it records commit (or roll back) together. `actor_label` names an
-    actor that is not a user (e.g. "anonymous" for a failed login); it defaults to the username."""
-    if not connection.in_atomic_block:
+    the event and the change it records commit (or roll back) together. `actor` is the Principal
+    acting (services have one), a user, or None for the system; `actor_label` names an actor that
+    is not a user (e.g. "anonymous" for a failed login) and defaults to the username."""
+    if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the transaction of the change it records.")
     org_id = getattr(organization, "pk", organization)
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target.pk
     # One writer at a time per organization chain; released at commit.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('citadel.audit'), %s)", [org_id or 0])
+    xact_lock("citadel.audit", org_id or 0)
     last = AuditEvent.objects.filter(organization_id=org_id).order_by("-id").values_list("hash", flat=True).first()
+    if isinstance(actor, Principal):
+        actor_id, username = actor.user_id, actor.username
+    else:
+        actor_id, username = getattr(actor, "pk", actor), getattr(actor, "username", "")
     event = AuditEvent(
         organization_id=org_id,
-        actor_id=getattr(actor, "pk", actor),
-        actor_label=(actor_label or getattr(actor, "username", "") or ("system" if actor is None else str(actor)))[
-            :150
-        ],
+        actor_id=actor_id,
+        actor_label=(actor_label or username or ("system" if actor is None else str(actor)))[:150],
         verb=verb,
         target_type=target_type,
         target_id=str(target_id),
@@ -108,7 +86,10 @@ def prompt_logs_purge(*, now: datetime | None = None) -> dict[int, int]:
     something to purge. Idempotent: a purged row is never counted twice. Returns {org id: rows}."""
     now = now or timezone.now()
     purged: dict[int, int] = {}
-    for org in Organization.objects.only("pk", "prompt_log_retention_days").order_by("pk"):
+    # The audit writer sits below accounts (every service records through it), so it reaches the
+    # organizations through the relation rather than by importing their model.
+    organizations = PromptLog._meta.get_field("organization").related_model.objects
+    for org in organizations.only("pk", "prompt_log_retention_days").order_by("pk"):
         cutoff = now - timedelta(days=org.prompt_log_retention_days)
         with transaction.atomic():
             count = (

@@ -13,7 +13,7 @@ import logging
 import traceback
 from datetime import UTC, datetime
 
-from citadel.ops import context
+from citadel.core import context
 
 # Keys whose values are (or may be) user content. Compared case-insensitively.
 CONTENT_KEYS = frozenset(
@@ -130,8 +130,8 @@ def logging_config(*, level: str = "INFO", fmt: str = "json") -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "json": {"()": "citadel.ops.logs.JsonFormatter"},
-            "text": {"()": "citadel.ops.logs.TextFormatter"},
+            "json": {"()": "citadel.core.logs.JsonFormatter"},
+            "text": {"()": "citadel.core.logs.TextFormatter"},
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": fmt}},
         "root": {"handlers": ["console"], "level": level},

@@ -1,5 +1,7 @@
-"""Request guards that apply to every view: body size caps (413 before anything reads the body)
-and the friendly 429 page for a LimitExceeded that a view let through."""
+"""Request guards that apply to every view: body size caps (413 before anything reads the body),
+and the one mapping of domain errors to pages: a CitadelError that a view lets through becomes a
+404, 403, 429 or 400 page with its message (problem+json for JSON clients). The API's own handlers
+(citadel.api.problems) speak problem+json for its endpoints."""
 
 import json
 
@@ -7,7 +9,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from citadel.core.errors import LimitExceeded
+from citadel.core.errors import CitadelError, LimitExceeded, NotFound, PermissionDenied
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -52,11 +54,27 @@ class RequestGuardMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, LimitExceeded):
-            return None
-        retry_after = str(max(1, int(exception.retry_after)))
-        if _wants_json(request):
-            return _problem(429, exception.code, exception.message, {"Retry-After": retry_after})
-        response = render(request, "core/rate_limited.html", {"message": exception.message}, status=429)
-        response["Retry-After"] = retry_after
-        return response
+        if isinstance(exception, CitadelError):
+            return error_response(request, exception)
+        return None
+
+
+def error_response(request, exc: CitadelError) -> HttpResponse:
+    headers = {}
+    if isinstance(exc, NotFound):
+        # Missing and forbidden objects answer alike (no existence leak), so this is a plain 404.
+        status = 404
+    elif isinstance(exc, PermissionDenied):
+        status = 403
+    elif isinstance(exc, LimitExceeded):
+        status = 429
+        headers["Retry-After"] = str(max(1, int(exc.retry_after)))
+    else:
+        status = 400
+    if _wants_json(request):
+        return _problem(status, exc.code, exc.message, headers)
+    template = "core/rate_limited.html" if status == 429 else "core/error.html"
+    response = render(request, template, {"message": exc.message}, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response

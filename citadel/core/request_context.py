@@ -6,8 +6,8 @@ import re
 import time
 import uuid
 
-from citadel.ops import context
-from citadel.ops.metrics import REQUEST_LATENCY, REQUESTS
+from citadel.core import context
+from citadel.core.metrics import REQUEST_LATENCY, REQUESTS
 
 logger = logging.getLogger("citadel.request")
 

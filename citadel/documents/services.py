@@ -15,9 +15,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from citadel.accounts.models import Membership, Team
+from citadel.accounts.rules import may_manage_document, require_role
 from citadel.audit.services import audit_record
 from citadel.core.errors import InvalidInput, InvalidTransition, PermissionDenied
-from citadel.core.principal import Principal
+from citadel.core.principal import Principal, Role
+from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.models import (
     IN_PROGRESS_STATUSES,
     AccessGrant,
@@ -26,7 +28,9 @@ from citadel.documents.models import (
     GrantScope,
     VersionStatus,
 )
-from citadel.ingestion.services import version_enqueue
+
+# The ingestion pipeline's task, named by its path: ingestion sits above documents.
+INGEST_TASK = "citadel.ingestion.tasks.ingest_version"
 
 
 @dataclass(frozen=True)
@@ -37,14 +41,11 @@ class UploadResult:
 
 
 def _require_admin(principal: Principal, action: str) -> None:
-    if not principal.is_admin:
-        raise PermissionDenied(f"Only an organization admin may {action}.")
+    require_role(principal, Role.ADMIN, f"Only an organization admin may {action}.")
 
 
 def _may_manage(principal: Principal, document: Document) -> bool:
-    return document.organization_id == principal.organization_id and (
-        principal.is_admin or document.created_by_id == principal.user_id
-    )
+    return document.organization_id == principal.organization_id and may_manage_document(principal, document)
 
 
 def _sha256(file: File) -> str:
@@ -165,7 +166,7 @@ def document_upload(
         audit_record(
             verb="documents.uploaded" if created_document else "documents.version_uploaded",
             organization=principal.organization_id,
-            actor=principal.user_id,
+            actor=principal,
             target=version,
             metadata={
                 "document_id": document.pk,
@@ -178,7 +179,7 @@ def document_upload(
             },
         )
         if enqueue:
-            version_enqueue(version_id=version.pk)
+            enqueue_on_commit(INGEST_TASK, version.pk)
     return UploadResult(document=document, version=version, created=True)
 
 
@@ -226,12 +227,12 @@ def version_retry(*, principal: Principal, version: DocumentVersion, enqueue: bo
     audit_record(
         verb="documents.version_retried",
         organization=principal.organization_id,
-        actor=principal.user_id,
+        actor=principal,
         target=version,
         metadata={"document_id": version.document_id, "version": version.number, "previous_error": previous_error},
     )
     if enqueue:
-        version_enqueue(version_id=version.pk)
+        enqueue_on_commit(INGEST_TASK, version.pk)
     return version
 
 
@@ -252,7 +253,7 @@ def document_archive(*, principal: Principal, document: Document) -> Document:
     audit_record(
         verb="documents.archived",
         organization=principal.organization_id,
-        actor=principal.user_id,
+        actor=principal,
         target=document,
         metadata={"external_id": document.external_id, "title": document.title},
     )
@@ -269,7 +270,7 @@ def document_delete(*, principal: Principal, document: Document) -> None:
     audit_record(
         verb="documents.deleted",
         organization=principal.organization_id,
-        actor=principal.user_id,
+        actor=principal,
         target=document,
         metadata={
             "external_id": document.external_id,
@@ -316,7 +317,7 @@ def access_grant(*, principal: Principal, document: Document, team: Team | None 
         audit_record(
             verb="access.granted",
             organization=principal.organization_id,
-            actor=principal.user_id,
+            actor=principal,
             target=document,
             metadata={"grant_id": grant.pk, "subject": _grant_label(grant)},
         )
@@ -333,7 +334,7 @@ def access_revoke(*, principal: Principal, grant: AccessGrant) -> None:
     audit_record(
         verb="access.revoked",
         organization=principal.organization_id,
-        actor=principal.user_id,
+        actor=principal,
         target=grant.document,
         metadata={"grant_id": grant.pk, "subject": _grant_label(grant)},
     )

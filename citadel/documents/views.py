@@ -4,7 +4,6 @@ Single documents are loaded through access.py, so another organization's documen
 principal may not see) is a 404 exactly like a missing one."""
 
 import re
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
@@ -13,7 +12,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from citadel.core.errors import CitadelError, NotFound, PermissionDenied
+from citadel.accounts.decorators import principal_required
+from citadel.accounts.rules import may_archive_document, may_manage_document
+from citadel.core.errors import CitadelError, PermissionDenied
 from citadel.core.ratelimit import limit_action
 from citadel.documents import selectors
 from citadel.documents.access import get_downloadable_version, get_manageable_document
@@ -23,21 +24,8 @@ from citadel.documents.services import document_archive, document_upload, versio
 MAX_FILES_PER_UPLOAD = 20
 
 
-def member_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.principal is None:
-            raise DjangoPermissionDenied("No membership.")
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from None
-
-    return wrapper
-
-
 @require_GET
-@member_required
+@principal_required
 def document_list(request):
     documents = list(selectors.document_list(request.principal)[:200])
     rows = [(d, selectors.latest_version(d)) for d in documents]
@@ -48,14 +36,14 @@ def document_list(request):
 
 
 @require_GET
-@member_required
+@principal_required
 def document_detail(request, document_id: int):
     document = selectors.document_detail(request.principal, document_id)
     return render(request, "documents/detail.html", _detail_context(request, document))
 
 
 @require_GET
-@member_required
+@principal_required
 def document_status(request, document_id: int):
     document = selectors.document_detail(request.principal, document_id)
     return render(request, "documents/detail.html#status", _detail_context(request, document))
@@ -69,8 +57,8 @@ def _detail_context(request, document) -> dict:
         "versions": versions,
         "latest": versions[0] if versions else None,
         "polling": selectors.in_progress(versions[:1]),
-        "can_manage": principal.is_admin or document.created_by_id == principal.user_id,
-        "can_archive": principal.is_admin and document.archived_at is None,
+        "can_manage": may_manage_document(principal, document),
+        "can_archive": may_archive_document(principal, document),
     }
 
 
@@ -108,7 +96,7 @@ class UploadForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-@member_required
+@principal_required
 def upload(request):
     bound = request.method == "POST"
     form = UploadForm(request.POST if bound else None, request.FILES if bound else None, principal=request.principal)
@@ -139,7 +127,7 @@ def upload(request):
 
 
 @require_POST
-@member_required
+@principal_required
 def retry(request, document_id: int, number: int):
     document = get_manageable_document(request.principal, document_id)
     version = DocumentVersion.objects.filter(document=document, number=number).first()
@@ -157,7 +145,7 @@ def retry(request, document_id: int, number: int):
 
 
 @require_POST
-@member_required
+@principal_required
 def archive(request, document_id: int):
     document = get_manageable_document(request.principal, document_id)
     try:
@@ -180,7 +168,7 @@ def safe_download_name(name: str) -> str:
 
 
 @require_GET
-@member_required
+@principal_required
 def download(request, document_id: int, number: int):
     version = get_downloadable_version(request.principal, document_id, number)
     response = FileResponse(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from citadel.core.errors import InvalidInput
 
 MAX_QUESTION_CHARS = 2000
-MAX_EXPECTED = 50
+MAX_EXPECTED = 1000
 MAX_EXTERNAL_ID_CHARS = 255
 MAX_PASSAGE_CHARS = 2000
 MAX_LINES = 5000

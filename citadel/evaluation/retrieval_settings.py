@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from citadel.accounts.models import Organization
 from citadel.core.errors import InvalidInput
 from citadel.ingestion.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
-from citadel.retrieval.services import RetrievalSettings
+from citadel.retrieval.settings import RetrievalSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,15 +4,18 @@ import inspect
 import logging
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from citadel.accounts.models import Organization
+from citadel.accounts.rules import require_role
 from citadel.accounts.selectors import principal_for
 from citadel.audit.services import audit_record
-from citadel.core.errors import CitadelError, InvalidInput, NotFound, PermissionDenied
-from citadel.core.principal import Principal
+from citadel.core.errors import CitadelError, InvalidInput, NotFound
+from citadel.core.locks import session_lock
+from citadel.core.principal import Principal, Role
+from citadel.core.tasks import enqueue_on_commit
 from citadel.evaluation import golden, scoring
 from citadel.evaluation.models import (
     FINISHED_STATUSES,
@@ -33,11 +36,7 @@ MAX_RUN_K = 50
 
 
 def _require_admin(principal: Principal | None) -> Principal:
-    if not isinstance(principal, Principal):
-        raise PermissionDenied("A principal is required.")
-    if not principal.is_admin:
-        raise PermissionDenied("Only the organization's admins may change evaluation.")
-    return principal
+    return require_role(principal, Role.ADMIN, "Only the organization's admins may change evaluation.")
 
 
 def _eval_set(principal: Principal, eval_set_id) -> EvalSet:
@@ -64,7 +63,7 @@ def eval_set_create(*, principal: Principal, name: str, description: str = "") -
     audit_record(
         verb="evaluation.set_created",
         organization=principal.organization_id,
-        actor=principal.user_id,
+        actor=principal,
         target=eval_set,
         metadata={"name": name},
     )
@@ -98,7 +97,7 @@ def golden_question_add(
     audit_record(
         verb="evaluation.question_added",
         organization=principal.organization_id,
-        actor=principal.user_id,
+        actor=principal,
         target=created,
         metadata={"eval_set_id": eval_set.pk, "expected": item.expected},
     )
@@ -127,7 +126,7 @@ def golden_questions_import(*, principal: Principal, eval_set_id: int, text: str
     audit_record(
         verb="evaluation.questions_imported",
         organization=principal.organization_id,
-        actor=principal.user_id,
+        actor=principal,
         target=eval_set,
         metadata={"count": len(created)},
     )
@@ -146,7 +145,7 @@ def golden_question_delete(*, principal: Principal, question_id: int) -> None:
     audit_record(
         verb="evaluation.question_deleted",
         organization=principal.organization_id,
-        actor=principal.user_id,
+        actor=principal,
         target=question,
         metadata={"eval_set_id": question.eval_set_id, "question": question.question[:200]},
     )
@@ -208,42 +207,20 @@ def eval_run_start(
     audit_record(
         verb="evaluation.run_started",
         organization=principal.organization_id,
-        actor=principal.user_id,
+        actor=principal,
         target=run,
         metadata={"eval_set_id": eval_set.pk, "kind": kind, "k": k, "settings": measured},
     )
-    from citadel.evaluation.tasks import eval_run_task
-
-    run_id = run.pk
-    transaction.on_commit(lambda: eval_run_task.enqueue(run_id))
+    enqueue_on_commit("citadel.evaluation.tasks.eval_run_task", run.pk)
     return run
-
-
-class _RunLock:
-    """A session advisory lock per run: one executor at a time, released by PostgreSQL if the
-    worker dies, so a retried task can take over a run left 'running'."""
-
-    def __init__(self, run_id: int):
-        self.run_id = run_id
-        self.held = False
-
-    def __enter__(self) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(hashtext('citadel.evalrun'), %s)", [self.run_id])
-            self.held = bool(cursor.fetchone()[0])
-        return self.held
-
-    def __exit__(self, *exc) -> None:
-        if self.held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtext('citadel.evalrun'), %s)", [self.run_id])
 
 
 def eval_run_execute(*, run_id: int) -> EvalRun | None:
     """Runs every question of the run and stores results and metrics. Idempotent: a finished run
     is left alone, a run another worker is executing is skipped, and a run whose worker died
     starts again from its first question."""
-    with _RunLock(run_id) as acquired:
+    # One executor per run; the lock dies with a killed worker, so a retried task can take over.
+    with session_lock("citadel.evalrun", run_id) as acquired:
         if not acquired:
             return None
         with transaction.atomic():
@@ -380,7 +357,7 @@ def eval_runs_reap(
     )
     reaped = 0
     for run in stale.select_for_update(skip_locked=True):
-        with _RunLock(run.pk) as free:
+        with session_lock("citadel.evalrun", run.pk) as free:
             if not free:
                 continue
         if run.status == RunStatus.RUNNING:
@@ -462,7 +439,7 @@ def retrieval_settings_apply(*, principal: Principal, settings: dict) -> Organiz
     audit_record(
         verb="retrieval.settings_changed",
         organization=organization,
-        actor=principal.user_id,
+        actor=principal,
         target=organization,
         metadata={"before": before, "after": proposed, "eval_run_id": run.pk, "metrics": run.metrics},
     )

@@ -5,14 +5,15 @@ import json
 from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citadel.accounts.models import Organization
-from citadel.core.errors import InvalidInput, NotFound, PermissionDenied
+from citadel.accounts.rules import require_role
+from citadel.core.errors import InvalidInput
+from citadel.core.principal import Role
 from citadel.evaluation import charts, scoring, selectors, services
 from citadel.evaluation.forms import (
     EvalSetForm,
@@ -37,15 +38,8 @@ RECENT_RUNS = 25
 def admin_only(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        principal = request.principal
-        if principal is None or not principal.is_admin:
-            raise DjangoPermissionDenied("Evaluation is for the organization's admins.")
-        try:
-            return view(request, principal, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from None
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from None
+        principal = require_role(request.principal, Role.ADMIN, "Evaluation is for the organization's admins.")
+        return view(request, principal, *args, **kwargs)
 
     return wrapper
 

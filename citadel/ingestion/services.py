@@ -24,11 +24,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from citadel.audit.services import audit_record
+from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.lexical import chunks_lexical_update
 from citadel.documents.models import (
     IN_PROGRESS_STATUSES,
@@ -36,21 +37,18 @@ from citadel.documents.models import (
     ChunkEmbedding,
     Document,
     DocumentVersion,
-    EmbeddingChangeStatus,
-    EmbeddingModelChange,
     VersionStatus,
 )
+from citadel.documents.services import INGEST_TASK
 from citadel.ingestion.chunking import ChunkSpec, chunk_document
 from citadel.ingestion.detection import DOCX, detect, inspect_zip
+from citadel.ingestion.embedding import embed_missing, models_to_embed, reuse_vectors, serving_model_share_locked
 from citadel.ingestion.errors import FileTooLarge, IngestionError, LeaseLost, TransientIngestionError
+from citadel.ingestion.retries import MAX_ATTEMPTS, is_transient, retry_delay
 from citadel.ingestion.sandbox import SandboxLimits, parse_sandboxed
 from citadel.providers.embeddings import get_embedder
 
 logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 3
-EMBED_BATCH_SIZE = 64
-RETRY_BASE_SECONDS = 10
 HEAD_BYTES = 8192
 
 
@@ -248,99 +246,10 @@ def _write_chunks(version: DocumentVersion, specs: list[ChunkSpec]) -> None:
             )
 
 
-def _reuse_vectors(version: DocumentVersion, model: str) -> int:
-    """Copy vectors of unchanged chunks (same content hash) from the document's other versions."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO documents_chunkembedding (chunk_id, version_id, organization_id, model, dimensions, embedding)
-            SELECT DISTINCT ON (c.id) c.id, c.version_id, c.organization_id, e.model, e.dimensions, e.embedding
-              FROM documents_chunk c
-              JOIN documents_chunk p
-                ON p.document_id = c.document_id AND p.version_id <> c.version_id AND p.content_hash = c.content_hash
-              JOIN documents_chunkembedding e ON e.chunk_id = p.id AND e.model = %s
-             WHERE c.version_id = %s
-               AND NOT EXISTS (SELECT 1 FROM documents_chunkembedding x WHERE x.chunk_id = c.id AND x.model = %s)
-             ORDER BY c.id, p.version_id DESC
-            ON CONFLICT ON CONSTRAINT embedding_unique_chunk_model DO NOTHING
-            """,
-            [model, version.pk, model],
-        )
-        return cursor.rowcount
-
-
-def embed_texts(embedder, texts: list[str]) -> list[list[float]]:
-    """Call the provider, turning its timeouts and connection errors into retryable errors."""
-    try:
-        vectors = embedder.embed(texts)
-    except Exception as exc:
-        if is_transient(exc):
-            raise TransientIngestionError(
-                f"The embedding service did not answer ({type(exc).__name__}). Citadel will retry automatically."
-            ) from exc
-        raise
-    if len(vectors) != len(texts) or any(len(v) != embedder.dimensions for v in vectors):
-        raise IngestionError(
-            "The embedding service returned vectors of the wrong shape. Tell your administrator: the "
-            "organization's embedding model setting may not match the service.",
-            error_class="embedding_mismatch",
-        )
-    return vectors
-
-
-def embed_missing(
-    *, version_id: int, organization_id: int, model: str, on_batch=None, chunk_ids: list[int] | None = None
-) -> int:
-    """Embed the version's chunks that have no vector for `model`, in batches. Returns how many."""
-    embedder = get_embedder(model)
-    missing = Chunk.objects.filter(version_id=version_id).exclude(embeddings__model=model).order_by("ordinal")
-    if chunk_ids is not None:
-        missing = missing.filter(pk__in=chunk_ids)
-    rows = list(missing.values_list("pk", "text"))
-    done = 0
-    for offset in range(0, len(rows), EMBED_BATCH_SIZE):
-        batch = rows[offset : offset + EMBED_BATCH_SIZE]
-        vectors = embed_texts(embedder, [text for _, text in batch])
-        ChunkEmbedding.objects.bulk_create(
-            [
-                ChunkEmbedding(
-                    chunk_id=chunk_id,
-                    version_id=version_id,
-                    organization_id=organization_id,
-                    model=model,
-                    dimensions=embedder.dimensions,
-                    embedding=vector,
-                )
-                for (chunk_id, _), vector in zip(batch, vectors, strict=True)
-            ],
-            ignore_conflicts=True,
-        )
-        done += len(batch)
-        if on_batch is not None:
-            on_batch(len(batch))
-    return done
-
-
-def _models_to_embed(organization) -> list[str]:
-    models = [organization.embedding_model]
-    change = open_embedding_change(organization_id=organization.pk)
-    if change is not None and change.to_model not in models:
-        # While the organization moves to another model, new versions get both vectors, so the
-        # switch finds nothing missing.
-        models.append(change.to_model)
-    return models
-
-
-def open_embedding_change(*, organization_id: int) -> EmbeddingModelChange | None:
-    return EmbeddingModelChange.objects.filter(
-        organization_id=organization_id, status__in=[EmbeddingChangeStatus.PENDING, EmbeddingChangeStatus.RUNNING]
-    ).first()
-
-
 def _embed(version: DocumentVersion, organization) -> None:
-    serving, *others = _models_to_embed(organization)
+    serving, *others = models_to_embed(organization=organization)
     for model in [serving, *others]:
-        _reuse_vectors(version, model)
+        reuse_vectors(version=version, model=model)
     done = ChunkEmbedding.objects.filter(version=version, model=serving).count()
     _advance(version, chunks_done=done)
 
@@ -361,14 +270,7 @@ def version_activate(*, version: DocumentVersion) -> DocumentVersion | None:
     after v3) is superseded at once instead. None when the organization switched embedding model
     meanwhile and some chunks lack vectors of the new one (the caller embeds them and tries again)."""
     with transaction.atomic():
-        # FOR SHARE on the organization: an embedding-model switch (FOR UPDATE) waits for us, and
-        # we read the model it may have just switched to.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT embedding_model FROM accounts_organization WHERE id = %s FOR SHARE",
-                [version.document.organization_id],
-            )
-            (serving_model,) = cursor.fetchone()
+        serving_model = serving_model_share_locked(organization_id=version.document.organization_id)
         document = Document.objects.select_for_update().get(pk=version.document_id)
         current = DocumentVersion.objects.select_for_update().get(pk=version.pk)
         if current.attempts != version.attempts or current.status not in IN_PROGRESS_STATUSES:
@@ -481,22 +383,6 @@ def _ctype(kind: str) -> str:
 # --- retries ----------------------------------------------------------------------------------
 
 
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, TransientIngestionError | OperationalError | InterfaceError | TimeoutError | ConnectionError):
-        return True
-    try:
-        import openai
-    except ImportError:  # pragma: no cover - openai is a pinned dependency
-        return False
-    return isinstance(
-        exc, openai.APITimeoutError | openai.APIConnectionError | openai.RateLimitError | openai.InternalServerError
-    )
-
-
-def retry_delay(attempt: int) -> timedelta:
-    return timedelta(seconds=RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1)))
-
-
 def version_run(*, version_id: int) -> dict:
     """What the ingestion task does: process, and on a transient error re-queue with backoff (or
     fail after MAX_ATTEMPTS). An unexpected error fails the version with a clear sentence rather
@@ -559,208 +445,5 @@ def _retry_or_fail(version: DocumentVersion, exc: BaseException) -> None:
 
 def version_enqueue(*, version_id: int, delay: timedelta | None = None) -> None:
     """Queue the pipeline for a version once the surrounding transaction commits."""
-    from citadel.ingestion.tasks import ingest_version
-
-    def enqueue() -> None:
-        task = ingest_version
-        if delay is not None and task.get_backend().supports_defer:
-            task = task.using(run_after=timezone.now() + delay)
-        task.enqueue(version_id)
-
-    transaction.on_commit(enqueue)
-
-
-# --- the reaper -------------------------------------------------------------------------------
-
-
-def ingestion_reap_stale(*, now=None) -> dict:
-    """Notice work that died with its worker.
-
-    (a) django-tasks-db leaves a task RUNNING forever when its worker is killed: a RUNNING task
-        whose worker has no fresh heartbeat is marked FAILED.
-    (b) A version in progress whose lease ran out is re-queued (attempts left) or failed with a
-        sentence the uploader can act on.
-    (c) A version still `uploaded` long after upload with no task waiting for it (its task was
-        reaped before it started) is queued again.
-    One reaper runs at a time (an advisory lock), so several workers can all call it."""
-    from django_tasks_db.models import DBTaskResult
-
-    from citadel.ops.models import WorkerHeartbeat
-
-    now = now or timezone.now()
-    stale = timedelta(seconds=_limits()["WORKER_STALE_SECONDS"])
-    report = {"tasks_failed": [], "versions_requeued": [], "versions_failed": [], "versions_resubmitted": []}
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('citadel.reaper'))")
-            if not cursor.fetchone()[0]:
-                return {**report, "skipped": True}
-        alive = set(WorkerHeartbeat.objects.filter(last_seen_at__gte=now - stale).values_list("worker_id", flat=True))
-        running = DBTaskResult.objects.select_for_update(skip_locked=True).filter(
-            status="RUNNING", started_at__lt=now - stale
-        )
-        for result in running:
-            worker_id = result.worker_ids[-1] if result.worker_ids else ""
-            if worker_id in alive:
-                continue
-            result.status = "FAILED"
-            result.finished_at = now
-            result.exception_class_path = "citadel.ops.WorkerLost"
-            result.traceback = (
-                f"Worker {worker_id or '?'} stopped sending heartbeats while running this task; "
-                f"marked failed by the reaper at {now.isoformat()}."
-            )
-            result.save(update_fields=["status", "finished_at", "exception_class_path", "traceback"])
-            report["tasks_failed"].append(str(result.pk))
-
-        expired = (
-            DocumentVersion.objects.select_for_update(skip_locked=True)
-            .select_related("document")
-            .filter(status__in=IN_PROGRESS_STATUSES, lease_expires_at__lt=now)
-            .exclude(status=VersionStatus.UPLOADED)
-        )
-        for version in expired:
-            if version.attempts >= MAX_ATTEMPTS:
-                version_fail(
-                    version=version,
-                    error_class="worker_lost",
-                    message=(
-                        f"Processing stopped {version.attempts} times without finishing (the worker running it was "
-                        "lost). The file may be too large or complex: split it, or retry; if it keeps failing, tell "
-                        "your administrator."
-                    ),
-                )
-                report["versions_failed"].append(version.pk)
-                continue
-            version.status = VersionStatus.UPLOADED
-            version.lease_expires_at = None
-            version.status_changed_at = now
-            version.error_message = "Restarted: the worker processing this version stopped responding."
-            version.save(update_fields=["status", "lease_expires_at", "status_changed_at", "error_message"])
-            audit_record(
-                verb="documents.version_requeued",
-                organization=version.document.organization_id,
-                target=version,
-                metadata={"document_id": version.document_id, "version": version.number, "attempts": version.attempts},
-            )
-            version_enqueue(version_id=version.pk)
-            report["versions_requeued"].append(version.pk)
-
-        if _tasks_in_database():
-            waiting = DocumentVersion.objects.select_for_update(skip_locked=True).filter(
-                status=VersionStatus.UPLOADED, lease_expires_at__isnull=True, status_changed_at__lt=now - stale
-            )
-            from citadel.ingestion.tasks import ingest_version
-
-            for version in waiting:
-                queued = DBTaskResult.objects.filter(
-                    status__in=["READY", "RUNNING"],
-                    task_path=ingest_version.module_path,
-                    args_kwargs__args=[version.pk],
-                ).exists()
-                if not queued:
-                    version.status_changed_at = now
-                    version.save(update_fields=["status_changed_at"])
-                    version_enqueue(version_id=version.pk)
-                    report["versions_resubmitted"].append(version.pk)
-    return report
-
-
-def _tasks_in_database() -> bool:
-    from django.tasks import default_task_backend
-    from django_tasks_db.backend import DatabaseBackend
-
-    return isinstance(default_task_backend, DatabaseBackend)
-
-
-# --- embedding-model change -------------------------------------------------------------------
-
-
-def stale_chunks(*, organization_id: int, model: str):
-    """Chunks of the organization's live versions that have no vector under `model` yet."""
-    live = Document.objects.filter(organization_id=organization_id, current_version__isnull=False).values(
-        "current_version_id"
-    )
-    return Chunk.objects.filter(organization_id=organization_id, version_id__in=live).exclude(embeddings__model=model)
-
-
-def embedding_model_change_request(*, organization, model_name: str, actor=None) -> EmbeddingModelChange:
-    """Mark the organization's chunks stale for `model_name` and queue the re-embedding. The old
-    vectors keep serving until the re-embed switches the organization in one transaction."""
-    from citadel.core.errors import InvalidInput
-    from citadel.ingestion.tasks import reembed_organization
-
-    model_name = (model_name or "").strip()
-    if not model_name:
-        raise InvalidInput("Name the embedding model to switch to.")
-    if model_name == organization.embedding_model:
-        raise InvalidInput(f"The organization already uses {model_name}.")
-    try:
-        get_embedder(model_name)
-    except (ValueError, ImportError) as exc:
-        raise InvalidInput(f"Unknown embedding model {model_name!r}.") from exc
-    with transaction.atomic():
-        if open_embedding_change(organization_id=organization.pk) is not None:
-            raise InvalidInput("A change of embedding model is already in progress for this organization.")
-        change = EmbeddingModelChange.objects.create(
-            organization=organization,
-            from_model=organization.embedding_model,
-            to_model=model_name,
-            requested_by=actor,
-            chunks_total=stale_chunks(organization_id=organization.pk, model=model_name).count(),
-        )
-        audit_record(
-            verb="organizations.embedding_model_change_requested",
-            organization=organization,
-            actor=actor,
-            target=change,
-            metadata={"from": change.from_model, "to": model_name, "stale_chunks": change.chunks_total},
-        )
-        change_id = change.pk
-        transaction.on_commit(lambda: reembed_organization.enqueue(change_id))
-    return change
-
-
-def embedding_model_change_run(*, change_id: int) -> EmbeddingModelChange | None:
-    """Build vectors for the new model beside the old, then switch the organization at once."""
-    from citadel.accounts.models import Organization
-
-    with transaction.atomic():
-        change = EmbeddingModelChange.objects.select_for_update().filter(pk=change_id).first()
-        if change is None or change.status not in (EmbeddingChangeStatus.PENDING, EmbeddingChangeStatus.RUNNING):
-            return change
-        change.status = EmbeddingChangeStatus.RUNNING
-        change.save(update_fields=["status"])
-    organization_id = change.organization_id
-
-    def progress(n: int) -> None:
-        EmbeddingModelChange.objects.filter(pk=change_id).update(chunks_done=F("chunks_done") + n)
-
-    for _ in range(MAX_ATTEMPTS + 2):
-        pending = (
-            stale_chunks(organization_id=organization_id, model=change.to_model)
-            .values_list("version_id", flat=True)
-            .distinct()
-        )
-        for version_id in list(pending):
-            embed_missing(
-                version_id=version_id, organization_id=organization_id, model=change.to_model, on_batch=progress
-            )
-        with transaction.atomic():
-            organization = Organization.objects.select_for_update().get(pk=organization_id)
-            if stale_chunks(organization_id=organization_id, model=change.to_model).exists():
-                continue
-            organization.embedding_model = change.to_model
-            organization.save(update_fields=["embedding_model"])
-            change.status = EmbeddingChangeStatus.DONE
-            change.finished_at = timezone.now()
-            change.save(update_fields=["status", "finished_at"])
-            audit_record(
-                verb="organizations.embedding_model_changed",
-                organization=organization,
-                actor=change.requested_by,
-                target=change,
-                metadata={"from": change.from_model, "to": change.to_model},
-            )
-            return change
-    raise TransientIngestionError("New versions kept arriving without vectors for the new model; will retry.")
+    run_after = timezone.now() + delay if delay is not None else None
+    enqueue_on_commit(INGEST_TASK, version_id, run_after=run_after)

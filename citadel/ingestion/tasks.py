@@ -5,7 +5,8 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
-from citadel.ingestion import services
+from citadel.ingestion import reembedding, services
+from citadel.ingestion.errors import TransientIngestionError
 
 
 @task(queue_name="ingestion")
@@ -16,14 +17,9 @@ def ingest_version(version_id: int) -> dict:
 @task(queue_name="ingestion")
 def reembed_organization(change_id: int) -> dict:
     try:
-        change = services.embedding_model_change_run(change_id=change_id)
-    except services.TransientIngestionError:
+        change = reembedding.embedding_model_change_run(change_id=change_id)
+    except TransientIngestionError:
         if reembed_organization.get_backend().supports_defer:
             reembed_organization.using(run_after=timezone.now() + timedelta(seconds=30)).enqueue(change_id)
         raise
     return {"change_id": change_id, "status": change.status if change else "missing"}
-
-
-@task(queue_name="maintenance")
-def reap_stale() -> dict:
-    return services.ingestion_reap_stale()

@@ -6,7 +6,6 @@ class OpsConfig(AppConfig):
     label = "ops"
 
     def ready(self) -> None:
-        from citadel.ops import logs, signals
+        from citadel.ops import signals
 
-        logs.install_record_factory()
         signals.connect()

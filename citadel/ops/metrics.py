@@ -1,46 +1,20 @@
-"""Prometheus metrics.
+"""The Prometheus exposition served at /metrics.
 
 Two kinds:
-* Events counted in the process where they happen (requests, task runs, retrieval latency).
-  Under gunicorn each worker process has its own; with PROMETHEUS_MULTIPROC_DIR set (the
-  gunicorn config sets it) prometheus-client writes them to files there and the scrape adds
-  them up across processes. Task workers on the same machine may share the directory.
+* Events counted in the process where they happen (citadel.core.metrics).
 * State read from the database at scrape time (queue depth, task and document counts, worker
   heartbeats, model calls, tokens and cost from PromptLog): the same answer whichever process
   is scraped, and no bookkeeping to lose when a process dies.
-
-Other code observes retrieval latency with `RETRIEVAL_LATENCY.time()` (a context manager) or
-`RETRIEVAL_LATENCY.observe(seconds)`.
 """
 
 import logging
 import os
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 logger = logging.getLogger(__name__)
-
-REQUESTS = Counter("citadel_http_requests", "HTTP requests served.", ["view", "method", "status"])
-REQUEST_LATENCY = Histogram(
-    "citadel_http_request_duration_seconds",
-    "Time to serve an HTTP request.",
-    ["view"],
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
-TASKS_FINISHED = Counter("citadel_tasks_finished", "Background tasks finished.", ["task", "queue", "status"])
-TASK_DURATION = Histogram(
-    "citadel_task_duration_seconds",
-    "Time a background task ran.",
-    ["task", "queue"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
-)
-RETRIEVAL_LATENCY = Histogram(
-    "citadel_retrieval_duration_seconds",
-    "Time to run one retrieval (vector + lexical + fusion).",
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

@@ -8,8 +8,9 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 
 from citadel.audit.services import audit_record
+from citadel.core import context
 from citadel.core.errors import InvalidInput, InvalidTransition, NotFound
-from citadel.ops import context, selectors
+from citadel.ops import selectors
 from citadel.ops.models import CanaryRun, TaskOrigin, WorkerHeartbeat
 
 

@@ -12,8 +12,8 @@ from django.apps import apps
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from citadel.ops import context
-from citadel.ops.metrics import TASK_DURATION, TASKS_FINISHED
+from citadel.core import context
+from citadel.core.metrics import TASK_DURATION, TASKS_FINISHED
 
 logger = logging.getLogger("citadel.tasks")
 

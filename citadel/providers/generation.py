@@ -5,7 +5,8 @@
   the `openai` SDK; OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL from the environment.
 * `anthropic`: the `anthropic` SDK; ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL.
 
-An organization picks one with `generation_provider` / `generation_model`. Keys never live in the
+An organization picks one with `generation_provider` / `generation_model`; citadel.providers.registry
+builds it. This module holds what the adapters share and imports none of them. Keys never live in the
 database. Model providers are wrapped in `citadel.providers.resilience` (timeouts, retries with
 jitter on 429/5xx, a circuit breaker shared through the cache); when one is unavailable it raises
 ProviderUnavailable and the answer service falls back to quoting the sources with a notice.
@@ -80,20 +81,6 @@ class GenerationProvider(Protocol):
     def stream(self, *, question: str, passages: list[SourcePassage]) -> Iterator[str | Generation]:
         """Yield text deltas, then one final Generation (its text is the whole answer)."""
         ...
-
-
-def get_generator(provider: str | None, model: str | None = None) -> GenerationProvider:
-    """The generator for an organization's `generation_provider` / `generation_model`."""
-    from citadel.providers import anthropic_chat, extractive, openai_chat
-
-    name = (provider or EXTRACTIVE).strip().lower()
-    if name == EXTRACTIVE:
-        return extractive.ExtractiveGenerator()
-    if name == OPENAI:
-        return openai_chat.OpenAIChatGenerator(model=model or None)
-    if name == ANTHROPIC:
-        return anthropic_chat.AnthropicGenerator(model=model or None)
-    raise ProviderError(f"Unknown generation provider {provider!r}; choose one of {', '.join(PROVIDERS)}.")
 
 
 def price_for(model: str) -> dict | None:

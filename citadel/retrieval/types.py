@@ -23,3 +23,12 @@ class Hit:
     lexical_score: float | None = None
     document_updated_at: object = None
     extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class LegHit:
+    """One leg's (or the fusion's) ranking of a chunk, before it is described as a Hit."""
+
+    chunk_id: int
+    rank: int
+    score: float

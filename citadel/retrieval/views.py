@@ -1,7 +1,9 @@
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.shortcuts import render
 
+from citadel.accounts.rules import require_role
 from citadel.core.errors import InvalidInput
+from citadel.core.principal import Role
 from citadel.retrieval.selectors import highlight
 from citadel.retrieval.services import search
 
@@ -43,8 +45,7 @@ def search_page(request):
 def hit_testing(request):
     """Admins see both legs side by side, with each leg's rank and score, to see why a passage won."""
     principal = _principal(request)
-    if not principal.is_admin:
-        raise HttpForbidden("Hit testing is for administrators.")
+    require_role(principal, Role.ADMIN, "Hit testing is for administrators.")
     query = request.GET.get("q", "").strip()
     context = {"query": query, "k": _k(request), "error": "", "searched": bool(query), "result": None}
     if query:

@@ -8,8 +8,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from citadel.accounts.models import Membership
+from citadel.accounts.rules import require_role
 from citadel.answers.models import Answer, AnswerStatus, Citation, RetrievedPassage
-from citadel.core.errors import NotFound, PermissionDenied
+from citadel.core.errors import NotFound
 from citadel.core.principal import Principal, Role
 from citadel.documents.access import readable_chunk_ids
 from citadel.evaluation.models import GoldenQuestion
@@ -31,11 +32,7 @@ def flag_explanations(flags: list[str]) -> list[str]:
 
 
 def require_reviewer(principal: Principal | None) -> Principal:
-    if not isinstance(principal, Principal):
-        raise PermissionDenied("Sign in to an organization first.")
-    if not principal.has_role(Role.REVIEWER):
-        raise PermissionDenied("Only reviewers and admins of the organization may review answers.")
-    return principal
+    return require_role(principal, Role.REVIEWER, "Only reviewers and admins of the organization may review answers.")
 
 
 def review_items_for(principal: Principal) -> QuerySet[ReviewItem]:

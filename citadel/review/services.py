@@ -5,7 +5,6 @@ E-mails go out through tasks enqueued on commit, so a rolled-back decision never
 import difflib
 import re
 from datetime import timedelta
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import transaction
@@ -13,16 +12,17 @@ from django.db.models import Count
 from django.utils import timezone
 
 from citadel.accounts.models import Organization, ReviewPolicy
+from citadel.accounts.rules import require_role
 from citadel.answers.models import Answer, AnswerStatus, Citation, Feedback, FeedbackReason, RetrievedPassage
 from citadel.answers.selectors import get_answer
 from citadel.audit.services import audit_record
 from citadel.core.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from citadel.core.principal import Principal, Role
+from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.access import readable_chunks
 from citadel.evaluation.models import EvalSet, GoldenQuestion, GoldenSource
 from citadel.review.models import OPEN_STATES, ReviewAction, ReviewEvent, ReviewItem, ReviewReason, ReviewState
 from citadel.review.selectors import draft_text, eligible_reviewers, require_reviewer
-from citadel.review.tasks import review_notify_assigned, review_notify_decision, review_notify_escalation
 
 REVIEWED_EVAL_SET = "Reviewed questions"
 MAX_TEXT = 20_000
@@ -30,15 +30,6 @@ MAX_NOTE = 4_000
 MAX_WATCH_WORDS = 200
 MAX_WATCH_WORD_LENGTH = 100
 PUBLISHABLE = (AnswerStatus.ANSWERED, AnswerStatus.INSUFFICIENT_EVIDENCE)
-
-
-def _actor(principal: Principal) -> SimpleNamespace:
-    # audit_record wants something with pk and username; the principal already knows both.
-    return SimpleNamespace(pk=principal.user_id, username=principal.username)
-
-
-def _on_commit_enqueue(task, *args) -> None:
-    transaction.on_commit(lambda: task.enqueue(*args))
 
 
 def _event(item: ReviewItem, *, actor_id: int | None, action: str, **fields) -> ReviewEvent:
@@ -177,7 +168,7 @@ def review_gate(*, answer: Answer) -> ReviewItem | None:
         metadata={"answer_id": answer.pk, "reason": item.reason, "flags": item.flags, "assigned_to": assignee_id},
     )
     if assignee_id is not None:
-        _on_commit_enqueue(review_notify_assigned, item.pk)
+        enqueue_on_commit("citadel.review.tasks.review_notify_assigned", item.pk)
     return item
 
 
@@ -220,7 +211,7 @@ def review_approve(*, principal: Principal, item_id: int, note: str = "") -> Rev
     audit_record(
         verb="review.approved",
         organization=item.organization_id,
-        actor=_actor(principal),
+        actor=principal,
         target=item,
         metadata={
             "answer_id": answer.pk,
@@ -229,7 +220,7 @@ def review_approve(*, principal: Principal, item_id: int, note: str = "") -> Rev
             "status": answer.status,
         },
     )
-    _on_commit_enqueue(review_notify_decision, item.pk)
+    enqueue_on_commit("citadel.review.tasks.review_notify_decision", item.pk)
     return item
 
 
@@ -259,11 +250,11 @@ def review_reject(*, principal: Principal, item_id: int, reason: str) -> ReviewI
     audit_record(
         verb="review.rejected",
         organization=item.organization_id,
-        actor=_actor(principal),
+        actor=principal,
         target=item,
         metadata={"answer_id": answer.pk, "from_state": previous, "reason": reason},
     )
-    _on_commit_enqueue(review_notify_decision, item.pk)
+    enqueue_on_commit("citadel.review.tasks.review_notify_decision", item.pk)
     return item
 
 
@@ -294,11 +285,11 @@ def review_escalate(
     audit_record(
         verb="review.escalated",
         organization=item.organization_id,
-        actor=_actor(principal),
+        actor=principal,
         target=item,
         metadata={"answer_id": item.answer_id, "from_state": previous, "assigned_to": assignee_id, "note": note},
     )
-    _on_commit_enqueue(review_notify_escalation, item.pk)
+    enqueue_on_commit("citadel.review.tasks.review_notify_escalation", item.pk)
     return item
 
 
@@ -328,7 +319,7 @@ def review_edit(*, principal: Principal, item_id: int, text: str, note: str = ""
     audit_record(
         verb="review.edited",
         organization=item.organization_id,
-        actor=_actor(principal),
+        actor=principal,
         target=item,
         metadata={
             "answer_id": item.answer_id,
@@ -355,7 +346,7 @@ def review_assign(*, principal: Principal, item_id: int, assignee_id: int | None
     audit_record(
         verb="review.assigned",
         organization=item.organization_id,
-        actor=_actor(principal),
+        actor=principal,
         target=item,
         metadata={"answer_id": item.answer_id, "from": previous, "to": new},
     )
@@ -374,7 +365,7 @@ def review_note(*, principal: Principal, item_id: int, note: str) -> ReviewItem:
     audit_record(
         verb="review.noted",
         organization=item.organization_id,
-        actor=_actor(principal),
+        actor=principal,
         target=item,
         metadata={"answer_id": item.answer_id, "note": note},
     )
@@ -424,7 +415,7 @@ def feedback_submit(
             audit_record(
                 verb="review.opened",
                 organization=answer.organization_id,
-                actor=_actor(principal),
+                actor=principal,
                 target=item,
                 metadata={
                     "answer_id": answer.pk,
@@ -438,7 +429,7 @@ def feedback_submit(
     audit_record(
         verb="feedback.submitted",
         organization=answer.organization_id,
-        actor=_actor(principal),
+        actor=principal,
         target=feedback,
         metadata={
             "answer_id": answer.pk,
@@ -492,7 +483,7 @@ def golden_promote(*, principal: Principal, answer_id: int, external_ids: list[s
     audit_record(
         verb="evaluation.golden_promoted",
         organization=answer.organization_id,
-        actor=_actor(principal),
+        actor=principal,
         target=golden,
         metadata={"answer_id": answer.pk, "eval_set_id": eval_set.pk, "expected": wanted, "created": created},
     )
@@ -521,8 +512,7 @@ def _clean_watch_words(words) -> list[str]:
 @transaction.atomic
 def review_policy_update(*, principal: Principal, policy: str, watch_words: list[str] | str) -> Organization:
     """Set which answers wait for a human, and the organization's watch list (admins only)."""
-    if not isinstance(principal, Principal) or not principal.is_admin:
-        raise PermissionDenied("Only the organization's admins may change its review policy.")
+    require_role(principal, Role.ADMIN, "Only the organization's admins may change its review policy.")
     if policy not in ReviewPolicy.values:
         raise InvalidInput(f"Unknown review policy {policy!r}; choose one of {', '.join(ReviewPolicy.values)}.")
     words = _clean_watch_words(watch_words)
@@ -537,7 +527,7 @@ def review_policy_update(*, principal: Principal, policy: str, watch_words: list
     audit_record(
         verb="policy.changed",
         organization=organization.pk,
-        actor=_actor(principal),
+        actor=principal,
         target=organization,
         metadata={"from": before, "to": after},
     )

@@ -1,7 +1,4 @@
-from functools import wraps
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,26 +6,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from citadel.accounts.models import Organization, ReviewPolicy
+from citadel.accounts.rules import require_role
 from citadel.answers.selectors import get_answer
 from citadel.core.errors import CitadelError, InvalidInput, NotFound, PermissionDenied
+from citadel.core.principal import Role
 from citadel.review import selectors, services
 
 DECISIONS = {"approve", "reject", "escalate", "assign", "note"}
-
-
-def citadel_errors(view):
-    """NotFound is a 404 and PermissionDenied a 403 everywhere in this app."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from None
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from None
-
-    return wrapper
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -38,7 +22,6 @@ def _safe_next(request, fallback: str) -> str:
     return fallback
 
 
-@citadel_errors
 def queue(request):
     """The reviewer's page: straight to the next item waiting for them."""
     items = selectors.review_queue(request.principal)
@@ -60,14 +43,12 @@ def _item_context(request, item) -> dict:
     return context
 
 
-@citadel_errors
 def item(request, item_id: int):
     review_item = selectors.get_review_item(request.principal, item_id)
     return render(request, "review/item.html", _item_context(request, review_item))
 
 
 @require_POST
-@citadel_errors
 def decide(request, item_id: int, action: str):
     if action not in DECISIONS:
         raise Http404("Unknown action.")
@@ -105,7 +86,6 @@ def decide(request, item_id: int, action: str):
 
 
 @require_http_methods(["GET", "POST"])
-@citadel_errors
 def edit(request, item_id: int):
     """Edit in place: GET gives the editor, POST saves and gives the answer panel back."""
     review_item = selectors.get_review_item(request.principal, item_id)
@@ -140,7 +120,6 @@ def edit(request, item_id: int):
 
 
 @require_POST
-@citadel_errors
 def promote(request, answer_id: int):
     try:
         golden = services.golden_promote(
@@ -161,7 +140,6 @@ def promote(request, answer_id: int):
 
 
 @require_POST
-@citadel_errors
 def feedback(request, answer_id: int):
     verdict = request.POST.get("helpful", "")
     context = {"answer": get_answer(principal=request.principal, answer_id=answer_id)}
@@ -192,11 +170,10 @@ def feedback(request, answer_id: int):
 
 
 @require_http_methods(["GET", "POST"])
-@citadel_errors
 def policy(request):
-    principal = request.principal
-    if principal is None or not principal.is_admin:
-        raise DjangoPermissionDenied("Only the organization's admins may change its review policy.")
+    principal = require_role(
+        request.principal, Role.ADMIN, "Only the organization's admins may change its review policy."
+    )
     organization = Organization.objects.get(pk=principal.organization_id)
     context = {"organization": organization, "choices": ReviewPolicy.choices, "error": ""}
     if request.method == "POST":

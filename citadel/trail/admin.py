@@ -12,9 +12,9 @@ from django.utils.html import format_html
 from citadel.accounts.admin_base import OrgScopedAdmin, site
 from citadel.accounts.models import Membership, Organization
 from citadel.audit.models import AuditEvent, PromptLog
-from citadel.audit.selectors import prompt_log_content
 from citadel.audit.services import audit_read_record
 from citadel.core.principal import Role
+from citadel.trail.selectors import prompt_log_content
 
 
 def _record_superuser_reads(request, org_ids, what: str) -> None:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from citadel.audit.selectors import EventFilters, PromptLogFilters
+from citadel.trail.selectors import EventFilters, PromptLogFilters
 
 _DT_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

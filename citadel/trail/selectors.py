@@ -1,56 +1,25 @@
-"""Reads of the audit trail and prompt logs, and the rules for who may read them.
+"""Reads of the audit trail, prompt logs and the support timeline, for the access that
+citadel.accounts.rules grants (`audit_access_for`).
 
-- An organization's admins read its audit events, prompt logs and support timeline.
-- Reviewers read only the prompt logs of answers they review (assigned to them or decided by them).
-- Superusers read any organization; when they are not one of its admins the caller records an
-  `audit.read` event in that organization's chain (`AuditAccess.cross_org`).
-- Raw prompt/output text is shown only while the organization's current policy keeps raw content:
-  a policy switched to `none` hides what was stored before, `redacted` masks what was stored full.
+Raw prompt/output text is shown only while the organization's current policy keeps raw content:
+a policy switched to `none` hides what was stored before, `redacted` masks what was stored full.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from citadel.accounts.models import Membership, Organization, PromptLogMode
+from citadel.accounts.models import Membership, Organization
+from citadel.accounts.rules import AuditAccess, AuditRole
 from citadel.answers.models import Question
-from citadel.audit.models import AuditEvent, PromptLog
+from citadel.audit.models import AuditEvent, PromptLog, PromptLogMode
 from citadel.audit.prompt_logs import redact
-from citadel.audit.services import GENESIS, event_hash
 from citadel.core.errors import NotFound, PermissionDenied
-from citadel.core.principal import Principal, Role
 from citadel.documents.models import AccessGrant, Document, DocumentVersion
 from citadel.review.models import ReviewEvent, ReviewItem
-
-
-@dataclass
-class ChainReport:
-    organization_id: int | None
-    events: int
-    ok: bool
-    first_bad_id: int | None = None
-    reason: str = ""
-
-
-def audit_chain_verify(*, organization_id: int | None) -> ChainReport:
-    prev = GENESIS
-    count = 0
-    for event in AuditEvent.objects.filter(organization_id=organization_id).order_by("id").iterator():
-        count += 1
-        if event.prev_hash != prev:
-            return ChainReport(
-                organization_id, count, False, event.pk, "previous hash does not match (a row is missing or reordered)"
-            )
-        if event_hash(event) != event.hash:
-            return ChainReport(
-                organization_id, count, False, event.pk, "contents do not match the hash (the row was altered)"
-            )
-        prev = event.hash
-    return ChainReport(organization_id, count, True)
 
 
 def audit_chain_ids() -> list[int | None]:
@@ -59,58 +28,6 @@ def audit_chain_ids() -> list[int | None]:
     ids = set(Organization.objects.values_list("pk", flat=True))
     ids |= set(AuditEvent.objects.order_by().values_list("organization_id", flat=True).distinct())
     return [None, *sorted(i for i in ids if i is not None)]
-
-
-# --- Who may read ------------------------------------------------------------------------------
-
-
-class AuditRole(StrEnum):
-    ADMIN = "admin"
-    REVIEWER = "reviewer"
-    SUPERUSER = "superuser"  # a superuser who is not an admin of the organization read
-
-
-@dataclass(frozen=True)
-class AuditAccess:
-    user_id: int
-    organization: Organization
-    role: AuditRole
-
-    @property
-    def cross_org(self) -> bool:
-        return self.role == AuditRole.SUPERUSER
-
-    @property
-    def may_read_events(self) -> bool:
-        return self.role in (AuditRole.ADMIN, AuditRole.SUPERUSER)
-
-
-def audit_access_for(*, user, principal: Principal | None, org_slug: str | None = None) -> AuditAccess | None:
-    """What `user` may read, in which organization. Superusers may pick any organization with
-    `org_slug` and get None when they have neither picked one nor a membership to default to.
-    Everybody else reads only the organization they are working in."""
-    if user.is_superuser:
-        if org_slug:
-            organization = Organization.objects.filter(slug=org_slug).first()
-            if organization is None:
-                raise NotFound("No such organization.")
-        elif principal is not None:
-            organization = Organization.objects.get(pk=principal.organization_id)
-        else:
-            return None
-        is_admin = Membership.objects.filter(user=user, organization=organization, role=Role.ADMIN).exists()
-        return AuditAccess(user.pk, organization, AuditRole.ADMIN if is_admin else AuditRole.SUPERUSER)
-    if principal is None:
-        raise PermissionDenied("You are not a member of any organization.")
-    if org_slug and org_slug != principal.organization_slug:
-        raise NotFound("No such organization.")
-    if principal.is_admin:
-        role = AuditRole.ADMIN
-    elif principal.is_reviewer:
-        role = AuditRole.REVIEWER
-    else:
-        raise PermissionDenied("Only administrators and reviewers read logs.")
-    return AuditAccess(principal.user_id, Organization.objects.get(pk=principal.organization_id), role)
 
 
 def _require_events(access: AuditAccess) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from citadel.audit import views
+from citadel.trail import views
 
 app_name = "audit"
 urlpatterns = [

@@ -3,22 +3,21 @@
 import csv
 import json
 from collections.abc import Iterator
-from functools import wraps
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from citadel.accounts.models import Organization
-from citadel.audit.forms import EventFilterForm, PromptLogFilterForm, TimelineForm
-from citadel.audit.selectors import (
+from citadel.accounts.rules import AuditAccess, audit_access_for
+from citadel.audit.services import audit_export_record, audit_read_record
+from citadel.core.errors import NotFound, PermissionDenied
+from citadel.trail.forms import EventFilterForm, PromptLogFilterForm, TimelineForm
+from citadel.trail.selectors import (
     EXPORT_FIELDS,
-    AuditAccess,
-    audit_access_for,
     audit_events,
     audit_events_export_rows,
     prompt_log_content,
@@ -27,24 +26,9 @@ from citadel.audit.selectors import (
     support_timeline,
     timeline_subject,
 )
-from citadel.audit.services import audit_export_record, audit_read_record
-from citadel.core.errors import NotFound, PermissionDenied
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
-
-
-def _citadel_errors(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
-
-    return wrapped
 
 
 def _access(request) -> AuditAccess | None:
@@ -75,7 +59,6 @@ def _record_cross_org_read(request, access: AuditAccess, what: str, params: dict
 
 
 @require_safe
-@_citadel_errors
 def events(request):
     access = _access(request)
     if access is None:
@@ -95,7 +78,6 @@ def events(request):
 
 
 @require_safe
-@_citadel_errors
 def export(request):
     access = _access(request)
     if access is None:
@@ -143,7 +125,6 @@ def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
 
 
 @require_safe
-@_citadel_errors
 def prompt_logs(request):
     access = _access(request)
     if access is None:
@@ -162,7 +143,6 @@ def prompt_logs(request):
 
 
 @require_safe
-@_citadel_errors
 def prompt_log_detail(request, log_id: int):
     access = _access(request)
     if access is None:
@@ -174,7 +154,6 @@ def prompt_log_detail(request, log_id: int):
 
 
 @require_safe
-@_citadel_errors
 def timeline(request):
     access = _access(request)
     if access is None:

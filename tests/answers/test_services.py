@@ -11,7 +11,7 @@ from django.utils import timezone
 from citadel.answers.models import Answer, AnswerStatus, Question, Receipt, ReceiptImmutable
 from citadel.answers.selectors import monthly_spend, source_changes
 from citadel.answers.services import (
-    _being_answered,
+    ANSWERING_LOCK,
     answer_build_stream,
     answer_question,
     question_cancel,
@@ -20,6 +20,7 @@ from citadel.answers.services import (
 )
 from citadel.audit.models import AuditEvent, PromptLog
 from citadel.core.errors import InvalidInput, LimitExceeded
+from citadel.core.locks import session_lock_held
 from citadel.documents.models import AccessGrant
 from citadel.providers.text import MARKER, sentence_spans
 from citadel.review.models import ReviewItem
@@ -332,7 +333,7 @@ def test_a_question_being_answered_is_neither_answered_twice_nor_cancelled_from_
 
     stream.close()
     assert Answer.objects.get(question=question).status == AnswerStatus.CANCELLED
-    assert not _being_answered(question.pk)
+    assert not session_lock_held(ANSWERING_LOCK, question.pk)
 
 
 # -- receipts and changes ------------------------------------------------------------------------

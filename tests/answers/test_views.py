@@ -14,6 +14,7 @@ from django.utils import timezone
 from citadel.answers.models import Answer, AnswerStatus
 from citadel.answers.services import answer_question
 from citadel.audit.models import PromptLog
+from citadel.review.services import review_reject
 from tests.factories import make_document
 from tests.llm_server import Reply
 
@@ -170,6 +171,26 @@ def test_a_pending_answer_is_hidden_from_the_asker(login, ann, acme):
     assert b"Waiting for review" in response.content
     assert b"14 days" not in response.content
     assert login(ann).get(reverse("answers:source", args=[answer.pk, 1])).status_code == 404
+
+
+def test_a_rejected_answer_is_withheld_from_its_asker_with_the_reviewers_reason(login, world, ann, acme):
+    """Given an answer a reviewer rejected, when its asker opens it on the web, then its text, its
+    sources and its receipt stay closed (as in the API) and the reviewer's reason is shown; the
+    reviewer still reads all of it."""
+    acme.review_policy = "all"
+    acme.save()
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+    rita = world.user("rita", acme, role="reviewer")
+    review_reject(principal=_principal(rita, acme), item_id=answer.review_items.get().pk, reason="Ask HR directly.")
+
+    page = login(ann).get(reverse("answers:detail", args=[answer.pk]))
+    assert page.status_code == 200
+    assert b"Ask HR directly." in page.content and b"14 days" not in page.content
+    assert login(ann).get(reverse("answers:source", args=[answer.pk, 1])).status_code == 404
+    assert login(ann).get(reverse("answers:receipt", args=[answer.pk])).status_code == 403
+
+    assert b"14 days" in login(rita).get(reverse("answers:detail", args=[answer.pk])).content
+    assert login(rita).get(reverse("answers:receipt", args=[answer.pk])).status_code == 200
 
 
 def test_with_a_model_provider_the_answer_streams_over_server_sent_events(login, ann, acme, openai_env):

@@ -3,10 +3,13 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 
 from citadel.accounts.models import ReviewPolicy
+from citadel.accounts.selectors import principal_for
 from citadel.answers.models import Feedback
 from citadel.review.models import ReviewItem
+from citadel.review.services import review_reject
 from tests.api.conftest import assert_problem
 from tests.factories import make_document
 
@@ -59,6 +62,22 @@ def test_an_answer_waiting_for_review_is_withheld_from_the_asker_only(scenario, 
     receipt = rita.get(f"{path}/receipt").json()
     assert receipt["receipt"]["answer_id"] == scenario.answer.pk
     assert receipt["receipt"]["retrieval"]["passages"]
+
+
+def test_a_rejected_answer_is_withheld_from_its_asker_only(scenario, as_user):
+    """Given an answer a reviewer rejected, its asker reads the status but neither the text, the
+    citations nor the receipt, as on the web; a reviewer still reads them."""
+    scenario.answer.text = "Refunds take 14 days [1]."
+    scenario.answer.save(update_fields=["text"])
+    rita_principal = principal_for(user=User.objects.get(username="rita"), organization=scenario.acme)
+    review_reject(principal=rita_principal, item_id=scenario.review_item.pk, reason="Out of date.")
+    bob, rita = as_user(scenario.bob_token), as_user(scenario.rita_token)
+    path = f"/answers/{scenario.answer.pk}"
+
+    mine = bob.get(path).json()
+    assert mine["status"] == "rejected" and mine["text"] == "" and mine["citations"] == []
+    assert_problem(bob.get(f"{path}/receipt"), 403, "awaiting_review")
+    assert rita.get(path).json()["text"] == "Refunds take 14 days [1]."
 
 
 def test_answer_detail_and_receipt_of_a_published_answer(published, as_user):

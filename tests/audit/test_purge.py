@@ -9,7 +9,7 @@ from citadel.audit.models import AuditEvent, PromptLog
 from citadel.audit.selectors import audit_chain_verify
 from citadel.audit.services import prompt_logs_purge
 from citadel.audit.tasks import prompt_logs_purge_task
-from tests.audit.conftest import make_prompt_log
+from tests.factories import make_prompt_log
 
 
 def _set_retention(org, days):

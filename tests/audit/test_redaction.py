@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from citadel.accounts.models import PromptLogMode
+from citadel.audit.models import PromptLogMode
 from citadel.audit.prompt_logs import prompt_log_record, redact
 
 

@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from citadel.ops import context
-from citadel.ops.logs import JsonFormatter, logging_config, scrub, sentry_before_send
+from citadel.core import context
+from citadel.core.logs import JsonFormatter, logging_config, scrub, sentry_before_send
 from citadel.ops.models import TaskOrigin
 from citadel.ops.tasks import canary
 
@@ -138,7 +138,7 @@ def test_sentry_reports_an_exception_without_the_question():
     import sentry_sdk
     from sentry_sdk.transport import Transport
 
-    from citadel.ops.logs import sentry_init
+    from citadel.core.logs import sentry_init
 
     sent = []
 
@@ -170,7 +170,7 @@ def test_logging_config_refuses_an_unknown_format():
 def test_sentry_is_configured_without_pii():
     import sentry_sdk
 
-    from citadel.ops.logs import sentry_init
+    from citadel.core.logs import sentry_init
 
     sentry_init(dsn="https://key@sentry.invalid/1", environment="test")
     try:

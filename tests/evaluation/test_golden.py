@@ -74,6 +74,16 @@ def test_an_empty_expected_list_marks_an_unanswerable_question():
     assert item.expected == [] and item.passages == []
 
 
+def test_standard_collections_with_over_a_hundred_relevant_documents_parse_up_to_a_thousand():
+    """CISI and Cranfield have queries with more than 100 relevant documents."""
+    many = [f"doc-{n}" for n in range(1000)]
+    items = parse_golden_jsonl(json.dumps({"question": "q", "expected": many}))
+    assert items[0].expected == many
+
+    with pytest.raises(GoldenFormatError, match="more than 1000"):
+        parse_golden_jsonl(json.dumps({"question": "q", "expected": [*many, "one-too-many"]}))
+
+
 def test_an_empty_file_and_invalid_utf8_are_errors():
     with pytest.raises(GoldenFormatError, match="no questions"):
         parse_golden_jsonl("\n\n")

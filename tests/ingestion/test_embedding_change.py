@@ -6,12 +6,8 @@ import pytest
 from citadel.audit.models import AuditEvent
 from citadel.core.errors import InvalidInput
 from citadel.documents.models import ChunkEmbedding
-from citadel.ingestion.services import (
-    embedding_model_change_request,
-    embedding_model_change_run,
-    open_embedding_change,
-    stale_chunks,
-)
+from citadel.ingestion.embedding import open_embedding_change
+from citadel.ingestion.reembedding import embedding_model_change_request, embedding_model_change_run, stale_chunks
 from citadel.providers.embeddings import FAKE, MINILM
 
 TEXT = b"# Canteen\n\nThe canteen serves soup on Mondays.\n\n## Drinks\n\nCoffee is free.\n"

@@ -8,7 +8,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from citadel.audit.prompt_logs import prompt_log_record
-from citadel.ops.metrics import RETRIEVAL_LATENCY
+from citadel.core.metrics import RETRIEVAL_LATENCY
 from citadel.ops.tasks import canary
 
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.test import override_settings
 
-from citadel.ops import context
+from citadel.core import context
 from citadel.ops.models import CanaryRun, TaskOrigin
 from citadel.ops.tasks import canary
 from tests.ops.conftest import QUEUES

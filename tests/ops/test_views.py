@@ -9,7 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from citadel.audit.models import AuditEvent
 from citadel.audit.prompt_logs import prompt_log_record
-from citadel.ops import context
+from citadel.core import context
 from citadel.ops.models import TaskOrigin
 from citadel.ops.tasks import canary
 

@@ -312,8 +312,8 @@ def test_lexical_scores_are_okapi_bm25_of_the_query_terms_even_over_weighted_vec
 
 
 def _unpruned(monkeypatch) -> None:
-    monkeypatch.setattr("citadel.retrieval.services.PRUNED_PASS_POSTINGS", 10**9)
-    monkeypatch.setattr("citadel.retrieval.services.CONJUNCTIVE_PASS_FROM", 10**9)
+    monkeypatch.setattr("citadel.retrieval.lexical.PRUNED_PASS_POSTINGS", 10**9)
+    monkeypatch.setattr("citadel.retrieval.lexical.CONJUNCTIVE_PASS_FROM", 10**9)
 
 
 def _pruned_and_full(monkeypatch, principal, query: str, prune: dict, k: int = 5) -> tuple[list, list, list[str]]:
@@ -321,7 +321,7 @@ def _pruned_and_full(monkeypatch, principal, query: str, prune: dict, k: int = 5
     the pruned run's scoring passes."""
     settings = {"candidates": k, "dense_weight": 0.0}
     for name, value in prune.items():
-        monkeypatch.setattr(f"citadel.retrieval.services.{name}", value)
+        monkeypatch.setattr(f"citadel.retrieval.lexical.{name}", value)
     with CaptureQueriesContext(connection) as captured:
         pruned = search(principal=principal, query=query, k=k, settings=settings).lexical
     _unpruned(monkeypatch)
@@ -424,7 +424,7 @@ def test_a_kept_plan_estimate_never_widens_what_a_member_reads(world, monkeypatc
     bob = world.principal("bob", org)
     doc = make_document(org, "handbook", ["Refunds are paid within five days."])
     clock = [1000.0]
-    monkeypatch.setattr("citadel.retrieval.services.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("citadel.retrieval.dense.time.monotonic", lambda: clock[0])
 
     with CaptureQueriesContext(connection) as first:
         assert external_ids(search(principal=bob, query="refunds paid").hits) == {"handbook"}

@@ -193,7 +193,9 @@ def test_the_obeyed_sentence_is_unsupported_and_the_receipt_flags_the_passage(wo
     assert suspicious["refunds"] is True
     assert suspicious.get("shipping", False) is False
     assert PromptLog.objects.filter(answer=answer).exists()
-    receipt_page = login(world.user("ann", poisoned)).get(f"/answers/{answer.pk}/receipt/")
+    # The answer waits for review: its receipt opens to reviewers (and to the asker once published).
+    assert login(world.user("ann", poisoned)).get(f"/answers/{answer.pk}/receipt/").status_code == 403
+    receipt_page = login(world.user("rita", poisoned, role="reviewer")).get(f"/answers/{answer.pk}/receipt/")
     assert receipt_page.status_code == 200 and b"uspicious" in receipt_page.content
 
 

@@ -1,13 +1,9 @@
-"""Audit test helpers: answers, review items and prompt logs built straight from the models, so
+"""Audit-browser test helpers: answers, review items and prompt logs built straight from the models, so
 these tests depend only on the models' fields, not on the answer pipeline."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from citadel.answers.models import Answer, AnswerStatus, Citation, Question, RetrievedPassage
-from citadel.audit.models import PromptLog
 from citadel.documents.models import Document
 
 
@@ -24,33 +20,6 @@ def make_answer(org, asker, question: str, *, status=AnswerStatus.ANSWERED, retr
 
 def make_document(org, title: str) -> Document:
     return Document.objects.create(organization=org, external_id=title.lower().replace(" ", "-"), title=title)
-
-
-def make_prompt_log(org, user=None, *, days_ago: float = 0, answer=None, prompt="", output="", **fields) -> PromptLog:
-    started = timezone.now() - timedelta(days=days_ago)
-    defaults = {
-        "feature": "answer",
-        "provider": "extractive",
-        "model": "",
-        "status": "ok",
-        "content_mode": org.prompt_log_mode,
-        "tokens_in": 120,
-        "tokens_out": 40,
-        "retrieved_chunk_ids": [1, 2],
-        "retrieved_document_ids": [7],
-        "cited_chunk_ids": [2],
-    }
-    return PromptLog.objects.create(
-        organization=org,
-        user=user,
-        answer=answer,
-        started_at=started,
-        finished_at=started + timedelta(milliseconds=250),
-        latency_ms=250,
-        prompt_text=prompt,
-        output_text=output,
-        **{**defaults, **fields},
-    )
 
 
 @pytest.fixture

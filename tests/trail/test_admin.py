@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from citadel.audit.models import AuditEvent
-from tests.audit.conftest import make_prompt_log
+from tests.factories import make_prompt_log
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ raw content only while the policy keeps it, and a superuser's reads are recorded
 import pytest
 from django.contrib.auth import get_user_model
 
-from citadel.accounts.models import PromptLogMode
-from citadel.audit.models import AuditEvent
+from citadel.audit.models import AuditEvent, PromptLogMode
 from citadel.review.models import ReviewItem
-from tests.audit.conftest import make_answer, make_prompt_log
+from tests.factories import make_prompt_log
+from tests.trail.conftest import make_answer
 
 
 @pytest.fixture

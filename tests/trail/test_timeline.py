@@ -11,7 +11,8 @@ from citadel.answers.models import AnswerStatus, Question
 from citadel.audit.models import AuditEvent
 from citadel.audit.services import audit_record_now
 from citadel.review.models import ReviewEvent, ReviewItem
-from tests.audit.conftest import make_answer, make_document, make_prompt_log
+from tests.factories import make_prompt_log
+from tests.trail.conftest import make_answer, make_document
 
 
 @pytest.fixture

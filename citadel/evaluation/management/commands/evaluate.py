@@ -1,6 +1,6 @@
 from citadel.accounts.selectors import principal_for_username
 from citadel.core.commands import JsonCommand
-from citadel.retrieval.evaluation import evaluate_retrieval, read_golden_file
+from citadel.evaluation.retrieval_judge import evaluate_retrieval, read_golden_file
 from citadel.retrieval.services import clean_k
 
 

@@ -1,15 +1,16 @@
-"""`manage.py reap_stale`: fail tasks of dead workers and re-queue (or fail) versions whose lease
-ran out. Workers run this every 30 seconds; the command is for cron or an operator."""
+"""`manage.py reap_stale`: fail tasks of dead workers, re-queue (or fail) versions whose lease ran
+out, fail evaluation runs that can no longer finish. Workers run this every 30 seconds; the command
+is for cron or an operator."""
 
 from citadel.core.commands import JsonCommand
-from citadel.ingestion.services import ingestion_reap_stale
+from citadel.ops.reaper import reap_stale
 
 
 class Command(JsonCommand):
     help = "Reap tasks of dead workers and versions whose lease expired."
 
     def run(self, **_):
-        return ingestion_reap_stale()
+        return reap_stale()
 
     def render_text(self, result) -> str:
         if result.get("skipped"):
@@ -17,5 +18,5 @@ class Command(JsonCommand):
         return (
             f"Tasks failed: {len(result['tasks_failed'])}; versions re-queued: {len(result['versions_requeued'])}; "
             f"versions failed: {len(result['versions_failed'])}; versions resubmitted: "
-            f"{len(result['versions_resubmitted'])}."
+            f"{len(result['versions_resubmitted'])}; evaluation runs failed: {result['eval_runs_failed']}."
         )

@@ -19,8 +19,7 @@ from django.db.backends.signals import connection_created
 from django_tasks_db.management.commands import db_worker
 
 from citadel.audit.schedule import prompt_logs_purge_forever, serves_maintenance
-from citadel.evaluation.services import eval_runs_reap
-from citadel.ingestion.services import ingestion_reap_stale
+from citadel.ops.reaper import reap_stale
 from citadel.ops.services import worker_heartbeat_beat, worker_heartbeat_remove
 
 logger = logging.getLogger(__name__)
@@ -120,8 +119,7 @@ def _beat_forever(worker_id: str, queues: str, stop: threading.Event) -> None:
 def _reap_forever(stop: threading.Event) -> None:
     while not stop.wait(REAP_SECONDS):
         try:
-            report = ingestion_reap_stale()
-            report["eval_runs_failed"] = eval_runs_reap()
+            report = reap_stale()
             if any(
                 report.get(key) for key in ("tasks_failed", "versions_requeued", "versions_failed", "eval_runs_failed")
             ):

@@ -5,9 +5,10 @@ Exit status 1 when a chain is broken; the report names the first bad event of ea
 import sys
 
 from citadel.accounts.models import Organization
-from citadel.audit.selectors import audit_chain_ids, audit_chain_verify
+from citadel.audit.selectors import audit_chain_verify
 from citadel.core.commands import JsonCommand
 from citadel.core.errors import NotFound
+from citadel.trail.selectors import audit_chain_ids
 
 
 class Command(JsonCommand):

@@ -1,0 +1,121 @@
+"""The receipt: everything needed to explain an answer later, frozen when the answer is written."""
+
+from django.conf import settings
+from django.urls import reverse
+
+from citadel.answers.checks import CheckResult
+from citadel.answers.models import Answer
+from citadel.answers.pipeline import Run
+from citadel.providers.generation import price_for
+
+RECEIPT_VERSION = 1
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def receipt_data(
+    run: Run, answer: Answer, checked: CheckResult, support, review_item_id: int | None, error: str
+) -> dict:
+    hits = run.hits
+    passages = []
+    for p, h in zip(run.passages, hits, strict=True):
+        passages.append(
+            {
+                "n": p.n,
+                "chunk_id": h.chunk_id,
+                "document_id": h.document_id,
+                "external_id": h.external_id,
+                "title": h.title,
+                "version": h.version,
+                "version_id": h.version_id,
+                "page": h.page,
+                "section": p.section,
+                "score": h.score,
+                "dense_rank": h.dense_rank,
+                "lexical_rank": h.lexical_rank,
+                "dense_score": h.dense_score,
+                "lexical_score": h.lexical_score,
+                "suspicious": p.suspicious,
+                "document_updated_at": _iso(
+                    h.document_updated_at or run.documents.get(h.document_id, {}).get("updated_at")
+                ),
+            }
+        )
+    citations = []
+    for c in checked.citations:
+        h = hits[c.n - 1]
+        citations.append(
+            {
+                "n": c.n,
+                "chunk_id": h.chunk_id,
+                "document_id": h.document_id,
+                "external_id": h.external_id,
+                "title": h.title,
+                "version": h.version,
+                "version_id": h.version_id,
+                "page": h.page,
+                "section": run.passages[c.n - 1].section,
+                "quote": c.quote,
+                "quote_start": c.start,
+                "quote_end": c.end,
+                "document_updated_at": passages[c.n - 1]["document_updated_at"],
+            }
+        )
+    return {
+        "receipt_version": RECEIPT_VERSION,
+        "answer_id": answer.pk,
+        "question_id": run.question.pk,
+        "question": run.question.text,
+        "asker": {"id": run.principal.user_id, "username": run.principal.username},
+        "organization": {"id": run.organization.pk, "slug": run.organization.slug},
+        "asked_at": _iso(run.question.created_at),
+        "finalized_at": _iso(answer.finalized_at),
+        "status": answer.status,
+        "requested_provider": run.requested_provider,
+        "provider": answer.provider,
+        "model": answer.model,
+        "notice": answer.notice,
+        "skipped_model": run.skipped_model,
+        "error": error,
+        "text": answer.text,
+        "original_text": answer.original_text,
+        "flags": answer.flags,
+        "unsupported_sentences": checked.unsupported,
+        "dropped_citations": checked.dropped,
+        "evidence": {
+            "support": support,
+            "abstain_below": run.calibration.abstain_below,
+            "confident_from": run.calibration.confident_from,
+            "dense_weight": run.calibration.dense_weight,
+            "embedding_model": run.organization.embedding_model,
+        },
+        "retrieval": {"query": run.question.text, "k": int(settings.CITADEL.get("ANSWER_K", 8)), "passages": passages},
+        "citations": citations,
+        "review": {
+            "required": review_item_id is not None,
+            "item_id": review_item_id,
+            "policy": run.organization.review_policy,
+        },
+        "model_calls": [
+            {
+                "provider": c.provider,
+                "model": c.model,
+                "status": c.status,
+                "error_class": c.error_class,
+                "attempts": c.attempts,
+                "tokens_in": c.tokens_in,
+                "tokens_out": c.tokens_out,
+                "cost_usd": str(c.cost_usd),
+                "price_known": price_for(c.model) is not None,
+                "latency_ms": int(((c.finished_at or answer.finalized_at) - c.started_at).total_seconds() * 1000),
+            }
+            for c in run.calls
+        ],
+        "tokens_in": answer.tokens_in,
+        "tokens_out": answer.tokens_out,
+        "cost_usd": str(answer.cost_usd),
+        "latency_ms": answer.latency_ms,
+        "receipt_url": reverse("answers:receipt", args=[answer.pk]),
+    }
