@@ -137,6 +137,8 @@ def make_version(
 
 
 def make_prompt_log(org, user=None, *, days_ago: float = 0, answer=None, prompt="", output="", **fields) -> PromptLog:
+    """A model call's log. It is built from no document unless `retrieved_document_ids` says so: who
+    may read a log's content depends on those documents (citadel.documents.access.content_view)."""
     started = timezone.now() - timedelta(days=days_ago)
     defaults = {
         "feature": "answer",
@@ -147,7 +149,7 @@ def make_prompt_log(org, user=None, *, days_ago: float = 0, answer=None, prompt=
         "tokens_in": 120,
         "tokens_out": 40,
         "retrieved_chunk_ids": [1, 2],
-        "retrieved_document_ids": [7],
+        "retrieved_document_ids": [],
         "cited_chunk_ids": [2],
     }
     return PromptLog.objects.create(

@@ -11,6 +11,16 @@ class OrganizationAdmin(OrgScopedAdmin):
     # Retrieval settings and the embedding model change only through the evaluation gate
     # (citadel.evaluation) and the re-embed service, never by editing the row.
     readonly_fields = ["slug", "created_at", "retrieval_settings", "embedding_model"]
+    audited_fields = (
+        "name",
+        "generation_provider",
+        "generation_model",
+        "review_policy",
+        "watch_words",
+        "prompt_log_mode",
+        "prompt_log_retention_days",
+        "monthly_budget_usd",
+    )
 
     def has_add_permission(self, request) -> bool:
         return request.user.is_superuser
@@ -23,6 +33,7 @@ class OrganizationAdmin(OrgScopedAdmin):
 class TeamAdmin(OrgScopedAdmin):
     list_display = ["name", "organization"]
     search_fields = ["name"]
+    audited_fields = ("name",)
 
 
 @admin.register(Membership, site=site)
@@ -31,3 +42,4 @@ class MembershipAdmin(OrgScopedAdmin):
     list_filter = ["role"]
     search_fields = ["user__username"]
     filter_horizontal = ["teams"]
+    audited_fields = ("user", "role", "teams")

@@ -6,9 +6,13 @@ see everything. Rows outside the scope are absent from lists and 404 in change v
 Django admin loads single objects through get_queryset too.
 """
 
-from django.contrib import admin
-from django.db.models import QuerySet
+from decimal import Decimal
 
+from django.contrib import admin
+from django.db import transaction
+from django.db.models import Model, QuerySet
+
+from citadel.audit.services import audit_change_record
 from citadel.core.principal import Role
 
 
@@ -31,9 +35,14 @@ site = CitadelAdminSite(name="admin")
 
 
 class OrgScopedAdmin(admin.ModelAdmin):
+    """`audited_fields`: fields whose change through this admin is an audit event, with the values
+    before and after, written in the admin's own transaction (Django admin runs each add, change
+    and delete in one)."""
+
     org_path: str = "organization"
     min_role: Role = Role.ADMIN
     read_only: bool = False
+    audited_fields: tuple[str, ...] = ()
 
     def _principal(self, request):
         return getattr(request, "principal", None)
@@ -87,7 +96,44 @@ class OrgScopedAdmin(admin.ModelAdmin):
         principal = self._principal(request)
         if not change and self.org_path == "organization" and principal is not None and not obj.organization_id:
             obj.organization_id = principal.organization_id
+        if self.audited_fields:
+            obj._audit_before = _snapshot(type(obj).objects.get(pk=obj.pk), self.audited_fields) if change else {}
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # After the many-to-many fields (a membership's teams) are saved, so `after` holds them.
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        if self.audited_fields:
+            self._audit(request, obj, "changed" if change else "created", obj._audit_before, self._after(obj))
+
+    def delete_model(self, request, obj):
+        if self.audited_fields:
+            self._audit(request, obj, "deleted", _snapshot(obj, self.audited_fields), {})
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # Bulk deletion deletes each row through delete_model, so each leaves its event.
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+    def _after(self, obj) -> dict:
+        return _snapshot(type(obj).objects.get(pk=obj.pk), self.audited_fields)
+
+    def _audit(self, request, obj, what: str, before: dict, after: dict) -> None:
+        organization_id = _organization_id(obj, self.org_path)
+        principal = self._principal(request)
+        acting = principal if principal is not None and principal.organization_id == organization_id else request.user
+        audit_change_record(
+            verb=f"{obj._meta.app_label}.{obj._meta.model_name}_{what}",
+            organization=organization_id,
+            actor=acting,
+            target=obj,
+            before=before,
+            after=after,
+            metadata={"via": "admin", "object": str(obj)},
+        )
 
 
 def _scope(qs: QuerySet, organization_id: int) -> QuerySet:
@@ -102,3 +148,27 @@ def _scope(qs: QuerySet, organization_id: int) -> QuerySet:
     if "document" in field_names:
         return qs.filter(document__organization_id=organization_id)
     return qs.none()
+
+
+def _organization_id(obj, org_path: str) -> int | None:
+    value = obj
+    for part in org_path.split("__"):
+        value = getattr(value, part, None)
+    return getattr(value, "pk", value)
+
+
+def _snapshot(obj, fields: tuple[str, ...]) -> dict:
+    """The audited fields as JSON values: a related row by its name, several by their sorted names."""
+    values = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        if field.many_to_many:
+            values[name] = sorted(str(related) for related in getattr(obj, name).all())
+            continue
+        value = getattr(obj, name)
+        if isinstance(value, Model):
+            value = str(value)
+        elif isinstance(value, Decimal):
+            value = str(value)
+        values[name] = value
+    return values

@@ -83,3 +83,20 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class BreakGlassAccess(models.Model):
+    """A superuser's time-limited permission to read an organization's restricted content (a
+    customer complaint, a legal hold), opened with a stated reason. Opening it is an audit event in
+    that organization's chain and its admins are told; while it lasts, content under grants (see
+    citadel.documents.access.content_view) is readable to that user in that organization."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField()
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["user", "organization", "expires_at"])]

@@ -6,6 +6,7 @@ from django.urls import reverse
 from citadel.answers.checks import CheckResult
 from citadel.answers.models import Answer
 from citadel.answers.pipeline import Run
+from citadel.documents.access import WITHHELD_NOTE, ContentView
 from citadel.providers.generation import price_for
 
 RECEIPT_VERSION = 1
@@ -119,3 +120,19 @@ def receipt_data(
         "latency_ms": answer.latency_ms,
         "receipt_url": reverse("answers:receipt", args=[answer.pk]),
     }
+
+
+def receipt_for_viewer(data: dict, content: ContentView) -> dict:
+    """The receipt as one viewer may read it: the answer's text (built from every document it
+    cites, or every passage a model read) only when they may read all of them now; each quote only
+    when they may read its document. Titles, versions, scores and the rest stay: they say what
+    happened without showing what the documents say."""
+    shown = {**data}
+    if not content.complete:
+        shown.update(text="", original_text="", unsupported_sentences=[])
+        shown["withheld"] = {"note": WITHHELD_NOTE, "documents": content.withheld_titles}
+    shown["citations"] = [
+        c if content.allows(c.get("document_id")) else {**c, "quote": "", "withheld": True}
+        for c in data.get("citations", [])
+    ]
+    return shown

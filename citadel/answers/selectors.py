@@ -10,13 +10,14 @@ from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from citadel.accounts.rules import sees_organization_answers
+from citadel.accounts.rules import may_read_answer_text, sees_organization_answers
 from citadel.accounts.selectors import principal_for
 from citadel.answers.models import Answer, Citation, Question, RetrievedPassage
 from citadel.audit.models import PromptLog
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal
-from citadel.documents.access import readable_chunks, readable_document_ids
+from citadel.documents.access import ContentView, content_view, readable_chunks, readable_document_ids
+from citadel.providers.generation import EXTRACTIVE
 from citadel.providers.text import MARKER
 
 # A question with no answer after this long was abandoned mid-stream (the tab closed, the
@@ -92,6 +93,45 @@ def get_answer(*, principal: Principal, answer_id) -> Answer:
         )
     except (Answer.DoesNotExist, TypeError, ValueError):
         raise NotFound("Answer not found.") from None
+
+
+def answer_sources(answer: Answer) -> list[int | None]:
+    """The documents an answer's text is built from: those it cites when it quotes them (the
+    extractive answerer), every passage it was sent when a model wrote it (a model reads them all)."""
+    if answer.provider == EXTRACTIVE:
+        rows = Citation.objects.filter(answer=answer).order_by("n").values_list("passage__document_id", flat=True)
+    else:
+        rows = RetrievedPassage.objects.filter(answer=answer).order_by("n").values_list("document_id", flat=True)
+    return list(dict.fromkeys(rows))
+
+
+@dataclass(frozen=True)
+class AnswerVisibility:
+    """What one viewer may read of an answer: its text and quotes need both the answer's status
+    (citadel.accounts.rules) and every document it is built from (citadel.documents.access)."""
+
+    awaiting_review: bool
+    content: ContentView
+
+    @property
+    def text(self) -> bool:
+        return not self.awaiting_review and self.content.complete
+
+
+def answer_visibility(*, answer: Answer, principal: Principal | None, user_id: int | None = None) -> AnswerVisibility:
+    """For a member of the answer's organization (`principal`), or for a superuser working from
+    elsewhere (`user_id`: staff read answers in any state, their content only under break-glass)."""
+    if principal is not None and principal.organization_id != answer.organization_id:
+        user_id, principal = principal.user_id, None
+    return AnswerVisibility(
+        awaiting_review=principal is not None and not may_read_answer_text(principal, answer),
+        content=content_view(
+            principal=principal,
+            user_id=user_id,
+            organization_id=answer.organization_id,
+            document_ids=answer_sources(answer),
+        ),
+    )
 
 
 @dataclass

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from citadel.accounts.decorators import principal_required
 from citadel.accounts.models import Organization
-from citadel.accounts.rules import may_read_answer_text, require_role
+from citadel.accounts.rules import require_role
 from citadel.answers import selectors, services
+from citadel.answers.receipts import receipt_for_viewer
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound, PermissionDenied
 from citadel.core.principal import Role
 from citadel.core.ratelimit import limit_action
@@ -49,12 +50,15 @@ def answer_context(request, answer) -> dict:
         for c in citation_rows
     ]
     is_asker = answer.question.asker_id == principal.user_id
-    hidden = not may_read_answer_text(principal, answer)
+    visibility = selectors.answer_visibility(principal=principal, answer=answer)
+    hidden = not visibility.text
     return {
         "answer": answer,
         "question": answer.question,
         "is_asker": is_asker,
         "text_hidden": hidden,
+        # The text is built from documents this viewer may not read (now): said, never shown.
+        "withheld_sources": [] if visibility.awaiting_review else visibility.content.withheld_titles,
         "segments": [] if hidden else selectors.answer_segments(answer.text),
         "citations": [] if hidden else citations,
         "closest": [
@@ -125,18 +129,20 @@ def detail(request, answer_id: int):
 @principal_required
 def receipt(request, answer_id: int):
     answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
-    if not may_read_answer_text(request.principal, answer):
+    visibility = selectors.answer_visibility(principal=request.principal, answer=answer)
+    if visibility.awaiting_review:
         raise PermissionDenied("The receipt opens once a reviewer publishes the answer.", code="awaiting_review")
     data = getattr(answer, "receipt", None)
+    shown = receipt_for_viewer(data.data, visibility.content) if data else None
     return render(
         request,
         "answers/receipt.html",
         {
             "answer": answer,
-            "receipt": data.data if data else None,
+            "receipt": shown,
             "receipt_created_at": data.created_at if data else None,
             "changes": selectors.source_changes(answer=answer),
-            "raw": json.dumps(data.data, indent=2, sort_keys=True) if data else "",
+            "raw": json.dumps(shown, indent=2, sort_keys=True) if data else "",
         },
     )
 
@@ -145,7 +151,7 @@ def receipt(request, answer_id: int):
 @principal_required
 def source(request, answer_id: int, n: int):
     answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
-    if not may_read_answer_text(request.principal, answer):
+    if not selectors.answer_visibility(principal=request.principal, answer=answer).text:
         raise NotFound("Citation not found.")
     found = selectors.citation_source(principal=request.principal, answer=answer, n=n)
     return render(request, "answers/source.html", {"answer": answer, "source": found})

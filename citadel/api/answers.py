@@ -12,9 +12,9 @@ from django.urls import reverse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from citadel.accounts.rules import may_read_answer_text
 from citadel.answers import selectors
 from citadel.answers.models import Answer, AnswerStatus, Citation, FeedbackReason
+from citadel.answers.receipts import receipt_for_viewer
 from citadel.answers.services import MAX_QUESTION_CHARS, answer_question
 from citadel.api.fields import Id, limited
 from citadel.api.responses import errors
@@ -56,6 +56,11 @@ class AskOut(Schema):
     notice: str
     flags: list[str]
     links: dict[str, str]
+    withheld_sources: list[str] = Field(
+        default_factory=list,
+        description="Titles of the documents the answer is built from that you may not read now: its text and "
+        "their quotes are withheld.",
+    )
 
 
 class ReviewStatus(Schema):
@@ -100,10 +105,6 @@ class FeedbackOut(Schema):
     created_at: datetime
 
 
-def _withheld(principal: Principal, answer: Answer) -> bool:
-    return not may_read_answer_text(principal, answer)
-
-
 def _citations(answer: Answer) -> list[dict]:
     receipt = getattr(answer, "receipt", None)
     if receipt is not None:
@@ -128,12 +129,15 @@ def _citations(answer: Answer) -> list[dict]:
 
 
 def _ask_out(request: HttpRequest, principal: Principal, answer: Answer) -> dict:
-    hidden = _withheld(principal, answer)
+    visibility = selectors.answer_visibility(principal=principal, answer=answer)
+    content = visibility.content
+    citations = [] if visibility.awaiting_review else _citations(answer)
     return {
         "answer_id": answer.pk,
         "status": answer.status,
-        "text": "" if hidden else answer.text,
-        "citations": [] if hidden else _citations(answer),
+        "text": answer.text if visibility.text else "",
+        "citations": [c if content.allows(c["document_id"]) else {**c, "quote": ""} for c in citations],
+        "withheld_sources": [] if visibility.awaiting_review else content.withheld_titles,
         "receipt_url": request.build_absolute_uri(reverse("answers:receipt", args=[answer.pk])),
         "question_id": answer.question_id,
         "notice": answer.notice,
@@ -191,7 +195,8 @@ def answer_receipt(request, answer_id: Id):
     """The answer's receipt: what was retrieved, cited, checked and paid, frozen when it was final."""
     principal = request.auth
     answer = selectors.get_answer(principal=principal, answer_id=answer_id)
-    if _withheld(principal, answer):
+    visibility = selectors.answer_visibility(principal=principal, answer=answer)
+    if visibility.awaiting_review:
         raise PermissionDenied("The receipt opens once a reviewer publishes the answer.", code="awaiting_review")
     receipt = getattr(answer, "receipt", None)
     if receipt is None:
@@ -199,7 +204,7 @@ def answer_receipt(request, answer_id: Id):
     return {
         "answer_id": answer.pk,
         "created_at": receipt.created_at,
-        "receipt": receipt.data,
+        "receipt": receipt_for_viewer(receipt.data, visibility.content),
         "source_changes": selectors.source_changes(answer=answer).summary(),
     }
 

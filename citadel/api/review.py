@@ -35,6 +35,11 @@ class ReviewItemOut(Schema):
     created_at: datetime
     decided_by: str | None
     decided_at: datetime | None
+    needs_access_to: list[str] = Field(
+        default_factory=list,
+        description="Cited documents no reviewer or admin could read when the item opened: it waits, unassigned, "
+        "for someone with access to them.",
+    )
 
 
 class ReviewPage(Schema):
@@ -61,6 +66,10 @@ class PassageOut(Schema):
 class ReviewItemDetail(ReviewItemOut):
     draft_text: str = Field(description="What approval would publish.")
     original_text: str
+    text_withheld: list[str] = Field(
+        default_factory=list,
+        description="Documents the answer is built from that you may not read: its texts are withheld; escalate it.",
+    )
     flag_explanations: list[str]
     notes: str
     decision_reason: str
@@ -91,6 +100,7 @@ def _item_out(item: ReviewItem) -> dict:
         "created_at": item.created_at,
         "decided_by": item.decided_by.get_username() if item.decided_by_id else None,
         "decided_at": item.decided_at,
+        "needs_access_to": list(item.needs_access_to or []),
     }
 
 
@@ -118,7 +128,8 @@ def _detail_out(principal, item_id: int) -> dict:
     return {
         **_item_out(item),
         "draft_text": detail["draft_text"],
-        "original_text": item.answer.original_text,
+        "original_text": "" if detail["text_withheld"] else item.answer.original_text,
+        "text_withheld": detail["text_withheld"],
         "flag_explanations": [explanation for _, explanation in detail["flag_explanations"]],
         "notes": item.notes,
         "decision_reason": item.decision_reason,

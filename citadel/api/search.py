@@ -6,7 +6,7 @@ from pydantic import Field
 
 from citadel.api.fields import Id, limited
 from citadel.api.responses import errors
-from citadel.retrieval.services import MAX_K, MAX_QUERY_CHARS, retrieve
+from citadel.retrieval.services import MAX_K, MAX_QUERY_CHARS, search_recorded
 
 router = Router(tags=["search"])
 
@@ -43,7 +43,9 @@ def search(request, params: Query[SearchParams]):
         filters["external_ids"] = params.external_id
     if params.title:
         filters["title"] = params.title
-    hits = retrieve(principal=request.auth, query=params.q, k=params.k, filters=filters or None)
+    hits = search_recorded(
+        principal=request.auth, query=params.q, k=params.k, filters=filters or None, channel="api"
+    ).hits
     return [
         {
             "chunk_id": h.chunk_id,

@@ -85,3 +85,25 @@ class PromptLog(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["organization", "started_at"])]
+
+
+class SearchEvent(models.Model):
+    """One search a person ran (the search page, the search API, the `retrieve` command), so support
+    can say who looked for what. The query is kept as the organization's prompt-log policy says
+    (none, redacted or full) and blanked by the same retention purge; the documents returned are
+    kept as ids only."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    channel = models.CharField(max_length=20)  # "web", "api", "command"
+    searched_at = models.DateTimeField(db_index=True)
+    content_mode = models.CharField(max_length=10, choices=PromptLogMode)
+    query = models.TextField(blank=True)
+    query_chars = models.PositiveIntegerField()
+    document_ids = models.JSONField(default=list)
+    results = models.PositiveIntegerField()
+    content_purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-searched_at", "-id"]
+        indexes = [models.Index(fields=["organization", "user", "searched_at"])]

@@ -1,11 +1,13 @@
-"""PromptLog writing: metadata always, raw content as the organization's policy says."""
+"""PromptLog and SearchEvent writing: metadata always, raw content as the organization's policy says."""
 
 import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from citadel.audit.models import PromptLog, PromptLogMode
+from django.utils import timezone
+
+from citadel.audit.models import PromptLog, PromptLogMode, SearchEvent
 
 
 def _digits(text: str) -> str:
@@ -117,6 +119,12 @@ def redact(text: str) -> str:
     return text
 
 
+def _under_policy(mode: str, text: str) -> str:
+    if mode == PromptLogMode.NONE:
+        return ""
+    return redact(text) if mode == PromptLogMode.REDACTED else text
+
+
 def prompt_log_record(
     *,
     organization,
@@ -139,10 +147,7 @@ def prompt_log_record(
     answer=None,
 ) -> PromptLog:
     mode = organization.prompt_log_mode
-    if mode == PromptLogMode.NONE:
-        prompt_text = output_text = ""
-    elif mode == PromptLogMode.REDACTED:
-        prompt_text, output_text = redact(prompt_text), redact(output_text)
+    prompt_text, output_text = _under_policy(mode, prompt_text), _under_policy(mode, output_text)
     latency_ms = int((finished_at - started_at).total_seconds() * 1000) if finished_at else None
     return PromptLog.objects.create(
         organization=organization,
@@ -165,4 +170,21 @@ def prompt_log_record(
         content_mode=mode,
         prompt_text=prompt_text,
         output_text=output_text,
+    )
+
+
+def search_event_record(*, organization, user_id: int | None, channel: str, query: str, document_ids) -> SearchEvent:
+    """`organization` is anything with `pk` and `prompt_log_mode` (the policy also covers queries)."""
+    ids = list(dict.fromkeys(int(i) for i in document_ids))
+    mode = organization.prompt_log_mode
+    return SearchEvent.objects.create(
+        organization_id=organization.pk,
+        user_id=user_id,
+        channel=channel,
+        searched_at=timezone.now(),
+        content_mode=mode,
+        query=_under_policy(mode, query),
+        query_chars=len(query),
+        document_ids=ids,
+        results=len(ids),
     )

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from citadel.audit.chain import GENESIS, event_hash
-from citadel.audit.models import AuditEvent, PromptLog
+from citadel.audit.models import AuditEvent, PromptLog, SearchEvent
 from citadel.core.locks import xact_lock
 from citadel.core.principal import Principal
 
@@ -54,6 +54,27 @@ def audit_record(
     return event
 
 
+def audit_change_record(
+    *, verb: str, organization, actor, target, before: dict, after: dict, metadata: dict | None = None
+) -> AuditEvent | None:
+    """Record a change of `target` as the fields that moved, with their values before and after
+    (`before` empty for a creation, `after` empty for a deletion); nothing when nothing moved."""
+    keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
+    if not keys:
+        return None
+    return audit_record(
+        verb=verb,
+        organization=organization,
+        actor=actor,
+        target=target,
+        metadata={
+            **(metadata or {}),
+            "before": {k: before.get(k) for k in keys if k in before},
+            "after": {k: after.get(k) for k in keys if k in after},
+        },
+    )
+
+
 @transaction.atomic
 def audit_record_now(**kwargs) -> AuditEvent:
     """For events that record no other change (a login, an export, a read)."""
@@ -81,8 +102,8 @@ def audit_export_record(*, actor, organization_id: int, export_format: str, filt
 
 
 def prompt_logs_purge(*, now: datetime | None = None) -> dict[int, int]:
-    """Blank the raw prompt and output of every PromptLog older than its organization's retention,
-    keeping the metadata. One transaction and one `logs.purged` event per organization that had
+    """Blank the raw prompt and output of every PromptLog, and the query of every SearchEvent, older
+    than its organization's retention, keeping the metadata. One transaction and one `logs.purged` event per organization that had
     something to purge. Idempotent: a purged row is never counted twice. Returns {org id: rows}."""
     now = now or timezone.now()
     purged: dict[int, int] = {}
@@ -97,15 +118,21 @@ def prompt_logs_purge(*, now: datetime | None = None) -> dict[int, int]:
                 .exclude(prompt_text="", output_text="")
                 .update(prompt_text="", output_text="", content_purged_at=now)
             )
-            if count:
+            searches = (
+                SearchEvent.objects.filter(organization=org, searched_at__lt=cutoff, content_purged_at__isnull=True)
+                .exclude(query="")
+                .update(query="", content_purged_at=now)
+            )
+            if count or searches:
                 audit_record(
                     verb="logs.purged",
                     organization=org,
                     metadata={
                         "rows": count,
+                        "searches": searches,
                         "retention_days": org.prompt_log_retention_days,
                         "cutoff": cutoff.isoformat(),
                     },
                 )
-                purged[org.pk] = count
+                purged[org.pk] = count + searches
     return purged

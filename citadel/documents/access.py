@@ -8,13 +8,22 @@ A principal may read a document when all hold:
 Only the current version's chunks are readable. Admins may additionally *manage* every document
 of their organization (list, archive, grant) but read content under the same grants as everyone.
 
+Content built from documents (an answer's text, its quotes, a prompt sent to a model, a receipt) is
+shown to a viewer only when the viewer may read every document it came from now: `content_view`
+decides, for every surface staff and askers look at. A superuser who opened break-glass access to
+an organization (citadel.accounts.models.BreakGlassAccess) reads its content while that lasts.
+
 The same rule exists twice, as a QuerySet and as SQL for the ranking query; the property tests in
 tests/documents/test_access.py hold the two to each other.
 """
 
+from dataclasses import dataclass
+
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
+from citadel.accounts.models import BreakGlassAccess
 from citadel.core.errors import NotFound, PermissionDenied
 from citadel.core.principal import Principal
 from citadel.documents.models import AccessGrant, Chunk, Document, DocumentVersion, GrantScope
@@ -156,3 +165,64 @@ def get_downloadable_version(principal: Principal, document_id, number) -> Docum
         )
     except (DocumentVersion.DoesNotExist, ValueError, TypeError):
         raise NotFound("Document not found.") from None
+
+
+WITHHELD_NOTE = "You may not read this document."
+
+
+@dataclass(frozen=True)
+class ContentView:
+    """What one viewer may read of content built from some documents."""
+
+    readable: frozenset[int]
+    # The documents withheld from the viewer, as (id, title) in first-seen order; a document that no
+    # longer exists has the title "deleted document".
+    withheld: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.withheld
+
+    @property
+    def withheld_titles(self) -> list[str]:
+        return list(dict.fromkeys(title for _, title in self.withheld))
+
+    def allows(self, document_id) -> bool:
+        return document_id in self.readable
+
+
+def break_glass_active(*, user_id: int | None, organization_id: int | None) -> bool:
+    if not user_id or not organization_id:
+        return False
+    return BreakGlassAccess.objects.filter(
+        user_id=user_id, organization_id=organization_id, expires_at__gt=timezone.now()
+    ).exists()
+
+
+def content_view(
+    *,
+    document_ids,
+    principal: Principal | None = None,
+    user_id: int | None = None,
+    organization_id: int | None = None,
+) -> ContentView:
+    """Which of `document_ids` the viewer may read the content of now: `principal` for a member of
+    the organization (readable under the grants, as in search), or `user_id` and
+    `organization_id` for a superuser who is not one (nothing, unless break-glass access is open).
+    None among the ids stands for a deleted document, which nobody reads."""
+    wanted = list(dict.fromkeys(document_ids))
+    known = [int(i) for i in wanted if i is not None]
+    if principal is not None and organization_id not in (None, principal.organization_id):
+        # A principal speaks for its own organization only (a superuser working in another).
+        user_id, principal = principal.user_id, None
+    if principal is not None:
+        user_id, organization_id = principal.user_id, principal.organization_id
+    readable = readable_document_ids(principal, known) if principal is not None else set()
+    # Asked only when something is withheld: most views read everything they are shown.
+    if set(known) - readable and break_glass_active(user_id=user_id, organization_id=organization_id):
+        in_organization = Document.objects.filter(pk__in=known, organization_id=organization_id)
+        readable = set(in_organization.values_list("pk", flat=True))
+    unread = set(known) - readable
+    titles = dict(Document.objects.filter(pk__in=unread).values_list("pk", "title")) if unread else {}
+    withheld = tuple((i, titles.get(i, "deleted document")) for i in wanted if i not in readable)
+    return ContentView(readable=frozenset(readable), withheld=withheld)

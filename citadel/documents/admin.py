@@ -52,6 +52,7 @@ class DocumentAdmin(OrgScopedAdmin):
     readonly_fields = ["organization", "external_id", "current_version", "archived_at", "created_by"]
     inlines = [VersionInline, AccessGrantInline]
     actions = ["archive_documents"]
+    audited_fields = ("title", "sensitive")
 
     def has_add_permission(self, request) -> bool:
         return False  # documents arrive through upload, which runs the pipeline

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from django.db import connection, connections, transaction
 
 from citadel.accounts.models import Organization
+from citadel.audit.prompt_logs import search_event_record
 from citadel.core.db import search_alias
 from citadel.core.errors import InvalidInput, PermissionDenied
 from citadel.core.metrics import RETRIEVAL_LATENCY
@@ -128,6 +129,24 @@ def search(
         return [h for h in (hit(i.chunk_id, i.score) for i in items) if h is not None][:k]
 
     return SearchResult(hits=build(fused), dense=build(dense[:k]), lexical=build(lexical[:k]), plan=plan)
+
+
+def search_recorded(
+    *, principal: Principal, query: str, k: int = 10, channel: str, filters: dict | None = None
+) -> SearchResult:
+    """A search a person runs (the search page, the API, the `retrieve` command): search(), and a
+    SearchEvent saying who looked for what, under the organization's prompt-log policy."""
+    result = search(principal=principal, query=query, k=k, filters=filters)
+    with transaction.atomic():
+        organization = Organization.objects.only("pk", "prompt_log_mode").get(pk=principal.organization_id)
+        search_event_record(
+            organization=organization,
+            user_id=principal.user_id,
+            channel=channel,
+            query=_clean_query(query),
+            document_ids=[h.document_id for h in result.hits],
+        )
+    return result
 
 
 def _embed_query(organization: Organization, query: str) -> list[float] | None:

@@ -5,7 +5,7 @@ from citadel.accounts.rules import require_role
 from citadel.core.errors import InvalidInput
 from citadel.core.principal import Role
 from citadel.retrieval.selectors import highlight
-from citadel.retrieval.services import search
+from citadel.retrieval.services import search_recorded
 
 DEFAULT_K = 10
 
@@ -33,7 +33,7 @@ def search_page(request):
     context = {"query": query, "k": _k(request), "rows": [], "error": "", "searched": bool(query)}
     if query:
         try:
-            result = search(principal=principal, query=query, k=context["k"])
+            result = search_recorded(principal=principal, query=query, k=context["k"], channel="web")
             context["rows"] = _rows(result.hits, query)
             context["degraded"] = result.plan.get("dense_mode") == "unavailable"
         except InvalidInput as exc:
@@ -50,7 +50,7 @@ def hit_testing(request):
     context = {"query": query, "k": _k(request), "error": "", "searched": bool(query), "result": None}
     if query:
         try:
-            result = search(principal=principal, query=query, k=context["k"])
+            result = search_recorded(principal=principal, query=query, k=context["k"], channel="hit_testing")
             context.update(
                 result=result,
                 fused=_rows(result.hits, query),

@@ -90,7 +90,18 @@ class AssigneeFilter(admin.SimpleListFilter):
 class ReviewItemAdmin(OrgScopedAdmin):
     min_role = Role.REVIEWER
     read_only = True
-    list_display = ["id", "question", "state", "reason", "flag_list", "asker", "assigned_to", "created_at", "due_at"]
+    list_display = [
+        "id",
+        "question",
+        "state",
+        "reason",
+        "flag_list",
+        "asker",
+        "assigned_to",
+        "needs_access",
+        "created_at",
+        "due_at",
+    ]
     list_display_links = ["id", "question"]
     list_filter = ["state", FlagFilter, AgeFilter, AssigneeFilter, "reason"]
     search_fields = ["answer__question__text"]
@@ -107,6 +118,10 @@ class ReviewItemAdmin(OrgScopedAdmin):
     @admin.display(description="asker")
     def asker(self, obj: ReviewItem) -> str:
         return obj.answer.question.asker.get_username()
+
+    @admin.display(description="needs a reviewer with access to")
+    def needs_access(self, obj: ReviewItem) -> str:
+        return "; ".join(obj.needs_access_to or []) if obj.assigned_to_id is None else ""
 
     @admin.display(description="flags")
     def flag_list(self, obj: ReviewItem):

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
 
 from citadel.core.errors import InvalidTransition
 
@@ -40,6 +41,11 @@ class ReviewItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     due_at = models.DateTimeField(null=True, blank=True)
+    # Titles of the cited documents that no reviewer or admin could read when the item opened: it
+    # waits, unassigned, for someone with access to them ("needs a reviewer with access to: ...").
+    # A database default too, so workers still running the code before it can open items during a
+    # rolling deploy.
+    needs_access_to = models.JSONField(default=list, db_default=Value([], output_field=models.JSONField()), blank=True)
     notes = models.TextField(blank=True)
     edited_text = models.TextField(blank=True)
     decision_reason = models.TextField(blank=True, help_text="Told to the asker when rejected.")

@@ -10,9 +10,10 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from citadel.accounts.models import Membership
 from citadel.accounts.rules import require_role
 from citadel.answers.models import Answer, AnswerStatus, Citation, RetrievedPassage
+from citadel.answers.selectors import answer_sources
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal, Role
-from citadel.documents.access import readable_chunk_ids
+from citadel.documents.access import content_view, readable_chunk_ids
 from citadel.evaluation.models import GoldenQuestion
 from citadel.review.models import DECIDED_STATES, OPEN_STATES, ReviewItem
 
@@ -109,11 +110,15 @@ def review_item_detail(principal: Principal, item: ReviewItem) -> dict:
         if view.readable and view.passage.document_id and view.passage.document_id not in documents:
             documents[view.passage.document_id] = (view.passage.document, bool(view.cited_ns))
     own = answer.question.asker_id == principal.user_id
+    # Reviewing does not widen access either: the answer's text (built from its sources) is shown
+    # only to a reviewer who may read every one of them; others see which, and may escalate.
+    content = content_view(principal=principal, document_ids=answer_sources(answer))
     return {
         "item": item,
         "answer": answer,
         "question": answer.question,
-        "draft_text": draft_text(item),
+        "draft_text": draft_text(item) if content.complete else "",
+        "text_withheld": content.withheld_titles,
         "passages": views,
         "hidden_passages": sum(1 for v in views if not v.readable),
         "promotable_documents": [{"document": d, "cited": c} for d, c in documents.values()],
@@ -121,7 +126,8 @@ def review_item_detail(principal: Principal, item: ReviewItem) -> dict:
         "flag_explanations": list(zip(item.flags, flag_explanations(item.flags), strict=True)),
         "history": item.history.select_related("actor").all(),
         "own_question": own,
-        "can_decide": item.is_open and not own,
+        "can_decide": item.is_open and not own and content.complete,
+        "can_escalate": item.is_open and not own,
         "reviewers": eligible_reviewers(
             organization_id=item.organization_id, exclude_user_ids=(answer.question.asker_id,)
         ),

@@ -11,15 +11,16 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from citadel.accounts.models import Organization, ReviewPolicy
+from citadel.accounts.models import Membership, Organization, ReviewPolicy
 from citadel.accounts.rules import require_role
+from citadel.accounts.selectors import principal_for
 from citadel.answers.models import Answer, AnswerStatus, Citation, Feedback, FeedbackReason, RetrievedPassage
-from citadel.answers.selectors import get_answer
+from citadel.answers.selectors import answer_sources, get_answer
 from citadel.audit.services import audit_record
 from citadel.core.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
-from citadel.documents.access import readable_chunks
+from citadel.documents.access import content_view, readable_chunks
 from citadel.evaluation.models import EvalSet, GoldenQuestion, GoldenSource
 from citadel.review.models import OPEN_STATES, ReviewAction, ReviewEvent, ReviewItem, ReviewReason, ReviewState
 from citadel.review.selectors import draft_text, eligible_reviewers, require_reviewer
@@ -43,6 +44,17 @@ def _clean(text: str | None, *, limit: int, what: str, required: bool = False) -
     if len(text) > limit:
         raise InvalidInput(f"{what} is too long ({len(text)} characters; at most {limit}).")
     return text
+
+
+def _require_sources_readable(principal: Principal, item: ReviewItem) -> None:
+    """Deciding on (or editing) an answer means reading it: a reviewer who may not read every
+    document it is built from escalates it instead."""
+    content = content_view(principal=principal, document_ids=answer_sources(item.answer))
+    if not content.complete:
+        raise PermissionDenied(
+            "This answer is built from documents you may not read "
+            f"({'; '.join(content.withheld_titles)}); escalate it to a reviewer who may."
+        )
 
 
 def _locked_item(principal: Principal, item_id) -> ReviewItem:
@@ -109,22 +121,34 @@ def _gate_flags(answer: Answer) -> list[str]:
     return flags
 
 
-def _default_assignee(*, organization_id: int, asker_id: int) -> int | None:
-    """The reviewer with the fewest open items (admins only when there are no reviewers)."""
-    candidates = eligible_reviewers(organization_id=organization_id, exclude_user_ids=(asker_id,))
-    reviewers = list(
-        candidates.filter(memberships__organization_id=organization_id, memberships__role=Role.REVIEWER).values_list(
-            "pk", flat=True
-        )
-    ) or list(candidates.values_list("pk", flat=True))
+def _default_assignee(*, answer: Answer) -> tuple[int | None, list[str]]:
+    """The reviewer with the fewest open items among those who may read every document the answer
+    is built from (admins who may, when no reviewer may; admins only when there are no reviewers).
+    When nobody may, no one is assigned and the titles nobody can read come back: the item waits
+    for someone with access instead of going to someone who cannot see it."""
+    organization_id = answer.organization_id
+    candidates = eligible_reviewers(organization_id=organization_id, exclude_user_ids=(answer.question.asker_id,))
+    roles = dict(
+        Membership.objects.filter(organization_id=organization_id, user__in=candidates).values_list("user_id", "role")
+    )
+    sources = answer_sources(answer)
+    views = {
+        user.pk: content_view(principal=principal_for(user=user, organization=organization_id), document_ids=sources)
+        for user in candidates
+    }
+    able = [pk for pk, view in views.items() if view.complete]
+    reviewers = [pk for pk in able if roles.get(pk) == Role.REVIEWER] or able
     if not reviewers:
-        return None
+        # What nobody may read, or (each lacks a different one) everything someone lacks.
+        withheld = [view.withheld_titles for view in views.values()]
+        common = [title for title in withheld[0] if all(title in w for w in withheld)] if withheld else []
+        return None, common or list(dict.fromkeys(title for w in withheld for title in w))
     load = dict(
         ReviewItem.objects.filter(organization_id=organization_id, state__in=OPEN_STATES, assigned_to__in=reviewers)
         .values_list("assigned_to")
         .annotate(n=Count("id"))
     )
-    return min(reviewers, key=lambda user_id: (load.get(user_id, 0), reviewers.index(user_id)))
+    return min(reviewers, key=lambda user_id: (load.get(user_id, 0), reviewers.index(user_id))), []
 
 
 @transaction.atomic
@@ -149,7 +173,7 @@ def review_gate(*, answer: Answer) -> ReviewItem | None:
     existing = ReviewItem.objects.filter(answer=answer, state__in=OPEN_STATES).first()
     if existing is not None:
         return existing
-    assignee_id = _default_assignee(organization_id=answer.organization_id, asker_id=answer.question.asker_id)
+    assignee_id, needs_access_to = _default_assignee(answer=answer)
     item = ReviewItem.objects.create(
         organization_id=answer.organization_id,
         answer=answer,
@@ -157,6 +181,7 @@ def review_gate(*, answer: Answer) -> ReviewItem | None:
         reason=ReviewReason.POLICY_ALL if policy == ReviewPolicy.ALL else ReviewReason.FLAGGED,
         flags=flags,
         assigned_to_id=assignee_id,
+        needs_access_to=needs_access_to,
         due_at=timezone.now() + timedelta(hours=settings.CITADEL["REVIEW_DUE_HOURS"]),
     )
     _event(item, actor_id=None, action=ReviewAction.OPENED, to_state=item.state, note=item.get_reason_display())
@@ -165,7 +190,13 @@ def review_gate(*, answer: Answer) -> ReviewItem | None:
         organization=answer.organization_id,
         actor=None,
         target=item,
-        metadata={"answer_id": answer.pk, "reason": item.reason, "flags": item.flags, "assigned_to": assignee_id},
+        metadata={
+            "answer_id": answer.pk,
+            "reason": item.reason,
+            "flags": item.flags,
+            "assigned_to": assignee_id,
+            "needs_access_to": needs_access_to,
+        },
     )
     if assignee_id is not None:
         enqueue_on_commit("citadel.review.tasks.review_notify_assigned", item.pk)
@@ -191,6 +222,7 @@ def _publish(answer: Answer, text: str, *, original: str) -> None:
 def review_approve(*, principal: Principal, item_id: int, note: str = "") -> ReviewItem:
     """Publish the answer (with the reviewer's edit, if any) and close the item."""
     item = _locked_item(principal, item_id)
+    _require_sources_readable(principal, item)
     note = _clean(note, limit=MAX_NOTE, what="The note")
     previous = item.move_to(ReviewState.APPROVED)
     answer = Answer.objects.select_for_update().get(pk=item.answer_id)
@@ -228,6 +260,7 @@ def review_approve(*, principal: Principal, item_id: int, note: str = "") -> Rev
 def review_reject(*, principal: Principal, item_id: int, reason: str) -> ReviewItem:
     """Withhold the answer; `reason` is shown to the asker."""
     item = _locked_item(principal, item_id)
+    _require_sources_readable(principal, item)
     reason = _clean(reason, limit=MAX_NOTE, what="A reason for the asker", required=True)
     previous = item.move_to(ReviewState.REJECTED)
     answer = Answer.objects.select_for_update().get(pk=item.answer_id)
@@ -298,6 +331,7 @@ def review_edit(*, principal: Principal, item_id: int, text: str, note: str = ""
     """Change the text approval will publish. The model's original stays on the answer; the
     item's history keeps a unified diff of every edit."""
     item = _locked_item(principal, item_id)
+    _require_sources_readable(principal, item)
     _require_open(item, "edited")
     text = _clean(text, limit=MAX_TEXT, what="The answer text", required=True)
     note = _clean(note, limit=MAX_NOTE, what="The note")
@@ -400,15 +434,15 @@ def feedback_submit(
         item = ReviewItem.objects.select_for_update().filter(answer=answer, state__in=OPEN_STATES).first()
         note = f"{reason}: {comment}" if comment else reason
         if item is None:
+            assignee_id, needs_access_to = _default_assignee(answer=answer)
             item = ReviewItem.objects.create(
                 organization_id=answer.organization_id,
                 answer=answer,
                 state=ReviewState.PENDING,
                 reason=ReviewReason.FEEDBACK,
                 flags=[*(answer.flags or []), f"feedback_{reason}"],
-                assigned_to_id=_default_assignee(
-                    organization_id=answer.organization_id, asker_id=answer.question.asker_id
-                ),
+                assigned_to_id=assignee_id,
+                needs_access_to=needs_access_to,
                 due_at=timezone.now() + timedelta(hours=settings.CITADEL["REVIEW_DUE_HOURS"]),
             )
             _event(item, actor_id=principal.user_id, action=ReviewAction.OPENED, to_state=item.state, note=note)

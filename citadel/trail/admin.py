@@ -108,12 +108,23 @@ class PromptLogAdmin(AuditedReadAdmin):
     ]
     readonly_fields = fields
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # The read-only fields below see only the object: it carries who is looking.
+            obj._viewer = (getattr(request, "principal", None), request.user.pk)
+        return obj
+
     def _content(self, obj: PromptLog):
-        # The stored text is never rendered directly: the organization's current policy decides.
+        # The stored text is never rendered directly: the organization's current policy and the
+        # viewer's own access to the documents in the prompt decide.
         cache = getattr(obj, "_visible_content", None)
         if cache is None:
+            principal, user_id = getattr(obj, "_viewer", (None, None))
             organization = Organization.objects.get(pk=obj.organization_id)
-            cache = obj._visible_content = prompt_log_content(log=obj, organization=organization)
+            cache = obj._visible_content = prompt_log_content(
+                log=obj, organization=organization, principal=principal, user_id=user_id
+            )
         return cache
 
     @admin.display(description="content")

@@ -15,9 +15,11 @@ from django.db.models import Q, QuerySet
 from citadel.accounts.models import Membership, Organization
 from citadel.accounts.rules import AuditAccess, AuditRole
 from citadel.answers.models import Question
-from citadel.audit.models import AuditEvent, PromptLog, PromptLogMode
+from citadel.audit.models import AuditEvent, PromptLog, PromptLogMode, SearchEvent
 from citadel.audit.prompt_logs import redact
 from citadel.core.errors import NotFound, PermissionDenied
+from citadel.core.principal import Principal
+from citadel.documents.access import content_view
 from citadel.documents.models import AccessGrant, Document, DocumentVersion
 from citadel.review.models import ReviewEvent, ReviewItem
 
@@ -165,8 +167,19 @@ class PromptContent:
     note: str = ""
 
 
-def prompt_log_content(*, log: PromptLog, organization: Organization) -> PromptContent:
-    """The raw content a reader may see now, under the organization's current policy."""
+def prompt_log_content(
+    *, log: PromptLog, organization: Organization, principal: Principal | None, user_id: int
+) -> PromptContent:
+    """The raw content a reader may see now: under the organization's current policy, and only when
+    the reader may read every document whose passages went into the prompt (a prompt and a model's
+    output are built from them)."""
+    content = content_view(
+        document_ids=log.retrieved_document_ids, principal=principal, user_id=user_id, organization_id=organization.pk
+    )
+    if not content.complete:
+        return PromptContent(
+            False, note=f"Withheld: built from documents you may not read ({'; '.join(content.withheld_titles)})."
+        )
     if log.content_purged_at:
         return PromptContent(False, note=f"Raw content purged on {log.content_purged_at:%Y-%m-%d} (retention).")
     if log.content_mode == PromptLogMode.NONE:
@@ -190,7 +203,7 @@ def prompt_log_content(*, log: PromptLog, organization: Organization) -> PromptC
 @dataclass
 class TimelineEntry:
     at: datetime
-    kind: str  # auth | question | answer | review | document
+    kind: str  # auth | search | question | answer | review | document
     summary: str
     actor: str = ""
     status: str = ""
@@ -229,8 +242,8 @@ def timeline_subject(*, access: AuditAccess, username: str):
 
 
 def support_timeline(*, access: AuditAccess, user, since: datetime, until: datetime, limit: int = 300) -> Timeline:
-    """For one user and a time window: their questions, the answers (status, retrieved and cited
-    documents, prompt logs), the reviews of those answers and the reviews they made, their logins,
+    """For one user and a time window: their searches and questions, the answers (status, retrieved
+    and cited documents, prompt logs), the reviews of those answers and the reviews they made, their logins,
     and every document change in the organization in the same window, in time order. Each source
     is capped at `limit` rows; `truncated` says when a cap was hit."""
     _require_events(access)
@@ -303,7 +316,25 @@ def support_timeline(*, access: AuditAccess, user, since: datetime, until: datet
             TimelineEntry(event.created_at, kind, summary, actor=event.actor_label, details={"event_id": event.pk})
         )
 
-    order = {"auth": 0, "document": 1, "question": 2, "answer": 3, "review": 4}
+    searches = list(
+        SearchEvent.objects.filter(
+            organization_id=org_id, user=user, searched_at__gte=since, searched_at__lt=until
+        ).order_by("searched_at", "id")[: limit + 1]
+    )
+    truncated |= len(searches) > limit
+    for event in searches[:limit]:
+        what = f"“{_short(event.query)}”" if event.query else f"a query of {event.query_chars} characters (not kept)"
+        entries.append(
+            TimelineEntry(
+                event.searched_at,
+                "search",
+                f"Searched {what} ({event.channel})",
+                actor=user.username,
+                details={"results": event.results},
+            )
+        )
+
+    order = {"auth": 0, "document": 1, "search": 2, "question": 3, "answer": 4, "review": 5}
     entries.sort(key=lambda e: (e.at, order[e.kind]))
     return Timeline(user=user, since=since, until=until, entries=entries, truncated=truncated)
 

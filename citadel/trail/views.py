@@ -5,16 +5,19 @@ import json
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
-from citadel.accounts.models import Organization
+from citadel.accounts.models import BreakGlassAccess, Organization
 from citadel.accounts.rules import AuditAccess, audit_access_for
+from citadel.accounts.services import BREAK_GLASS_MINUTES, break_glass_open
 from citadel.audit.services import audit_export_record, audit_read_record
-from citadel.core.errors import NotFound, PermissionDenied
+from citadel.core.errors import InvalidInput, NotFound, PermissionDenied
 from citadel.trail.forms import EventFilterForm, PromptLogFilterForm, TimelineForm
 from citadel.trail.selectors import (
     EXPORT_FIELDS,
@@ -72,9 +75,37 @@ def events(request):
         page = Paginator(audit_events(access=access, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
         _record_cross_org_read(request, access, "audit_events", {**filters.as_dict(), "page": page.number})
     template = "audit/events.html#results" if request.htmx else "audit/events.html"
-    return render(
-        request, template, _context(request, access, form=form, page=page), status=200 if page is not None else 400
+    break_glass_until = (
+        BreakGlassAccess.objects.filter(
+            user=request.user, organization=access.organization, expires_at__gt=timezone.now()
+        )
+        .order_by("-expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
     )
+    return render(
+        request,
+        template,
+        _context(request, access, form=form, page=page, break_glass_until=break_glass_until),
+        status=200 if page is not None else 400,
+    )
+
+
+@require_POST
+def break_glass(request):
+    """A superuser opens time-limited access to an organization's restricted content, with a reason."""
+    access = _access(request)
+    if access is None:
+        raise NotFound("Pick an organization first.")
+    try:
+        minutes = int(request.POST.get("minutes") or BREAK_GLASS_MINUTES)
+    except ValueError:
+        raise InvalidInput("Minutes must be a whole number.") from None
+    break_glass_open(
+        user=request.user, organization=access.organization, reason=request.POST.get("reason", ""), minutes=minutes
+    )
+    messages.success(request, "Break-glass access is open; the organization's admins have been told.")
+    return redirect(f"{reverse('audit:events')}?org={access.organization.slug}")
 
 
 @require_safe
@@ -137,8 +168,19 @@ def prompt_logs(request):
         page = Paginator(logs, PAGE_SIZE).get_page(request.GET.get("page"))
         _record_cross_org_read(request, access, "prompt_logs", {**filters.as_dict(), "page": page.number})
     template = "audit/prompt_logs.html#results" if request.htmx else "audit/prompt_logs.html"
+    break_glass_until = (
+        BreakGlassAccess.objects.filter(
+            user=request.user, organization=access.organization, expires_at__gt=timezone.now()
+        )
+        .order_by("-expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+    )
     return render(
-        request, template, _context(request, access, form=form, page=page), status=200 if page is not None else 400
+        request,
+        template,
+        _context(request, access, form=form, page=page, break_glass_until=break_glass_until),
+        status=200 if page is not None else 400,
     )
 
 
@@ -149,7 +191,9 @@ def prompt_log_detail(request, log_id: int):
         raise NotFound("Pick an organization first.")
     log = prompt_log_get(access=access, log_id=log_id)
     _record_cross_org_read(request, access, "prompt_log", {"prompt_log_id": log.pk})
-    content = prompt_log_content(log=log, organization=access.organization)
+    content = prompt_log_content(
+        log=log, organization=access.organization, principal=request.principal, user_id=request.user.pk
+    )
     return render(request, "audit/prompt_log_detail.html", _context(request, access, log=log, content=content))
 
 

@@ -149,3 +149,23 @@ def test_a_superuser_cannot_read_a_log_through_the_wrong_organization(login, ten
     response = login(root).get(f"/audit/prompt-logs/{logs['globex'].pk}/?org=acme")
 
     assert response.status_code == 404
+
+
+def test_content_built_from_a_document_the_reader_may_not_read_is_withheld_with_its_title(login, world, tenants):
+    """Given a prompt built from a Legal-only memo, an admin outside Legal reads the log's metadata
+    and which document withheld its content, never the content; a Legal admin reads it."""
+    from tests.factories import make_document
+
+    acme, _, people = tenants
+    _set_mode(acme, PromptLogMode.FULL)
+    lex = world.user("lex", acme, role="admin", teams=["Legal"])
+    legal = lex.memberships.get().teams.get()
+    memo = make_document(acme, "memo", ["The settlement is confidential."], grants=[legal], title="Settlement memo")
+    log = make_prompt_log(
+        acme, people["mo"], prompt="The settlement is confidential.", retrieved_document_ids=[memo.pk]
+    )
+
+    outsider = login(people["ann"]).get(f"/audit/prompt-logs/{log.pk}/").content.decode()
+    assert "confidential" not in outsider
+    assert "built from documents you may not read (Settlement memo)" in outsider
+    assert "The settlement is confidential." in login(lex).get(f"/audit/prompt-logs/{log.pk}/").content.decode()

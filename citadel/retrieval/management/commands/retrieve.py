@@ -1,6 +1,6 @@
 from citadel.accounts.selectors import principal_for_username
 from citadel.core.commands import JsonCommand
-from citadel.retrieval.services import retrieve
+from citadel.retrieval.services import search_recorded
 
 
 class Command(JsonCommand):
@@ -14,7 +14,7 @@ class Command(JsonCommand):
 
     def run(self, **options):
         principal = principal_for_username(username=options["username"], org_slug=options.get("org"))
-        hits = retrieve(principal=principal, query=options["query"], k=options["k"])
+        hits = search_recorded(principal=principal, query=options["query"], k=options["k"], channel="command").hits
         return [
             {
                 "chunk_id": h.chunk_id,
