@@ -14,7 +14,7 @@ decides, for every surface staff and askers look at. A superuser who opened brea
 an organization (citadel.accounts.models.BreakGlassAccess) reads its content while that lasts.
 
 The same rule exists twice, as a QuerySet and as SQL for the ranking query; the property tests in
-tests/documents/test_access.py hold the two to each other.
+tests/retrieval/test_properties.py hold the two to each other.
 """
 
 from dataclasses import dataclass
@@ -223,6 +223,11 @@ def content_view(
         in_organization = Document.objects.filter(pk__in=known, organization_id=organization_id)
         readable = set(in_organization.values_list("pk", flat=True))
     unread = set(known) - readable
-    titles = dict(Document.objects.filter(pk__in=unread).values_list("pk", "title")) if unread else {}
+    # Titles of the viewer's organization only: a title is shown, never another organization's.
+    titles = (
+        dict(Document.objects.filter(pk__in=unread, organization_id=organization_id).values_list("pk", "title"))
+        if unread
+        else {}
+    )
     withheld = tuple((i, titles.get(i, "deleted document")) for i in wanted if i not in readable)
     return ContentView(readable=frozenset(readable), withheld=withheld)
