@@ -119,6 +119,17 @@ class Scenario:
         self.run = eval_run_start(principal=ann, eval_set_id=eval_set.pk)
         eval_run_execute(run_id=self.run.pk)
 
+    def path_ids(self) -> dict:
+        """A real object for each path parameter of the API's operations."""
+        return {
+            "document_id": self.handbook.pk,
+            "number": 1,
+            "grant_id": self.grant.pk,
+            "answer_id": self.answer.pk,
+            "item_id": self.review_item.pk,
+            "run_id": self.run.pk,
+        }
+
 
 @pytest.fixture
 def scenario(world, token_for) -> Scenario:

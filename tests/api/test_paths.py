@@ -51,14 +51,7 @@ def test_the_schema_lists_each_path_once_in_its_canonical_form(client):
 def test_both_forms_of_every_path_answer_alike(scenario, client, settings, tmp_path, method, path):
     # Given objects for every path parameter, and an acme admin's token
     settings.MEDIA_ROOT = tmp_path
-    known_ids = {
-        "document_id": scenario.handbook.pk,
-        "number": 1,
-        "grant_id": scenario.grant.pk,
-        "answer_id": scenario.answer.pk,
-        "item_id": scenario.review_item.pk,
-        "run_id": scenario.run.pk,
-    }
+    known_ids = scenario.path_ids()
     concrete = re.sub(r"{(\w+)}", lambda match: str(known_ids[match[1]]), path)
 
     # When the path is called as the schema lists it, and with its trailing slash toggled
