@@ -125,8 +125,11 @@ def beir_setup(directory: Path, reuse: bool):
         with tempfile.TemporaryDirectory() as scratch:
             files = []
             for doc in corpus:
+                text = "\n\n".join(filter(None, [doc.get("title", "").strip(), doc["text"].strip()]))
+                if not text:
+                    continue  # an empty document (Cranfield has two) is refused by ingestion, rightly
                 path = Path(scratch) / f"{doc['_id']}.txt"
-                path.write_text("\n\n".join(filter(None, [doc.get("title", ""), doc["text"]])), encoding="utf-8")
+                path.write_text(text, encoding="utf-8")
                 files.append(str(path))
             for start in range(0, len(files), 200):
                 call_command(
