@@ -61,15 +61,47 @@ def embed_texts(embedder, texts: list[str]) -> list[list[float]]:
     return vectors
 
 
+# The header embedded above a chunk is cut to this many characters: the chunk's own words must keep
+# their room in the model's window (the chunk budget leaves it about 50 tokens).
+MAX_HEADER_CHARS = 200
+
+
+def embedding_text(*, title: str, heading_path: list[str], text: str) -> str:
+    """What is embedded for a chunk: its document's title and the headings above it, over its text,
+    leaving out those the text's first lines already are. A passage deep in a document then says what it
+    is about, as the document's first passage does (bench/retrieval_quality.py: dense nDCG@10 on
+    Cranfield 0.395 -> 0.405 and on the demo set 0.982 -> 0.985, unchanged on SQuAD, whose
+    paragraphs have no titles). Citations still quote the chunk's text alone."""
+    # The passage's first lines, which may be its title and headings themselves.
+    opening = [" ".join(line.split()) for line in text[: MAX_HEADER_CHARS + 50].splitlines() if line.strip()]
+    header: list[str] = []
+    for part in (title, *heading_path):
+        part = " ".join(str(part).split())
+        if not part or part in header:
+            continue
+        if opening and opening[0] == part:
+            opening.pop(0)
+            continue
+        header.append(part)
+    if not header:
+        return text
+    return "\n".join(header)[:MAX_HEADER_CHARS] + "\n" + text
+
+
 def embed_missing(
     *, version_id: int, organization_id: int, model: str, on_batch=None, chunk_ids: list[int] | None = None
 ) -> int:
     """Embed the version's chunks that have no vector for `model`, in batches. Returns how many."""
     embedder = get_embedder(model)
+    version = DocumentVersion.objects.select_related("document").only("metadata", "document__title").get(pk=version_id)
+    title = (version.metadata or {}).get("title") or version.document.title
     missing = Chunk.objects.filter(version_id=version_id).exclude(embeddings__model=model).order_by("ordinal")
     if chunk_ids is not None:
         missing = missing.filter(pk__in=chunk_ids)
-    rows = list(missing.values_list("pk", "text"))
+    rows = [
+        (pk, embedding_text(title=title, heading_path=heading_path or [], text=text))
+        for pk, text, heading_path in missing.values_list("pk", "text", "heading_path")
+    ]
     done = 0
     for offset in range(0, len(rows), EMBED_BATCH_SIZE):
         batch = rows[offset : offset + EMBED_BATCH_SIZE]

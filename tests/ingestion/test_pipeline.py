@@ -127,7 +127,8 @@ def test_new_version_replaces_the_old_and_reuses_unchanged_vectors(admin, ingest
     v1.refresh_from_db()
     assert (v1.status, v2.status, v2.number) == ("superseded", "ready", 2)
     assert v2.document.current_version_id == v2.pk
-    assert embedded == [c.text for c in v2.chunks.filter(page=4)]
+    # Only the changed page is embedded, under its document's title.
+    assert embedded == [f"offices\n{c.text}" for c in v2.chunks.filter(page=4)]
     readable = readable_chunks(member)
     assert set(readable.values_list("version_id", flat=True)) == {v2.pk}
     assert readable.filter(text__contains="gym").exists()
