@@ -154,3 +154,21 @@ def dense_search(cursor, *, permitted, permitted_params, model, dimensions, vect
     rows = cursor.fetchall()
     hits = [LegHit(chunk_id=cid, rank=i, score=1.0 - float(dist)) for i, (cid, dist) in enumerate(rows, start=1)]
     return hits, {"dense_mode": mode, "permitted_chunks": permitted_chunks, "dimensions": dimensions}
+
+
+def dense_scores(cursor, *, permitted, permitted_params, model, dimensions, vector, chunk_ids) -> dict[int, float]:
+    """The cosine similarity of each of `chunk_ids` (permitted ones with a `model` vector) to the
+    query. Fusion scores the lexical leg's finds with it."""
+    if not chunk_ids:
+        return {}
+    vec = f"vector({dimensions})"
+    cursor.execute(
+        f"""
+        WITH {permitted}
+        SELECT e.chunk_id, 1.0 - (e.embedding::{vec} <=> %s::{vec})
+          FROM documents_chunkembedding e JOIN permitted p ON p.version_id = e.version_id
+         WHERE e.chunk_id = ANY(%s) AND e.model = %s AND e.dimensions = %s
+        """,
+        [*permitted_params, vector_literal(vector), list(chunk_ids), model, dimensions],
+    )
+    return {cid: float(score) for cid, score in cursor.fetchall()}

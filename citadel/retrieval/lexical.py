@@ -18,10 +18,9 @@ class _Term:
     ceiling: float
 
 
-def lexical_search(cursor, *, permitted, permitted_params, organization_id, query, n, settings) -> list[LegHit]:
-    """Okapi BM25 top n over the chunks holding a query word, pruned without changing it: passes
-    that score only some of those chunks are kept when the rest provably cannot reach the top n
-    (each word's ceiling, what it can add to any chunk at most, comes from LexicalTerm)."""
+def _query_terms(cursor, *, organization_id, query, settings) -> tuple[list[_Term], int, float]:
+    """The query's lexemes that the organization's chunks hold, with their IDF and score ceiling,
+    the number of chunks and their average length."""
     cursor.execute(
         """
         SELECT corpus.chunk_count, GREATEST(corpus.total_length::float8 / corpus.chunk_count, 1.0),
@@ -35,7 +34,7 @@ def lexical_search(cursor, *, permitted, permitted_params, organization_id, quer
     )
     rows = cursor.fetchall()
     if not rows:
-        return []
+        return [], 0, 1.0
     chunk_count, avgdl = rows[0][0], rows[0][1]
     k1, b = settings.bm25_k1, settings.bm25_b
     terms = []
@@ -48,6 +47,32 @@ def lexical_search(cursor, *, permitted, permitted_params, organization_id, quer
         else:
             ceiling = idf * (k1 + 1)  # the limit of the term weight as tf grows
         terms.append(_Term(lexeme, df, idf, ceiling))
+    return terms, chunk_count, avgdl
+
+
+def lexical_scores(
+    cursor, *, permitted, permitted_params, organization_id, query, chunk_ids, settings
+) -> dict[int, float]:
+    """The BM25 score of each of `chunk_ids` (permitted ones only) that holds a query word; a
+    chunk holding none scores 0 and is left out. Fusion scores the dense leg's finds with it."""
+    terms, _, avgdl = _query_terms(cursor, organization_id=organization_id, query=query, settings=settings)
+    if not terms or not chunk_ids:
+        return {}
+    hits, _ = _bm25_top(
+        cursor, permitted=permitted, permitted_params=permitted_params, terms=terms, match=terms,
+        at_least_two=False, avgdl=avgdl, n=len(chunk_ids), limit=len(chunk_ids), settings=settings,
+        chunk_ids=chunk_ids,
+    )  # fmt: skip
+    return {h.chunk_id: h.score for h in hits}
+
+
+def lexical_search(cursor, *, permitted, permitted_params, organization_id, query, n, settings) -> list[LegHit]:
+    """Okapi BM25 top n over the chunks holding a query word, pruned without changing it: passes
+    that score only some of those chunks are kept when the rest provably cannot reach the top n
+    (each word's ceiling, what it can add to any chunk at most, comes from LexicalTerm)."""
+    terms, chunk_count, avgdl = _query_terms(cursor, organization_id=organization_id, query=query, settings=settings)
+    if not terms:
+        return []
     terms.sort(key=lambda t: (t.df, t.lexeme))  # rarest first
     # Chunks are matched on the selective terms only (a word found in most chunks would make every
     # chunk a candidate, a scan of the organization); common terms still add to the scores of the
@@ -120,15 +145,17 @@ def _tsquery_lexeme(lexeme: str) -> str:
 
 
 def _bm25_top(
-    cursor, *, permitted, permitted_params, terms, match, at_least_two, avgdl, n, limit, settings
+    cursor, *, permitted, permitted_params, terms, match, at_least_two, avgdl, n, limit, settings, chunk_ids=None
 ) -> tuple[list[LegHit], int]:
     """The n best BM25 scores over all `terms` among the permitted chunks holding a `match` word
-    (two of them with `at_least_two`), and how many chunks were scored (at most `limit`)."""
+    (two of them with `at_least_two`; only `chunk_ids` when given), and how many chunks were
+    scored (at most `limit`)."""
     words = [_tsquery_lexeme(t.lexeme) for t in match]
     if at_least_two:
         matching = " | ".join(f"({a} & {b})" for i, a in enumerate(words) for b in words[i + 1 :])
     else:
         matching = " | ".join(words)
+    only = "" if chunk_ids is None else " AND c.id = ANY(%s)"
     cursor.execute(
         f"""
         WITH {permitted},
@@ -136,7 +163,7 @@ def _bm25_top(
         candidates AS (
             SELECT c.id, c.search_vector, c.lexeme_count
               FROM documents_chunk c JOIN permitted p ON p.version_id = c.version_id
-             WHERE c.search_vector @@ %s::tsquery
+             WHERE c.search_vector @@ %s::tsquery{only}
              LIMIT %s)
         SELECT c.id,
                sum(t.idf * (tf.v * (%s + 1)) / (tf.v + %s * (1 - %s + %s * c.lexeme_count / %s))) AS score,
@@ -158,6 +185,7 @@ def _bm25_top(
             [t.lexeme for t in terms],
             [t.idf for t in terms],
             matching,
+            *([] if chunk_ids is None else [list(chunk_ids)]),
             limit,
             settings.bm25_k1,
             settings.bm25_k1,

@@ -12,11 +12,14 @@ revocation or archive counts from the very next query.
   centroids (retrieval.models.VersionCentroid) lie nearest the query, where a walk misses most.
 * Lexical leg: Okapi BM25 (k1=1.2, b=0.75) over the English tsvector of each chunk, with document
   frequencies and average length taken from the organization's own statistics (retrieval.models).
-* Fusion: weighted reciprocal rank fusion; every hit keeps both ranks and scores.
+* Fusion: each leg scores the other's finds, both scores are standardised against their leg's
+  candidates and averaged with the legs' weights (_fuse); every hit keeps both ranks and scores.
 """
 
 import json
 import logging
+import math
+import statistics
 from dataclasses import dataclass, field
 
 from django.db import connection, connections, transaction
@@ -29,8 +32,8 @@ from citadel.core.metrics import RETRIEVAL_LATENCY
 from citadel.core.principal import Principal
 from citadel.documents.access import readable_versions_sql
 from citadel.providers.embeddings import get_embedder
-from citadel.retrieval.dense import dense_search
-from citadel.retrieval.lexical import lexical_search
+from citadel.retrieval.dense import dense_scores, dense_search
+from citadel.retrieval.lexical import lexical_scores, lexical_search
 from citadel.retrieval.settings import RetrievalSettings
 from citadel.retrieval.types import Hit, LegHit
 
@@ -104,12 +107,25 @@ def search(
             n=n,
             settings=settings,
         )
-        fused = _fuse(dense, lexical, settings)
+        dense_more, lexical_more = _cross_scores(
+            cursor,
+            permitted=permitted,
+            permitted_params=permitted_params,
+            organization=organization,
+            query=query,
+            query_vector=query_vector,
+            dense=dense,
+            lexical=lexical,
+            settings=settings,
+        )
+        fused = _fuse(dense, lexical, settings, dense_more=dense_more, lexical_more=lexical_more)
         wanted = {h.chunk_id for h in fused[:k]} | {h.chunk_id for h in dense[:k]} | {h.chunk_id for h in lexical[:k]}
         details = _details(cursor, permitted=permitted, permitted_params=permitted_params, chunk_ids=sorted(wanted))
 
     dense_by_id = {h.chunk_id: h for h in dense}
     lexical_by_id = {h.chunk_id: h for h in lexical}
+    dense_score = {**dense_more, **{h.chunk_id: h.score for h in dense}}
+    lexical_score = {**lexical_more, **{h.chunk_id: h.score for h in lexical}}
 
     def hit(chunk_id: int, score: float) -> Hit | None:
         row = details.get(chunk_id)
@@ -121,8 +137,8 @@ def search(
             score=score,
             dense_rank=d.rank if d else None,
             lexical_rank=lx.rank if lx else None,
-            dense_score=d.score if d else None,
-            lexical_score=lx.score if lx else None,
+            dense_score=dense_score.get(chunk_id),
+            lexical_score=lexical_score.get(chunk_id),
         )
 
     def build(items) -> list[Hit]:
@@ -240,13 +256,68 @@ def _filter_sql(filters: dict | None) -> tuple[str, list]:
     return " ".join(sql), params
 
 
-def _fuse(dense: list[LegHit], lexical: list[LegHit], settings: RetrievalSettings) -> list[LegHit]:
-    scores: dict[int, float] = {}
-    for weight, leg in ((settings.dense_weight, dense), (settings.lexical_weight, lexical)):
-        for h in leg:
-            scores[h.chunk_id] = scores.get(h.chunk_id, 0.0) + weight / (settings.rrf_k + h.rank)
-    ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    return [LegHit(chunk_id=cid, rank=i, score=s) for i, (cid, s) in enumerate(ordered, start=1)]
+def _cross_scores(
+    cursor, *, permitted, permitted_params, organization, query, query_vector, dense, lexical, settings
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Each leg's scores for the chunks only the other leg found, so fusion weighs every candidate
+    on both. None are needed when a leg has weight 0: it takes no part in fusion."""
+    if settings.dense_weight <= 0 or settings.lexical_weight <= 0:
+        return {}, {}
+    dense_ids, lexical_ids = {h.chunk_id for h in dense}, {h.chunk_id for h in lexical}
+    dense_more = lexical_more = {}
+    if dense:  # a dense leg that ran (the query was embedded, the model has vectors)
+        dense_more = dense_scores(
+            cursor, permitted=permitted, permitted_params=permitted_params, model=organization.embedding_model,
+            dimensions=len(query_vector), vector=query_vector, chunk_ids=sorted(lexical_ids - dense_ids),
+        )  # fmt: skip
+    if lexical:
+        lexical_more = lexical_scores(
+            cursor, permitted=permitted, permitted_params=permitted_params, organization_id=organization.pk,
+            query=query, chunk_ids=sorted(dense_ids - lexical_ids), settings=settings,
+        )  # fmt: skip
+    return dense_more, lexical_more
+
+
+def _fuse(
+    dense: list[LegHit],
+    lexical: list[LegHit],
+    settings: RetrievalSettings,
+    *,
+    dense_more: dict[int, float],
+    lexical_more: dict[int, float],
+) -> list[LegHit]:
+    """Score fusion over both legs' candidates. Each leg's score is standardised against that
+    leg's own candidates (a z-score: how far above their mean, in their standard deviations), and
+    a chunk's fused score is the weighted mean of its two z-scores, through a logistic into (0, 1).
+    `dense_more` and `lexical_more` hold the scores each leg gave the other's finds; a chunk with
+    no query word scores 0 BM25, and a chunk without a vector the dense leg's lowest candidate.
+
+    Unlike reciprocal rank fusion, a leg that is sure (a rare word matched, a near-identical
+    passage) outweighs a leg that is not, so fusion keeps what the stronger leg finds:
+    bench/retrieval_quality.py, where rank fusion fell below the lexical leg on SQuAD's Rhine."""
+    legs = []
+    for weight, leg, more, missing in (
+        (settings.dense_weight, dense, dense_more, None),
+        (settings.lexical_weight, lexical, lexical_more, 0.0),
+    ):
+        if weight <= 0 or not leg:
+            continue
+        values = [h.score for h in leg]
+        mean = math.fsum(values) / len(values)
+        spread = statistics.pstdev(values) or 1.0
+        scores = {h.chunk_id: h.score for h in leg} | more
+        legs.append((weight, scores, mean, spread, min(values) if missing is None else missing))
+    total = sum(weight for weight, *_ in legs)
+    chunk_ids = {cid for _, scores, *_ in legs for cid in scores}
+    z = {
+        cid: math.fsum(w * (scores.get(cid, missing) - mean) / spread for w, scores, mean, spread, missing in legs)
+        / total
+        for cid in chunk_ids
+    } if legs else {}  # fmt: skip
+    ordered = sorted(z.items(), key=lambda item: (-item[1], item[0]))
+    return [
+        LegHit(chunk_id=cid, rank=i, score=1.0 / (1.0 + math.exp(-s))) for i, (cid, s) in enumerate(ordered, start=1)
+    ]
 
 
 def _heading_path(value) -> list[str]:

@@ -17,6 +17,9 @@ class Hit:
     char_start: int
     char_end: int
     score: float
+    # A leg's rank is None when the chunk was not among its candidates; its score is still there
+    # when fusion had that leg score the chunk (the lexical score is None for a chunk holding no
+    # query word).
     dense_rank: int | None
     lexical_rank: int | None
     dense_score: float | None = None

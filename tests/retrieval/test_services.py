@@ -10,9 +10,12 @@ from django.utils import timezone
 
 from citadel.core.errors import InvalidInput, PermissionDenied
 from citadel.documents.access import readable_chunks
+from citadel.documents.lexical import TEXT_SEARCH_CONFIG
 from citadel.documents.models import AccessGrant, Chunk, Document
 from citadel.retrieval.models import LexicalCorpus, LexicalTerm
-from citadel.retrieval.services import retrieve, search
+from citadel.retrieval.services import _fuse, retrieve, search
+from citadel.retrieval.settings import RetrievalSettings
+from citadel.retrieval.types import LegHit
 from tests.factories import make_document, make_version
 
 QUERY = "how fast are refunds paid"
@@ -110,7 +113,7 @@ def test_filters_narrow_but_never_widen(world, acme):
         {"filters": {"organization_id": 1}},
         {"filters": {"document_ids": ["x"]}},
         {"query": "x" * 2001},
-        {"settings": {"rrf_k": "soon"}},
+        {"settings": {"dense_weight": "soon"}},
     ],
 )
 def test_bad_input_is_a_clear_error(world, acme, kwargs):
@@ -245,7 +248,7 @@ def test_statistics_follow_every_change_of_what_is_live(world, acme):
 
     # An update that changes no document frequency still widens the bounds.
     Chunk.objects.filter(document=acme["handbook"]).update(
-        search_vector=SearchVector(Value("refunds refunds refunds refunds"), config="english")
+        search_vector=SearchVector(Value("refunds refunds refunds refunds"), config=TEXT_SEARCH_CONFIG)
     )
     check()
 
@@ -289,7 +292,9 @@ def test_lexical_scores_are_okapi_bm25_of_the_query_terms_even_over_weighted_vec
     make_document(org, "other", ["parking permits and badges"])
     weighted = make_document(org, "weighted", ["refunds escalation matrix"])
     # Stored weights (A on every lexeme, query words or not) must change nothing.
-    Chunk.objects.filter(document=weighted).update(search_vector=SearchVector("text", config="english", weight="A"))
+    Chunk.objects.filter(document=weighted).update(
+        search_vector=SearchVector("text", config=TEXT_SEARCH_CONFIG, weight="A")
+    )
 
     lexical = {h.external_id: h.lexical_score for h in search(principal=bob, query="refunds escalation").lexical}
 
@@ -474,3 +479,45 @@ def test_in_a_large_organization_common_words_do_not_make_every_chunk_a_candidat
     assert common_only.lexical and all("owner" in h.text for h in common_only.lexical)
     exact = search(principal=ann, query="policy sabbatical", k=10, settings={"dense_weight": 0.0})
     assert len(exact.lexical) == 10
+
+
+def _leg(scores: dict[int, float]) -> list[LegHit]:
+    ordered = sorted(scores.items(), key=lambda item: -item[1])
+    return [LegHit(chunk_id=cid, rank=i, score=s) for i, (cid, s) in enumerate(ordered, start=1)]
+
+
+def test_fusion_follows_the_leg_that_is_sure():
+    """Given a dense leg that barely tells its ten candidates apart and a lexical leg with one of
+    them far above the rest (a rare word matched), when they are fused with equal weights, then
+    that chunk comes first, ahead of the dense leg's first; fused scores lie in (0, 1), best first."""
+    dense = _leg({cid: 0.600 - 0.001 * cid for cid in range(1, 11)})
+    lexical = _leg({6: 12.0} | {cid: 2.0 - 0.1 * cid for cid in (2, 3, 4, 5, 7, 8, 9, 10)} | {1: 1.0})
+
+    fused = _fuse(dense, lexical, RetrievalSettings(), dense_more={}, lexical_more={})
+
+    assert [h.chunk_id for h in fused][:2] == [6, 1]
+    assert all(0.0 < h.score < 1.0 for h in fused)
+    assert [h.score for h in fused] == sorted((h.score for h in fused), reverse=True)
+
+
+def test_fusion_scores_a_chunk_one_leg_missed_with_that_leg():
+    """Given a chunk only the lexical leg found, when the dense leg's score for it is known, then
+    it counts: the same chunk with a high cosine ranks above one with a low cosine."""
+    dense = _leg({1: 0.80, 2: 0.50, 3: 0.40})
+    lexical = _leg({4: 5.0, 5: 5.0, 1: 1.0})
+
+    fused = _fuse(dense, lexical, RetrievalSettings(), dense_more={4: 0.75, 5: 0.10}, lexical_more={2: 0.0, 3: 0.0})
+
+    order = [h.chunk_id for h in fused]
+    assert order.index(4) < order.index(5)
+
+
+def test_a_leg_of_weight_zero_takes_no_part_in_fusion():
+    """Given the dense weight set to 0, when the legs are fused, then the fused ranking is the
+    lexical leg's, and chunks only the dense leg found are left out."""
+    dense = _leg({1: 0.9, 2: 0.8})
+    lexical = _leg({3: 4.0, 4: 2.0, 1: 1.0})
+
+    fused = _fuse(dense, lexical, RetrievalSettings(dense_weight=0.0), dense_more={}, lexical_more={})
+
+    assert [h.chunk_id for h in fused] == [3, 4, 1]
