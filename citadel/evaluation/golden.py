@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from citadel.core.errors import InvalidInput
 
 MAX_QUESTION_CHARS = 2000
+# The `evaluate` command judges retrieval only, and standard test collections have questions of
+# several thousand characters (a whole argument as the query): it takes them up to this, and
+# retrieval reads the first characters it accepts, with a notice (retrieval_judge).
+MAX_RETRIEVAL_QUESTION_CHARS = 50_000
 MAX_EXPECTED = 1000
 MAX_EXTERNAL_ID_CHARS = 255
 MAX_PASSAGE_CHARS = 2000
@@ -57,7 +61,7 @@ def _string_list(value, *, name: str, max_chars: int) -> tuple[list[str], str | 
     return out, None
 
 
-def parse_golden_line(raw: str, line: int) -> GoldenItem:
+def parse_golden_line(raw: str, line: int, *, max_question_chars: int = MAX_QUESTION_CHARS) -> GoldenItem:
     """One line, or InvalidInput with a message that does not repeat the line number."""
     try:
         data = json.loads(raw)
@@ -65,17 +69,17 @@ def parse_golden_line(raw: str, line: int) -> GoldenItem:
         raise InvalidInput(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(data, dict):
         raise InvalidInput("must be a JSON object")
-    return golden_item_from_dict(data, line=line)
+    return golden_item_from_dict(data, line=line, max_question_chars=max_question_chars)
 
 
-def golden_item_from_dict(data: dict, *, line: int = 0) -> GoldenItem:
+def golden_item_from_dict(data: dict, *, line: int = 0, max_question_chars: int = MAX_QUESTION_CHARS) -> GoldenItem:
     """The same checks for a question typed into a form."""
     question = data.get("question")
     if not isinstance(question, str) or not question.strip():
         raise InvalidInput('"question" must be a non-empty string')
     question = " ".join(question.split())
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InvalidInput(f'"question" is longer than {MAX_QUESTION_CHARS} characters')
+    if len(question) > max_question_chars:
+        raise InvalidInput(f'"question" is longer than {max_question_chars} characters')
     if "expected" not in data:
         raise InvalidInput('"expected" is missing (a list of external ids)')
     expected, error = _string_list(data["expected"], name="expected", max_chars=MAX_EXTERNAL_ID_CHARS)
@@ -90,7 +94,7 @@ def golden_item_from_dict(data: dict, *, line: int = 0) -> GoldenItem:
     return GoldenItem(line=line, question=question, expected=expected, passages=passages, notes=notes.strip())
 
 
-def parse_golden_jsonl(text: str | bytes) -> list[GoldenItem]:
+def parse_golden_jsonl(text: str | bytes, *, max_question_chars: int = MAX_QUESTION_CHARS) -> list[GoldenItem]:
     """Every item of the file, or GoldenFormatError listing every bad line (1-based numbers)."""
     if isinstance(text, bytes):
         try:
@@ -107,7 +111,7 @@ def parse_golden_jsonl(text: str | bytes) -> list[GoldenItem]:
         if not raw.strip():
             continue
         try:
-            items.append(parse_golden_line(raw, number))
+            items.append(parse_golden_line(raw, number, max_question_chars=max_question_chars))
         except InvalidInput as exc:
             errors.append((number, exc.message))
             if len(errors) >= MAX_REPORTED_ERRORS:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from citadel.core.errors import InvalidInput
 from citadel.core.principal import Principal
-from citadel.evaluation.golden import GoldenItem, parse_golden_jsonl
+from citadel.evaluation.golden import MAX_RETRIEVAL_QUESTION_CHARS, GoldenItem, parse_golden_jsonl
 from citadel.evaluation.metrics import mean, ndcg_at_k, precision_at_k, recall_at_k, reciprocal_rank
 from citadel.evaluation.scoring import judge
-from citadel.retrieval.services import retrieve
+from citadel.retrieval.services import MAX_QUERY_CHARS, retrieve
 
 
 def read_golden_file(path: str | Path) -> list[GoldenItem]:
@@ -20,10 +20,19 @@ def read_golden_file(path: str | Path) -> list[GoldenItem]:
         raise InvalidInput(f"No such file: {path}") from None
     except OSError as exc:
         raise InvalidInput(f"Cannot read {path}: {exc.strerror}") from None
-    items = parse_golden_jsonl(data)
+    items = parse_golden_jsonl(data, max_question_chars=MAX_RETRIEVAL_QUESTION_CHARS)
     if not items:
         raise InvalidInput(f"{path} holds no questions.")
     return items
+
+
+def retrieval_query(question: str) -> str:
+    """What retrieval is asked for a question: all of it, or its first MAX_QUERY_CHARS characters
+    cut at a space (retrieve() refuses longer queries)."""
+    if len(question) <= MAX_QUERY_CHARS:
+        return question
+    cut = question[: MAX_QUERY_CHARS + 1].rsplit(" ", 1)[0]
+    return cut if cut else question[:MAX_QUERY_CHARS]
 
 
 def question_row(item: GoldenItem, hits, k: int) -> dict:
@@ -34,6 +43,7 @@ def question_row(item: GoldenItem, hits, k: int) -> dict:
         "question": item.question,
         "expected": item.expected,
         "retrieved": list(dict.fromkeys(h.external_id for h in hits)),
+        "truncated": len(item.question) > MAX_QUERY_CHARS,
         f"recall@{k}": recall_at_k(ranked, relevant, k),
         f"precision@{k}": precision_at_k(ranked, relevant, k),
         "mrr": reciprocal_rank(ranked, relevant, k),
@@ -45,6 +55,7 @@ def summarize(rows: list[dict], k: int) -> dict:
     return {
         "k": k,
         "questions": len(rows),
+        "truncated": sum(1 for r in rows if r.get("truncated")),
         f"recall@{k}": mean(r[f"recall@{k}"] for r in rows),
         "mrr": mean(r["mrr"] for r in rows),
         f"ndcg@{k}": mean(r[f"ndcg@{k}"] for r in rows),
@@ -55,9 +66,12 @@ def summarize(rows: list[dict], k: int) -> dict:
 def evaluate_retrieval(
     *, principal: Principal, items: list[GoldenItem], k: int = 10, settings: dict | None = None
 ) -> dict:
-    """{"k", "questions", "recall@k", "mrr", "ndcg@k", "rows"} with one retrieve() per question."""
+    """{"k", "questions", "truncated", "recall@k", "mrr", "ndcg@k", "rows"} with one retrieve() per
+    question; "truncated" counts the questions retrieval read only the start of."""
     rows = [
-        question_row(item, retrieve(principal=principal, query=item.question, k=k, settings=settings), k)
+        question_row(
+            item, retrieve(principal=principal, query=retrieval_query(item.question), k=k, settings=settings), k
+        )
         for item in items
     ]
     return summarize(rows, k)

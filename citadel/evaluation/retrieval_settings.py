@@ -28,7 +28,6 @@ KNOBS = [
     Knob("k", "Passages per question (k)", int, 1, 50, "How many passages an evaluation run judges."),
     Knob("dense_weight", "Dense (vector) weight", float, 0.0, 10.0, "Weight of the vector leg in fusion."),
     Knob("lexical_weight", "Lexical (BM25) weight", float, 0.0, 10.0, "Weight of the keyword leg in fusion."),
-    Knob("rrf_k", "Fusion constant (RRF k)", int, 1, 1000, "Larger values flatten the rank differences."),
     Knob("chunk_tokens", "Chunk size (tokens)", int, 32, 512, "Used when documents are ingested."),
     Knob("chunk_overlap_tokens", "Chunk overlap (tokens)", int, 0, 128, "Used when documents are ingested."),
 ]
@@ -36,7 +35,7 @@ KNOB_KEYS = [knob.key for knob in KNOBS] + ["embedding_model"]
 # What a run can measure on the live index: retrieve() takes these per call. Chunking and the
 # embedding model shape the index itself, so a proposal cannot change them (the embedding model
 # moves through ingestion's re-embedding, which builds the new vectors beside the old ones).
-QUERY_TIME_KEYS = ("k", "dense_weight", "lexical_weight", "rrf_k")
+QUERY_TIME_KEYS = ("k", "dense_weight", "lexical_weight")
 INDEX_TIME_KEYS = ("chunk_tokens", "chunk_overlap_tokens", "embedding_model")
 LABELS = {knob.key: knob.label for knob in KNOBS} | {"embedding_model": "Embedding model"}
 
@@ -47,7 +46,6 @@ def default_retrieval_settings(organization: Organization) -> dict:
         "k": 10,
         "dense_weight": float(base.dense_weight),
         "lexical_weight": float(base.lexical_weight),
-        "rrf_k": int(base.rrf_k),
         "chunk_tokens": DEFAULT_CHUNK_TOKENS,
         "chunk_overlap_tokens": DEFAULT_OVERLAP_TOKENS,
         "embedding_model": organization.embedding_model,

@@ -49,6 +49,41 @@ def judge(hits: Iterable, *, expected_ids: Sequence[str], expected_passages: Seq
     return Judged(ranked=ranked, relevant=frozenset(expected_ids))
 
 
+# The plain reciprocal rank fusion the gate and bench/retrieval_quality.py set beside Citadel's own
+# fusion: the textbook constant, equal weights.
+PLAIN_RRF_K = 60
+
+
+def reciprocal_rank_fusion(*rankings: Sequence, k: int = PLAIN_RRF_K) -> list:
+    """Keys of `rankings` (each best first) by the sum of 1 / (k + rank) over the rankings."""
+    scores: dict = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
+    return sorted(scores, key=lambda key: (-scores[key], str(key)))
+
+
+# The legs a retrieval run also judges on their own, beside the fused ranking: (key, label).
+LEG_METRICS = [
+    ("ndcg@10_dense", "nDCG@10, dense leg alone"),
+    ("ndcg@10_lexical", "nDCG@10, lexical leg alone"),
+    ("ndcg@10_rrf", "nDCG@10, plain RRF of the legs"),
+]
+
+
+def leg_metrics(*, dense: Sequence, lexical: Sequence, expected_ids, expected_passages=()) -> dict:
+    """nDCG@10 of the dense leg, the lexical leg and a plain RRF of the two (hits best first), so a
+    run shows whether fusion keeps what each leg finds."""
+    by_chunk = {h.chunk_id: h for h in [*dense, *lexical]}
+    fused = reciprocal_rank_fusion([h.chunk_id for h in dense], [h.chunk_id for h in lexical])
+    rankings = {"dense": dense, "lexical": lexical, "rrf": [by_chunk[c] for c in fused]}
+    out = {}
+    for name, hits in rankings.items():
+        judged = judge(hits, expected_ids=expected_ids, expected_passages=expected_passages)
+        out[f"ndcg@10_{name}"] = metrics.ndcg_at_k(judged.ranked, judged.relevant, NDCG_AT)
+    return out
+
+
 def question_metrics(judged: Judged, *, k: int) -> dict:
     """Rank metrics of one question; None throughout for an unanswerable question (nothing is
     relevant), so run means leave it out."""
@@ -94,6 +129,9 @@ def run_metrics(rows: list[dict], *, k: int, classifications: list[str] | None =
         "abstention_rate": _mean([1.0 if r.get("abstained") else 0.0 for r in rows]),
         "unanswerable": sum(1 for r in rows if r["recall@k"] is None),
     }
+    for key, _ in LEG_METRICS:
+        if any(key in r for r in rows):
+            summary[key] = _mean([r.get(key) for r in rows])
     if classifications is not None:
         for choice in Classification:
             summary[choice.value] = sum(1 for c in classifications if c == choice)
@@ -107,6 +145,7 @@ METRIC_LABELS = [
     ("precision@k", "Precision@k", True),
     ("mrr", "MRR", True),
     ("ndcg@10", "nDCG@10", True),
+    *((key, label, True) for key, label in LEG_METRICS),
     ("abstention_rate", "Abstention rate", False),
     ("correct_rate", "Correct answers", True),
 ]

@@ -302,16 +302,19 @@ def _base_result(run: EvalRun, question: GoldenQuestion) -> EvalResult:
 
 def _retrieve_one(run: EvalRun, principal: Principal, question: GoldenQuestion) -> EvalResult:
     kwargs = {"settings": run.settings} if run.settings_applied and retrieve_accepts_settings() else {}
-    hits = retrieval.retrieve(
+    found = retrieval.search(
         principal=principal, query=question.question, k=max(run.k, scoring.NDCG_AT), filters=None, **kwargs
     )
-    judged = scoring.judge(
-        hits, expected_ids=question.expected_external_ids, expected_passages=question.expected_passages
-    )
+    hits = found.hits
+    expected = {"expected_ids": question.expected_external_ids, "expected_passages": question.expected_passages}
+    judged = scoring.judge(hits, **expected)
     result = _base_result(run, question)
     result.retrieved_external_ids = _unique(h.external_id for h in hits)
     result.abstained = not hits
-    result.metrics = scoring.question_metrics(judged, k=run.k)
+    result.metrics = {
+        **scoring.question_metrics(judged, k=run.k),
+        **scoring.leg_metrics(dense=found.dense, lexical=found.lexical, **expected),
+    }
     return result
 
 

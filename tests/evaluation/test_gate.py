@@ -58,10 +58,10 @@ def test_apply_is_refused_with_a_run_on_other_settings_or_an_unfinished_one(acme
 
 def test_apply_is_refused_when_retrieval_could_not_take_the_settings(acme):
     org, admin, eval_set = acme
-    _finished_run_on(eval_set, admin, _proposal(org, rrf_k=20), applied=False)
+    _finished_run_on(eval_set, admin, _proposal(org, lexical_weight=2.0), applied=False)
 
     with pytest.raises(InvalidInput):
-        retrieval_settings_apply(principal=admin, settings=_proposal(org, rrf_k=20))
+        retrieval_settings_apply(principal=admin, settings=_proposal(org, lexical_weight=2.0))
 
 
 def test_a_run_of_another_organization_does_not_open_the_gate(acme, world):
@@ -70,10 +70,10 @@ def test_a_run_of_another_organization_does_not_open_the_gate(acme, world):
 
     other_admin = world.principal("oz", "globex", role="admin")
     other_set = eval_set_create(principal=other_admin, name="Theirs")
-    _finished_run_on(other_set, other_admin, _proposal(org, rrf_k=20))
+    _finished_run_on(other_set, other_admin, _proposal(org, lexical_weight=2.0))
 
     with pytest.raises(InvalidInput):
-        retrieval_settings_apply(principal=admin, settings=_proposal(org, rrf_k=20))
+        retrieval_settings_apply(principal=admin, settings=_proposal(org, lexical_weight=2.0))
 
 
 def test_apply_after_a_finished_run_changes_settings_and_records_the_change(acme):
@@ -101,7 +101,7 @@ def test_only_admins_apply(acme, world):
     member = world.principal("mo", org, role="reviewer")
 
     with pytest.raises(PermissionDenied):
-        retrieval_settings_apply(principal=member, settings=_proposal(org, rrf_k=20))
+        retrieval_settings_apply(principal=member, settings=_proposal(org, lexical_weight=2.0))
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,24 @@ def test_a_retrieval_run_measures_every_question_as_the_admin(acme, django_captu
     assert {"evaluation.run_started", "evaluation.run_finished"} <= verbs
 
 
+def test_a_retrieval_run_also_judges_each_leg_alone_and_their_plain_rank_fusion(
+    acme, django_capture_on_commit_callbacks
+):
+    """Given a golden set, when a retrieval run finishes, then each question and the run carry
+    nDCG@10 of the dense leg alone, the lexical leg alone and a plain RRF of the two beside the
+    fused figure, so the gate shows whether fusion keeps what each leg finds."""
+    org, admin, eval_set = acme
+
+    run = _run(admin, eval_set, django_capture_on_commit_callbacks, k=3)
+
+    refunds = run.results.get(question="How many days until refunds are paid?")
+    for key in ("ndcg@10_dense", "ndcg@10_lexical", "ndcg@10_rrf"):
+        assert 0.0 < refunds.metrics[key] <= 1.0
+        assert 0.0 < run.metrics[key] <= 1.0
+    payroll = run.results.get(question="What is the salary band of engineers?")
+    assert payroll.metrics["ndcg@10_lexical"] == 0.0  # not even one leg reaches a document it may not read
+
+
 def test_executing_a_finished_run_again_changes_nothing(acme, django_capture_on_commit_callbacks):
     _, admin, eval_set = acme
     run = _run(admin, eval_set, django_capture_on_commit_callbacks)

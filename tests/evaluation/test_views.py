@@ -39,6 +39,9 @@ def test_admin_pages_render(acme, finished_run, world, client):
         assert response.status_code == 200, url
     run_page = c.get(reverse("evaluation:run_detail", args=[finished_run.pk])).content.decode()
     assert "How many days until refunds are paid?" in run_page
+    # The legs alone and their plain rank fusion stand beside the fused figure.
+    for label in ("nDCG@10, dense leg alone", "nDCG@10, lexical leg alone", "nDCG@10, plain RRF of the legs"):
+        assert label in run_page
     assert '<a href="/evaluation/">Evaluation</a>' in c.get("/").content.decode().replace(' aria-current="page"', "")
 
 
@@ -146,7 +149,6 @@ def test_the_settings_apply_button_is_refused_without_a_run(acme, world, client)
         "k": 10,
         "dense_weight": 1.0,
         "lexical_weight": 3.0,
-        "rrf_k": 60,
     }
 
     response = c.post(reverse("evaluation:settings_apply"), data, follow=True)
@@ -163,7 +165,6 @@ def test_proposing_settings_from_the_gate_page_starts_runs(acme, world, client, 
         "k": 10,
         "dense_weight": 1.0,
         "lexical_weight": 3.0,
-        "rrf_k": 60,
         "eval_set": eval_set.pk,
     }
 

@@ -1,4 +1,5 @@
 import json
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -55,12 +56,29 @@ def test_evaluate_reports_metrics_and_rows(acme, tmp_path):
 
     result = run("evaluate", str(golden), "--as", "bob", "--k", "5")
 
-    assert set(result) == {"k", "questions", "recall@5", "mrr", "ndcg@5", "rows"}
-    assert result["k"] == 5 and result["questions"] == 2
+    assert set(result) == {"k", "questions", "truncated", "recall@5", "mrr", "ndcg@5", "rows"}
+    assert result["k"] == 5 and result["questions"] == 2 and result["truncated"] == 0
     # bob may not read payroll: the second question is a miss, the first a hit at rank 1
     assert [row["recall@5"] for row in result["rows"]] == [1.0, 0.0]
     assert result["recall@5"] == 0.5 and result["mrr"] == 0.5 and result["ndcg@5"] == 0.5
     assert [row["line"] for row in result["rows"]] == [1, 3]
+
+
+def test_evaluate_reads_the_start_of_a_question_longer_than_retrieval_takes_and_says_so(acme, tmp_path):
+    """Given a golden line whose question (a whole argument, as standard collections have) runs
+    past the 2,000 characters retrieval takes, when it is evaluated, then retrieval reads its
+    first words, the row and the summary say it was cut, and the text output carries a note."""
+    question = "how fast are refunds paid " + "and why does it matter to the team " * 100
+    golden = tmp_path / "golden.jsonl"
+    golden.write_text(json.dumps({"question": question, "expected": ["handbook"]}) + "\n")
+
+    result = run("evaluate", str(golden), "--as", "bob")
+    text = StringIO()
+    call_command("evaluate", str(golden), "--as", "bob", stdout=text)
+
+    assert result["truncated"] == 1 and result["rows"][0]["truncated"] is True
+    assert result["rows"][0]["recall@10"] == 1.0
+    assert "1 question is longer than 2000 characters" in text.getvalue()
 
 
 def test_evaluate_names_the_bad_line(acme, tmp_path):

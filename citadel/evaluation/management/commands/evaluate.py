@@ -1,7 +1,7 @@
 from citadel.accounts.selectors import principal_for_username
 from citadel.core.commands import JsonCommand
 from citadel.evaluation.retrieval_judge import evaluate_retrieval, read_golden_file
-from citadel.retrieval.services import clean_k
+from citadel.retrieval.services import MAX_QUERY_CHARS, clean_k
 
 
 class Command(JsonCommand):
@@ -32,6 +32,11 @@ class Command(JsonCommand):
             f"{result['questions']} questions  recall@{k} {fmt(result[f'recall@{k}'])}  "
             f"MRR {fmt(result['mrr'])}  nDCG@{k} {fmt(result[f'ndcg@{k}'])}"
         ]
+        if result["truncated"]:
+            lines.append(
+                f"  note: {result['truncated']} {'question is' if result['truncated'] == 1 else 'questions are'} "
+                f"longer than {MAX_QUERY_CHARS} characters; retrieval read the first {MAX_QUERY_CHARS} of each"
+            )
         for row in result["rows"]:
             lines.append(f"  line {row['line']}: recall {fmt(row[f'recall@{k}'])}  {row['question']}")
         return "\n".join(lines)
