@@ -94,7 +94,11 @@ def embed_missing(
     """Embed the version's chunks that have no vector for `model`, in batches. Returns how many."""
     embedder = get_embedder(model)
     version = DocumentVersion.objects.select_related("document").only("metadata", "document__title").get(pk=version_id)
-    title = (version.metadata or {}).get("title") or version.document.title
+    metadata = version.metadata or {}
+    # The document's own title, or the one its uploader gave; a file name ("p12.txt") says
+    # nothing about the passage and only blurs its vector (SQuAD's paragraphs: dense nDCG@10
+    # 0.827 -> 0.799 with their file names as titles).
+    title = metadata.get("title") or ("" if metadata.get("title_from_filename") else version.document.title)
     missing = Chunk.objects.filter(version_id=version_id).exclude(embeddings__model=model).order_by("ordinal")
     if chunk_ids is not None:
         missing = missing.filter(pk__in=chunk_ids)

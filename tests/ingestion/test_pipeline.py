@@ -127,8 +127,8 @@ def test_new_version_replaces_the_old_and_reuses_unchanged_vectors(admin, ingest
     v1.refresh_from_db()
     assert (v1.status, v2.status, v2.number) == ("superseded", "ready", 2)
     assert v2.document.current_version_id == v2.pk
-    # Only the changed page is embedded, under its document's title.
-    assert embedded == [f"offices\n{c.text}" for c in v2.chunks.filter(page=4)]
+    # Only the changed page is embedded (with no header: the title is only the file's name).
+    assert embedded == [c.text for c in v2.chunks.filter(page=4)]
     readable = readable_chunks(member)
     assert set(readable.values_list("version_id", flat=True)) == {v2.pk}
     assert readable.filter(text__contains="gym").exists()
@@ -222,3 +222,20 @@ def test_an_attempt_that_lost_its_lease_writes_nothing(admin, ingest, monkeypatc
 
     version.refresh_from_db()
     assert version.status == "chunking" and not version.chunks.exists()
+
+
+def test_a_passage_is_embedded_under_its_documents_title_and_cited_alone(admin, ingest, monkeypatch):
+    """Given a Markdown handbook whose leave rules sit in a section of their own, when it is
+    ingested, then that section's passage is embedded under the handbook's title, and the chunk
+    (what citations quote) holds the passage alone."""
+    embedded: list[str] = []
+    embedder = get_embedder(MINILM)
+    original = embedder.embed
+    monkeypatch.setattr(embedder, "embed", lambda texts: embedded.extend(texts) or original(texts))
+    handbook = "# Staff handbook\n\nWelcome to the company.\n\n## Leave\n\nEmployees get 25 days of leave a year.\n"
+
+    version = ingest(admin, "handbook.md", handbook.encode())
+
+    chunk = version.chunks.get(text__contains="25 days")
+    assert not chunk.text.startswith("Staff handbook")
+    assert f"Staff handbook\n{chunk.text}" in embedded
