@@ -50,30 +50,43 @@ def _query_terms(cursor, *, organization_id, query, settings) -> tuple[list[_Ter
     return terms, chunk_count, avgdl
 
 
-def lexical_scores(
-    cursor, *, permitted, permitted_params, organization_id, query, chunk_ids, settings
-) -> dict[int, float]:
+def _scores_of(cursor, *, permitted, permitted_params, terms, avgdl, chunk_ids, settings) -> dict[int, float]:
     """The BM25 score of each of `chunk_ids` (permitted ones only) that holds a query word; a
-    chunk holding none scores 0 and is left out. Fusion scores the dense leg's finds with it."""
-    terms, _, avgdl = _query_terms(cursor, organization_id=organization_id, query=query, settings=settings)
+    chunk holding none scores 0 and is left out."""
     if not terms or not chunk_ids:
         return {}
     hits, _ = _bm25_top(
         cursor, permitted=permitted, permitted_params=permitted_params, terms=terms, match=terms,
         at_least_two=False, avgdl=avgdl, n=len(chunk_ids), limit=len(chunk_ids), settings=settings,
-        chunk_ids=chunk_ids,
+        chunk_ids=sorted(chunk_ids),
     )  # fmt: skip
     return {h.chunk_id: h.score for h in hits}
 
 
-def lexical_search(cursor, *, permitted, permitted_params, organization_id, query, n, settings) -> list[LegHit]:
+def lexical_search(
+    cursor, *, permitted, permitted_params, organization_id, query, n, settings, also_score=()
+) -> tuple[list[LegHit], dict[int, float]]:
+    """The BM25 top n, and the scores of the chunks `also_score` names (the dense leg's finds,
+    for fusion; those holding no query word are left out)."""
+    terms, chunk_count, avgdl = _query_terms(cursor, organization_id=organization_id, query=query, settings=settings)
+    more = _scores_of(
+        cursor, permitted=permitted, permitted_params=permitted_params, terms=terms, avgdl=avgdl,
+        chunk_ids=set(also_score), settings=settings,
+    )  # fmt: skip
+    hits = _top_n(
+        cursor, permitted=permitted, permitted_params=permitted_params, terms=terms, chunk_count=chunk_count,
+        avgdl=avgdl, n=n, settings=settings,
+    )  # fmt: skip
+    return hits, more
+
+
+def _top_n(cursor, *, permitted, permitted_params, terms, chunk_count, avgdl, n, settings) -> list[LegHit]:
     """Okapi BM25 top n over the chunks holding a query word, pruned without changing it: passes
     that score only some of those chunks are kept when the rest provably cannot reach the top n
     (each word's ceiling, what it can add to any chunk at most, comes from LexicalTerm)."""
-    terms, chunk_count, avgdl = _query_terms(cursor, organization_id=organization_id, query=query, settings=settings)
     if not terms:
         return []
-    terms.sort(key=lambda t: (t.df, t.lexeme))  # rarest first
+    terms = sorted(terms, key=lambda t: (t.df, t.lexeme))  # rarest first
     # Chunks are matched on the selective terms only (a word found in most chunks would make every
     # chunk a candidate, a scan of the organization); common terms still add to the scores of the
     # chunks matched. A query of common words only matches on its rarest one.

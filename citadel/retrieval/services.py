@@ -33,7 +33,7 @@ from citadel.core.principal import Principal
 from citadel.documents.access import readable_versions_sql
 from citadel.providers.embeddings import get_embedder
 from citadel.retrieval.dense import dense_scores, dense_search
-from citadel.retrieval.lexical import lexical_scores, lexical_search
+from citadel.retrieval.lexical import lexical_search
 from citadel.retrieval.settings import RetrievalSettings
 from citadel.retrieval.types import Hit, LegHit
 
@@ -98,7 +98,10 @@ def search(
                 n=n,
                 settings=settings,
             )
-        lexical = lexical_search(
+        # Each leg also scores the chunks only the other found, so fusion weighs every candidate
+        # on both scores. A leg of weight 0 takes no part in fusion, so then neither does.
+        both = settings.dense_weight > 0 and settings.lexical_weight > 0
+        lexical, lexical_more = lexical_search(
             cursor,
             permitted=permitted,
             permitted_params=permitted_params,
@@ -106,18 +109,20 @@ def search(
             query=query,
             n=n,
             settings=settings,
+            also_score={h.chunk_id for h in dense} if both else (),
         )
-        dense_more, lexical_more = _cross_scores(
-            cursor,
-            permitted=permitted,
-            permitted_params=permitted_params,
-            organization=organization,
-            query=query,
-            query_vector=query_vector,
-            dense=dense,
-            lexical=lexical,
-            settings=settings,
-        )
+        lexical_ids = {h.chunk_id for h in lexical}
+        dense_more = {}
+        if both and dense:  # a dense leg that ran (the query was embedded, the model has vectors)
+            dense_more = dense_scores(
+                cursor,
+                permitted=permitted,
+                permitted_params=permitted_params,
+                model=organization.embedding_model,
+                dimensions=len(query_vector),
+                vector=query_vector,
+                chunk_ids=sorted(lexical_ids - {h.chunk_id for h in dense}),
+            )
         fused = _fuse(dense, lexical, settings, dense_more=dense_more, lexical_more=lexical_more)
         wanted = {h.chunk_id for h in fused[:k]} | {h.chunk_id for h in dense[:k]} | {h.chunk_id for h in lexical[:k]}
         details = _details(cursor, permitted=permitted, permitted_params=permitted_params, chunk_ids=sorted(wanted))
@@ -254,28 +259,6 @@ def _filter_sql(filters: dict | None) -> tuple[str, list]:
         sql.append("AND fd.title ILIKE %s")
         params.append("%" + filters["title"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
     return " ".join(sql), params
-
-
-def _cross_scores(
-    cursor, *, permitted, permitted_params, organization, query, query_vector, dense, lexical, settings
-) -> tuple[dict[int, float], dict[int, float]]:
-    """Each leg's scores for the chunks only the other leg found, so fusion weighs every candidate
-    on both. None are needed when a leg has weight 0: it takes no part in fusion."""
-    if settings.dense_weight <= 0 or settings.lexical_weight <= 0:
-        return {}, {}
-    dense_ids, lexical_ids = {h.chunk_id for h in dense}, {h.chunk_id for h in lexical}
-    dense_more = lexical_more = {}
-    if dense:  # a dense leg that ran (the query was embedded, the model has vectors)
-        dense_more = dense_scores(
-            cursor, permitted=permitted, permitted_params=permitted_params, model=organization.embedding_model,
-            dimensions=len(query_vector), vector=query_vector, chunk_ids=sorted(lexical_ids - dense_ids),
-        )  # fmt: skip
-    if lexical:
-        lexical_more = lexical_scores(
-            cursor, permitted=permitted, permitted_params=permitted_params, organization_id=organization.pk,
-            query=query, chunk_ids=sorted(dense_ids - lexical_ids), settings=settings,
-        )  # fmt: skip
-    return dense_more, lexical_more
 
 
 def _fuse(
