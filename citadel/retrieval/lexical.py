@@ -1,4 +1,4 @@
-"""The lexical leg: Okapi BM25 over each chunk's English tsvector, with document frequencies and the
+"""The lexical leg: Okapi BM25 over each chunk's tsvector (TEXT_SEARCH_CONFIG), with document frequencies and the
 average length from the organization's own statistics (retrieval.models), pruned without changing
 the result (MaxScore-style passes bounded by each word's score ceiling)."""
 

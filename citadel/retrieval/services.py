@@ -10,8 +10,9 @@ revocation or archive counts from the very next query.
   HNSW index of its dimension with iterative scans, so a restrictive filter still yields k rows.
   Under a restrictive filter the walk is joined by an exact scan of the permitted documents whose
   centroids (retrieval.models.VersionCentroid) lie nearest the query, where a walk misses most.
-* Lexical leg: Okapi BM25 (k1=1.2, b=0.75) over the English tsvector of each chunk, with document
-  frequencies and average length taken from the organization's own statistics (retrieval.models).
+* Lexical leg: Okapi BM25 (k1=1.2, b=0.75) over each chunk's tsvector (documents.lexical's
+  TEXT_SEARCH_CONFIG), with document frequencies and average length taken from the organization's
+  own statistics (retrieval.models).
 * Fusion: each leg scores the other's finds, both scores are standardised against their leg's
   candidates and averaged with the legs' weights (_fuse); every hit keeps both ranks and scores.
 """
