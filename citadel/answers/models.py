@@ -16,6 +16,17 @@ class AnswerStatus(models.TextChoices):
 FINAL_STATUSES = frozenset(AnswerStatus) - {AnswerStatus.PENDING_REVIEW}
 
 
+class ReviewOutcome(models.TextChoices):
+    """Where human review stands for an answer, beside what the answer is (its status): a script
+    can tell "not enough evidence" from "a reviewer is checking it". Written by the services that
+    open and decide review items, in their transactions."""
+
+    NONE = "none"  # never sent to review
+    PENDING = "pending"  # a review item is open (first review, or a re-check after feedback)
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 class Question(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="questions")
     asker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions")
@@ -40,6 +51,11 @@ class Answer(models.Model):
     provider = models.CharField(max_length=40)
     model = models.CharField(max_length=200, blank=True)
     flags = models.JSONField(default=list, blank=True)  # ["unsupported_sentences", "low_scores", ...]
+    # A database default too, so workers still running the code before it can write answers
+    # during a rolling deploy.
+    review_state = models.CharField(
+        max_length=10, choices=ReviewOutcome, default=ReviewOutcome.NONE, db_default=ReviewOutcome.NONE
+    )
     unsupported_sentences = models.JSONField(default=list, blank=True)
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
@@ -50,6 +66,18 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"Answer {self.pk} ({self.status})"
+
+    @property
+    def abstained(self) -> bool:
+        """The answerer found too little evidence, whatever review later made of it."""
+        return self.status == AnswerStatus.INSUFFICIENT_EVIDENCE or "abstained" in (self.flags or [])
+
+    @property
+    def outcome(self) -> str:
+        """The status scripts are told (`ask --json`, the API): an abstention is
+        insufficient_evidence in every review state; pending_review and rejected are answers
+        whose text a reviewer holds back."""
+        return AnswerStatus.INSUFFICIENT_EVIDENCE if self.abstained else self.status
 
 
 class RetrievedPassageQuerySet(models.QuerySet):

@@ -95,6 +95,14 @@ def get_answer(*, principal: Principal, answer_id) -> Answer:
         raise NotFound("Answer not found.") from None
 
 
+def answer_support(answer: Answer) -> float | None:
+    """The evidence score the answer was decided on, as its receipt recorded it (None before the
+    receipt is written, or when nothing was scored)."""
+    receipt = getattr(answer, "receipt", None)
+    support = (receipt.data.get("evidence") or {}).get("support") if receipt is not None else None
+    return float(support) if isinstance(support, int | float) else None
+
+
 def answer_sources(answer: Answer) -> list[int | None]:
     """The documents an answer's text is built from: those it cites when it quotes them (the
     extractive answerer), every passage it was sent when a model wrote it (a model reads them all)."""

@@ -34,6 +34,7 @@ from citadel.answers.models import (
     Question,
     Receipt,
     RetrievedPassage,
+    ReviewOutcome,
 )
 from citadel.answers.pipeline import Run, flags_for, generate, prepare_passages
 from citadel.answers.receipts import receipt_data
@@ -379,7 +380,8 @@ def _write(
         review_item_id = review_gate_apply(answer=answer)
         if review_item_id is not None:
             answer.status = AnswerStatus.PENDING_REVIEW
-            answer.save(update_fields=["status"])
+            answer.review_state = ReviewOutcome.PENDING
+            answer.save(update_fields=["status", "review_state"])
     Receipt(answer=answer, data=receipt_data(run, answer, checked, support, review_item_id, error)).save()
     audit_record(
         verb="answers.answered",

@@ -48,7 +48,15 @@ class CitationOut(Schema):
 
 class AskOut(Schema):
     answer_id: int
-    status: str = Field(description="answered | insufficient_evidence | pending_review | failed")
+    status: str = Field(
+        description="answered | insufficient_evidence | pending_review | failed. An abstention is "
+        "insufficient_evidence whatever its review state; pending_review is an answer whose text waits for a reviewer."
+    )
+    review: str = Field(description="none | pending | approved | rejected: where human review of this answer stands.")
+    support: float | None = Field(
+        description="How strongly the best evidence supports an answer (the answerer's evidence score; the receipt "
+        "shows it beside its threshold). null when nothing was scored (a failure, a cancelled answer)."
+    )
     text: str
     citations: list[CitationOut]
     receipt_url: str = Field(description="The receipt page (for people); the API's is at `links.receipt`.")
@@ -64,6 +72,7 @@ class AskOut(Schema):
 
 
 class ReviewStatus(Schema):
+    state: str = Field(description="none | pending | approved | rejected, as `review` in the ask response.")
     waiting: bool
     rejected: bool
     reviewed_by: str
@@ -72,7 +81,10 @@ class ReviewStatus(Schema):
 
 
 class AnswerOut(AskOut):
-    status: str = Field(description="answered | insufficient_evidence | pending_review | failed | rejected | cancelled")
+    status: str = Field(
+        description="answered | insufficient_evidence | pending_review | failed | rejected | cancelled (an abstention "
+        "is insufficient_evidence whatever its review state)"
+    )
     question: str
     asker: str
     provider: str
@@ -134,7 +146,9 @@ def _ask_out(request: HttpRequest, principal: Principal, answer: Answer) -> dict
     citations = [] if visibility.awaiting_review else _citations(answer)
     return {
         "answer_id": answer.pk,
-        "status": answer.status,
+        "status": answer.outcome,
+        "review": answer.review_state,
+        "support": selectors.answer_support(answer),
         "text": answer.text if visibility.text else "",
         "citations": [c if content.allows(c["document_id"]) else {**c, "quote": ""} for c in citations],
         "withheld_sources": [] if visibility.awaiting_review else content.withheld_titles,
@@ -176,6 +190,7 @@ def answer_detail(request, answer_id: Id):
         "created_at": answer.created_at,
         "finalized_at": answer.finalized_at,
         "review": {
+            "state": answer.review_state,
             "waiting": review["waiting"],
             "rejected": review["rejected"],
             "reviewed_by": review["reviewed_by"],

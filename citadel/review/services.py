@@ -14,7 +14,15 @@ from django.utils import timezone
 from citadel.accounts.models import Membership, Organization, ReviewPolicy
 from citadel.accounts.rules import require_role
 from citadel.accounts.selectors import principal_for
-from citadel.answers.models import Answer, AnswerStatus, Citation, Feedback, FeedbackReason, RetrievedPassage
+from citadel.answers.models import (
+    Answer,
+    AnswerStatus,
+    Citation,
+    Feedback,
+    FeedbackReason,
+    RetrievedPassage,
+    ReviewOutcome,
+)
 from citadel.answers.selectors import answer_sources, get_answer
 from citadel.audit.services import audit_record
 from citadel.core.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
@@ -215,7 +223,8 @@ def _publish(answer: Answer, text: str, *, original: str) -> None:
     abstained = "abstained" in (answer.flags or []) or answer.status == AnswerStatus.INSUFFICIENT_EVIDENCE
     answer.status = AnswerStatus.INSUFFICIENT_EVIDENCE if abstained else AnswerStatus.ANSWERED
     answer.finalized_at = answer.finalized_at or now
-    answer.save(update_fields=["original_text", "text", "status", "finalized_at"])
+    answer.review_state = ReviewOutcome.APPROVED
+    answer.save(update_fields=["original_text", "text", "status", "finalized_at", "review_state"])
 
 
 @transaction.atomic
@@ -266,8 +275,9 @@ def review_reject(*, principal: Principal, item_id: int, reason: str) -> ReviewI
     answer = Answer.objects.select_for_update().get(pk=item.answer_id)
     item.answer = answer
     answer.status = AnswerStatus.REJECTED
+    answer.review_state = ReviewOutcome.REJECTED
     answer.finalized_at = answer.finalized_at or timezone.now()
-    answer.save(update_fields=["status", "finalized_at"])
+    answer.save(update_fields=["status", "review_state", "finalized_at"])
     item.decision_reason = reason
     item.decided_by_id = principal.user_id
     item.decided_at = timezone.now()
@@ -446,6 +456,8 @@ def feedback_submit(
                 due_at=timezone.now() + timedelta(hours=settings.CITADEL["REVIEW_DUE_HOURS"]),
             )
             _event(item, actor_id=principal.user_id, action=ReviewAction.OPENED, to_state=item.state, note=note)
+            answer.review_state = ReviewOutcome.PENDING
+            answer.save(update_fields=["review_state"])
             audit_record(
                 verb="review.opened",
                 organization=answer.organization_id,

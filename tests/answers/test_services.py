@@ -109,6 +109,18 @@ def test_with_the_flagged_policy_an_abstention_waits_for_review(ann, acme):
     assert answer.status == AnswerStatus.PENDING_REVIEW
     assert ReviewItem.objects.filter(answer=answer, flags__contains=["abstained"]).exists()
     assert answer.receipt.data["review"]["required"] is True
+    # What scripts are told: not enough evidence, and a reviewer is looking at it
+    assert (answer.outcome, answer.review_state) == ("insufficient_evidence", "pending")
+
+
+def test_an_answer_sent_to_review_is_pending_review_and_one_published_at_once_was_never_reviewed(ann, acme):
+    answer = answer_question(principal=ann, text="How long until refunds are paid?")
+    assert (answer.outcome, answer.review_state) == ("answered", "none")
+
+    acme.review_policy = "all"
+    acme.save()
+    answer = answer_question(principal=ann, text="How long until refunds are paid?")
+    assert (answer.outcome, answer.review_state) == ("pending_review", "pending")
 
 
 def test_sensitive_documents_and_watch_words_are_flagged(ann, acme):

@@ -248,6 +248,26 @@ def test_the_ask_command_reports_abstention(ann, acme):
     call_command("ask", "Who is the chief executive of the company?", "--as", "ann", "--json", stdout=out)
     result = json.loads(out.getvalue())
     assert result["status"] == "insufficient_evidence" and result["citations"] == []
+    assert result["review"] == "none" and result["support"] < 0.45
+
+
+def test_the_ask_command_tells_an_abstention_from_an_answer_waiting_for_review(ann, acme):
+    """Given every answer reviewed, an abstention is still insufficient_evidence (review pending),
+    and an answer is pending_review with its text withheld; both carry their evidence score."""
+    acme.review_policy = "all"
+    acme.save()
+
+    def ask(question):
+        out = StringIO()
+        call_command("ask", question, "--as", "ann", "--json", stdout=out)
+        return json.loads(out.getvalue())
+
+    abstention = ask("Who is the chief executive of the company?")
+    answer = ask(QUESTION)
+
+    assert (abstention["status"], abstention["review"], abstention["text"]) == ("insufficient_evidence", "pending", "")
+    assert (answer["status"], answer["review"], answer["text"]) == ("pending_review", "pending", "")
+    assert isinstance(answer["support"], float) and answer["support"] > abstention["support"]
 
 
 def _principal(user, org):

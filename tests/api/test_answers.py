@@ -9,7 +9,7 @@ from citadel.accounts.models import ReviewPolicy
 from citadel.accounts.selectors import principal_for
 from citadel.answers.models import Feedback
 from citadel.review.models import ReviewItem
-from citadel.review.services import review_reject
+from citadel.review.services import review_approve, review_reject
 from tests.api.conftest import assert_problem
 from tests.factories import make_document
 
@@ -76,6 +76,7 @@ def test_a_rejected_answer_is_withheld_from_its_asker_only(scenario, as_user):
 
     mine = bob.get(path).json()
     assert mine["status"] == "rejected" and mine["text"] == "" and mine["citations"] == []
+    assert mine["review"]["state"] == "rejected"
     assert_problem(bob.get(f"{path}/receipt"), 403, "awaiting_review")
     assert rita.get(path).json()["text"] == "Refunds take 14 days [1]."
 
@@ -147,3 +148,29 @@ def test_a_spent_budget_is_429_with_retry_after(scenario, as_user):
     body = assert_problem(response, 429, "budget_exceeded")
     assert int(response["Retry-After"]) >= 60
     assert body["retry_after"] == int(response["Retry-After"])
+
+
+def test_an_abstention_is_insufficient_evidence_whatever_its_review_state(scenario, as_user):
+    """Given every answer reviewed, a question the documents do not answer is reported as
+    insufficient_evidence with review pending, not as pending_review: a script can tell "not enough
+    evidence" from "a reviewer is checking the answer"."""
+    bob = as_user(scenario.bob_token)
+
+    asked = bob.post("/ask/", {"question": "Who is the chief executive of the company?"}).json()
+
+    assert (asked["status"], asked["review"], asked["text"]) == ("insufficient_evidence", "pending", "")
+    assert isinstance(asked["support"], float)
+    detail = bob.get(f"/answers/{asked['answer_id']}").json()
+    assert detail["status"] == "insufficient_evidence" and detail["review"]["state"] == "pending"
+
+
+def test_the_review_state_follows_the_reviewers_decision(scenario, as_user):
+    bob = as_user(scenario.bob_token)
+    path = f"/answers/{scenario.answer.pk}"
+    assert bob.get(path).json()["review"]["state"] == "pending"
+
+    rita_principal = principal_for(user=User.objects.get(username="rita"), organization=scenario.acme)
+    review_approve(principal=rita_principal, item_id=scenario.review_item.pk)
+
+    published = bob.get(path).json()
+    assert (published["status"], published["review"]["state"]) == ("answered", "approved")

@@ -24,6 +24,7 @@ def make_answer(
         original_text=text,
         provider="extractive",
         flags=list(flags or []),
+        review_state="pending" if status == "pending_review" else "none",
     )
     for n, document in enumerate(documents, start=1):
         chunk = document.current_version.chunks.order_by("ordinal").first()

@@ -32,6 +32,9 @@ def test_not_helpful_opens_a_review_item(acme, published):
     assert (item.state, item.reason) == ("pending", "feedback")
     assert "feedback_outdated" in item.flags and item.assigned_to is not None and item.due_at is not None
     assert item.history.get().note == "outdated: Old policy"
+    # The answer stays published while a reviewer checks it again
+    published.refresh_from_db()
+    assert (published.outcome, published.review_state) == ("answered", "pending")
 
 
 def test_not_helpful_needs_a_reason(acme, published):
@@ -57,7 +60,7 @@ def test_rejecting_after_feedback_withdraws_the_published_answer(acme, published
     review_reject(principal=acme.principal("rita"), item_id=item.pk, reason="The refund window is 30 days now.")
 
     published.refresh_from_db()
-    assert published.status == "rejected"
+    assert (published.status, published.review_state) == ("rejected", "rejected")
 
 
 @pytest.mark.parametrize(("username", "org"), [("mo", "acme"), ("gina", "globex")])

@@ -1,14 +1,17 @@
 """ask QUESTION --as USERNAME [--org SLUG] --json
 
 Prints answer_id, status (answered | insufficient_evidence | pending_review | failed), text,
-citations [n, chunk_id, document_id, external_id, title, version, page, quote] and receipt_url.
-An answer waiting for review shows no text or citations, exactly as the asker sees it on the web."""
+citations [n, chunk_id, document_id, external_id, title, version, page, quote] and receipt_url;
+then review (none | pending | approved | rejected) and support (the evidence score), notice and
+flags. An abstention is insufficient_evidence whatever its review state. An answer waiting for
+review shows no text or citations, exactly as the asker sees it on the web."""
 
 from django.conf import settings
 from django.urls import reverse
 
 from citadel.accounts.selectors import principal_for_username
 from citadel.answers.models import AnswerStatus
+from citadel.answers.selectors import answer_support
 from citadel.answers.services import answer_question
 from citadel.core.commands import JsonCommand
 
@@ -50,7 +53,9 @@ class Command(JsonCommand):
                 )
         return {
             "answer_id": answer.pk,
-            "status": _CONTRACT_STATUS.get(answer.status, answer.status),
+            "status": _CONTRACT_STATUS.get(answer.outcome, answer.outcome),
+            "review": answer.review_state,
+            "support": answer_support(answer),
             "text": "" if hidden else answer.text,
             "citations": citations,
             "receipt_url": settings.CITADEL.get("SITE_URL", "").rstrip("/")
