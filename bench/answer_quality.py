@@ -1,0 +1,209 @@
+"""Answer quality as an asker meets it: does the answer shown answer the question, and does Citadel
+abstain when its documents do not say what was asked?
+
+    CITADEL_DATA_DIR=/work/var-<you> .venv/bin/python bench/answer_quality.py \
+        --squad ../shared/datasets/squad2-dev-rhine-complexity.json [--reuse] [--policy flagged]
+
+Each SQuAD 2.0 article becomes an organization of its own, each paragraph a document ingested
+through the real pipeline (real all-MiniLM-L6-v2); every question is asked by a member through the
+JSON API (POST /api/v1/ask/ with a bearer token) under the organization's review policy (the
+product's default, `flagged`, unless --policy says otherwise). The demo corpus is asked its golden
+and unanswerable questions the same way.
+
+Per article it prints:
+* answerable questions: answered with a gold answer in the text / answered without one / abstained;
+* unanswerable questions (written to look answerable from the same paragraph): abstained /
+  answered directly / sent to review;
+* of the answers shown directly to the asker (status `answered`), the share that does not answer
+  the question (no gold answer in the text, or the question has none);
+* questions of another article (which these documents never answer): the share abstained.
+For the demo: golden questions answered with the first citation from an expected document, and
+unanswerable ones abstained.
+
+An answer's text is judged as its answerer wrote it (read from the database, since an answer sent
+to review is withheld from the asker): a gold answer counts when it appears in the text after
+SQuAD's normalisation (lower case, no punctuation, articles or extra spaces).
+"""
+
+import argparse
+import json
+import os
+import re
+import string
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# A benchmark asks hundreds of questions a minute as one member: the abuse limits would refuse it.
+os.environ.setdefault(
+    "CITADEL_RATE_LIMITS", json.dumps({"ask_user": {"limit": 0, "window": 60}, "ask_org": {"limit": 0, "window": 60}})
+)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from citadel.accounts.models import Organization  # noqa: E402
+from citadel.accounts.services import api_token_create, organization_create, user_create_or_join  # noqa: E402
+from citadel.answers.models import Answer  # noqa: E402
+
+
+def normalise(text: str) -> str:
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def organization(slug: str, name: str, files, *, reuse: bool, policy: str):
+    """The organization with its documents ingested (unless --reuse finds it), and a member's client."""
+    org = Organization.objects.filter(slug=slug).first()
+    if org is not None and not reuse:
+        org.delete()
+        org = None
+    if org is None:
+        org = organization_create(slug=slug, name=name)
+        user_create_or_join(username=f"{slug}-admin", organization=org, role="admin")
+        with tempfile.TemporaryDirectory() as scratch:
+            paths = [str(p) for p in files(Path(scratch))]
+            call_command(
+                "ingest", *paths, "--org", slug, "--as", f"{slug}-admin", "--sync", "--json",
+                stdout=open(os.devnull, "w"),
+            )  # fmt: skip
+    org.review_policy = policy
+    org.save(update_fields=["review_policy"])
+    member, _ = user_create_or_join(username=f"{slug}-member", organization=org, role="member")
+    _, secret = api_token_create(user=member, name="answer-quality bench")
+    return org, Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+def ask(client: Client, question: str) -> tuple[dict, Answer]:
+    response = client.post("/api/v1/ask/", {"question": question}, content_type="application/json")
+    if response.status_code != 200:
+        raise SystemExit(f"ask failed ({response.status_code}): {response.content[:300]!r}")
+    body = response.json()
+    return body, Answer.objects.get(pk=body["answer_id"])
+
+
+def written_text(answer: Answer) -> str:
+    return answer.text or answer.original_text
+
+
+def paragraph_files(paragraphs: list[str]):
+    def write(scratch: Path) -> list[Path]:
+        paths = []
+        for number, text in enumerate(paragraphs, start=1):
+            path = scratch / f"p{number}.txt"
+            path.write_text(text, encoding="utf-8")
+            paths.append(path)
+        return paths
+
+    return write
+
+
+def squad(path: Path, *, reuse: bool, policy: str) -> None:
+    articles = json.loads(path.read_text(encoding="utf-8"))["data"]
+    clients = {}
+    for article in articles:
+        slug = "answers-" + re.sub(r"[^a-z0-9]+", "-", article["title"].lower())[:40]
+        paragraphs = [p["context"] for p in article["paragraphs"]]
+        clients[article["title"]] = organization(
+            slug, article["title"], paragraph_files(paragraphs), reuse=reuse, policy=policy
+        )[1]
+    for article in articles:
+        client = clients[article["title"]]
+        counts: Counter[str] = Counter()
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                body, answer = ask(client, qa["question"])
+                status = body["status"]
+                if qa.get("is_impossible"):
+                    counts[f"unanswerable {status}"] += 1
+                else:
+                    gold = [normalise(a["text"]) for a in qa["answers"]]
+                    text = normalise(written_text(answer))
+                    if status == "insufficient_evidence":
+                        counts["answerable abstained"] += 1
+                    elif any(g and g in text for g in gold):
+                        counts[f"answerable {status} gold"] += 1
+                    else:
+                        counts[f"answerable {status} wrong"] += 1
+        others = [a for a in articles if a is not article]
+        foreign = [qa["question"] for a in others for p in a["paragraphs"] for qa in p["qas"]]
+        for question in foreign:
+            counts[f"foreign {ask(client, question)[0]['status']}"] += 1
+        report(article["title"], counts)
+
+
+def report(title: str, c: Counter) -> None:
+    answerable = sum(v for k, v in c.items() if k.startswith("answerable "))
+    gold = c["answerable answered gold"] + c["answerable pending_review gold"]
+    wrong = c["answerable answered wrong"] + c["answerable pending_review wrong"]
+    unanswerable = sum(v for k, v in c.items() if k.startswith("unanswerable "))
+    direct = c["answerable answered gold"] + c["answerable answered wrong"] + c["unanswerable answered"]
+    bad_direct = c["answerable answered wrong"] + c["unanswerable answered"]
+    foreign = sum(v for k, v in c.items() if k.startswith("foreign "))
+
+    def share(n, d):
+        return f"{n / d:.1%}" if d else "n/a"
+
+    print(f"\n{title}")
+    print(
+        f"  answerable {answerable}: answered with a gold answer {gold} ({share(gold, answerable)}), "
+        f"answered without one {wrong}, abstained {c['answerable abstained']}"
+    )
+    print(
+        f"  unanswerable {unanswerable}: abstained {c['unanswerable insufficient_evidence']} "
+        f"({share(c['unanswerable insufficient_evidence'], unanswerable)}), partial {c['unanswerable partial']}, "
+        f"answered directly {c['unanswerable answered']}, sent to review {c['unanswerable pending_review']}"
+    )
+    print(f"  shown directly {direct}: not answering the question {bad_direct} ({share(bad_direct, direct)})")
+    print(
+        f"  another article's questions {foreign}: abstained {c['foreign insufficient_evidence']} "
+        f"({share(c['foreign insufficient_evidence'], foreign)})"
+    )
+
+
+def demo(*, reuse: bool, policy: str) -> None:
+    corpus = sorted(p for p in (ROOT / "demo" / "corpus").iterdir() if p.is_file())
+    _, client = organization("answers-demo", "Demo", lambda _: corpus, reuse=reuse, policy=policy)
+    golden = [json.loads(line) for line in (ROOT / "demo" / "golden.jsonl").read_text().splitlines() if line.strip()]
+    unanswerable = [
+        json.loads(line) for line in (ROOT / "demo" / "unanswerable.jsonl").read_text().splitlines() if line.strip()
+    ]
+    answered = first_expected = 0
+    for item in golden:
+        body, answer = ask(client, item["question"])
+        if body["status"] != "insufficient_evidence":
+            answered += 1
+            first = answer.citations.select_related("passage__document").order_by("n", "pk").first()
+            if first is not None and first.passage.document.external_id in item["expected"]:
+                first_expected += 1
+    abstained = sum(ask(client, item["question"])[0]["status"] == "insufficient_evidence" for item in unanswerable)
+    print("\ndemo")
+    print(
+        f"  golden {len(golden)}: answered {answered}, first citation from an expected document {first_expected}; "
+        f"unanswerable {len(unanswerable)}: abstained {abstained}"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--squad", action="append", type=Path, default=[], help="a SQuAD 2.0 JSON file")
+    parser.add_argument("--reuse", action="store_true", help="reuse organizations ingested before")
+    parser.add_argument("--policy", default="flagged", choices=["none", "flagged", "all"])
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    demo(reuse=args.reuse, policy=args.policy)
+    for path in args.squad:
+        squad(path, reuse=args.reuse, policy=args.policy)
+
+
+if __name__ == "__main__":
+    main()
