@@ -18,7 +18,10 @@ Per article it prints:
   the question (no gold answer in the text, or the question has none);
 * questions of another article (which these documents never answer): the share abstained.
 For the demo: golden questions answered with the first citation from an expected document, and
-unanswerable ones abstained.
+unanswerable ones abstained; then demo/phrased.jsonl, questions phrased the way employees ask
+(held out, never used for fitting): answerable ones answered with the fact's words, abstained or
+answered wrongly; near-misses (one detail changed, so the handbook does not answer them) declined,
+answered directly or sent to review.
 
 An answer's text is judged as its answerer wrote it (read from the database, since an answer sent
 to review is withheld from the asker): a gold answer counts when it appears in the text after
@@ -190,6 +193,35 @@ def demo(*, reuse: bool, policy: str) -> None:
     print(
         f"  golden {len(golden)}: answered {answered}, first citation from an expected document {first_expected}; "
         f"unanswerable {len(unanswerable)}: abstained {abstained}"
+    )
+    phrased(client)
+
+
+def phrased(client: Client) -> None:
+    """demo/phrased.jsonl: questions as employees phrase them (held out: never used for fitting).
+    Answerable ones carry the fact's words ("answer"); near-misses change one detail of a real fact
+    and have no expected document."""
+    lines = (ROOT / "demo" / "phrased.jsonl").read_text(encoding="utf-8").splitlines()
+    items = [json.loads(line) for line in lines if line.strip()]
+    c: Counter[str] = Counter()
+    for item in items:
+        body, answer = ask(client, item["question"])
+        status = body["status"]
+        if not item["expected"]:
+            c["near-miss " + ("declined" if status in ("insufficient_evidence", "partial") else status)] += 1
+        elif status == "insufficient_evidence":
+            c["answerable abstained"] += 1
+        elif normalise(item["answer"]) in normalise(written_text(answer)):
+            c["answerable correct"] += 1
+        else:
+            c["answerable wrong"] += 1
+    answerable = sum(1 for i in items if i["expected"])
+    near = len(items) - answerable
+    print(
+        f"  phrased as people ask, answerable {answerable}: answered correctly {c['answerable correct']}, "
+        f"wrongly {c['answerable wrong']}, abstained {c['answerable abstained']}; near-misses {near}: abstained or "
+        f"partial {c['near-miss declined']}, answered directly {c['near-miss answered']}, "
+        f"sent to review {c['near-miss pending_review']}"
     )
 
 
