@@ -57,9 +57,11 @@ from citadel.accounts.models import Organization  # noqa: E402
 from citadel.accounts.services import api_token_create, organization_create, user_create_or_join  # noqa: E402
 from citadel.answers.models import Answer  # noqa: E402
 
+PUNCTUATION = str.maketrans("", "", string.punctuation)
+
 
 def normalise(text: str) -> str:
-    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = text.lower().translate(PUNCTUATION)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
 

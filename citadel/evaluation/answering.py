@@ -40,9 +40,7 @@ def answer_for_evaluation(*, principal: Principal, question: str) -> AnswerOutco
     by_n = {row.n: row for row in passages}
     cited_ns = list(dict.fromkeys(answer.citations.order_by("n").values_list("passage__n", flat=True)))
     # A held answer (pending review) keeps the generator's verdict in its flags.
-    abstained = answer.status in (AnswerStatus.INSUFFICIENT_EVIDENCE, AnswerStatus.FAILED) or "abstained" in (
-        answer.flags or []
-    )
+    abstained = answer.abstained or answer.status == AnswerStatus.FAILED
     return AnswerOutcome(
         answer_id=answer.pk,
         status=answer.status,

@@ -220,8 +220,7 @@ def _publish(answer: Answer, text: str, *, original: str) -> None:
         # The model's words are kept whatever the reviewer publishes.
         answer.original_text = original
     answer.text = text
-    abstained = "abstained" in (answer.flags or []) or answer.status == AnswerStatus.INSUFFICIENT_EVIDENCE
-    answer.status = AnswerStatus.INSUFFICIENT_EVIDENCE if abstained else AnswerStatus.ANSWERED
+    answer.status = AnswerStatus.INSUFFICIENT_EVIDENCE if answer.abstained else AnswerStatus.ANSWERED
     answer.finalized_at = answer.finalized_at or now
     answer.review_state = ReviewOutcome.APPROVED
     answer.save(update_fields=["original_text", "text", "status", "finalized_at", "review_state"])
