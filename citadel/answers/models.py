@@ -4,6 +4,9 @@ from django.db import models
 
 class AnswerStatus(models.TextChoices):
     ANSWERED = "answered"
+    # Answered in part: the quoted sources say some of what was asked, and the answer names what
+    # they do not say (Answer.uncovered).
+    PARTIAL = "partial"
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
     PENDING_REVIEW = "pending_review"
     FAILED = "failed"
@@ -57,6 +60,9 @@ class Answer(models.Model):
         max_length=10, choices=ReviewOutcome, default=ReviewOutcome.NONE, db_default=ReviewOutcome.NONE
     )
     unsupported_sentences = models.JSONField(default=list, blank=True)
+    # Phrases of the question that no cited source covers ("ancient languages"), as the question
+    # words them; non-empty on a partial answer.
+    uncovered = models.JSONField(default=list, blank=True, db_default=[])
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
@@ -78,6 +84,18 @@ class Answer(models.Model):
         insufficient_evidence in every review state; pending_review and rejected are answers
         whose text a reviewer holds back."""
         return AnswerStatus.INSUFFICIENT_EVIDENCE if self.abstained else self.status
+
+    @property
+    def partial(self) -> bool:
+        """The answerer found some of what was asked and named what the sources do not say."""
+        return not self.abstained and bool(self.uncovered)
+
+    @property
+    def published_status(self) -> str:
+        """The status an answer takes when it is shown: after review, or at once."""
+        if self.abstained:
+            return AnswerStatus.INSUFFICIENT_EVIDENCE
+        return AnswerStatus.PARTIAL if self.partial else AnswerStatus.ANSWERED
 
 
 class RetrievedPassageQuerySet(models.QuerySet):

@@ -8,6 +8,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from citadel.answers.checks import CheckResult
 from citadel.answers.models import Question
 from citadel.core.principal import Principal
 from citadel.documents.models import Document, DocumentVersion
-from citadel.providers import extractive
+from citadel.providers import coverage, extractive
 from citadel.providers.generation import (
     EXTRACTIVE,
     Generation,
@@ -60,13 +61,18 @@ class Run:
     calls: list[ModelCall] = field(default_factory=list)
     requested_provider: str = EXTRACTIVE
     notice: str = ""
-    evidence: float = 0.0
+    assessment: extractive.Assessment | None = None
     skipped_model: str = ""
     model_read: bool = False
 
-    @property
+    @cached_property
     def calibration(self) -> extractive.Calibration:
         return extractive.calibration_for(self.organization.embedding_model)
+
+    @cached_property
+    def aligner(self) -> coverage.TokenAligner | None:
+        """One per answer, so the question's token vectors are computed once."""
+        return extractive.aligner_for(self.calibration)
 
 
 def prepare_passages(run: Run) -> None:
@@ -103,9 +109,11 @@ def prepare_passages(run: Run) -> None:
 
 def call_extractive(run: Run) -> Generation:
     call = ModelCall(provider=EXTRACTIVE, model=extractive.ExtractiveGenerator.model, started_at=timezone.now())
-    generation = extractive.ExtractiveGenerator(run.calibration).generate(
-        question=run.question.text, passages=run.passages
-    )
+    generator = extractive.ExtractiveGenerator(run.calibration, run.aligner)
+    scored, assessment = generator.assess(question=run.question.text, passages=run.passages)
+    generation = generator.quote(question=run.question.text, scored=scored, assessment=assessment)
+    # A fallback after the gate keeps the gate's assessment: it is the same computation.
+    run.assessment = run.assessment or assessment
     call.finished_at = timezone.now()
     call.prompt_text = generation.prompt_text
     call.output_text = generation.text
@@ -119,17 +127,21 @@ def generate(run: Run, *, stream: bool, cancelled, partial: list[str]) -> Genera
     if not run.passages:
         run.skipped_model = "no passages"
         return Generation(text="", model="", abstained=True, support=0.0)
-    # The evidence gate: what the extractive scorer finds is also what decides whether a model is
-    # worth calling. Below the calibrated threshold nothing in the sources answers the question.
-    run.evidence = extractive.best_evidence(run.question.text, run.passages, run.calibration)
     if run.requested_provider == EXTRACTIVE:
         generation = call_extractive(run)
         if generation.text:
             yield generation.text
         return generation
-    if run.evidence < run.calibration.abstain_below:
+    # The evidence gate: what the extractive scorer finds is also what decides whether a model is
+    # worth calling. When it would abstain, nothing in the sources answers the question.
+    _, run.assessment = extractive.ExtractiveGenerator(run.calibration, run.aligner).assess(
+        question=run.question.text, passages=run.passages
+    )
+    if run.assessment.abstain:
         run.skipped_model = "evidence below threshold"
-        return Generation(text="", model="", abstained=True, support=run.evidence)
+        return Generation(
+            text="", model="", abstained=True, support=run.assessment.support, signals=run.assessment.signals
+        )
     try:
         provider = get_generator(org.generation_provider, org.generation_model)
     except ProviderError as exc:
@@ -173,7 +185,9 @@ def generate(run: Run, *, stream: bool, cancelled, partial: list[str]) -> Genera
     call.tokens_in, call.tokens_out = generation.tokens_in, generation.tokens_out
     call.cost_usd = cost_usd(model=generation.model, tokens_in=generation.tokens_in, tokens_out=generation.tokens_out)
     call.prompt_text, call.output_text, call.attempts = generation.prompt_text, generation.text, generation.attempts
-    generation.support = run.evidence
+    generation.support = run.assessment.support
+    generation.signals = run.assessment.signals
+    generation.confident = run.assessment.confident
     return generation
 
 
@@ -202,12 +216,32 @@ def watch_word_hit(words: list, *texts: str) -> bool:
     return False
 
 
-def flags_for(run: Run, generation: Generation, checked: CheckResult, cited_ns: set[int]) -> list[str]:
+def uncovered_for(run: Run, generation: Generation, checked: CheckResult) -> list[str]:
+    """The phrases of the question that the answer's sources do not say: what Citadel's coverage
+    check finds missing from the quoted sentences and their passages, and what a model said its
+    sources do not answer."""
+    if generation.abstained:
+        return []
+    cited = sorted({c.n for c in checked.citations})
+    missing = coverage.uncovered(
+        run.question.text,
+        [c.quote for c in checked.citations],
+        [run.passages[n - 1].text for n in cited],
+        run.aligner,
+    )
+    return list(dict.fromkeys([p.text for p in missing] + list(generation.uncovered or [])))
+
+
+def flags_for(
+    run: Run, generation: Generation, checked: CheckResult, cited_ns: set[int], uncovered: list[str]
+) -> list[str]:
     flags = []
     if generation.abstained:
         flags.append("abstained")
-    elif (generation.support or 0) < run.calibration.confident_from:
+    elif not generation.confident:
         flags.append("low_scores")
+    if uncovered:
+        flags.append("partial")
     if checked.unsupported:
         flags.append("unsupported_sentences")
     cited_docs = {run.hits[n - 1].document_id for n in cited_ns}

@@ -85,13 +85,7 @@ def receipt_data(
         "flags": answer.flags,
         "unsupported_sentences": checked.unsupported,
         "dropped_citations": checked.dropped,
-        "evidence": {
-            "support": support,
-            "abstain_below": run.calibration.abstain_below,
-            "confident_from": run.calibration.confident_from,
-            "dense_weight": run.calibration.dense_weight,
-            "embedding_model": run.organization.embedding_model,
-        },
+        "evidence": evidence_data(run, answer, support),
         "retrieval": {"query": run.question.text, "k": int(settings.CITADEL.get("ANSWER_K", 8)), "passages": passages},
         "citations": citations,
         "review": {
@@ -119,6 +113,26 @@ def receipt_data(
         "cost_usd": str(answer.cost_usd),
         "latency_ms": answer.latency_ms,
         "receipt_url": reverse("answers:receipt", args=[answer.pk]),
+    }
+
+
+def evidence_data(run: Run, answer: Answer, support) -> dict:
+    """Why the answerer answered, answered in part or abstained: the support against its thresholds,
+    the signals behind it, and what of the question the sources leave unsaid."""
+    calibration = run.calibration
+    abstain_below, confident_from = calibration.support_thresholds
+    assessment = run.assessment
+    return {
+        "support": support,
+        "score": "answerability" if calibration.answerability else "evidence",
+        "abstain_below": abstain_below,
+        "confident_from": confident_from,
+        "best_evidence": assessment.evidence if assessment else None,
+        "evidence_floor": calibration.abstain_below,
+        "signals": assessment.signals if assessment else {},
+        "uncovered": answer.uncovered,
+        "dense_weight": calibration.dense_weight,
+        "embedding_model": run.organization.embedding_model,
     }
 
 

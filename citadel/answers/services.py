@@ -36,7 +36,7 @@ from citadel.answers.models import (
     RetrievedPassage,
     ReviewOutcome,
 )
-from citadel.answers.pipeline import Run, flags_for, generate, prepare_passages
+from citadel.answers.pipeline import Run, flags_for, generate, prepare_passages, uncovered_for
 from citadel.answers.receipts import receipt_data
 from citadel.answers.selectors import ABANDONED_AFTER_SECONDS, month_start, monthly_spend
 from citadel.audit.prompt_logs import prompt_log_record
@@ -237,8 +237,12 @@ def _finalize(run: Run, generation: Generation) -> Answer:
         if not checked.text.strip():
             generation.abstained = True
     cited_ns = {c.n for c in checked.citations}
-    flags = flags_for(run, generation, checked, cited_ns)
-    status = AnswerStatus.INSUFFICIENT_EVIDENCE if generation.abstained else AnswerStatus.ANSWERED
+    uncovered = uncovered_for(run, generation, checked)
+    flags = flags_for(run, generation, checked, cited_ns, uncovered)
+    if generation.abstained:
+        status = AnswerStatus.INSUFFICIENT_EVIDENCE
+    else:
+        status = AnswerStatus.PARTIAL if uncovered else AnswerStatus.ANSWERED
     if generation.abstained and not run.notice:
         run.notice = "Not enough evidence in the documents you can see to answer this. " + (
             "Nothing matched your question." if not hits else "The closest passages are listed below."
@@ -251,6 +255,7 @@ def _finalize(run: Run, generation: Generation) -> Answer:
         flags=flags,
         checked=checked,
         support=generation.support,
+        uncovered=uncovered,
     )
 
 
@@ -304,6 +309,7 @@ def _write(
     flags: list[str],
     checked: CheckResult,
     support: float | None,
+    uncovered: list[str] | None = None,
     error: str = "",
 ) -> Answer:
     now = timezone.now()
@@ -324,6 +330,7 @@ def _write(
                 provider=answering.provider if answering else EXTRACTIVE,
                 model=answering.model if answering else "",
                 flags=flags,
+                uncovered=uncovered or [],
                 unsupported_sentences=checked.unsupported,
                 tokens_in=tokens_in,
                 tokens_out=tokens_out,
@@ -376,7 +383,7 @@ def _write(
             answer=answer,
         )
     review_item_id = None
-    if status in (AnswerStatus.ANSWERED, AnswerStatus.INSUFFICIENT_EVIDENCE):
+    if status in (AnswerStatus.ANSWERED, AnswerStatus.PARTIAL, AnswerStatus.INSUFFICIENT_EVIDENCE):
         review_item_id = review_gate_apply(answer=answer)
         if review_item_id is not None:
             answer.status = AnswerStatus.PENDING_REVIEW

@@ -21,6 +21,7 @@ from citadel.providers.generation import EXTRACTIVE
 FLAG_LABELS = {
     "abstained": "Not enough evidence",
     "low_scores": "Weak match",
+    "partial": "Partly answered",
     "unsupported_sentences": "Unsupported sentences",
     "sensitive_document": "Sensitive source",
     "watch_word": "Watch word",

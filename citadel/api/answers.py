@@ -49,13 +49,18 @@ class CitationOut(Schema):
 class AskOut(Schema):
     answer_id: int
     status: str = Field(
-        description="answered | insufficient_evidence | pending_review | failed. An abstention is "
-        "insufficient_evidence whatever its review state; pending_review is an answer whose text waits for a reviewer."
+        description="answered | partial | insufficient_evidence | pending_review | failed. partial: the sources say "
+        "some of what was asked, and `uncovered` names what they do not. An abstention is insufficient_evidence "
+        "whatever its review state; pending_review is an answer whose text waits for a reviewer."
     )
     review: str = Field(description="none | pending | approved | rejected: where human review of this answer stands.")
     support: float | None = Field(
-        description="How strongly the best evidence supports an answer (the answerer's evidence score; the receipt "
-        "shows it beside its threshold). null when nothing was scored (a failure, a cancelled answer)."
+        description="How likely the sources answer the question, 0 to 1 (the answerability score; the receipt shows it "
+        "beside its thresholds and the signals behind it). null when nothing was scored (a failure, a cancelled answer)."
+    )
+    uncovered: list[str] = Field(
+        description="Phrases of the question that the cited sources do not cover, as the question words them "
+        '(e.g. "ancient"); non-empty on a partial answer.'
     )
     text: str
     citations: list[CitationOut]
@@ -82,8 +87,8 @@ class ReviewStatus(Schema):
 
 class AnswerOut(AskOut):
     status: str = Field(
-        description="answered | insufficient_evidence | pending_review | failed | rejected | cancelled (an abstention "
-        "is insufficient_evidence whatever its review state)"
+        description="answered | partial | insufficient_evidence | pending_review | failed | rejected | cancelled (an "
+        "abstention is insufficient_evidence whatever its review state)"
     )
     question: str
     asker: str
@@ -149,6 +154,7 @@ def _ask_out(request: HttpRequest, principal: Principal, answer: Answer) -> dict
         "status": answer.outcome,
         "review": answer.review_state,
         "support": selectors.answer_support(answer),
+        "uncovered": list(answer.uncovered or []),
         "text": answer.text if visibility.text else "",
         "citations": [c if content.allows(c["document_id"]) else {**c, "quote": ""} for c in citations],
         "withheld_sources": [] if visibility.awaiting_review else content.withheld_titles,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from citadel.providers import text as T
 from citadel.providers.generation import ABSTAIN_TOKEN, Generation, ProviderError, SourcePassage
-from citadel.providers.prompting import build_messages, prompt_text
+from citadel.providers.prompting import build_messages, prompt_text, split_uncovered
 from citadel.providers.resilience import CircuitBreaker, TransientError, call_resilient, knob
 
 MAX_OUTPUT_TOKENS = 800
@@ -124,12 +124,14 @@ class ChatGenerator(ABC):
         if not isinstance(text, str) or not text.strip():
             raise ProviderError(f"{self.name} returned no answer text (malformed or empty output).")
         prompt = prompt_text(system, user)
+        answer, uncovered = split_uncovered(text.strip())
         return Generation(
-            text=text.strip(),
+            text=answer,
             model=self.model,
             tokens_in=tokens_in if tokens_in is not None else T.estimate_tokens(system + user),
             tokens_out=tokens_out if tokens_out is not None else T.estimate_tokens(text),
-            abstained=is_abstention(text),
+            abstained=is_abstention(text) or not answer,
+            uncovered=uncovered,
             prompt_text=prompt,
             attempts=attempts,
             details={"usage_reported": tokens_in is not None and tokens_out is not None},

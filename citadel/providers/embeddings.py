@@ -61,6 +61,31 @@ class LocalMiniLM:
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.tokenize(text))
 
+    def token_vectors(self, texts: list[str]) -> list[tuple[list[tuple[int, int]], list[list[float]]]]:
+        """Each text's word pieces in context: their character offsets and their L2-normalised
+        vectors from the model's last layer (what mean pooling turns into the text's vector).
+        Answer coverage aligns a question's words with a sentence's through them."""
+        import torch
+
+        with self._lock, torch.inference_mode():
+            batch = self._tokenizer(
+                texts,
+                padding=True,
+                truncation=True,
+                max_length=self.max_tokens,
+                return_offsets_mapping=True,
+                return_tensors="pt",
+            )
+            offsets = batch.pop("offset_mapping").tolist()
+            hidden = self._model[0].auto_model(**batch).last_hidden_state
+            hidden = torch.nn.functional.normalize(hidden, dim=-1).tolist()
+        result = []
+        for text_offsets, vectors in zip(offsets, hidden, strict=True):
+            # Special and padding pieces have empty offsets.
+            kept = [(tuple(o), v) for o, v in zip(text_offsets, vectors, strict=True) if o[1] > o[0]]
+            result.append(([o for o, _ in kept], [v for _, v in kept]))
+        return result
+
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

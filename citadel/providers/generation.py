@@ -65,8 +65,15 @@ class Generation:
     tokens_out: int = 0
     abstained: bool = False
     prompt_text: str = ""
-    # Extractive only: how well the best sentence covers the question (0..1).
+    # How likely the sources answer the question (0..1; citadel.providers.extractive's support),
+    # and the signals behind it, for the receipt.
     support: float | None = None
+    signals: dict = field(default_factory=dict)
+    # Whether the support is high enough to show the answer without a "low_scores" flag.
+    confident: bool = False
+    # Parts of the question that a model says its sources do not answer (its structured reply);
+    # None when it gave no such reply.
+    uncovered: list[str] | None = None
     attempts: int = 1
     details: dict = field(default_factory=dict)
 

@@ -20,7 +20,8 @@ from citadel.review.models import DECIDED_STATES, OPEN_STATES, ReviewItem
 FLAG_EXPLANATIONS = {
     "abstained": "the evidence found was too weak to answer",
     "unsupported_sentences": "some sentences are not supported by the passages they cite",
-    "low_scores": "the best matching passages scored low",
+    "low_scores": "the answerability score is low: the sources may not say what was asked",
+    "partial": "the cited sources do not say part of what was asked",
     "sensitive_document": "it draws on a document marked sensitive",
     "watch_word": "it mentions a word on your organization's watch list",
     "suspicious_source": "a source contains text that looks like instructions to a model",

@@ -38,7 +38,7 @@ MAX_TEXT = 20_000
 MAX_NOTE = 4_000
 MAX_WATCH_WORDS = 200
 MAX_WATCH_WORD_LENGTH = 100
-PUBLISHABLE = (AnswerStatus.ANSWERED, AnswerStatus.INSUFFICIENT_EVIDENCE)
+PUBLISHABLE = (AnswerStatus.ANSWERED, AnswerStatus.PARTIAL, AnswerStatus.INSUFFICIENT_EVIDENCE)
 
 
 def _event(item: ReviewItem, *, actor_id: int | None, action: str, **fields) -> ReviewEvent:
@@ -220,7 +220,7 @@ def _publish(answer: Answer, text: str, *, original: str) -> None:
         # The model's words are kept whatever the reviewer publishes.
         answer.original_text = original
     answer.text = text
-    answer.status = AnswerStatus.INSUFFICIENT_EVIDENCE if answer.abstained else AnswerStatus.ANSWERED
+    answer.status = answer.published_status
     answer.finalized_at = answer.finalized_at or now
     answer.review_state = ReviewOutcome.APPROVED
     answer.save(update_fields=["original_text", "text", "status", "finalized_at", "review_state"])

@@ -123,6 +123,48 @@ def test_an_answer_sent_to_review_is_pending_review_and_one_published_at_once_wa
     assert (answer.outcome, answer.review_state) == ("pending_review", "pending")
 
 
+def test_an_answer_that_leaves_part_of_the_question_unsaid_is_partial_and_says_which_part(ann):
+    # When ann asks about Paris and the handbook's hotel rule names London only
+    answer = answer_question(principal=ann, text="How much is a hotel room in Paris reimbursed per night?")
+
+    # Then she gets what the sources say, marked partial, with the part they do not say
+    assert answer.status == AnswerStatus.PARTIAL and answer.outcome == "partial"
+    assert "220 euros" in answer.text
+    assert answer.uncovered == ["Paris"]
+    assert "partial" in answer.flags
+    assert answer.receipt.data["evidence"]["uncovered"] == ["Paris"]
+    # while the question the rule answers is answered in full.
+    answer = answer_question(principal=ann, text="How much is a hotel room in London reimbursed per night?")
+    assert (answer.status, answer.uncovered) == (AnswerStatus.ANSWERED, [])
+
+
+def test_with_the_flagged_policy_a_partial_answer_waits_for_review_and_is_published_partial(ann, acme, world):
+    from citadel.review.services import review_approve
+
+    acme.review_policy = "flagged"
+    acme.save()
+
+    answer = answer_question(principal=ann, text="How much is a hotel room in Paris reimbursed per night?")
+
+    assert (answer.status, answer.review_state, answer.uncovered) == ("pending_review", "pending", ["Paris"])
+    item = ReviewItem.objects.get(answer=answer)
+    assert "partial" in item.flags
+    reviewer = world.principal("rita", acme, role="reviewer")
+    review_approve(principal=reviewer, item_id=item.pk)
+    answer.refresh_from_db()
+    assert (answer.status, answer.review_state) == (AnswerStatus.PARTIAL, "approved")
+
+
+def test_the_receipt_shows_the_support_its_thresholds_and_the_signals(ann):
+    answer = answer_question(principal=ann, text="How many days until refunds are paid?")
+    evidence = answer.receipt.data["evidence"]
+
+    assert evidence["support"] is not None and evidence["support"] >= evidence["abstain_below"]
+    assert {"confident_from", "signals", "uncovered", "best_evidence", "score"} <= set(evidence)
+    # The tests' fake embedder has no fitted model: the support is the best evidence.
+    assert evidence["score"] == "evidence" and evidence["signals"]["evidence"] == evidence["support"]
+
+
 def test_sensitive_documents_and_watch_words_are_flagged(ann, acme):
     make_document(acme, "salaries", ["Senior engineers earn a salary between 90000 and 120000 euros per year."])
     acme.documents.filter(external_id="salaries").update(sensitive=True)
@@ -193,6 +235,31 @@ def test_a_model_answer_has_its_citations_checked_and_foreign_ones_dropped(ann, 
     assert (answer.tokens_in, answer.tokens_out) == (1000, 50)
     assert answer.cost_usd == Decimal("0.000180")
     assert PromptLog.objects.get(answer=answer, provider="openai").cost_usd == Decimal("0.000180")
+
+
+def test_a_model_that_says_what_its_sources_do_not_answer_gives_a_partial_answer(ann, acme, openai_env):
+    use_provider(acme, "openai", "gpt-4o-mini")
+    openai_env.responder = lambda body: Reply(
+        text='Hotels are "reimbursed up to 220 euros per night" [1].\nNOT IN SOURCES: the breakfast allowance'
+    )
+
+    answer = answer_question(
+        principal=ann, text="How much is a hotel room in London reimbursed per night, breakfast included?"
+    )
+
+    assert answer.status == AnswerStatus.PARTIAL
+    assert answer.uncovered == ["the breakfast allowance"] and "NOT IN SOURCES" not in answer.text
+
+
+def test_a_model_that_ignores_the_instruction_is_still_checked_for_coverage(ann, acme, openai_env):
+    # Given a model that answers about London hotels as if they were Paris hotels, with no structured reply
+    use_provider(acme, "openai", "gpt-4o-mini")
+    openai_env.responder = lambda body: Reply(text='Hotels are "reimbursed up to 220 euros per night" [1].')
+
+    answer = answer_question(principal=ann, text="How much is a hotel room in Paris reimbursed per night?")
+
+    # then Citadel's own check finds that no cited source names Paris.
+    assert (answer.status, answer.uncovered) == (AnswerStatus.PARTIAL, ["Paris"])
 
 
 def test_a_quote_that_is_not_in_its_passage_is_unsupported(ann, acme, anthropic_env):

@@ -251,6 +251,19 @@ def test_the_ask_command_reports_abstention(ann, acme):
     assert result["review"] == "none" and result["support"] < 0.45
 
 
+def test_the_ask_command_and_the_card_say_what_a_partial_answer_leaves_out(ann, acme, login):
+    out = StringIO()
+    call_command("ask", "How many days until refunds from Japan are paid?", "--as", "ann", "--json", stdout=out)
+    result = json.loads(out.getvalue())
+
+    assert (result["status"], result["uncovered"]) == ("partial", ["Japan"])
+    assert "14 days" in result["text"]
+    content = login(ann).get(reverse("answers:detail", args=[result["answer_id"]])).content.decode()
+    assert "Partly answered" in content and "<q>Japan</q>" in content
+    receipt = login(ann).get(reverse("answers:receipt", args=[result["answer_id"]])).content.decode()
+    assert "the question asks about <q>Japan</q>" in receipt
+
+
 def test_the_ask_command_tells_an_abstention_from_an_answer_waiting_for_review(ann, acme):
     """Given every answer reviewed, an abstention is still insufficient_evidence (review pending),
     and an answer is pending_review with its text withheld; both carry their evidence score."""

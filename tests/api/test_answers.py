@@ -150,6 +150,20 @@ def test_a_spent_budget_is_429_with_retry_after(scenario, as_user):
     assert body["retry_after"] == int(response["Retry-After"])
 
 
+def test_a_partial_answer_names_what_the_sources_do_not_say(published, as_user):
+    """Given a refund rule that names no country, a question about refunds in Japan is answered
+    with the rule, status partial, and "Japan" in uncovered; the detail says the same."""
+    bob = as_user(published.bob_token)
+
+    asked = bob.post("/ask/", {"question": "How many days until refunds from Japan are paid?"}).json()
+
+    assert (asked["status"], asked["review"], asked["uncovered"]) == ("partial", "none", ["Japan"])
+    assert "14 days" in asked["text"] and asked["citations"]
+    detail = bob.get(f"/answers/{asked['answer_id']}").json()
+    assert (detail["status"], detail["uncovered"]) == ("partial", ["Japan"])
+    assert bob.post("/ask/", {"question": QUESTION}).json()["uncovered"] == []
+
+
 def test_an_abstention_is_insufficient_evidence_whatever_its_review_state(scenario, as_user):
     """Given every answer reviewed, a question the documents do not answer is reported as
     insufficient_evidence with review pending, not as pending_review: a script can tell "not enough

@@ -142,3 +142,27 @@ def test_the_abstain_token_marks_the_generation_abstained(adapter):
     generator, server = adapter
     server.script(Reply(text="INSUFFICIENT_EVIDENCE"))
     assert generator.generate(question=QUESTION, passages=PASSAGES).abstained
+
+
+def test_the_parts_the_sources_do_not_answer_come_back_structured(adapter):
+    # Given the prompt asking the model to name what its sources do not answer,
+    generator, server = adapter
+    server.script(Reply(text='Refunds are "paid within 14 days" [1].\nNOT IN SOURCES: refunds to Japan; the fee'))
+
+    generation = generator.generate(
+        question="How long do refunds to Japan take, and what is the fee?", passages=PASSAGES
+    )
+
+    # when the model answers in part, the answer text ends before that line and the parts are parsed.
+    assert generation.text == 'Refunds are "paid within 14 days" [1].'
+    assert generation.uncovered == ["refunds to Japan", "the fee"]
+    assert "NOT IN SOURCES:" in prompt_of(server.requests[0]["body"])
+
+
+def test_a_model_that_ignores_the_instruction_gives_no_structured_reply(adapter):
+    generator, server = adapter
+    server.script(Reply(text='Refunds are "paid within 14 days" [1]. Japan is not mentioned.'))
+
+    generation = generator.generate(question="How long do refunds to Japan take?", passages=PASSAGES)
+
+    assert generation.uncovered is None and "Japan is not mentioned" in generation.text

@@ -12,6 +12,7 @@ def make_answer(
     text: str = "Refunds take 14 days [1].",
     status: str = "pending_review",
     flags: list[str] | None = None,
+    uncovered: list[str] | None = None,
     documents=(),
 ) -> Answer:
     """An answer whose retrieved passages are the first chunk of each document (cited)."""
@@ -24,6 +25,7 @@ def make_answer(
         original_text=text,
         provider="extractive",
         flags=list(flags or []),
+        uncovered=list(uncovered or []),
         review_state="pending" if status == "pending_review" else "none",
     )
     for n, document in enumerate(documents, start=1):

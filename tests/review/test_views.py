@@ -20,6 +20,14 @@ def test_the_reviewer_page_opens_the_next_item(acme, login):
     assert response.status_code == 302 and response.url == f"/review/items/{item.pk}/"
 
 
+def test_a_partial_answer_shows_the_reviewer_what_the_sources_do_not_say(acme, login):
+    item = acme.pending_item(question="How long do refunds to Japan take?", flags=["partial"], uncovered=["Japan"])
+
+    html = login(acme.rita).get(f"/review/items/{item.pk}/").content.decode()
+
+    assert "the cited sources do not say part of what was asked: <q>Japan</q>" in html
+
+
 def test_an_item_shows_question_sources_answer_and_shortcuts(acme, login):
     item = acme.pending_item(flags=["low_scores"])
 
@@ -30,7 +38,7 @@ def test_an_item_shows_question_sources_answer_and_shortcuts(acme, login):
     assert "How long do refunds take?" in html
     assert "Refunds take 14 days." in html  # the source passage
     assert "Refunds take 14 days [1]." in html  # the answer
-    assert "the best matching passages scored low" in html
+    assert "the answerability score is low" in html
     for key in "arex":
         assert f'data-hotkey="{key}"' in html
     script = re.search(r'<script src="[^"]*review\.js" nonce="([^"]+)"', html)

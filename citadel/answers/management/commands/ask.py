@@ -1,9 +1,9 @@
 """ask QUESTION --as USERNAME [--org SLUG] --json
 
-Prints answer_id, status (answered | insufficient_evidence | pending_review | failed), text,
-citations [n, chunk_id, document_id, external_id, title, version, page, quote] and receipt_url;
-then review (none | pending | approved | rejected) and support (the evidence score), notice and
-flags. An abstention is insufficient_evidence whatever its review state. An answer waiting for
+Prints answer_id, status (answered | partial | insufficient_evidence | pending_review | failed),
+text, citations [n, chunk_id, document_id, external_id, title, version, page, quote] and
+receipt_url; then review (none | pending | approved | rejected), support (the answerability score),
+uncovered (phrases of the question the cited sources do not cover), notice and flags. An abstention is insufficient_evidence whatever its review state. An answer waiting for
 review shows no text or citations, exactly as the asker sees it on the web."""
 
 from django.conf import settings
@@ -56,6 +56,7 @@ class Command(JsonCommand):
             "status": _CONTRACT_STATUS.get(answer.outcome, answer.outcome),
             "review": answer.review_state,
             "support": answer_support(answer),
+            "uncovered": list(answer.uncovered or []),
             "text": "" if hidden else answer.text,
             "citations": citations,
             "receipt_url": settings.CITADEL.get("SITE_URL", "").rstrip("/")
@@ -66,6 +67,8 @@ class Command(JsonCommand):
 
     def render_text(self, result) -> str:
         lines = [f"[{result['status']}] {result['text'] or result['notice']}"]
+        if result["uncovered"]:
+            lines.append(f"  the sources do not say: {', '.join(result['uncovered'])}")
         lines += [f"  [{c['n']}] {c['title']} v{c['version']} p{c['page']}: {c['quote']}" for c in result["citations"]]
         lines.append(f"receipt: {result['receipt_url']}")
         return "\n".join(lines)
