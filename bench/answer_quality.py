@@ -11,11 +11,14 @@ product's default, `flagged`, unless --policy says otherwise). The demo corpus i
 and unanswerable questions the same way.
 
 Per article it prints:
-* answerable questions: answered with a gold answer in the text / answered without one / abstained;
-* unanswerable questions (written to look answerable from the same paragraph): abstained /
-  answered directly / sent to review;
+* answerable questions: answered with a gold answer in the text / answered without one / marked
+  partial / abstained;
+* unanswerable questions (written to look answerable from the same paragraph): abstained or marked
+  partial / answered directly / sent to review;
 * of the answers shown directly to the asker (status `answered`), the share that does not answer
   the question (no gold answer in the text, or the question has none);
+A partial answer is one whose `uncovered` names parts of the question the sources do not say
+(status `partial`, or `pending_review` while a reviewer checks it under the flagged policy).
 * questions of another article (which these documents never answer): the share abstained.
 For the demo: golden questions answered with the first citation from an expected document, and
 unanswerable ones abstained; then demo/phrased.jsonl, questions phrased the way employees ask
@@ -100,6 +103,17 @@ def written_text(answer: Answer) -> str:
     return answer.text or answer.original_text
 
 
+def outcome(body: dict) -> str:
+    """abstained | partial | direct | review: what the asker is told, whatever review makes of it
+    (a partial answer under the flagged policy waits for review, and still says it is partial)."""
+    status = body["status"]
+    if status == "insufficient_evidence":
+        return "abstained"
+    if status == "partial" or (status == "pending_review" and body.get("uncovered")):
+        return "partial"
+    return {"answered": "direct", "pending_review": "review"}.get(status, status)
+
+
 def paragraph_files(paragraphs: list[str]):
     def write(scratch: Path) -> list[Path]:
         paths = []
@@ -127,32 +141,34 @@ def squad(path: Path, *, reuse: bool, policy: str) -> None:
         for paragraph in article["paragraphs"]:
             for qa in paragraph["qas"]:
                 body, answer = ask(client, qa["question"])
-                status = body["status"]
+                result = outcome(body)
                 if qa.get("is_impossible"):
-                    counts[f"unanswerable {status}"] += 1
+                    counts[f"unanswerable {result}"] += 1
                 else:
                     gold = [normalise(a["text"]) for a in qa["answers"]]
                     text = normalise(written_text(answer))
-                    if status == "insufficient_evidence":
+                    if result == "abstained":
                         counts["answerable abstained"] += 1
                     elif any(g and g in text for g in gold):
-                        counts[f"answerable {status} gold"] += 1
+                        counts[f"answerable {result} gold"] += 1
                     else:
-                        counts[f"answerable {status} wrong"] += 1
+                        counts[f"answerable {result} wrong"] += 1
         others = [a for a in articles if a is not article]
         foreign = [qa["question"] for a in others for p in a["paragraphs"] for qa in p["qas"]]
         for question in foreign:
-            counts[f"foreign {ask(client, question)[0]['status']}"] += 1
+            counts[f"foreign {outcome(ask(client, question)[0])}"] += 1
         report(article["title"], counts)
 
 
 def report(title: str, c: Counter) -> None:
     answerable = sum(v for k, v in c.items() if k.startswith("answerable "))
-    gold = c["answerable answered gold"] + c["answerable pending_review gold"]
-    wrong = c["answerable answered wrong"] + c["answerable pending_review wrong"]
+    gold = c["answerable direct gold"] + c["answerable review gold"]
+    wrong = c["answerable direct wrong"] + c["answerable review wrong"]
+    partial = c["answerable partial gold"] + c["answerable partial wrong"]
     unanswerable = sum(v for k, v in c.items() if k.startswith("unanswerable "))
-    direct = c["answerable answered gold"] + c["answerable answered wrong"] + c["unanswerable answered"]
-    bad_direct = c["answerable answered wrong"] + c["unanswerable answered"]
+    declined = c["unanswerable abstained"] + c["unanswerable partial"]
+    direct = c["answerable direct gold"] + c["answerable direct wrong"] + c["unanswerable direct"]
+    bad_direct = c["answerable direct wrong"] + c["unanswerable direct"]
     foreign = sum(v for k, v in c.items() if k.startswith("foreign "))
 
     def share(n, d):
@@ -161,17 +177,18 @@ def report(title: str, c: Counter) -> None:
     print(f"\n{title}")
     print(
         f"  answerable {answerable}: answered with a gold answer {gold} ({share(gold, answerable)}), "
-        f"answered without one {wrong}, abstained {c['answerable abstained']}"
+        f"answered without one {wrong}, marked partial {partial} ({c['answerable partial gold']} of them holding a "
+        f"gold answer), abstained {c['answerable abstained']}"
     )
     print(
-        f"  unanswerable {unanswerable}: abstained {c['unanswerable insufficient_evidence']} "
-        f"({share(c['unanswerable insufficient_evidence'], unanswerable)}), partial {c['unanswerable partial']}, "
-        f"answered directly {c['unanswerable answered']}, sent to review {c['unanswerable pending_review']}"
+        f"  unanswerable {unanswerable}: abstained or marked partial {declined} ({share(declined, unanswerable)}: "
+        f"abstained {c['unanswerable abstained']}, partial {c['unanswerable partial']}), "
+        f"answered directly {c['unanswerable direct']}, sent to review {c['unanswerable review']}"
     )
     print(f"  shown directly {direct}: not answering the question {bad_direct} ({share(bad_direct, direct)})")
     print(
-        f"  another article's questions {foreign}: abstained {c['foreign insufficient_evidence']} "
-        f"({share(c['foreign insufficient_evidence'], foreign)})"
+        f"  another article's questions {foreign}: abstained {c['foreign abstained']} "
+        f"({share(c['foreign abstained'], foreign)})"
     )
 
 
@@ -183,17 +200,20 @@ def demo(*, reuse: bool, policy: str) -> None:
         json.loads(line) for line in (ROOT / "demo" / "unanswerable.jsonl").read_text().splitlines() if line.strip()
     ]
     answered = first_expected = 0
+    shown: Counter[str] = Counter()
     for item in golden:
         body, answer = ask(client, item["question"])
-        if body["status"] != "insufficient_evidence":
+        shown[outcome(body)] += 1
+        if outcome(body) != "abstained":
             answered += 1
             first = answer.citations.select_related("passage__document").order_by("n", "pk").first()
             if first is not None and first.passage.document.external_id in item["expected"]:
                 first_expected += 1
-    abstained = sum(ask(client, item["question"])[0]["status"] == "insufficient_evidence" for item in unanswerable)
+    abstained = sum(outcome(ask(client, item["question"])[0]) == "abstained" for item in unanswerable)
     print("\ndemo")
     print(
-        f"  golden {len(golden)}: answered {answered}, first citation from an expected document {first_expected}; "
+        f"  golden {len(golden)}: answered {answered} (directly {shown['direct']}, sent to review {shown['review']}, "
+        f"partial {shown['partial']}), first citation from an expected document {first_expected}; "
         f"unanswerable {len(unanswerable)}: abstained {abstained}"
     )
     phrased(client)
@@ -208,11 +228,11 @@ def phrased(client: Client) -> None:
     c: Counter[str] = Counter()
     for item in items:
         body, answer = ask(client, item["question"])
-        status = body["status"]
+        result = outcome(body)
         if not item["expected"]:
-            c["near-miss " + ("declined" if status in ("insufficient_evidence", "partial") else status)] += 1
-        elif status == "insufficient_evidence":
-            c["answerable abstained"] += 1
+            c["near-miss " + ("declined" if result in ("abstained", "partial") else result)] += 1
+        elif result in ("abstained", "partial"):
+            c[f"answerable {result}"] += 1
         elif normalise(item["answer"]) in normalise(written_text(answer)):
             c["answerable correct"] += 1
         else:
@@ -221,9 +241,9 @@ def phrased(client: Client) -> None:
     near = len(items) - answerable
     print(
         f"  phrased as people ask, answerable {answerable}: answered correctly {c['answerable correct']}, "
-        f"wrongly {c['answerable wrong']}, abstained {c['answerable abstained']}; near-misses {near}: abstained or "
-        f"partial {c['near-miss declined']}, answered directly {c['near-miss answered']}, "
-        f"sent to review {c['near-miss pending_review']}"
+        f"wrongly {c['answerable wrong']}, marked partial {c['answerable partial']}, abstained "
+        f"{c['answerable abstained']}; near-misses {near}: abstained or partial {c['near-miss declined']}, "
+        f"answered directly {c['near-miss direct']}, sent to review {c['near-miss review']}"
     )
 
 
