@@ -1,6 +1,7 @@
 """Render the Acme handbook sources in demo/src/ into the sample corpus in demo/corpus/.
 
-Each source is a small Markdown-like text (# title, ## sections, "- " bullets, "1. " steps, paragraphs).
+Each source is a small Markdown-like text (# title, ## sections, "- " bullets, "1. " steps, paragraphs),
+or for spreadsheets a CSV table (its first row the header) published as an Excel workbook.
 The table below decides the format each document is published in; the file name (without extension)
 is the document's external id when ingested. Output is byte-for-byte reproducible, so rebuilding
 without changing a source leaves the committed corpus untouched and re-ingesting adds no new versions.
@@ -8,6 +9,7 @@ without changing a source leaves the committed corpus untouched and re-ingesting
 Run: .venv/bin/python demo/build_corpus.py
 """
 
+import csv
 import html
 import io
 import re
@@ -39,9 +41,20 @@ FORMATS: dict[str, str] = {
     "paid-leave-holidays": "txt",
     "code-of-conduct": "txt",
     "customer-refund-procedure": "txt",
+    "mileage-rates": "xlsx",
 }
 
-EXTENSIONS = {"pdf": ".pdf", "pdf-paged": ".pdf", "docx": ".docx", "html": ".html", "md": ".md", "txt": ".txt"}
+EXTENSIONS = {
+    "pdf": ".pdf",
+    "pdf-paged": ".pdf",
+    "docx": ".docx",
+    "html": ".html",
+    "md": ".md",
+    "txt": ".txt",
+    "xlsx": ".xlsx",
+}
+# Spreadsheets: the workbook's title and its one sheet's name.
+SHEETS = {"mileage-rates": ("Mileage rates for business travel", "Mileage")}
 
 DEMO_DIR = Path(__file__).resolve().parent
 SRC_DIR = DEMO_DIR / "src"
@@ -148,15 +161,20 @@ def render_docx(blocks: list[Block]) -> bytes:
     return _normalise_zip(buffer.getvalue())
 
 
-def _normalise_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed entry timestamps (python-docx stamps entries with the current time)."""
+def _normalise_zip(data: bytes, *, stamp_core: bool = False) -> bytes:
+    """Rewrite a zip with fixed entry timestamps (python-docx stamps entries with the current time);
+    with stamp_core, the document properties' modification time too (openpyxl sets it on save)."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
+    fixed = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info.filename))
+            content = source.read(info.filename)
+            if stamp_core and info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + fixed, content)
+            target.writestr(entry, content)
     return out.getvalue()
 
 
@@ -245,7 +263,35 @@ def _wrap(wrapper: textwrap.TextWrapper, text: str, width: int, first: str, rest
     return wrapper.wrap(text)
 
 
+def render_xlsx(source: str, slug: str) -> bytes:
+    from openpyxl import Workbook
+
+    title, sheet_name = SHEETS[slug]
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_name
+    for row in csv.reader(source.splitlines()):
+        sheet.append([_number(cell) for cell in row])
+    workbook.properties.title = title
+    workbook.properties.creator = AUTHOR
+    workbook.properties.created = workbook.properties.modified = FIXED_TIME.replace(tzinfo=None)
+    out = io.BytesIO()
+    workbook.save(out)
+    return _normalise_zip(out.getvalue(), stamp_core=True)
+
+
+def _number(cell: str):
+    try:
+        return float(cell) if "." in cell else int(cell)
+    except ValueError:
+        return cell
+
+
 def build(slug: str, fmt: str) -> Path:
+    if fmt == "xlsx":
+        target = OUT_DIR / f"{slug}{EXTENSIONS[fmt]}"
+        target.write_bytes(render_xlsx((SRC_DIR / f"{slug}.csv").read_text(encoding="utf-8"), slug))
+        return target
     source = (SRC_DIR / f"{slug}.md").read_text(encoding="utf-8")
     # PDF core fonts only cover latin-1; failing here beats a garbled glyph in the corpus.
     source.encode("latin-1")
@@ -266,7 +312,7 @@ def build(slug: str, fmt: str) -> Path:
 
 
 def main() -> int:
-    sources = {path.stem for path in SRC_DIR.glob("*.md")}
+    sources = {path.stem for path in [*SRC_DIR.glob("*.md"), *SRC_DIR.glob("*.csv")]}
     if sources != set(FORMATS):
         print(f"sources and FORMATS differ: {sorted(sources ^ set(FORMATS))}", file=sys.stderr)
         return 1

@@ -28,7 +28,7 @@ ask_router = Router(tags=["answers"])
 router = Router(tags=["answers"])
 
 WITHHELD = (AnswerStatus.PENDING_REVIEW, AnswerStatus.REJECTED)
-CITATION_FIELDS = ("n", "chunk_id", "document_id", "external_id", "title", "version", "page", "quote")
+CITATION_FIELDS = ("n", "chunk_id", "document_id", "external_id", "title", "version", "page", "locator", "quote")
 
 
 class AskIn(Schema):
@@ -43,6 +43,7 @@ class CitationOut(Schema):
     title: str
     version: int | None
     page: int | None
+    locator: str = Field(description='Where the quote is: "page 3", "Sheet1 rows 20-35" ("" when unknown).')
     quote: str
 
 
@@ -125,7 +126,11 @@ class FeedbackOut(Schema):
 def _citations(answer: Answer) -> list[dict]:
     receipt = getattr(answer, "receipt", None)
     if receipt is not None:
-        return [{name: c.get(name) for name in CITATION_FIELDS} for c in receipt.data.get("citations", [])]
+        # Receipts written before locators existed have none: "" says so.
+        return [
+            {**{name: c.get(name) for name in CITATION_FIELDS}, "locator": c.get("locator") or ""}
+            for c in receipt.data.get("citations", [])
+        ]
     # No receipt yet: the rows as written (a deleted document leaves its fields empty).
     rows = Citation.objects.filter(answer=answer).select_related(
         "passage__document", "passage__version", "passage__chunk"
@@ -139,6 +144,7 @@ def _citations(answer: Answer) -> list[dict]:
             "title": c.passage.document.title if c.passage.document else "",
             "version": c.passage.version.number if c.passage.version else None,
             "page": c.passage.chunk.page if c.passage.chunk else None,
+            "locator": c.passage.chunk.locator if c.passage.chunk else "",
             "quote": c.quote,
         }
         for c in rows

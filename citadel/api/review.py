@@ -120,6 +120,7 @@ def _detail_out(principal, item_id: int) -> dict:
                 "title": p.document.title if view.readable and p.document else None,
                 "external_id": p.document.external_id if view.readable and p.document else None,
                 "page": p.chunk.page if view.readable and p.chunk else None,
+                "locator": p.chunk.locator if view.readable and p.chunk else None,
                 "text": p.chunk.text if view.readable and p.chunk else None,
                 "cited_as": list(view.cited_ns),
                 "suspicious": p.suspicious,

@@ -26,6 +26,7 @@ class SearchHit(Schema):
     title: str
     version: int
     page: int | None
+    locator: str = Field(description='Where the passage is: "page 3", "Sheet1 rows 20-35" ("" when unknown).')
     score: float
     text: str
     dense_rank: int | None
@@ -54,6 +55,7 @@ def search(request, params: Query[SearchParams]):
             "title": h.title,
             "version": h.version,
             "page": h.page,
+            "locator": h.locator,
             "score": h.score,
             "text": h.text,
             "dense_rank": h.dense_rank,

@@ -144,6 +144,8 @@ class Chunk(models.Model):
     ordinal = models.PositiveIntegerField()
     text = models.TextField()
     page = models.PositiveIntegerField(null=True, blank=True)
+    # Where the passage is, said as a reader finds it: "page 3", "Sheet1 rows 20-35" (chunking).
+    locator = models.CharField(max_length=300, blank=True, default="", db_default="")
     heading_path = models.JSONField(default=list, blank=True)
     char_start = models.PositiveIntegerField()
     char_end = models.PositiveIntegerField()

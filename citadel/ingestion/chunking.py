@@ -33,6 +33,8 @@ class ChunkSpec:
     char_end: int
     token_count: int
     content_hash: str
+    # Where the passage is, said as a reader finds it: "page 3", "Sheet1 rows 20-35".
+    locator: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,20 @@ def chunk_document(
                     char_end=end,
                     token_count=count_tokens(chunk_text),
                     content_hash=content_hash(chunk_text),
+                    locator=_locator(section, start, end),
                 )
             )
     return specs
+
+
+def _locator(section: list[Block], start: int, end: int) -> str:
+    rows = [b.row for b in section if b.row is not None and b.char_start < end and b.char_end > start]
+    if rows:
+        where = f"row {rows[0]}" if rows[0] == rows[-1] else f"rows {rows[0]}-{rows[-1]}"
+        sheet = section[0].sheet
+        return f"{sheet} {where}" if sheet else where
+    page = section[-1].page
+    return f"page {page}" if page else ""
 
 
 def _sections(blocks: list[Block]) -> list[list[Block]]:
@@ -112,6 +125,10 @@ def _units(text: str, section: list[Block], count_tokens, budget: int) -> list[_
             units.extend(_word_units(text, start, end, count_tokens, budget))
 
     for block in section:
+        if block.row is not None:
+            # A spreadsheet row is one record: never split between its fields.
+            add(block.char_start, block.char_end)
+            continue
         start = block.char_start
         for separator in _SENTENCE_END.finditer(text, block.char_start, block.char_end):
             add(start, separator.start())

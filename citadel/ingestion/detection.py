@@ -1,6 +1,7 @@
 """What a file is, judged from its bytes. The name and the browser's content type are never
 trusted: a program renamed to report.pdf must fail as a program."""
 
+import csv
 import re
 import zipfile
 from dataclasses import dataclass
@@ -12,16 +13,22 @@ DOCX = "docx"
 HTML = "html"
 MARKDOWN = "markdown"
 TEXT = "text"
+XLSX = "xlsx"
+CSV = "csv"
+# An Office Open XML archive whose central directory (inspect_zip) says which kind it is.
+ZIP = "zip"
 
 CONTENT_TYPES = {
     PDF: "application/pdf",
     DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    CSV: "text/csv",
     HTML: "text/html",
     MARKDOWN: "text/markdown",
     TEXT: "text/plain",
 }
 
-SUPPORTED = "Upload a PDF, Word (.docx), HTML, Markdown or plain-text file."
+SUPPORTED = "Upload a PDF, Word (.docx), Excel (.xlsx), CSV, HTML, Markdown or plain-text file."
 
 _EXECUTABLES = [
     (b"MZ", "a Windows program"),
@@ -31,7 +38,7 @@ _EXECUTABLES = [
     (b"\xca\xfe\xba\xbe", "a macOS or Java program"),
 ]
 _OTHER_BINARIES = [
-    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file (.doc/.xls); save it as .docx"),
+    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file (.doc/.xls); save it as .docx or .xlsx"),
     (b"\x89PNG", "a PNG image; Citadel does not read text from images"),
     (b"\xff\xd8\xff", "a JPEG image; Citadel does not read text from images"),
     (b"GIF8", "a GIF image; Citadel does not read text from images"),
@@ -67,8 +74,8 @@ def detect(head: bytes, *, size: int) -> Detected:
     if head.lstrip()[:5] == b"%PDF-" or head[:1024].find(b"%PDF-") != -1:
         return Detected(PDF)
     if head.startswith(b"PK\x03\x04"):
-        # Decided by the archive's contents in inspect_zip; only Word documents pass.
-        return Detected(DOCX)
+        # Decided by the archive's contents in inspect_zip: Word and Excel files pass.
+        return Detected(ZIP)
     for magic, what in _OTHER_BINARIES:
         if head.startswith(magic):
             raise UnsupportedFileType(f"This file is {what}. {SUPPORTED}")
@@ -77,9 +84,36 @@ def detect(head: bytes, *, size: int) -> Detected:
         raise UnsupportedFileType(f"This file is binary data of an unknown kind. {SUPPORTED}")
     if _HTML_START.search(head) or len(_HTML_TAGS.findall(head)) >= 3:
         return Detected(HTML)
+    if looks_like_csv(text):
+        return Detected(CSV)
     if _MD_HEADING.search(text) or _MD_SETEXT.search(text) or len(_MD_OTHER.findall(text)) >= 2:
         return Detected(MARKDOWN)
     return Detected(TEXT)
+
+
+CSV_SAMPLE_LINES = 20
+_CSV_HEADER_MAX_CHARS = 80
+
+
+def looks_like_csv(text: str) -> bool:
+    """Rows of delimited fields under a header: at least three lines, every one with the same
+    number (two or more) of fields, and a header of short, non-empty names. Prose with commas
+    rarely keeps the same count over three lines, and never has a header like that."""
+    lines = [line for line in text.splitlines() if line.strip()][:CSV_SAMPLE_LINES]
+    if len(lines) < 3:
+        return False
+    if len(lines) == CSV_SAMPLE_LINES or not text.endswith("\n"):
+        lines = lines[:-1]  # the head may cut the last line
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|")
+    except csv.Error:
+        return False
+    rows = list(csv.reader(lines, dialect))
+    widths = {len(row) for row in rows}
+    if len(rows) < 2 or len(widths) != 1 or widths.pop() < 2:
+        return False
+    header = rows[0]
+    return all(0 < len(name.strip()) <= _CSV_HEADER_MAX_CHARS for name in header)
 
 
 def decode_text(data: bytes, *, partial: bool = False) -> str | None:
@@ -102,9 +136,10 @@ def decode_text(data: bytes, *, partial: bool = False) -> str | None:
     return None if controls > len(text) / 100 else text
 
 
-def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> None:
-    """Check a .docx's central directory before anything decompresses it: it must be a Word
-    document, and its declared sizes must stay within the zip-bomb limits."""
+def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> str:
+    """Check an Office file's central directory before anything decompresses it: it must be a
+    Word document or an Excel workbook (which one is returned), and its declared sizes must stay
+    within the zip-bomb limits."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -113,17 +148,22 @@ def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> None:
             f"This file looks like a ZIP archive but cannot be opened ({exc}). {SUPPORTED}"
         ) from exc
     names = {info.filename for info in infos}
-    if "word/document.xml" not in names:
-        raise UnsupportedFileType(f"This file is a ZIP archive but not a Word document. {SUPPORTED}")
+    if "word/document.xml" in names:
+        kind, what = DOCX, "Word file"
+    elif "xl/workbook.xml" in names:
+        kind, what = XLSX, "Excel file"
+    else:
+        raise UnsupportedFileType(f"This file is a ZIP archive but not a Word or Excel document. {SUPPORTED}")
     declared = sum(info.file_size for info in infos)
     compressed = sum(info.compress_size for info in infos)
     if declared > max_uncompressed:
         raise SuspectedZipBomb(
-            f"This Word file would unpack to {declared // (1024 * 1024)} MB, over the "
+            f"This {what} would unpack to {declared // (1024 * 1024)} MB, over the "
             f"{max_uncompressed // (1024 * 1024)} MB limit. Remove large embedded media or split the document."
         )
     if compressed and declared / compressed > max_ratio:
         raise SuspectedZipBomb(
-            f"This Word file is compressed {declared // compressed}:1, far beyond what real documents reach "
-            f"(limit {max_ratio}:1), so it was refused as a possible zip bomb. Re-save it from Word and upload again."
+            f"This {what} is compressed {declared // compressed}:1, far beyond what real documents reach "
+            f"(limit {max_ratio}:1), so it was refused as a possible zip bomb. Re-save it and upload again."
         )
+    return kind

@@ -28,6 +28,10 @@ class TooManyPages(IngestionError):
     error_class = "too_many_pages"
 
 
+class TooManyRows(IngestionError):
+    error_class = "too_many_rows"
+
+
 class SuspectedZipBomb(IngestionError):
     error_class = "zip_bomb"
 

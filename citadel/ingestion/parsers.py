@@ -5,11 +5,13 @@ spans of it with their page and heading path; chunk offsets later point into the
 This module imports no Django: it runs inside the sandboxed child process (see sandbox.py).
 """
 
+import csv
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
-from citadel.ingestion.detection import DOCX, HTML, MARKDOWN, PDF, TEXT, decode_text
-from citadel.ingestion.errors import CorruptFile, EmptyDocument, TooManyPages, UnsupportedFileType
+from citadel.ingestion.detection import CSV, DOCX, HTML, MARKDOWN, PDF, TEXT, XLSX, decode_text
+from citadel.ingestion.errors import CorruptFile, EmptyDocument, TooManyPages, TooManyRows, UnsupportedFileType
 
 BLOCK_SEPARATOR = "\n\n"
 
@@ -21,6 +23,9 @@ class Block:
     page: int | None
     heading_path: list[str]
     is_heading: bool = False
+    # A spreadsheet row: its sheet (None for CSV) and its number as the spreadsheet shows it.
+    sheet: str | None = None
+    row: int | None = None
 
 
 @dataclass
@@ -34,6 +39,9 @@ class ParsedDocument:
 @dataclass(frozen=True)
 class Limits:
     max_pdf_pages: int
+    # Spreadsheets: rows holding data, and columns read per row (wider sheets are cut, and say so).
+    max_rows: int = 100_000
+    max_columns: int = 200
 
 
 class _Builder:
@@ -42,7 +50,16 @@ class _Builder:
         self.blocks: list[Block] = []
         self.length = 0
 
-    def add(self, text: str, *, page: int | None = None, heading_path: list[str] | None = None, is_heading=False):
+    def add(
+        self,
+        text: str,
+        *,
+        page: int | None = None,
+        heading_path: list[str] | None = None,
+        is_heading=False,
+        sheet: str | None = None,
+        row: int | None = None,
+    ):
         text = text.strip()
         if not text:
             return
@@ -52,7 +69,7 @@ class _Builder:
         start = self.length
         self.parts.append(text)
         self.length += len(text)
-        self.blocks.append(Block(start, self.length, page, list(heading_path or []), is_heading))
+        self.blocks.append(Block(start, self.length, page, list(heading_path or []), is_heading, sheet, row))
 
     def build(self, *, title: str = "", metadata: dict | None = None) -> ParsedDocument:
         text = "".join(self.parts)
@@ -370,7 +387,136 @@ def _read_text(path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-PARSERS = {PDF: parse_pdf, DOCX: parse_docx, HTML: parse_html, MARKDOWN: parse_markdown, TEXT: parse_text}
+# --- spreadsheets ----------------------------------------------------------------------------------
+# Each row becomes one block that reads as a record, "Header: value | Header: value", so every
+# chunk carries the header with its rows and a quoted row says what its numbers are.
+
+_CELL_MAX_CHARS = 1000
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _SPACES.sub(" ", str(value)).strip()[:_CELL_MAX_CHARS]
+
+
+class _Rows:
+    """Turns a sheet's rows into record blocks under its header, within the row limit."""
+
+    def __init__(self, builder: _Builder, limits: Limits) -> None:
+        self.builder = builder
+        self.limits = limits
+        self.count = 0
+        self.cut_columns = False
+
+    def sheet(self, name: str | None, rows) -> None:
+        header: list[str] | None = None
+        data_rows = 0
+        for number, values in rows:
+            if len(values) > self.limits.max_columns:
+                self.cut_columns = True
+                values = values[: self.limits.max_columns]
+            cells = [_cell(v) for v in values]
+            if not any(cells):
+                continue
+            if header is None:
+                header = [c or _column_name(i) for i, c in enumerate(cells)]
+                continue
+            self.count += 1
+            data_rows += 1
+            if self.count > self.limits.max_rows:
+                raise TooManyRows(
+                    f"This file has more than {self.limits.max_rows:,} rows of data; the limit is "
+                    f"{self.limits.max_rows:,}. Split it into smaller files."
+                )
+            names = header + [_column_name(i) for i in range(len(header), len(cells))]
+            record = " | ".join(f"{names[i]}: {c}" for i, c in enumerate(cells) if c)
+            self.builder.add(record, heading_path=[name] if name else [], sheet=name, row=number)
+        if header is not None and not data_rows:
+            # A sheet of one row is all header (or a note): keep it as text rather than lose it.
+            self.builder.add(" | ".join(c for c in header if c), heading_path=[name] if name else [], sheet=name)
+
+
+def _column_name(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"Column {letters}"
+
+
+def parse_xlsx(path: str, limits: Limits) -> ParsedDocument:
+    """Values only: formulas are never evaluated (a formula cell gives the value Excel saved with
+    it). Hidden sheets are not read, like hidden text elsewhere, and the metadata names them."""
+    from openpyxl import load_workbook
+
+    builder = _Builder()
+    rows = _Rows(builder, limits)
+    hidden = []
+    # A file object, not the path: openpyxl refuses paths without an Excel extension, and stored
+    # files are named by their hash.
+    with open(path, "rb") as handle:
+        try:
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a malformed file
+            raise CorruptFile(
+                "This Excel file is damaged and cannot be read. Open it in Excel, save a new copy and upload that."
+            ) from exc
+        try:
+            title = str(workbook.properties.title or "")
+            for sheet in workbook.worksheets:
+                if getattr(sheet, "sheet_state", "visible") != "visible":
+                    hidden.append(sheet.title)
+                    continue
+                rows.sheet(sheet.title, ((r[0].row, [c.value for c in r]) for r in _nonempty(sheet.iter_rows())))
+        finally:
+            workbook.close()
+    metadata = {"parser": "xlsx", "rows": rows.count, "hidden_sheets": hidden}
+    if rows.cut_columns:
+        metadata["columns_cut_at"] = limits.max_columns
+    return builder.build(title=title, metadata=metadata)
+
+
+def _nonempty(rows):
+    # Read-only sheets yield EmptyCell tuples for rows without cells; they have no row number.
+    for row in rows:
+        if row and hasattr(row[0], "row"):
+            yield row
+
+
+def parse_csv(path: str, limits: Limits) -> ParsedDocument:
+    text = _read_text(path)
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(text.splitlines()[:20]), delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    builder = _Builder()
+    rows = _Rows(builder, limits)
+    # Field sizes are bounded by the upload limit; csv's default 128 KB cap would fail real files.
+    csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+    try:
+        rows.sheet(None, ((number, row) for number, row in enumerate(csv.reader(text.splitlines(), dialect), start=1)))
+    except csv.Error as exc:
+        raise CorruptFile(f"This CSV file cannot be read ({exc}). Save it again as CSV and upload that.") from exc
+    return builder.build(metadata={"parser": "csv", "rows": rows.count, "delimiter": dialect.delimiter})
+
+
+PARSERS = {
+    PDF: parse_pdf,
+    DOCX: parse_docx,
+    XLSX: parse_xlsx,
+    CSV: parse_csv,
+    HTML: parse_html,
+    MARKDOWN: parse_markdown,
+    TEXT: parse_text,
+}
 
 
 def parse(path: str, kind: str, limits: Limits) -> ParsedDocument:

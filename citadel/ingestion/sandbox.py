@@ -24,6 +24,7 @@ class SandboxLimits:
     timeout_seconds: int
     memory_bytes: int
     max_pdf_pages: int
+    max_rows: int = Limits.max_rows
 
 
 def _get_context():
@@ -31,7 +32,9 @@ def _get_context():
     with _context_lock:
         if _context is None:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["citadel.ingestion.parsers", "pypdf", "docx", "bs4", "lxml", "markdown_it"])
+            ctx.set_forkserver_preload(
+                ["citadel.ingestion.parsers", "pypdf", "docx", "openpyxl", "bs4", "lxml", "markdown_it"]
+            )
             _context = ctx
         return _context
 
@@ -41,7 +44,7 @@ def _child(conn, path: str, kind: str, limits: SandboxLimits) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     try:
-        result = parse(path, kind, Limits(max_pdf_pages=limits.max_pdf_pages))
+        result = parse(path, kind, Limits(max_pdf_pages=limits.max_pdf_pages, max_rows=limits.max_rows))
         conn.send(("ok", result))
     except IngestionError as exc:
         conn.send(("error", exc.error_class, exc.message))

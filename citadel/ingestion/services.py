@@ -41,7 +41,7 @@ from citadel.documents.models import (
 )
 from citadel.documents.services import INGEST_TASK
 from citadel.ingestion.chunking import ChunkSpec, chunk_document
-from citadel.ingestion.detection import DOCX, detect, inspect_zip
+from citadel.ingestion.detection import ZIP, detect, inspect_zip
 from citadel.ingestion.embedding import embed_missing, models_to_embed, reuse_vectors, serving_model_share_locked
 from citadel.ingestion.errors import FileTooLarge, IngestionError, LeaseLost, TransientIngestionError
 from citadel.ingestion.retries import MAX_ATTEMPTS, is_transient, retry_delay
@@ -195,8 +195,8 @@ def _scan(version: DocumentVersion, path: str) -> str:
     with open(path, "rb") as handle:
         head = handle.read(HEAD_BYTES)
     detected = detect(head, size=size)
-    if detected.kind == DOCX:
-        inspect_zip(
+    if detected.kind == ZIP:
+        return inspect_zip(
             path,
             max_uncompressed=limits["MAX_DOCX_UNCOMPRESSED_BYTES"],
             max_ratio=limits["MAX_DOCX_COMPRESSION_RATIO"],
@@ -234,6 +234,7 @@ def _write_chunks(version: DocumentVersion, specs: list[ChunkSpec]) -> None:
                         ordinal=s.ordinal,
                         text=s.text,
                         page=s.page,
+                        locator=s.locator,
                         heading_path=s.heading_path,
                         char_start=s.char_start,
                         char_end=s.char_end,
@@ -340,6 +341,7 @@ def version_process(*, version_id: int) -> DocumentVersion | None:
                     timeout_seconds=limits["PARSE_TIMEOUT_SECONDS"],
                     memory_bytes=limits["PARSE_MEMORY_BYTES"],
                     max_pdf_pages=limits["MAX_PDF_PAGES"],
+                    max_rows=limits["MAX_SPREADSHEET_ROWS"],
                 ),
             )
         metadata = {**(version.metadata or {}), **parsed.metadata, "title": parsed.title}

@@ -318,8 +318,8 @@ def _details(cursor, *, permitted, permitted_params, chunk_ids) -> dict[int, dic
     cursor.execute(
         f"""
         WITH {permitted}
-        SELECT c.id, c.document_id, c.version_id, d.external_id, d.title, v.number, c.page, c.heading_path,
-               c.text, c.char_start, c.char_end, COALESCE(v.ready_at, d.updated_at)
+        SELECT c.id, c.document_id, c.version_id, d.external_id, d.title, v.number, c.page, c.locator,
+               c.heading_path, c.text, c.char_start, c.char_end, COALESCE(v.ready_at, d.updated_at)
           FROM documents_chunk c
           JOIN permitted p ON p.version_id = c.version_id
           JOIN documents_document d ON d.id = c.document_id
@@ -330,7 +330,7 @@ def _details(cursor, *, permitted, permitted_params, chunk_ids) -> dict[int, dic
     )
     details = {}
     for row in cursor.fetchall():
-        cid, doc_id, version_id, external_id, title, number, page, heading, text, start, end, updated = row
+        cid, doc_id, version_id, external_id, title, number, page, locator, heading, text, start, end, updated = row
         details[cid] = {
             "chunk_id": cid,
             "document_id": doc_id,
@@ -339,6 +339,7 @@ def _details(cursor, *, permitted, permitted_params, chunk_ids) -> dict[int, dic
             "title": title,
             "version": number,
             "page": page,
+            "locator": locator,
             "heading_path": _heading_path(heading),
             "text": text,
             "char_start": start,

@@ -12,6 +12,8 @@ class Hit:
     title: str
     version: int
     page: int | None
+    # "page 3", "Sheet1 rows 20-35": where the passage is, as a reader finds it ("" when unknown).
+    locator: str
     heading_path: list[str]
     text: str
     char_start: int

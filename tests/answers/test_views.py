@@ -223,7 +223,17 @@ def test_the_ask_command_prints_the_contract_json(ann, acme):
     assert set(result) >= {"answer_id", "status", "text", "citations", "receipt_url"}
     assert result["status"] == "answered" and "14 days" in result["text"]
     [citation] = result["citations"]
-    assert set(citation) == {"n", "chunk_id", "document_id", "external_id", "title", "version", "page", "quote"}
+    assert set(citation) == {
+        "n",
+        "chunk_id",
+        "document_id",
+        "external_id",
+        "title",
+        "version",
+        "page",
+        "locator",
+        "quote",
+    }
     assert citation["external_id"] == "refund-policy" and citation["version"] == 1
     assert result["receipt_url"].endswith(reverse("answers:receipt", args=[result["answer_id"]]))
 

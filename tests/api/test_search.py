@@ -6,7 +6,7 @@ from tests.api.conftest import assert_problem
 
 pytestmark = pytest.mark.django_db
 
-CONTRACT = {"chunk_id", "document_id", "external_id", "title", "version", "page", "score"}
+CONTRACT = {"chunk_id", "document_id", "external_id", "title", "version", "page", "locator", "score"}
 
 
 def test_search_ranks_passages_with_the_retrieve_fields(scenario, as_user):

@@ -27,7 +27,7 @@ def test_retrieve_prints_the_contract_fields(acme):
     rows = run("retrieve", "how fast are refunds paid", "--as", "bob", "--k", "3")
 
     assert rows and len(rows) <= 3
-    assert set(rows[0]) == {"chunk_id", "document_id", "external_id", "title", "version", "page", "score"}
+    assert set(rows[0]) == {"chunk_id", "document_id", "external_id", "title", "version", "page", "locator", "score"}
     assert rows[0]["external_id"] == "handbook"
 
 

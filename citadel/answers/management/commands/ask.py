@@ -1,7 +1,7 @@
 """ask QUESTION --as USERNAME [--org SLUG] --json
 
 Prints answer_id, status (answered | partial | insufficient_evidence | pending_review | failed),
-text, citations [n, chunk_id, document_id, external_id, title, version, page, quote] and
+text, citations [n, chunk_id, document_id, external_id, title, version, page, locator, quote] and
 receipt_url; then review (none | pending | approved | rejected), support (the answerability score),
 uncovered (phrases of the question the cited sources do not cover), notice and flags. An abstention is insufficient_evidence whatever its review state. An answer waiting for
 review shows no text or citations, exactly as the asker sees it on the web."""
@@ -48,6 +48,7 @@ class Command(JsonCommand):
                         "title": passage.document.title if passage.document else None,
                         "version": passage.version.number if passage.version else None,
                         "page": passage.chunk.page if passage.chunk else None,
+                        "locator": passage.chunk.locator if passage.chunk else "",
                         "quote": c.quote,
                     }
                 )

@@ -23,6 +23,7 @@ class Command(JsonCommand):
                 "title": h.title,
                 "version": h.version,
                 "page": h.page,
+                "locator": h.locator,
                 "score": h.score,
             }
             for h in hits
@@ -33,6 +34,6 @@ class Command(JsonCommand):
             return "No passages found."
         return "\n".join(
             f"{n:>2}. {r['score']:.4f}  {r['title']} (v{r['version']}"
-            f"{', p. ' + str(r['page']) if r['page'] else ''})  [{r['external_id']} #{r['chunk_id']}]"
+            f"{', ' + r['locator'] if r['locator'] else ''})  [{r['external_id']} #{r['chunk_id']}]"
             for n, r in enumerate(result, start=1)
         )
