@@ -7,6 +7,7 @@ tokens (`count_tokens`), so no chunk is silently truncated by the model. Every c
 span of the version text (`text[char_start:char_end]`), which is what citations quote.
 """
 
+import bisect
 import hashlib
 import re
 from collections.abc import Callable
@@ -67,6 +68,7 @@ def chunk_document(
     for section in _sections(parsed.blocks):
         units = _units(text, section, count_tokens, budget)
         head = section[-1]
+        locate = _Locator(section)
         for start, end in _pack(units, budget, overlap):
             chunk_text = text[start:end]
             specs.append(
@@ -79,20 +81,30 @@ def chunk_document(
                     char_end=end,
                     token_count=count_tokens(chunk_text),
                     content_hash=content_hash(chunk_text),
-                    locator=_locator(section, start, end),
+                    locator=locate(start, end),
                 )
             )
     return specs
 
 
-def _locator(section: list[Block], start: int, end: int) -> str:
-    rows = [b.row for b in section if b.row is not None and b.char_start < end and b.char_end > start]
-    if rows:
-        where = f"row {rows[0]}" if rows[0] == rows[-1] else f"rows {rows[0]}-{rows[-1]}"
-        sheet = section[0].sheet
-        return f"{sheet} {where}" if sheet else where
-    page = section[-1].page
-    return f"page {page}" if page else ""
+class _Locator:
+    """Where a span of one section is. Blocks are in text order, so the ones a span overlaps are
+    found by bisection: a sheet of 100,000 rows is one section of 100,000 blocks."""
+
+    def __init__(self, section: list[Block]) -> None:
+        self.section = section
+        self.starts = [b.char_start for b in section]
+        self.ends = [b.char_end for b in section]
+
+    def __call__(self, start: int, end: int) -> str:
+        section = self.section
+        first, last = bisect.bisect_right(self.ends, start), bisect.bisect_left(self.starts, end)
+        rows = [b.row for b in section[first:last] if b.row is not None]
+        if rows:
+            where = f"row {rows[0]}" if rows[0] == rows[-1] else f"rows {rows[0]}-{rows[-1]}"
+            return f"{section[0].sheet} {where}" if section[0].sheet else where
+        page = section[-1].page
+        return f"page {page}" if page else ""
 
 
 def _sections(blocks: list[Block]) -> list[list[Block]]:

@@ -432,3 +432,28 @@ def test_any_document_is_covered_by_exact_in_budget_single_page_chunks(
     seen = covered(specs)
     assert [i for i, c in enumerate(parsed.text) if not c.isspace() and i not in seen] == []
     assert chunk(parsed, count_tokens=count_tokens, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens) == specs
+
+
+def test_rows_are_never_split_and_chunks_name_their_rows():
+    # Given 200 spreadsheet rows in one sheet, more than one chunk holds,
+    rows = [f"Item: thing {n} | Price: {n} dollars" for n in range(2, 202)]
+    text, blocks, at = "", [], 0
+    for n, row in enumerate(rows, start=2):
+        if text:
+            text += "\n\n"
+            at += 2
+        text += row
+        blocks.append(Block(at, at + len(row), None, ["Prices"], sheet="Prices", row=n))
+        at += len(row)
+
+    specs = chunk_document(
+        ParsedDocument(text=text, blocks=blocks), count_tokens=lambda t: len(t.split()), max_tokens=64
+    )
+
+    # when chunked, each chunk holds whole rows and its locator names its first and last row.
+    assert len(specs) > 1
+    for spec in specs:
+        assert spec.text.startswith("Item:") and spec.text.endswith("dollars")
+        first, last = (int(n) for n in spec.locator.removeprefix("Prices rows ").split("-"))
+        assert f"thing {first} " in spec.text + " " and f"thing {last} " in spec.text + " "
+    assert specs[0].locator.startswith("Prices rows 2-") and specs[-1].locator.endswith("-201")
