@@ -42,6 +42,7 @@ FORMATS: dict[str, str] = {
     "code-of-conduct": "txt",
     "customer-refund-procedure": "txt",
     "mileage-rates": "xlsx",
+    "all-hands-update": "pptx",
 }
 
 EXTENSIONS = {
@@ -52,6 +53,7 @@ EXTENSIONS = {
     "md": ".md",
     "txt": ".txt",
     "xlsx": ".xlsx",
+    "pptx": ".pptx",
 }
 # Spreadsheets: the workbook's title and its one sheet's name.
 SHEETS = {"mileage-rates": ("Mileage rates for business travel", "Mileage")}
@@ -280,6 +282,40 @@ def render_xlsx(source: str, slug: str) -> bytes:
     return _normalise_zip(out.getvalue(), stamp_core=True)
 
 
+def render_pptx(blocks: list[Block]) -> bytes:
+    """A title slide, then one slide per section: its heading the slide's title, its bullets the
+    body; a bullet starting "Notes: " becomes the slide's speaker notes."""
+    from pptx import Presentation
+
+    presentation = Presentation()
+    title_slide = presentation.slides.add_slide(presentation.slide_layouts[0])
+    title_slide.shapes.title.text = blocks[0].text
+    intro = [b.text for b in blocks[1:] if b.kind == "p"][:1]
+    if intro:
+        title_slide.placeholders[1].text = intro[0]
+    slide = None
+    for block in blocks[1:]:
+        if block.kind == "h":
+            slide = presentation.slides.add_slide(presentation.slide_layouts[1])
+            slide.shapes.title.text = block.text
+            body = slide.placeholders[1].text_frame
+            first = True
+        elif slide is not None and block.text.startswith("Notes: "):
+            slide.notes_slide.notes_text_frame.text = block.text.removeprefix("Notes: ")
+        elif slide is not None:
+            paragraph = body.paragraphs[0] if first else body.add_paragraph()
+            paragraph.text = block.text
+            first = False
+    presentation.core_properties.title = blocks[0].text
+    presentation.core_properties.author = AUTHOR
+    presentation.core_properties.created = presentation.core_properties.modified = FIXED_TIME.replace(tzinfo=None)
+    presentation.core_properties.last_modified_by = AUTHOR
+    presentation.core_properties.revision = 1
+    out = io.BytesIO()
+    presentation.save(out)
+    return _normalise_zip(out.getvalue(), stamp_core=True)
+
+
 def _number(cell: str):
     try:
         return float(cell) if "." in cell else int(cell)
@@ -302,6 +338,8 @@ def build(slug: str, fmt: str) -> Path:
         data = render_docx(blocks)
     elif fmt == "html":
         data = render_html(blocks, slug)
+    elif fmt == "pptx":
+        data = render_pptx(blocks)
     elif fmt == "md":
         data = source.encode("utf-8")
     else:

@@ -110,3 +110,36 @@ def xlsx_with_empty_rows(rows: int, data: list[str]) -> bytes:
             f'<?xml version="1.0"?><worksheet {ns}><sheetData>{body}</sheetData></worksheet>',
         )
     return out.getvalue()
+
+
+def pptx_bytes(slides: list[dict], *, title: str = "") -> bytes:
+    """A presentation written by python-pptx; each slide: {"title", "bullets", "table" (rows),
+    "notes", "hidden"}."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    presentation = Presentation()
+    for spec in slides:
+        slide = presentation.slides.add_slide(presentation.slide_layouts[1 if spec.get("bullets") else 5])
+        if spec.get("title"):
+            slide.shapes.title.text = spec["title"]
+        if spec.get("bullets"):
+            body = slide.placeholders[1].text_frame
+            body.text = spec["bullets"][0]
+            for bullet in spec["bullets"][1:]:
+                body.add_paragraph().text = bullet
+        if spec.get("table"):
+            rows = spec["table"]
+            shape = slide.shapes.add_table(len(rows), len(rows[0]), Inches(0.5), Inches(4.5), Inches(9), Inches(2))
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    shape.table.cell(r, c).text = str(value)
+        if spec.get("notes"):
+            slide.notes_slide.notes_text_frame.text = spec["notes"]
+        if spec.get("hidden"):
+            slide.element.set("show", "0")
+    if title:
+        presentation.core_properties.title = title
+    out = io.BytesIO()
+    presentation.save(out)
+    return out.getvalue()

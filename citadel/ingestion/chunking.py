@@ -104,7 +104,7 @@ class _Locator:
             where = f"row {rows[0]}" if rows[0] == rows[-1] else f"rows {rows[0]}-{rows[-1]}"
             return f"{section[0].sheet} {where}" if section[0].sheet else where
         page = section[-1].page
-        return f"page {page}" if page else ""
+        return f"{section[-1].unit} {page}" if page else ""
 
 
 def _sections(blocks: list[Block]) -> list[list[Block]]:

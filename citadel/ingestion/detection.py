@@ -14,6 +14,7 @@ HTML = "html"
 MARKDOWN = "markdown"
 TEXT = "text"
 XLSX = "xlsx"
+PPTX = "pptx"
 CSV = "csv"
 # An Office Open XML archive whose central directory (inspect_zip) says which kind it is.
 ZIP = "zip"
@@ -22,13 +23,14 @@ CONTENT_TYPES = {
     PDF: "application/pdf",
     DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    PPTX: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     CSV: "text/csv",
     HTML: "text/html",
     MARKDOWN: "text/markdown",
     TEXT: "text/plain",
 }
 
-SUPPORTED = "Upload a PDF, Word (.docx), Excel (.xlsx), CSV, HTML, Markdown or plain-text file."
+SUPPORTED = "Upload a PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), CSV, HTML, Markdown or plain-text file."
 
 _EXECUTABLES = [
     (b"MZ", "a Windows program"),
@@ -38,7 +40,7 @@ _EXECUTABLES = [
     (b"\xca\xfe\xba\xbe", "a macOS or Java program"),
 ]
 _OTHER_BINARIES = [
-    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file (.doc/.xls); save it as .docx or .xlsx"),
+    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file (.doc/.xls/.ppt); save it as .docx, .xlsx or .pptx"),
     (b"\x89PNG", "a PNG image; Citadel does not read text from images"),
     (b"\xff\xd8\xff", "a JPEG image; Citadel does not read text from images"),
     (b"GIF8", "a GIF image; Citadel does not read text from images"),
@@ -74,7 +76,7 @@ def detect(head: bytes, *, size: int) -> Detected:
     if head.lstrip()[:5] == b"%PDF-" or head[:1024].find(b"%PDF-") != -1:
         return Detected(PDF)
     if head.startswith(b"PK\x03\x04"):
-        # Decided by the archive's contents in inspect_zip: Word and Excel files pass.
+        # Decided by the archive's contents in inspect_zip: Word, Excel and PowerPoint files pass.
         return Detected(ZIP)
     for magic, what in _OTHER_BINARIES:
         if head.startswith(magic):
@@ -138,8 +140,8 @@ def decode_text(data: bytes, *, partial: bool = False) -> str | None:
 
 def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> str:
     """Check an Office file's central directory before anything decompresses it: it must be a
-    Word document or an Excel workbook (which one is returned), and its declared sizes must stay
-    within the zip-bomb limits."""
+    Word document, an Excel workbook or a PowerPoint presentation (which one is returned), and its
+    declared sizes must stay within the zip-bomb limits."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -152,8 +154,10 @@ def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> str:
         kind, what = DOCX, "Word file"
     elif "xl/workbook.xml" in names:
         kind, what = XLSX, "Excel file"
+    elif "ppt/presentation.xml" in names:
+        kind, what = PPTX, "PowerPoint file"
     else:
-        raise UnsupportedFileType(f"This file is a ZIP archive but not a Word or Excel document. {SUPPORTED}")
+        raise UnsupportedFileType(f"This file is a ZIP archive but not a Word, Excel or PowerPoint file. {SUPPORTED}")
     declared = sum(info.file_size for info in infos)
     compressed = sum(info.compress_size for info in infos)
     if declared > max_uncompressed:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from citadel.ingestion.detection import CSV, DOCX, HTML, MARKDOWN, PDF, TEXT, XLSX, decode_text
+from citadel.ingestion.detection import CSV, DOCX, HTML, MARKDOWN, PDF, PPTX, TEXT, XLSX, decode_text
 from citadel.ingestion.errors import CorruptFile, EmptyDocument, TooManyPages, TooManyRows, UnsupportedFileType
 
 BLOCK_SEPARATOR = "\n\n"
@@ -26,6 +26,8 @@ class Block:
     # A spreadsheet row: its sheet (None for CSV) and its number as the spreadsheet shows it.
     sheet: str | None = None
     row: int | None = None
+    # What `page` counts: PDF pages, or a presentation's slides.
+    unit: str = "page"
 
 
 @dataclass
@@ -59,6 +61,7 @@ class _Builder:
         is_heading=False,
         sheet: str | None = None,
         row: int | None = None,
+        unit: str = "page",
     ):
         text = text.strip()
         if not text:
@@ -69,7 +72,7 @@ class _Builder:
         start = self.length
         self.parts.append(text)
         self.length += len(text)
-        self.blocks.append(Block(start, self.length, page, list(heading_path or []), is_heading, sheet, row))
+        self.blocks.append(Block(start, self.length, page, list(heading_path or []), is_heading, sheet, row, unit))
 
     def build(self, *, title: str = "", metadata: dict | None = None) -> ParsedDocument:
         text = "".join(self.parts)
@@ -508,8 +511,87 @@ def parse_csv(path: str, limits: Limits) -> ParsedDocument:
     return builder.build(metadata={"parser": "csv", "rows": rows.count, "delimiter": dialect.delimiter})
 
 
+# --- presentations --------------------------------------------------------------------------------
+
+
+def parse_pptx(path: str, limits: Limits) -> ParsedDocument:
+    """Each slide is a page: its title the heading, its text boxes in reading order, its tables as
+    rows under their header, its speaker notes kept and marked. Hidden slides are not read, like
+    hidden sheets, and the metadata names them."""
+    from pptx import Presentation
+
+    with open(path, "rb") as handle:
+        try:
+            presentation = Presentation(handle)
+            slides = list(presentation.slides)
+        except Exception as exc:  # noqa: BLE001 - python-pptx raises many kinds on a malformed file
+            raise CorruptFile(
+                "This PowerPoint file is damaged and cannot be read. Open it in PowerPoint, save a new copy and "
+                "upload that."
+            ) from exc
+    if len(slides) > limits.max_pdf_pages:
+        raise TooManyPages(
+            f"This presentation has {len(slides)} slides; the limit is {limits.max_pdf_pages}. Split it into "
+            "smaller files."
+        )
+    builder = _Builder()
+    hidden = []
+    for number, slide in enumerate(slides, start=1):
+        if slide.element.get("show") == "0":
+            hidden.append(number)
+            continue
+        title_shape = slide.shapes.title
+        title = _clean(title_shape.text_frame.text) if title_shape is not None and title_shape.has_text_frame else ""
+        path_above = [title] if title else []
+        if title:
+            builder.add(title, page=number, heading_path=path_above, is_heading=True, unit="slide")
+        title_id = title_shape.shape_id if title_shape is not None else None
+        for shape in _reading_order(slide.shapes):
+            if shape.shape_id == title_id:
+                continue
+            if getattr(shape, "has_table", False) and shape.has_table:
+                _slide_table(builder, shape.table, number, path_above, limits)
+            elif shape.has_text_frame:
+                for paragraph in _paragraphs(shape.text_frame.text):
+                    builder.add(paragraph, page=number, heading_path=path_above, unit="slide")
+        if slide.has_notes_slide:
+            notes = _clean(slide.notes_slide.notes_text_frame.text) if slide.notes_slide.notes_text_frame else ""
+            if notes:
+                builder.add(f"Speaker notes: {notes}", page=number, heading_path=path_above, unit="slide")
+    return builder.build(
+        title=str(presentation.core_properties.title or ""),
+        metadata={"parser": "pptx", "slides": len(slides), "hidden_slides": hidden},
+    )
+
+
+def _reading_order(shapes):
+    """Top to bottom, then left to right; group shapes are read through."""
+    flat = []
+    for shape in shapes:
+        if shape.shape_type == 6:  # MSO_SHAPE_TYPE.GROUP
+            flat.extend(_reading_order(shape.shapes))
+        else:
+            flat.append(shape)
+    return sorted(flat, key=lambda s: ((s.top or 0), (s.left or 0)))
+
+
+def _slide_table(builder: _Builder, table, number: int, path_above: list[str], limits: Limits) -> None:
+    rows = [[_clean(cell.text) for cell in row.cells][: limits.max_columns] for row in table.rows]
+    if not rows:
+        return
+    header = [c or _column_name(i) for i, c in enumerate(rows[0])]
+    for cells in rows[1:]:
+        record = " | ".join(
+            f"{header[i] if i < len(header) else _column_name(i)}: {c}" for i, c in enumerate(cells) if c
+        )
+        builder.add(record, page=number, heading_path=path_above, unit="slide")
+    if len(rows) == 1:
+        builder.add(" | ".join(c for c in rows[0] if c), page=number, heading_path=path_above, unit="slide")
+
+
 PARSERS = {
     PDF: parse_pdf,
+    PPTX: parse_pptx,
     DOCX: parse_docx,
     XLSX: parse_xlsx,
     CSV: parse_csv,

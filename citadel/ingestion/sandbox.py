@@ -33,7 +33,7 @@ def _get_context():
         if _context is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(
-                ["citadel.ingestion.parsers", "pypdf", "docx", "openpyxl", "bs4", "lxml", "markdown_it"]
+                ["citadel.ingestion.parsers", "pypdf", "docx", "openpyxl", "pptx", "bs4", "lxml", "markdown_it"]
             )
             _context = ctx
         return _context
