@@ -5,8 +5,13 @@ from django.db.models import Prefetch, QuerySet
 
 from citadel.accounts.models import Team
 from citadel.core.principal import Principal
-from citadel.documents.access import get_manageable_document, manageable_documents
-from citadel.documents.models import IN_PROGRESS_STATUSES, Document, DocumentVersion
+from citadel.documents.access import (
+    downloadable_versions,
+    get_downloadable_version,
+    get_manageable_document,
+    manageable_documents,
+)
+from citadel.documents.models import IN_PROGRESS_STATUSES, Chunk, Document, DocumentVersion
 
 # The extracted text can be megabytes; lists and progress never need it.
 _VERSION_FIELDS = DocumentVersion.objects.defer("text", "metadata")
@@ -35,6 +40,12 @@ def document_detail(principal: Principal, document_id) -> Document:
     return document
 
 
+def content_readable(principal: Principal, document: Document) -> bool:
+    """Whether the principal may read the document's content (download it, inspect its text): an
+    admin sees every document's state, but its content only under the same grants as everyone."""
+    return downloadable_versions(principal).filter(document_id=document.pk).exists()
+
+
 def in_progress(versions) -> bool:
     return any(v is not None and v.status in IN_PROGRESS_STATUSES for v in versions)
 
@@ -49,3 +60,36 @@ def audience_choices(principal: Principal) -> tuple[QuerySet[Team], QuerySet]:
         .distinct()
     )
     return teams, users
+
+
+# What the parsers record about how they read a file, as the inspection page names it.
+READING_NOTES = {
+    "parser": "Read as",
+    "pages": "Pages",
+    "slides": "Slides",
+    "rows": "Rows of data",
+    "pages_without_text": "Pages without a text layer (nothing read from them)",
+    "hidden_sheets": "Hidden sheets (not read)",
+    "hidden_slides": "Hidden slides (not read)",
+    "columns_cut_at": "Columns read per row (wider rows were cut)",
+    "delimiter": "CSV delimiter",
+}
+
+
+def version_inspection(
+    *, principal: Principal, document_id: int, number: int
+) -> tuple[DocumentVersion, list[tuple[str, str]], QuerySet[Chunk]]:
+    """One version as its pipeline read it: how each part was read (the parser's notes) and its
+    chunks in order with their locators, headings and offsets. Only for principals who may read
+    the document's content (those who may download its file); NotFound for everyone else."""
+    version = get_downloadable_version(principal, document_id, number)
+    metadata = version.metadata or {}
+    notes = [
+        (label, ", ".join(map(str, value)) if isinstance(value, list) else str(value))
+        for key, label in READING_NOTES.items()
+        if (value := metadata.get(key)) not in (None, [], "")
+    ]
+    chunks = version.chunks.order_by("ordinal").only(
+        "ordinal", "text", "page", "locator", "heading_path", "char_start", "char_end", "token_count"
+    )
+    return version, notes, chunks

@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:document_id>/archive/", views.archive, name="archive"),
     path("<int:document_id>/versions/<int:number>/retry/", views.retry, name="retry"),
     path("<int:document_id>/versions/<int:number>/download/", views.download, name="download"),
+    path("<int:document_id>/versions/<int:number>/inspect/", views.inspect, name="inspect"),
+    path("<int:document_id>/versions/<int:number>/text/", views.extracted_text, name="text"),
 ]

@@ -1,4 +1,5 @@
-"""Document pages: list, detail (with live pipeline state), upload, retry, archive, download.
+"""Document pages: list, detail (with live pipeline state), upload, retry, archive, download, and
+the inspection of a version (how it was read, its chunks).
 
 Single documents are loaded through access.py, so another organization's document (or one the
 principal may not see) is a 404 exactly like a missing one."""
@@ -8,7 +9,8 @@ import re
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse, Http404
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -59,6 +61,7 @@ def _detail_context(request, document) -> dict:
         "polling": selectors.in_progress(versions[:1]),
         "can_manage": may_manage_document(principal, document),
         "can_archive": may_archive_document(principal, document),
+        "can_read": selectors.content_readable(principal, document),
     }
 
 
@@ -157,6 +160,36 @@ def archive(request, document_id: int):
     else:
         messages.success(request, f"{document.title} is archived: it no longer appears in answers or search.")
     return redirect("documents:detail", document_id=document.pk)
+
+
+CHUNKS_PER_PAGE = 100
+
+
+@require_GET
+@principal_required
+def inspect(request, document_id: int, number: int):
+    """How the pipeline read one version: the parser's notes and every chunk with its boundaries,
+    so an admin can see why a passage was or was not found."""
+    version, notes, chunks = selectors.version_inspection(
+        principal=request.principal, document_id=document_id, number=number
+    )
+    page = Paginator(chunks, CHUNKS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "documents/inspect.html",
+        {"document": version.document, "version": version, "notes": notes, "chunks": page},
+    )
+
+
+@require_GET
+@principal_required
+def extracted_text(request, document_id: int, number: int):
+    """The version's whole extracted text, as plain text (never rendered as HTML)."""
+    version, _, _ = selectors.version_inspection(principal=request.principal, document_id=document_id, number=number)
+    response = HttpResponse(version.text, content_type="text/plain; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
 
 
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._ -]+")

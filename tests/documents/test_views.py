@@ -126,11 +126,13 @@ def test_other_organizations_documents_are_404_everywhere(admin, ingest, world, 
         ("get", reverse("documents:detail", args=[doc])),
         ("get", reverse("documents:status", args=[doc])),
         ("get", reverse("documents:download", args=[doc, 1])),
+        ("get", reverse("documents:inspect", args=[doc, 1])),
+        ("get", reverse("documents:text", args=[doc, 1])),
         ("post", reverse("documents:archive", args=[doc])),
         ("post", reverse("documents:retry", args=[doc, 1])),
     ]
 
-    assert [getattr(client, method)(url).status_code for method, url in urls] == [404] * 5
+    assert [getattr(client, method)(url).status_code for method, url in urls] == [404] * 7
     assert b"Canteen" not in client.get(reverse("documents:list")).content
 
 
@@ -141,3 +143,35 @@ def test_a_member_without_a_grant_cannot_download(admin, ingest, world, login):
     response = login(member).get(reverse("documents:download", args=[version.document_id, 1]))
 
     assert response.status_code == 404
+
+
+def test_inspecting_a_version_shows_how_it_was_read_and_its_chunks(admin, admin_user, ingest, login):
+    from tests.files import xlsx_bytes
+
+    rows = [["Vehicle", "Per mile"], ["Car", 0.67], ["Bicycle", 0.2]]
+    version = ingest(admin, "mileage.xlsx", xlsx_bytes({"Rates": rows, "Old": [["a"], ["b"]]}, hidden=("Old",)))
+    client = login(admin_user)
+
+    html = client.get(reverse("documents:inspect", args=[version.document_id, 1])).content.decode()
+
+    assert "Read as" in html and "xlsx" in html
+    assert "Hidden sheets (not read)" in html and "Old" in html
+    assert "Rates rows 2-3" in html and "Vehicle: Bicycle | Per mile: 0.2" in html
+    assert f"characters 0–{version.chunks.get().char_end}" in html
+    assert "Inspect" in client.get(reverse("documents:detail", args=[version.document_id])).content.decode()
+    text = client.get(reverse("documents:text", args=[version.document_id, 1]))
+    assert text["Content-Type"].startswith("text/plain") and text["X-Content-Type-Options"] == "nosniff"
+    assert text.content.decode() == version.text
+
+
+def test_an_admin_without_a_grant_sees_the_document_but_cannot_inspect_its_text(admin, ingest, world, login):
+    # Given a document restricted to ann, when another admin of the organization opens its pages,
+    version = ingest(admin, "canteen.md", TEXT, users=[world.user("ann", "acme", role="member")])
+    other_admin = login(world.user("abe", "acme", role="admin"))
+
+    # then the state page is theirs to see, without links to the content, which stays hidden.
+    detail = other_admin.get(reverse("documents:detail", args=[version.document_id]))
+    assert detail.status_code == 200 and b"Inspect" not in detail.content and b"Download" not in detail.content
+    for name in ("documents:inspect", "documents:text"):
+        response = other_admin.get(reverse(name, args=[version.document_id, 1]))
+        assert response.status_code == 404 and b"soup" not in response.content
