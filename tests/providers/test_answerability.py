@@ -3,7 +3,7 @@
 import pytest
 
 from citadel.providers import answerability, extractive
-from citadel.providers.embeddings import MINILM, embedder_cache_clear
+from citadel.providers.embeddings import MINILM
 from citadel.providers.generation import SourcePassage
 
 MISSING = ("qualifier_missing", "number_missing", "negation_missing", "entity_missing", "type_missing")
@@ -28,14 +28,6 @@ def test_closer_sentences_score_higher():
     model = answerability.models()[MINILM]
     assert model.score({**BASE, "similarity": 0.8}) > model.score(BASE)
     assert model.score({**BASE, "passage_similarity": 0.7}) > model.score(BASE)
-
-
-@pytest.fixture
-def minilm(settings):
-    settings.CITADEL = {**settings.CITADEL, "EMBEDDER": "local"}
-    embedder_cache_clear()
-    yield
-    embedder_cache_clear()
 
 
 @pytest.mark.model

@@ -3,7 +3,7 @@
 import pytest
 
 from citadel.providers import coverage
-from citadel.providers.embeddings import embedder_cache_clear, get_embedder
+from citadel.providers.embeddings import MINILM, get_embedder
 
 RHINE = (
     "The variant forms of the name of the Rhine in modern languages are all derived from the Gaulish name "
@@ -101,18 +101,10 @@ def test_who_and_when_need_a_person_or_a_date():
     assert coverage.AskedFor.of("Which form do I fill in?").held_by("Anything at all.")
 
 
-@pytest.fixture
-def minilm(settings):
-    settings.CITADEL = {**settings.CITADEL, "EMBEDDER": "local"}
-    embedder_cache_clear()
-    yield get_embedder("all-MiniLM-L6-v2")
-    embedder_cache_clear()
-
-
 @pytest.mark.model
 def test_token_alignment_counts_a_synonym_but_not_an_antonym(minilm):
     # Given MiniLM's contextual token vectors and the fitted threshold,
-    aligner = coverage.TokenAligner.for_embedder(minilm, 0.75)
+    aligner = coverage.TokenAligner.for_embedder(get_embedder(MINILM), 0.75)
     sentence = "Cologne is the largest city on the Rhine."
     # when the question says "biggest", the sentence's "largest" says it;
     assert missing("What is the biggest city on the Rhine?", sentence, aligner=aligner) == []

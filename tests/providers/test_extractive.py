@@ -5,7 +5,7 @@ import re
 import pytest
 
 from citadel.providers import extractive
-from citadel.providers.embeddings import MINILM, embedder_cache_clear, get_embedder
+from citadel.providers.embeddings import MINILM, get_embedder
 from citadel.providers.generation import SourcePassage
 
 LEAVE = (
@@ -21,14 +21,6 @@ def _passages() -> list[SourcePassage]:
         SourcePassage(n=1, text=LEAVE, title="Paid leave", score=1.0, relative_score=1.0, dense_score=0.45),
         SourcePassage(n=2, text=EXPENSES, title="Travel", score=0.9, relative_score=0.9, dense_score=0.2),
     ]
-
-
-@pytest.fixture
-def minilm(settings):
-    settings.CITADEL = {**settings.CITADEL, "EMBEDDER": "local"}
-    embedder_cache_clear()
-    yield
-    embedder_cache_clear()
 
 
 def test_a_name_served_by_another_embedder_gets_lexical_coverage_alone():
