@@ -187,7 +187,7 @@ def part_covered(part: Part, terms: SentenceTerms) -> bool:
 
 # --- the type asked for ---------------------------------------------------------------------------
 
-DATE, QUANTITY, PERSON, PLACE = "date", "quantity", "person", "place"
+DATE, COUNT, QUANTITY, PERSON, PLACE = "date", "count", "quantity", "person", "place"
 _ASKED = (
     (
         re.compile(
@@ -195,10 +195,11 @@ _ASKED = (
         ),
         DATE,
     ),
+    (re.compile(r"\bhow many\b|\bwhat number\b", re.I), COUNT),
     (
         re.compile(
-            r"\bhow (?:many|much|long|far|old|tall|high|wide|deep|big|large|often|fast|heavy)\b"
-            r"|\bwhat (?:percentage|percent|proportion|share|number|amount|size|length)\b",
+            r"\bhow (?:much|long|far|old|tall|high|wide|deep|big|large|often|fast|heavy)\b"
+            r"|\bwhat (?:percentage|percent|proportion|share|amount|size|length)\b",
             re.I,
         ),
         QUANTITY,
@@ -240,6 +241,7 @@ def _new_names(sentence: str, question_stems: frozenset[str]) -> bool:
 
 
 _ANSWERER_STEMS = frozenset(T.stem(r) for r in _ANSWERERS)
+_PERCENTAGE = re.compile(r"\d[\d,.]*\s*(?:%|percent\b|per cent\b)", re.I)
 _PLACE_PHRASE = re.compile(r"\b(?:in|at|near|from|on)\s+(?:the\s+)?\w")
 
 
@@ -263,6 +265,9 @@ class AskedFor:
             return True
         if self.kind == DATE:
             return any(m.group().lower() not in self.question for m in _DATE_VALUE.finditer(sentence))
+        if self.kind == COUNT:
+            # "How many employees" is not answered by "90 percent of employees": a share is no count.
+            return bool(SentenceTerms.of(_PERCENTAGE.sub(" ", sentence)).numbers - self.terms.numbers)
         terms = SentenceTerms.of(sentence)
         if self.kind == QUANTITY:
             return bool(terms.numbers - self.terms.numbers)

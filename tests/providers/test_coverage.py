@@ -72,7 +72,7 @@ def test_hyphenated_words_and_one_are_not_counts():
         ("When are self-assessments due?", coverage.DATE),
         ("In what year was the bridge built?", coverage.DATE),
         ("What year was the bridge built?", coverage.DATE),
-        ("How many days of parental leave do employees get?", coverage.QUANTITY),
+        ("How many days of parental leave do employees get?", coverage.COUNT),
         ("How much does the company pay for hotels?", coverage.QUANTITY),
         ("Who approves refunds?", coverage.PERSON),
         ("Where is the assembly point?", coverage.PLACE),
@@ -87,7 +87,8 @@ def test_how_many_days_prefers_the_sentence_with_the_count():
     asked = coverage.AskedFor.of("How many days of parental leave do employees get?")
     assert not asked.held_by("Keeping-in-touch days may be taken during parental leave.")
     assert asked.held_by("Employees get 20 weeks of paid parental leave.")
-    # A number the question states itself is not an answer to it.
+    # A share is no count, and a number the question states itself is not an answer to it.
+    assert not coverage.AskedFor.of("How many employees does Acme have?").held_by("Acme pays 90 percent for employees.")
     assert not coverage.AskedFor.of("How many employees take 20 weeks of leave?").held_by("Leave of 20 weeks is long.")
 
 
