@@ -149,6 +149,7 @@ def alignment_threshold(items: list[dict]) -> float:
 
 
 def compute_signals(items: list[dict], threshold: float) -> None:
+    """The product's own assessment of each question, with the alignment threshold chosen above."""
     calibration = extractive.CALIBRATIONS["all-MiniLM-L6-v2"]
     for item in items:
         if not item["scored"]:
@@ -156,13 +157,9 @@ def compute_signals(items: list[dict], threshold: float) -> None:
             continue
         aligner = extractive.aligner_for(calibration)
         aligner.threshold = threshold
-        top = item["scored"][0]
-        passage = next(p for p in item["passages"] if p.n == top.n)
-        others = max((s.score for s in item["scored"] if s.n != top.n), default=0.0)
-        item["signals"] = answerability.signals(
-            item["question"], top, passage.text, passage.dense_score, others, aligner
-        )
-        item["floor"] = max(s.evidence for s in item["scored"]) < calibration.abstain_below
+        assessment = extractive.assess(item["question"], item["passages"], item["scored"], calibration, aligner)
+        item["signals"] = assessment.signals
+        item["floor"] = assessment.evidence < calibration.abstain_below
         item["missing"] = any(
             item["signals"][k] for k in ("qualifier_missing", "number_missing", "negation_missing", "entity_missing")
         )

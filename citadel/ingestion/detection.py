@@ -97,6 +97,14 @@ CSV_SAMPLE_LINES = 20
 _CSV_HEADER_MAX_CHARS = 80
 
 
+def csv_dialect(lines: list[str]) -> type[csv.Dialect] | None:
+    """The delimiter and quoting of these lines, or None when they have none."""
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|")
+    except csv.Error:
+        return None
+
+
 def looks_like_csv(text: str) -> bool:
     """Rows of delimited fields under a header: at least three lines, every one with the same
     number (two or more) of fields, and a header of short, non-empty names. Prose with commas
@@ -106,9 +114,8 @@ def looks_like_csv(text: str) -> bool:
         return False
     if len(lines) == CSV_SAMPLE_LINES or not text.endswith("\n"):
         lines = lines[:-1]  # the head may cut the last line
-    try:
-        dialect = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|")
-    except csv.Error:
+    dialect = csv_dialect(lines)
+    if dialect is None:
         return False
     rows = list(csv.reader(lines, dialect))
     widths = {len(row) for row in rows}

@@ -10,7 +10,19 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from citadel.ingestion.detection import CSV, DOCX, HTML, MARKDOWN, PDF, PPTX, TEXT, XLSX, decode_text
+from citadel.ingestion.detection import (
+    CSV,
+    CSV_SAMPLE_LINES,
+    DOCX,
+    HTML,
+    MARKDOWN,
+    PDF,
+    PPTX,
+    TEXT,
+    XLSX,
+    csv_dialect,
+    decode_text,
+)
 from citadel.ingestion.errors import CorruptFile, EmptyDocument, TooManyPages, TooManyRows, UnsupportedFileType
 
 BLOCK_SEPARATOR = "\n\n"
@@ -429,7 +441,7 @@ class _Rows:
             if not any(cells):
                 continue
             if header is None:
-                header = [c or _column_name(i) for i, c in enumerate(cells)]
+                header = _header(cells)
                 continue
             self.count += 1
             data_rows += 1
@@ -438,12 +450,20 @@ class _Rows:
                     f"This file has more than {self.limits.max_rows:,} rows of data; the limit is "
                     f"{self.limits.max_rows:,}. Split it into smaller files."
                 )
-            names = header + [_column_name(i) for i in range(len(header), len(cells))]
-            record = " | ".join(f"{names[i]}: {c}" for i, c in enumerate(cells) if c)
-            self.builder.add(record, heading_path=[name] if name else [], sheet=name, row=number)
+            self.builder.add(_record(header, cells), heading_path=[name] if name else [], sheet=name, row=number)
         if header is not None and not data_rows:
             # A sheet of one row is all header (or a note): keep it as text rather than lose it.
             self.builder.add(" | ".join(c for c in header if c), heading_path=[name] if name else [], sheet=name)
+
+
+def _header(cells: list[str]) -> list[str]:
+    return [c or _column_name(i) for i, c in enumerate(cells)]
+
+
+def _record(header: list[str], cells: list[str]) -> str:
+    """A row under its header: "Vehicle: Car | Per mile: 0.67" (empty cells left out; cells past
+    the header named by their column letter)."""
+    return " | ".join(f"{header[i] if i < len(header) else _column_name(i)}: {c}" for i, c in enumerate(cells) if c)
 
 
 def _column_name(index: int) -> str:
@@ -496,10 +516,7 @@ def _nonempty(rows):
 
 def parse_csv(path: str, limits: Limits) -> ParsedDocument:
     text = _read_text(path)
-    try:
-        dialect = csv.Sniffer().sniff("\n".join(text.splitlines()[:20]), delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
+    dialect = csv_dialect(text.splitlines()[:CSV_SAMPLE_LINES]) or csv.excel
     builder = _Builder()
     rows = _Rows(builder, limits)
     # Field sizes are bounded by the upload limit; csv's default 128 KB cap would fail real files.
@@ -579,12 +596,9 @@ def _slide_table(builder: _Builder, table, number: int, path_above: list[str], l
     rows = [[_clean(cell.text) for cell in row.cells][: limits.max_columns] for row in table.rows]
     if not rows:
         return
-    header = [c or _column_name(i) for i, c in enumerate(rows[0])]
+    header = _header(rows[0])
     for cells in rows[1:]:
-        record = " | ".join(
-            f"{header[i] if i < len(header) else _column_name(i)}: {c}" for i, c in enumerate(cells) if c
-        )
-        builder.add(record, page=number, heading_path=path_above, unit="slide")
+        builder.add(_record(header, cells), page=number, heading_path=path_above, unit="slide")
     if len(rows) == 1:
         builder.add(" | ".join(c for c in rows[0] if c), page=number, heading_path=path_above, unit="slide")
 

@@ -9,7 +9,7 @@ Every sentence of the permitted passages is scored against the question:
 
 The weights (c = 1 - s - p) come from the calibration of the embedder that serves the organization.
 The best few sentences (the best one, then at most MAX_SENTENCES, at most two per passage, none
-repeating another, each with evidence of at least the quote floor) are quoted verbatim with [n]
+repeating another, each with evidence of at least the calibration's floor) are quoted verbatim with [n]
 markers. The output holds no word that is not in a source: only the quoted sentences, [n] markers
 and joining spaces.
 
@@ -48,8 +48,6 @@ RETRIEVAL_WEIGHT = 0.2
 # the demo and SQuAD development questions: the share whose best sentence answers rose at 0.05 and
 # no further above it (demo golden 82 -> 83 of 83, Rhine 234 -> 235 of 290, Complexity unchanged).
 TYPE_BONUS = 0.05
-# Sentences after the best one are quoted only with at least this evidence.
-QUOTE_FLOOR = 0.45
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,8 +286,9 @@ def assess(
     )
 
 
-def select_sentences(scored: list[ScoredSentence]) -> list[ScoredSentence]:
-    """The best sentence, then up to MAX_SENTENCES in all that come close to it."""
+def select_sentences(scored: list[ScoredSentence], calibration: Calibration = LEXICAL_ONLY) -> list[ScoredSentence]:
+    """The best sentence, then up to MAX_SENTENCES in all that come close to it and reach the
+    evidence floor."""
     if not scored:
         return []
     best = scored[0].score
@@ -298,7 +297,7 @@ def select_sentences(scored: list[ScoredSentence]) -> list[ScoredSentence]:
     for sentence in scored[1:]:
         if len(chosen) == MAX_SENTENCES:
             break
-        if sentence.evidence < QUOTE_FLOOR or sentence.score < 0.7 * best:
+        if sentence.evidence < calibration.abstain_below or sentence.score < 0.7 * best:
             continue
         if per_passage[sentence.n] == 2:
             continue
@@ -328,7 +327,7 @@ class ExtractiveGenerator:
         return self.quote(question=question, scored=scored, assessment=assessment)
 
     def quote(self, *, question: str, scored: list[ScoredSentence], assessment: Assessment) -> Generation:
-        chosen = [] if assessment.abstain else select_sentences(scored)
+        chosen = [] if assessment.abstain else select_sentences(scored, self.calibration)
         # Line breaks inside a quoted sentence are the source's wrapping, not sentence ends: fold
         # them so the answer's sentences are exactly the quoted ones (the checks re-split it).
         text = " ".join(f"{' '.join(s.text.split())} [{s.n}]" for s in chosen)
