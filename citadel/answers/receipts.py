@@ -7,6 +7,7 @@ from citadel.answers.checks import CheckResult
 from citadel.answers.models import Answer
 from citadel.answers.pipeline import Run
 from citadel.documents.access import WITHHELD_NOTE, ContentView
+from citadel.documents.models import misread_risk
 from citadel.providers.generation import price_for
 
 RECEIPT_VERSION = 1
@@ -33,6 +34,7 @@ def receipt_data(
                 "version_id": h.version_id,
                 "page": h.page,
                 "locator": h.locator,
+                "ocr_confidence": h.ocr_confidence,
                 "section": p.section,
                 "score": h.score,
                 "dense_rank": h.dense_rank,
@@ -59,6 +61,8 @@ def receipt_data(
                 "version_id": h.version_id,
                 "page": h.page,
                 "locator": h.locator,
+                "ocr_confidence": h.ocr_confidence,
+                "misread_risk": misread_risk(h.ocr_confidence),
                 "section": run.passages[c.n - 1].section,
                 "quote": c.quote,
                 "quote_start": c.start,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -17,6 +17,11 @@ from citadel.audit.models import PromptLog
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal
 from citadel.documents.access import ContentView, content_view, readable_chunks, readable_document_ids
+from citadel.documents.models import Chunk
+from citadel.ingestion.detection import CSV, PPTX, XLSX
+from citadel.ingestion.errors import IngestionError
+from citadel.ingestion.parsers import split_records
+from citadel.ingestion.selectors import version_has_page_images, version_kind, version_page_png
 from citadel.providers.generation import EXTRACTIVE
 from citadel.providers.text import MARKER
 
@@ -253,6 +258,20 @@ class CitationSource:
     truncated_before: bool = False
     truncated_after: bool = False
     is_current: bool = True
+    locator: str = ""
+    # How the original is shown beside the text: "page" (a drawn page image), "slide" (the
+    # slide's text), "rows" (the spreadsheet rows under their header), or "" (the text alone).
+    original: str = ""
+    slide_text: str = ""
+    rows: "RowsView | None" = None
+    ocr_confidence: float | None = None
+    misread_risk: bool = False
+
+
+@dataclass
+class RowsView:
+    header: list[str]
+    rows: list[tuple[list[str], bool]]  # cells under the header, and whether the quote is in the row
 
 
 def citation_source(*, principal: Principal, answer: Answer, n: int) -> CitationSource:
@@ -277,6 +296,7 @@ def citation_source(*, principal: Principal, answer: Answer, n: int) -> Citation
     q_end = start + min(citation.quote_end, end - start)
     window_start, window_end = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
     document = chunk.document
+    original, slide_text, rows = _original(chunk, q_start - start, q_end - start)
     return CitationSource(
         citation=citation,
         available=True,
@@ -292,4 +312,46 @@ def citation_source(*, principal: Principal, answer: Answer, n: int) -> Citation
         truncated_before=window_start > 0,
         truncated_after=window_end < len(text),
         is_current=document.current_version_id == version.pk,
+        locator=chunk.locator,
+        original=original,
+        slide_text=slide_text,
+        rows=rows,
+        ocr_confidence=chunk.ocr_confidence,
+        misread_risk=chunk.misread_risk,
     )
+
+
+def _original(chunk, quote_start: int, quote_end: int) -> tuple[str, str, "RowsView | None"]:
+    version = chunk.version
+    kind = version_kind(version)
+    if version_has_page_images(version) and chunk.page:
+        return "page", "", None
+    if kind == PPTX and chunk.page:
+        # The whole slide: every chunk of it spans part of one stretch of the version's text.
+        bounds = Chunk.objects.filter(version=version, page=chunk.page).aggregate(
+            start=Min("char_start"), end=Max("char_end")
+        )
+        return "slide", version.text[bounds["start"] : bounds["end"]], None
+    if kind in (XLSX, CSV):
+        header, records = split_records(chunk.text)
+        if records:
+            rows, position = [], 0
+            for line, cells in records:
+                line_start = chunk.text.find(line, position)
+                position = line_start + len(line)
+                rows.append((cells, line_start < quote_end and quote_start < position))
+            return "rows", "", RowsView(header, rows)
+    return "", "", None
+
+
+def citation_page_png(*, principal: Principal, answer: Answer, n: int) -> bytes:
+    """The cited page of a PDF or scan, drawn with the quote highlighted. NotFound unless the
+    viewer may read the passage now and it comes from a page."""
+    source = citation_source(principal=principal, answer=answer, n=n)
+    if not source.available or source.original != "page":
+        raise NotFound("This citation has no page to show.")
+    chunk = source.citation.passage.chunk
+    try:
+        return version_page_png(version=chunk.version, number=chunk.page, quote=source.quote)
+    except IngestionError as exc:
+        raise NotFound(f"The page could not be drawn: {exc.message}") from exc

@@ -160,6 +160,21 @@ def source(request, answer_id: int, n: int):
 
 @require_GET
 @principal_required
+def source_page(request, answer_id: int, n: int):
+    """The cited page drawn as an image with the quote highlighted (never the file itself)."""
+    answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
+    if not selectors.answer_visibility(principal=request.principal, answer=answer).text:
+        raise NotFound("Citation not found.")
+    response = HttpResponse(
+        selectors.citation_page_png(principal=request.principal, answer=answer, n=n), content_type="image/png"
+    )
+    response["Cache-Control"] = "private, max-age=600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@principal_required
 def question(request, question_id: int):
     q = selectors.get_question(principal=request.principal, question_id=question_id)
     answer = getattr(q, "answer", None)

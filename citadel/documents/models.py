@@ -44,6 +44,9 @@ class Document(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # An email's attachment is a document of its own, with the email's access, under its email.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    attachment_number = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["title"]
@@ -147,6 +150,8 @@ class Chunk(models.Model):
     # Where the passage is, said as a reader finds it: "page 3", "Sheet1 rows 20-35" (chunking).
     locator = models.CharField(max_length=300, blank=True, default="", db_default="")
     heading_path = models.JSONField(default=list, blank=True)
+    # Tesseract's mean word confidence (0-100) when the passage's page was read by OCR; else null.
+    ocr_confidence = models.FloatField(null=True, blank=True)
     char_start = models.PositiveIntegerField()
     char_end = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
@@ -170,6 +175,46 @@ class Chunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} #{self.ordinal}"
+
+    @property
+    def misread_risk(self) -> bool:
+        return misread_risk(self.ocr_confidence)
+
+
+# Below this mean word confidence a page read by OCR is flagged on the passages quoting it.
+LOW_OCR_CONFIDENCE = 70.0
+
+
+def misread_risk(ocr_confidence: float | None) -> bool:
+    """Read by OCR with low confidence: a quote from it may not say what the page says."""
+    return ocr_confidence is not None and ocr_confidence < LOW_OCR_CONFIDENCE
+
+
+class ReadMethod(models.TextChoices):
+    TEXT_LAYER = "text", "Text layer"
+    OCR = "ocr", "OCR"
+
+
+class VersionPage(models.Model):
+    """How one page of a PDF or image was read, and for OCR the words' boxes (fractions of the
+    page), which highlight a quote on the rendered page."""
+
+    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField()
+    method = models.CharField(max_length=8, choices=ReadMethod)
+    ocr_confidence = models.FloatField(null=True, blank=True)
+    words = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["version", "number"]
+        constraints = [models.UniqueConstraint(fields=["version", "number"], name="version_page_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.version} page {self.number}"
+
+    @property
+    def misread_risk(self) -> bool:
+        return misread_risk(self.ocr_confidence)
 
 
 class ChunkEmbedding(models.Model):

@@ -11,7 +11,14 @@ from citadel.documents.access import (
     get_manageable_document,
     manageable_documents,
 )
-from citadel.documents.models import IN_PROGRESS_STATUSES, Chunk, Document, DocumentVersion
+from citadel.documents.models import (
+    IN_PROGRESS_STATUSES,
+    Chunk,
+    Document,
+    DocumentVersion,
+    ReadMethod,
+    VersionPage,
+)
 
 # The extracted text can be megabytes; lists and progress never need it.
 _VERSION_FIELDS = DocumentVersion.objects.defer("text", "metadata")
@@ -69,6 +76,7 @@ READING_NOTES = {
     "slides": "Slides",
     "rows": "Rows of data",
     "pages_without_text": "Pages without a text layer (nothing read from them)",
+    "pages_read_by_ocr": "Pages read from their image by OCR",
     "hidden_sheets": "Hidden sheets (not read)",
     "hidden_slides": "Hidden slides (not read)",
     "columns_cut_at": "Columns read per row (wider rows were cut)",
@@ -90,6 +98,16 @@ def version_inspection(
         if (value := metadata.get(key)) not in (None, [], "")
     ]
     chunks = version.chunks.order_by("ordinal").only(
-        "ordinal", "text", "page", "locator", "heading_path", "char_start", "char_end", "token_count"
+        "ordinal", "text", "page", "locator", "heading_path", "char_start", "char_end", "token_count", "ocr_confidence"
     )
     return version, notes, chunks
+
+
+def version_ocr_pages(*, version: DocumentVersion) -> tuple[int, QuerySet[VersionPage]]:
+    """How many of the version's pages came from their text layer, and the pages read by OCR
+    with their confidence (the ones an admin checks when a passage was misread or not found)."""
+    pages = VersionPage.objects.filter(version=version)
+    return (
+        pages.filter(method=ReadMethod.TEXT_LAYER).count(),
+        pages.filter(method=ReadMethod.OCR).only("number", "method", "ocr_confidence").order_by("number"),
+    )

@@ -20,7 +20,7 @@ from citadel.core.errors import CitadelError, PermissionDenied
 from citadel.core.ratelimit import limit_action
 from citadel.documents import selectors
 from citadel.documents.access import get_downloadable_version, get_manageable_document
-from citadel.documents.models import DocumentVersion
+from citadel.documents.models import LOW_OCR_CONFIDENCE, DocumentVersion
 from citadel.documents.services import document_archive, document_upload, version_retry
 
 MAX_FILES_PER_UPLOAD = 20
@@ -174,10 +174,19 @@ def inspect(request, document_id: int, number: int):
         principal=request.principal, document_id=document_id, number=number
     )
     page = Paginator(chunks, CHUNKS_PER_PAGE).get_page(request.GET.get("page"))
+    text_pages, ocr_pages = selectors.version_ocr_pages(version=version)
     return render(
         request,
         "documents/inspect.html",
-        {"document": version.document, "version": version, "notes": notes, "chunks": page},
+        {
+            "document": version.document,
+            "version": version,
+            "notes": notes,
+            "chunks": page,
+            "text_pages": text_pages,
+            "ocr_pages": ocr_pages,
+            "low_confidence": LOW_OCR_CONFIDENCE,
+        },
     )
 
 

@@ -36,6 +36,8 @@ class ChunkSpec:
     content_hash: str
     # Where the passage is, said as a reader finds it: "page 3", "Sheet1 rows 20-35".
     locator: str = ""
+    # The page's OCR confidence when its text was read from the image.
+    ocr_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ def chunk_document(
                     token_count=count_tokens(chunk_text),
                     content_hash=content_hash(chunk_text),
                     locator=locate(start, end),
+                    ocr_confidence=head.ocr_confidence,
                 )
             )
     return specs

@@ -16,6 +16,10 @@ TEXT = "text"
 XLSX = "xlsx"
 PPTX = "pptx"
 CSV = "csv"
+PNG = "png"
+JPEG = "jpeg"
+TIFF = "tiff"
+IMAGES = (PNG, JPEG, TIFF)
 # An Office Open XML archive whose central directory (inspect_zip) says which kind it is.
 ZIP = "zip"
 
@@ -25,12 +29,19 @@ CONTENT_TYPES = {
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     PPTX: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     CSV: "text/csv",
+    PNG: "image/png",
+    JPEG: "image/jpeg",
+    TIFF: "image/tiff",
     HTML: "text/html",
     MARKDOWN: "text/markdown",
     TEXT: "text/plain",
 }
 
-SUPPORTED = "Upload a PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), CSV, HTML, Markdown or plain-text file."
+SUPPORTED = (
+    "Upload a PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), CSV, HTML, Markdown or plain-text file, or a "
+    "scan as PNG, JPEG or TIFF."
+)
+_IMAGE_MAGIC = [(b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG), (b"II*\x00", TIFF), (b"MM\x00*", TIFF)]
 
 _EXECUTABLES = [
     (b"MZ", "a Windows program"),
@@ -41,9 +52,7 @@ _EXECUTABLES = [
 ]
 _OTHER_BINARIES = [
     (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file (.doc/.xls/.ppt); save it as .docx, .xlsx or .pptx"),
-    (b"\x89PNG", "a PNG image; Citadel does not read text from images"),
-    (b"\xff\xd8\xff", "a JPEG image; Citadel does not read text from images"),
-    (b"GIF8", "a GIF image; Citadel does not read text from images"),
+    (b"GIF8", "a GIF image; save it as PNG"),
     (b"{\\rtf", "an RTF file; save it as .docx"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"Rar!", "a RAR archive"),
@@ -75,6 +84,9 @@ def detect(head: bytes, *, size: int) -> Detected:
             raise UnsupportedFileType(f"This file is {what}, not a document. {SUPPORTED}")
     if head.lstrip()[:5] == b"%PDF-" or head[:1024].find(b"%PDF-") != -1:
         return Detected(PDF)
+    for magic, kind in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            return Detected(kind)
     if head.startswith(b"PK\x03\x04"):
         # Decided by the archive's contents in inspect_zip: Word, Excel and PowerPoint files pass.
         return Detected(ZIP)

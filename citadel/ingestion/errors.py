@@ -59,3 +59,13 @@ class TransientIngestionError(IngestionError):
 
 class LeaseLost(Exception):
     """Another attempt now owns the version (ours was presumed dead); stop without writing."""
+
+
+class MissingTool(IngestionError):
+    """A program the server needs for this file (Tesseract) is not installed: retry after installing."""
+
+    error_class = "missing_tool"
+
+
+class ImageTooLarge(IngestionError):
+    error_class = "image_too_large"

@@ -15,15 +15,26 @@ from citadel.ingestion.detection import (
     CSV_SAMPLE_LINES,
     DOCX,
     HTML,
+    JPEG,
     MARKDOWN,
     PDF,
+    PNG,
     PPTX,
     TEXT,
+    TIFF,
     XLSX,
     csv_dialect,
     decode_text,
 )
-from citadel.ingestion.errors import CorruptFile, EmptyDocument, TooManyPages, TooManyRows, UnsupportedFileType
+from citadel.ingestion.errors import (
+    CorruptFile,
+    EmptyDocument,
+    ImageTooLarge,
+    TooManyPages,
+    TooManyRows,
+    UnsupportedFileType,
+)
+from citadel.ingestion.ocr import Deadline
 
 BLOCK_SEPARATOR = "\n\n"
 
@@ -40,6 +51,23 @@ class Block:
     row: int | None = None
     # What `page` counts: PDF pages, or a presentation's slides.
     unit: str = "page"
+    # Tesseract's mean word confidence (0-100) when the page's text was read by OCR.
+    ocr_confidence: float | None = None
+
+
+@dataclass
+class PageRead:
+    """How one page's text was obtained: from the file's text layer, or by OCR of its image."""
+
+    number: int
+    method: str  # TEXT_LAYER or OCR
+    confidence: float | None = None
+    # OCR word boxes, (left, top, right, bottom, text) as fractions of the page.
+    words: list = field(default_factory=list)
+
+
+TEXT_LAYER = "text"
+OCR = "ocr"
 
 
 @dataclass
@@ -48,6 +76,8 @@ class ParsedDocument:
     blocks: list[Block]
     title: str = ""
     metadata: dict = field(default_factory=dict)
+    # PDFs and images: how each page was read.
+    pages: list[PageRead] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -56,6 +86,9 @@ class Limits:
     # Spreadsheets: rows holding data, and columns read per row (wider sheets are cut, and say so).
     max_rows: int = 100_000
     max_columns: int = 200
+    # OCR of all the scanned pages of one document, and the largest image accepted.
+    ocr_seconds: int = 600
+    max_image_pixels: int = 80_000_000
 
 
 class _Builder:
@@ -74,6 +107,7 @@ class _Builder:
         sheet: str | None = None,
         row: int | None = None,
         unit: str = "page",
+        ocr_confidence: float | None = None,
     ):
         text = text.strip()
         if not text:
@@ -84,16 +118,24 @@ class _Builder:
         start = self.length
         self.parts.append(text)
         self.length += len(text)
-        self.blocks.append(Block(start, self.length, page, list(heading_path or []), is_heading, sheet, row, unit))
+        self.blocks.append(
+            Block(start, self.length, page, list(heading_path or []), is_heading, sheet, row, unit, ocr_confidence)
+        )
 
-    def build(self, *, title: str = "", metadata: dict | None = None) -> ParsedDocument:
+    def build(
+        self, *, title: str = "", metadata: dict | None = None, pages: list[PageRead] | None = None
+    ) -> ParsedDocument:
         text = "".join(self.parts)
         if not text.strip():
             raise EmptyDocument(
-                "No text could be extracted from this file. If it is a scanned document, export it with "
-                "text (OCR) first; Citadel does not read text from images."
+                "No text could be found in this file: it holds no text layer, and reading its images found no "
+                "words. If it is a scan, check that the pages are not blank and scan them again at 300 DPI."
+                if pages and any(p.method == OCR for p in pages)
+                else "No text could be extracted from this file."
             )
-        return ParsedDocument(text=text, blocks=self.blocks, title=title.strip()[:500], metadata=metadata or {})
+        return ParsedDocument(
+            text=text, blocks=self.blocks, title=title.strip()[:500], metadata=metadata or {}, pages=pages or []
+        )
 
 
 class _Headings:
@@ -145,7 +187,9 @@ def parse_pdf(path: str, limits: Limits) -> ParsedDocument:
             f"This PDF has {page_count} pages; the limit is {limits.max_pdf_pages}. Split it into smaller files."
         )
     builder = _Builder()
-    empty_pages = []
+    pages: list[PageRead] = []
+    scanned: list[int] = []
+    deadline = None
     for number, page in enumerate(reader.pages, start=1):
         try:
             text = page.extract_text() or ""
@@ -153,21 +197,72 @@ def parse_pdf(path: str, limits: Limits) -> ParsedDocument:
             raise CorruptFile(
                 f"Page {number} of this PDF is damaged. Open it in a PDF viewer, save a new copy and upload that."
             ) from exc
-        paragraphs = _paragraphs(text) or []
-        if not paragraphs:
-            empty_pages.append(number)
-        # pypdf returns one line per text line; a blank line rarely separates paragraphs, so the
-        # page's lines form one block and the chunker splits it by sentences.
-        for paragraph in paragraphs:
-            builder.add(paragraph, page=number)
+        paragraphs = _paragraphs(text)
+        if _usable_text_layer(paragraphs):
+            pages.append(PageRead(number, TEXT_LAYER))
+            # pypdf returns one line per text line; a blank line rarely separates paragraphs, so the
+            # page's lines form one block and the chunker splits it by sentences.
+            for paragraph in paragraphs:
+                builder.add(paragraph, page=number)
+        else:
+            scanned.append(number)
+            if deadline is None:
+                deadline = Deadline(limits.ocr_seconds)
+            pages.append(_ocr_pdf_page(path, number, builder, deadline, fallback=paragraphs))
     title = ""
     try:
         title = str((reader.metadata or {}).get("/Title") or "")
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):
         title = ""
     return builder.build(
-        title=title, metadata={"parser": "pdf", "pages": page_count, "pages_without_text": empty_pages}
+        title=title,
+        metadata={"parser": "pdf", "pages": page_count, "pages_read_by_ocr": scanned},
+        pages=sorted(pages, key=lambda p: p.number),
     )
+
+
+# A page whose text layer holds fewer letters and digits than this is read from its image: a scan
+# often carries a stamp, a page number or a few words of invisible junk in its layer.
+MIN_TEXT_LAYER_CHARS = 20
+
+
+def _usable_text_layer(paragraphs: list[str]) -> bool:
+    return sum(ch.isalnum() for p in paragraphs for ch in p) >= MIN_TEXT_LAYER_CHARS
+
+
+def _ocr_pdf_page(path: str, number: int, builder: _Builder, deadline, *, fallback: list[str]) -> PageRead:
+    from citadel.ingestion.ocr import MAX_OCR_PIXELS, OCR_DPI, ocr_image
+
+    image = render_pdf_page(path, number, dpi=OCR_DPI, max_pixels=MAX_OCR_PIXELS)
+    read = ocr_image(image, deadline=deadline)
+    if not read.paragraphs:
+        for paragraph in fallback:  # a few words in the layer beat none
+            builder.add(paragraph, page=number)
+        return PageRead(number, TEXT_LAYER if fallback else OCR, None if fallback else read.confidence)
+    for paragraph in read.paragraphs:
+        builder.add(paragraph, page=number, ocr_confidence=read.confidence)
+    return PageRead(number, OCR, read.confidence, read.words)
+
+
+def render_pdf_page(path: str, number: int, *, dpi: float, max_pixels: int):
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(path)
+        try:
+            page = document[number - 1]
+            width, height = page.get_size()  # in points, 1/72 inch
+            scale = dpi / 72
+            if width * height * scale * scale > max_pixels:
+                scale = (max_pixels / (width * height)) ** 0.5
+            return page.render(scale=scale, grayscale=True).to_pil()
+        finally:
+            document.close()
+    except pypdfium2.PdfiumError as exc:
+        raise CorruptFile(
+            f"Page {number} of this PDF cannot be drawn to read its scanned text. Open it in a PDF viewer, save a "
+            "new copy and upload that."
+        ) from exc
 
 
 def parse_docx(path: str, limits: Limits) -> ParsedDocument:
@@ -466,6 +561,27 @@ def _record(header: list[str], cells: list[str]) -> str:
     return " | ".join(f"{header[i] if i < len(header) else _column_name(i)}: {c}" for i, c in enumerate(cells) if c)
 
 
+def split_records(text: str) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """The inverse of `_record` over a passage of rows: the header (every field name met, in
+    order) and each row's line with its cells under that header. Lines that are not records
+    (a sheet's lone header row) are left out."""
+    header: list[str] = []
+    parsed: list[tuple[str, dict[str, str]]] = []
+    for line in text.split(BLOCK_SEPARATOR):
+        fields = {}
+        for part in line.split(" | "):
+            name, colon, value = part.partition(": ")
+            if not colon:
+                break
+            fields[name] = value
+        else:
+            for name in fields:
+                if name not in header:
+                    header.append(name)
+            parsed.append((line, fields))
+    return header, [(line, [fields.get(name, "") for name in header]) for line, fields in parsed]
+
+
 def _column_name(index: int) -> str:
     letters = ""
     index += 1
@@ -603,8 +719,88 @@ def _slide_table(builder: _Builder, table, number: int, path_above: list[str], l
         builder.add(" | ".join(c for c in rows[0] if c), page=number, heading_path=path_above, unit="slide")
 
 
+# --- images -----------------------------------------------------------------------------------------
+
+
+def parse_image(path: str, limits: Limits) -> ParsedDocument:
+    """A PNG, JPEG or (multi-page) TIFF: each frame a page, read by OCR."""
+    builder = _Builder()
+    pages: list[PageRead] = []
+    deadline = Deadline(limits.ocr_seconds)
+    with open_image(path, limits) as image:
+        frames = getattr(image, "n_frames", 1)
+        if frames > limits.max_pdf_pages:
+            raise TooManyPages(
+                f"This image file has {frames} pages; the limit is {limits.max_pdf_pages}. Split it into smaller files."
+            )
+        for number in range(1, frames + 1):
+            image.seek(number - 1)
+            _check_pixels(image, limits)
+            read = ocr_frame(image, deadline=deadline)
+            for paragraph in read.paragraphs:
+                builder.add(paragraph, page=number, ocr_confidence=read.confidence)
+            pages.append(PageRead(number, OCR, read.confidence, read.words))
+    return builder.build(
+        metadata={"parser": "image", "pages": frames, "pages_read_by_ocr": list(range(1, frames + 1))}, pages=pages
+    )
+
+
+def open_image(path: str, limits: Limits):
+    """The image, opened lazily (nothing decoded yet) and refused when its size is a bomb."""
+    from PIL import Image, UnidentifiedImageError
+
+    # Pillow's own guard refuses images over twice this; the explicit check refuses the rest.
+    Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
+    try:
+        image = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        Image.MAX_IMAGE_PIXELS = None  # only to read the header's size for the sentence
+        try:
+            with Image.open(path) as header:
+                raise ImageTooLarge(_too_large_message(header, limits)) from exc
+        finally:
+            Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise CorruptFile("This image is damaged and cannot be read. Save a new copy and upload that.") from exc
+    _check_pixels(image, limits)
+    return image
+
+
+def _check_pixels(image, limits: Limits) -> None:
+    if image.width * image.height > limits.max_image_pixels:
+        raise ImageTooLarge(_too_large_message(image, limits))
+
+
+def _too_large_message(image, limits: Limits) -> str:
+    return (
+        f"This image is {image.width:,} x {image.height:,} pixels; the limit is {limits.max_image_pixels // 1_000_000} million pixels. Scan it again at "
+        "300 DPI, or split it into pages."
+    )
+
+
+def ocr_frame(image, *, deadline: Deadline):
+    """OCR of the current frame, upright (EXIF orientation) and on white (transparency)."""
+    from PIL import Image, ImageOps
+
+    from citadel.ingestion.ocr import ocr_image
+
+    try:
+        frame = ImageOps.exif_transpose(image)
+        if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+            frame = frame.convert("RGBA")
+            white = Image.new("RGBA", frame.size, (255, 255, 255, 255))
+            frame = Image.alpha_composite(white, frame)
+        frame.load()
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise CorruptFile("This image is damaged and cannot be read. Save a new copy and upload that.") from exc
+    return ocr_image(frame, deadline=deadline)
+
+
 PARSERS = {
     PDF: parse_pdf,
+    PNG: parse_image,
+    JPEG: parse_image,
+    TIFF: parse_image,
     PPTX: parse_pptx,
     DOCX: parse_docx,
     XLSX: parse_xlsx,

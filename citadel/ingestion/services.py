@@ -16,11 +16,7 @@ Safety properties, and where they come from:
 """
 
 import logging
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -37,6 +33,7 @@ from citadel.documents.models import (
     ChunkEmbedding,
     Document,
     DocumentVersion,
+    VersionPage,
     VersionStatus,
 )
 from citadel.documents.services import INGEST_TASK
@@ -44,8 +41,10 @@ from citadel.ingestion.chunking import ChunkSpec, chunk_document
 from citadel.ingestion.detection import ZIP, detect, inspect_zip
 from citadel.ingestion.embedding import embed_missing, models_to_embed, reuse_vectors, serving_model_share_locked
 from citadel.ingestion.errors import FileTooLarge, IngestionError, LeaseLost, TransientIngestionError
+from citadel.ingestion.parsers import PageRead
 from citadel.ingestion.retries import MAX_ATTEMPTS, is_transient, retry_delay
 from citadel.ingestion.sandbox import SandboxLimits, parse_sandboxed
+from citadel.ingestion.storage import local_copy
 from citadel.providers.embeddings import get_embedder
 
 logger = logging.getLogger(__name__)
@@ -166,24 +165,6 @@ def version_fail(*, version: DocumentVersion, error_class: str, message: str, at
 # --- the stages -------------------------------------------------------------------------------
 
 
-@contextmanager
-def _local_copy(version: DocumentVersion) -> Iterator[str]:
-    """A local path of the stored original (the sandboxed parser reads a path). File-system
-    storage gives its own path; other storages (S3) are copied to a temporary file."""
-    try:
-        path = version.file.path
-    except NotImplementedError:
-        path = None
-    if path is not None:
-        yield path
-        return
-    with tempfile.NamedTemporaryFile(prefix="citadel-", suffix=".upload") as tmp:
-        with version.file.open("rb") as source:
-            shutil.copyfileobj(source, tmp, 1024 * 1024)
-        tmp.flush()
-        yield tmp.name
-
-
 def _scan(version: DocumentVersion, path: str) -> str:
     limits = _limits()
     size = version.file.size
@@ -209,9 +190,10 @@ def _chunk_settings(organization) -> dict:
     return {"chunk_tokens": retrieval.get("chunk_tokens"), "overlap_tokens": retrieval.get("chunk_overlap_tokens")}
 
 
-def _write_chunks(version: DocumentVersion, specs: list[ChunkSpec]) -> None:
+def _write_chunks(version: DocumentVersion, specs: list[ChunkSpec], pages: list[PageRead]) -> None:
     """Replace the version's chunk set in one transaction, unless the set already written (by an
-    earlier attempt that died) is exactly this one: then it and its vectors are kept."""
+    earlier attempt that died) is exactly this one: then it and its vectors are kept. How each
+    page was read is replaced with it."""
     with transaction.atomic():
         locked = DocumentVersion.objects.select_for_update().filter(pk=version.pk, attempts=version.attempts).first()
         if locked is None:
@@ -235,6 +217,7 @@ def _write_chunks(version: DocumentVersion, specs: list[ChunkSpec]) -> None:
                         text=s.text,
                         page=s.page,
                         locator=s.locator,
+                        ocr_confidence=s.ocr_confidence,
                         heading_path=s.heading_path,
                         char_start=s.char_start,
                         char_end=s.char_end,
@@ -245,6 +228,16 @@ def _write_chunks(version: DocumentVersion, specs: list[ChunkSpec]) -> None:
                 ],
                 batch_size=500,
             )
+        VersionPage.objects.filter(version=version).delete()
+        VersionPage.objects.bulk_create(
+            [
+                VersionPage(
+                    version=version, number=p.number, method=p.method, ocr_confidence=p.confidence, words=p.words
+                )
+                for p in pages
+            ],
+            batch_size=200,
+        )
 
 
 def _embed(version: DocumentVersion, organization) -> None:
@@ -328,22 +321,19 @@ def version_process(*, version_id: int) -> DocumentVersion | None:
     limits = _limits()
     try:
         _step_delay()
-        with _local_copy(version) as path:
+        with local_copy(version) as path:
             kind = _scan(version, path)
-            _advance(
-                version, VersionStatus.PARSING, extra_lease=limits["PARSE_TIMEOUT_SECONDS"], content_type=_ctype(kind)
+            sandbox = SandboxLimits(
+                timeout_seconds=limits["PARSE_TIMEOUT_SECONDS"],
+                memory_bytes=limits["PARSE_MEMORY_BYTES"],
+                max_pdf_pages=limits["MAX_PDF_PAGES"],
+                max_rows=limits["MAX_SPREADSHEET_ROWS"],
+                ocr_seconds=limits["OCR_TIMEOUT_SECONDS"],
+                max_image_pixels=limits["MAX_IMAGE_PIXELS"],
             )
+            _advance(version, VersionStatus.PARSING, extra_lease=sandbox.for_kind(kind), content_type=_ctype(kind))
             _step_delay()
-            parsed = parse_sandboxed(
-                path,
-                kind,
-                SandboxLimits(
-                    timeout_seconds=limits["PARSE_TIMEOUT_SECONDS"],
-                    memory_bytes=limits["PARSE_MEMORY_BYTES"],
-                    max_pdf_pages=limits["MAX_PDF_PAGES"],
-                    max_rows=limits["MAX_SPREADSHEET_ROWS"],
-                ),
-            )
+            parsed = parse_sandboxed(path, kind, sandbox)
         metadata = {**(version.metadata or {}), **parsed.metadata, "title": parsed.title}
         version.metadata = metadata
         _advance(version, VersionStatus.CHUNKING, text=parsed.text, metadata=metadata)
@@ -352,7 +342,7 @@ def version_process(*, version_id: int) -> DocumentVersion | None:
         specs = chunk_document(
             parsed, count_tokens=embedder.count_tokens, max_tokens=embedder.max_tokens, **_chunk_settings(organization)
         )
-        _write_chunks(version, specs)
+        _write_chunks(version, specs, parsed.pages)
         version.chunks_total = len(specs)
         _advance(version, VersionStatus.EMBEDDING, chunks_total=len(specs), chunks_done=0)
         _step_delay()

@@ -319,7 +319,8 @@ def _details(cursor, *, permitted, permitted_params, chunk_ids) -> dict[int, dic
         f"""
         WITH {permitted}
         SELECT c.id, c.document_id, c.version_id, d.external_id, d.title, v.number, c.page, c.locator,
-               c.heading_path, c.text, c.char_start, c.char_end, COALESCE(v.ready_at, d.updated_at)
+               c.heading_path, c.text, c.char_start, c.char_end, COALESCE(v.ready_at, d.updated_at),
+               c.ocr_confidence
           FROM documents_chunk c
           JOIN permitted p ON p.version_id = c.version_id
           JOIN documents_document d ON d.id = c.document_id
@@ -330,7 +331,9 @@ def _details(cursor, *, permitted, permitted_params, chunk_ids) -> dict[int, dic
     )
     details = {}
     for row in cursor.fetchall():
-        cid, doc_id, version_id, external_id, title, number, page, locator, heading, text, start, end, updated = row
+        cid, doc_id, version_id, external_id, title, number, page, locator, heading, text, start, end, updated, ocr = (
+            row
+        )
         details[cid] = {
             "chunk_id": cid,
             "document_id": doc_id,
@@ -345,5 +348,6 @@ def _details(cursor, *, permitted, permitted_params, chunk_ids) -> dict[int, dic
             "char_start": start,
             "char_end": end,
             "document_updated_at": updated,
+            "ocr_confidence": ocr,
         }
     return details

@@ -28,6 +28,8 @@ class Hit:
     lexical_score: float | None = None
     document_updated_at: object = None
     extra: dict = field(default_factory=dict)
+    # Tesseract's mean confidence when the passage's page was a scan read by OCR.
+    ocr_confidence: float | None = None
 
 
 @dataclass

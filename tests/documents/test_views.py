@@ -164,6 +164,20 @@ def test_inspecting_a_version_shows_how_it_was_read_and_its_chunks(admin, admin_
     assert text.content.decode() == version.text
 
 
+def test_inspecting_a_scan_shows_which_pages_were_read_by_ocr_and_how_well(admin, admin_user, ingest, login):
+    from tests.files import mixed_pdf_bytes
+
+    version = ingest(admin, "travel.pdf", mixed_pdf_bytes("The meal allowance is 40 euros a day.", ["Hotels: 180 euros."]))
+
+    html = login(admin_user).get(reverse("documents:inspect", args=[version.document_id, 1])).content.decode()
+
+    assert "Pages read from their image by OCR</dt><dd>2</dd>" in html
+    assert "1 page came from the file's text layer" in html
+    confidence = version.pages.get(number=2).ocr_confidence
+    assert f"<tr><td>2</td><td>{confidence:.0f}%</td></tr>" in html
+    assert f"page 2 · read by OCR ({confidence:.0f}%)" in html
+
+
 def test_an_admin_without_a_grant_sees_the_document_but_cannot_inspect_its_text(admin, ingest, world, login):
     # Given a document restricted to ann, when another admin of the organization opens its pages,
     version = ingest(admin, "canteen.md", TEXT, users=[world.user("ann", "acme", role="member")])

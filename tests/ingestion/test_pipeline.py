@@ -211,10 +211,10 @@ def test_an_attempt_that_lost_its_lease_writes_nothing(admin, ingest, monkeypatc
     version = ingest(admin, "parking.md", GOOD_MD, run=False)
     original = services._write_chunks
 
-    def overtaken(v, specs):
+    def overtaken(v, specs, pages):
         # Meanwhile the reaper gave the version to another attempt.
         DocumentVersion.objects.filter(pk=v.pk).update(attempts=v.attempts + 1)
-        return original(v, specs)
+        return original(v, specs, pages)
 
     monkeypatch.setattr(services, "_write_chunks", overtaken)
 
