@@ -167,7 +167,9 @@ def test_inspecting_a_version_shows_how_it_was_read_and_its_chunks(admin, admin_
 def test_inspecting_a_scan_shows_which_pages_were_read_by_ocr_and_how_well(admin, admin_user, ingest, login):
     from tests.files import mixed_pdf_bytes
 
-    version = ingest(admin, "travel.pdf", mixed_pdf_bytes("The meal allowance is 40 euros a day.", ["Hotels: 180 euros."]))
+    version = ingest(
+        admin, "travel.pdf", mixed_pdf_bytes("The meal allowance is 40 euros a day.", ["Hotels: 180 euros."])
+    )
 
     html = login(admin_user).get(reverse("documents:inspect", args=[version.document_id, 1])).content.decode()
 
