@@ -2,6 +2,8 @@
 
 Each source is a small Markdown-like text (# title, ## sections, "- " bullets, "1. " steps, paragraphs),
 or for spreadsheets a CSV table (its first row the header) published as an Excel workbook.
+"pdf-scanned" publishes a scan: each page an image (drawn with Pillow's own font, bilevel as office
+scanners save) and no text layer, so Citadel has to read it by OCR.
 The table below decides the format each document is published in; the file name (without extension)
 is the document's external id when ingested. Output is byte-for-byte reproducible, so rebuilding
 without changing a source leaves the committed corpus untouched and re-ingesting adds no new versions.
@@ -43,11 +45,13 @@ FORMATS: dict[str, str] = {
     "customer-refund-procedure": "txt",
     "mileage-rates": "xlsx",
     "all-hands-update": "pptx",
+    "salary-advance-policy": "pdf-scanned",
 }
 
 EXTENSIONS = {
     "pdf": ".pdf",
     "pdf-paged": ".pdf",
+    "pdf-scanned": ".pdf",
     "docx": ".docx",
     "html": ".html",
     "md": ".md",
@@ -138,6 +142,58 @@ def render_pdf(blocks: list[Block], *, paged: bool) -> bytes:
             pdf.multi_cell(0, 6, block.text, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(3)
     return bytes(pdf.output())
+
+
+# A Letter page at 200 DPI, and its margins, in pixels.
+SCAN_SIZE = (1700, 2200)
+SCAN_MARGIN = 150
+
+
+def render_scanned_pdf(blocks: list[Block]) -> bytes:
+    """The document as a scanner sends it: page images, no text."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height = SCAN_SIZE
+    pages: list = []
+    page = draw = None
+    y = height
+
+    def line(text: str, size: int, indent: int = 0) -> None:
+        nonlocal page, draw, y
+        if y + size * 1.5 > height - SCAN_MARGIN:
+            page = Image.new("1", SCAN_SIZE, 1)
+            draw = ImageDraw.Draw(page)
+            pages.append(page)
+            y = SCAN_MARGIN
+        draw.text((SCAN_MARGIN + indent, y), text, font=ImageFont.load_default(size=size), fill=0)
+        y += int(size * 1.45)
+
+    for block in blocks:
+        if block.kind == "h":
+            size = {1: 46, 2: 36}.get(block.level, 32)
+            y += 20 if block.level > 1 else 0
+            for text in textwrap.wrap(block.text, 60):
+                line(text, size)
+            y += 10
+        else:
+            marker = "- " if block.kind == "li" else (f"{block.level}. " if block.kind == "ol" else "")
+            for i, text in enumerate(textwrap.wrap(block.text, 82)):
+                line((marker if i == 0 else " " * len(marker)) + text, 30, indent=20 if marker else 0)
+            y += 24
+    out = io.BytesIO()
+    stamp = FIXED_TIME.timetuple()
+    pages[0].save(
+        out,
+        "PDF",
+        resolution=200,
+        save_all=True,
+        append_images=pages[1:],
+        creationDate=stamp,
+        modDate=stamp,
+        title=blocks[0].text,
+        author=AUTHOR,
+    )
+    return out.getvalue()
 
 
 def render_docx(blocks: list[Block]) -> bytes:
@@ -334,6 +390,8 @@ def build(slug: str, fmt: str) -> Path:
     blocks = parse(source)
     if fmt in ("pdf", "pdf-paged"):
         data = render_pdf(blocks, paged=fmt == "pdf-paged")
+    elif fmt == "pdf-scanned":
+        data = render_scanned_pdf(blocks)
     elif fmt == "docx":
         data = render_docx(blocks)
     elif fmt == "html":

@@ -7,6 +7,7 @@ This module imports no Django.
 """
 
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -24,9 +25,30 @@ INSTALL_TESSERACT = (
 )
 
 
+_ASCENDERS = re.compile(r"[A-Z0-9bdfhklt]")
+_DESCENDERS = re.compile(r"[gjpqy,;()]")
+
+
+def _box_share(word: str) -> float:
+    """How tall a word's box is against its capitals' height, by shape: "Paris" spans more of the
+    font than "rose", less than "Policy". Divided out, every word measures its font size."""
+    ascends, descends = bool(_ASCENDERS.search(word)), bool(_DESCENDERS.search(word))
+    if ascends:
+        return 1.29 if descends else 1.0
+    return 1.0 if descends else 0.72
+
+
+@dataclass
+class OcrParagraph:
+    text: str
+    # Its words' median height over the page's: a short paragraph set well above 1 is a heading.
+    size: float
+    lines: int
+
+
 @dataclass
 class OcrPage:
-    paragraphs: list[str]
+    paragraphs: list[OcrParagraph]
     confidence: float
     # (left, top, right, bottom, text): fractions of the page's width and height.
     words: list[tuple[float, float, float, float, str]] = field(default_factory=list)
@@ -77,7 +99,7 @@ def ocr_image(image, *, deadline: Deadline, language: str = "eng") -> OcrPage:
     except pytesseract.TesseractNotFoundError as exc:
         raise MissingTool(INSTALL_TESSERACT) from exc
     lines: dict[tuple[int, int, int], list[str]] = {}
-    paragraph_of: dict[tuple[int, int, int], tuple[int, int]] = {}
+    heights: dict[tuple[int, int], list[int]] = {}
     confidences, words = [], []
     for i, text in enumerate(data["text"]):
         text = (text or "").strip()
@@ -87,18 +109,27 @@ def ocr_image(image, *, deadline: Deadline, language: str = "eng") -> OcrPage:
         confidences.append(confidence)
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         lines.setdefault(key, []).append(text)
-        paragraph_of[key] = key[:2]
+        heights.setdefault(key[:2], []).append(data["height"][i] / _box_share(text))
         left, top = data["left"][i], data["top"][i]
         right, bottom = left + data["width"][i], top + data["height"][i]
         words.append((left / width, top / height, right / width, bottom / height, text))
     paragraphs: dict[tuple[int, int], list[str]] = {}
     for key in sorted(lines):
-        paragraphs.setdefault(paragraph_of[key], []).append(" ".join(lines[key]))
+        paragraphs.setdefault(key[:2], []).append(" ".join(lines[key]))
+    page_height = _median([h for hs in heights.values() for h in hs]) or 1
     return OcrPage(
-        paragraphs=[_join_lines(p) for p in paragraphs.values()],
+        paragraphs=[
+            OcrParagraph(_join_lines(text), _median(heights.get(key, [])) / page_height, len(text))
+            for key, text in paragraphs.items()
+        ],
         confidence=round(sum(confidences) / len(confidences), 1) if confidences else 0.0,
         words=words,
     )
+
+
+def _median(values: list[int]) -> float:
+    ordered = sorted(values)
+    return float(ordered[len(ordered) // 2]) if ordered else 0.0
 
 
 def _prepared(image):

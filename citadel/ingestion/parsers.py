@@ -190,6 +190,7 @@ def parse_pdf(path: str, limits: Limits) -> ParsedDocument:
     pages: list[PageRead] = []
     scanned: list[int] = []
     deadline = None
+    headings = _Headings()
     for number, page in enumerate(reader.pages, start=1):
         try:
             text = page.extract_text() or ""
@@ -208,12 +209,15 @@ def parse_pdf(path: str, limits: Limits) -> ParsedDocument:
             scanned.append(number)
             if deadline is None:
                 deadline = Deadline(limits.ocr_seconds)
-            pages.append(_ocr_pdf_page(path, number, builder, deadline, fallback=paragraphs))
+            pages.append(_ocr_pdf_page(path, number, builder, deadline, headings, fallback=paragraphs))
     title = ""
     try:
         title = str((reader.metadata or {}).get("/Title") or "")
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):
         title = ""
+    if not title.strip() and scanned:
+        first = next((b for b in builder.blocks if b.is_heading), None)
+        title = first.heading_path[-1] if first else ""
     return builder.build(
         title=title,
         metadata={"parser": "pdf", "pages": page_count, "pages_read_by_ocr": scanned},
@@ -230,7 +234,9 @@ def _usable_text_layer(paragraphs: list[str]) -> bool:
     return sum(ch.isalnum() for p in paragraphs for ch in p) >= MIN_TEXT_LAYER_CHARS
 
 
-def _ocr_pdf_page(path: str, number: int, builder: _Builder, deadline, *, fallback: list[str]) -> PageRead:
+def _ocr_pdf_page(
+    path: str, number: int, builder: _Builder, deadline, headings: "_Headings", *, fallback: list[str]
+) -> PageRead:
     from citadel.ingestion.ocr import MAX_OCR_PIXELS, OCR_DPI, ocr_image
 
     image = render_pdf_page(path, number, dpi=OCR_DPI, max_pixels=MAX_OCR_PIXELS)
@@ -239,9 +245,28 @@ def _ocr_pdf_page(path: str, number: int, builder: _Builder, deadline, *, fallba
         for paragraph in fallback:  # a few words in the layer beat none
             builder.add(paragraph, page=number)
         return PageRead(number, TEXT_LAYER if fallback else OCR, None if fallback else read.confidence)
-    for paragraph in read.paragraphs:
-        builder.add(paragraph, page=number, ocr_confidence=read.confidence)
+    _add_ocr_page(builder, read, number, headings)
     return PageRead(number, OCR, read.confidence, read.words)
+
+
+# An OCR'd paragraph of at most this many words on one line, set this much larger than the page's
+# body text, is a heading (level 1 from the larger size up); scans carry no styles to say so.
+HEADING_MAX_WORDS = 12
+HEADING_SIZE = 1.1
+TITLE_SIZE = 1.4
+
+
+def _add_ocr_page(builder: _Builder, read, number: int, headings: _Headings) -> None:
+    for paragraph in read.paragraphs:
+        is_heading = (
+            paragraph.lines == 1 and len(paragraph.text.split()) <= HEADING_MAX_WORDS and paragraph.size >= HEADING_SIZE
+        )
+        if is_heading:
+            level = 1 if paragraph.size >= TITLE_SIZE else 2
+            path = headings.enter(level, paragraph.text)
+            builder.add(paragraph.text, page=number, heading_path=path, is_heading=True, ocr_confidence=read.confidence)
+        else:
+            builder.add(paragraph.text, page=number, heading_path=headings.path, ocr_confidence=read.confidence)
 
 
 def render_pdf_page(path: str, number: int, *, dpi: float, max_pixels: int):
@@ -725,6 +750,7 @@ def _slide_table(builder: _Builder, table, number: int, path_above: list[str], l
 def parse_image(path: str, limits: Limits) -> ParsedDocument:
     """A PNG, JPEG or (multi-page) TIFF: each frame a page, read by OCR."""
     builder = _Builder()
+    headings = _Headings()
     pages: list[PageRead] = []
     deadline = Deadline(limits.ocr_seconds)
     with open_image(path, limits) as image:
@@ -737,11 +763,13 @@ def parse_image(path: str, limits: Limits) -> ParsedDocument:
             image.seek(number - 1)
             _check_pixels(image, limits)
             read = ocr_frame(image, deadline=deadline)
-            for paragraph in read.paragraphs:
-                builder.add(paragraph, page=number, ocr_confidence=read.confidence)
+            _add_ocr_page(builder, read, number, headings)
             pages.append(PageRead(number, OCR, read.confidence, read.words))
+    first = next((b for b in builder.blocks if b.is_heading), None)
     return builder.build(
-        metadata={"parser": "image", "pages": frames, "pages_read_by_ocr": list(range(1, frames + 1))}, pages=pages
+        title=first.heading_path[-1] if first else "",
+        metadata={"parser": "image", "pages": frames, "pages_read_by_ocr": list(range(1, frames + 1))},
+        pages=pages,
     )
 
 

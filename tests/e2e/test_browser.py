@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in
-from tests.files import pdf_bytes
+from tests.files import pdf_bytes, scanned_pdf_bytes, xlsx_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -61,6 +61,89 @@ def test_a_member_uploads_asks_checks_the_receipt_and_the_source_and_gives_feedb
     page.get_by_role("button", name="Not helpful").click()
     expect(page.locator(".feedback")).to_contain_text("A reviewer will look at this answer again")
     shot(page, "feedback")
+
+
+def _highlighted_share(page) -> float:
+    """The share of the page image's pixels the highlight tinted, read back from a canvas."""
+    return page.evaluate(
+        """() => {
+          const img = document.querySelector(".original-page img");
+          const canvas = document.createElement("canvas");
+          canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+          const ctx = canvas.getContext("2d");
+          ctx.drawImage(img, 0, 0);
+          const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+          let lit = 0;
+          for (let i = 0; i < data.length; i += 4) {
+            if (data[i] > 240 && data[i + 1] > 220 && data[i + 1] < 250 && data[i + 2] < 200) lit++;
+          }
+          return lit / (canvas.width * canvas.height);
+        }"""
+    )
+
+
+def test_a_member_checks_answers_from_a_scanned_page_and_a_spreadsheet_row_against_the_originals(page, shot):
+    # Given a member of acme who uploads a scanned policy (page images, no text layer) and a workbook
+    log_in(page, "acme-member", "acme-member-pass")
+    scan = scanned_pdf_bytes(
+        [
+            [
+                "Hotel policy",
+                "Employees travelling abroad must book flights through the approved agency at least fourteen "
+                "days before departure.",
+                "Hotel costs are reimbursed up to 180 euros per night.",
+            ]
+        ]
+    )
+    workbook = xlsx_bytes({"Fleet": [["Vehicle", "Fuel card limit"], ["Van", "400 euros"], ["Truck", "900 euros"]]})
+    page.goto("/documents/upload/")
+    page.set_input_files(
+        "input[type=file]",
+        files=[
+            {"name": "hotel-policy-scan.pdf", "mimeType": "application/pdf", "buffer": scan},
+            {"name": "fleet-cards.xlsx", "mimeType": "application/octet-stream", "buffer": workbook},
+        ],
+    )
+    page.click("form.upload-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/documents/$"))
+    for name in ("hotel-policy-scan", "fleet-cards"):
+        page.goto("/documents/")
+        page.get_by_role("link", name=re.compile(name, re.I)).first.click()
+        expect(page.locator(".badge-ready").first).to_be_visible(timeout=90_000)
+
+    # When she asks what the scan answers and opens the citation
+    page.goto("/answers/")
+    page.fill("textarea[name=question]", "How much are hotel costs reimbursed per night?")
+    page.click("button[type=submit].primary")
+    expect(page.locator("#answer-slot a.cite").first).to_be_visible(timeout=30_000)
+    expect(page.locator("#answer-slot")).to_contain_text("180 euros")
+    expect(page.locator("#answer-slot")).to_contain_text("Scanned page, OCR")
+    page.locator("#answer-slot a.cite").first.click()
+    page.wait_for_url(re.compile(r"/answers/\d+/sources/\d+/"))
+
+    # Then she sees the page itself, drawn from the file, with the quoted passage highlighted
+    image = page.locator(".original-page img")
+    expect(image).to_be_visible()
+    page.wait_for_function("() => document.querySelector('.original-page img').complete")
+    assert page.evaluate("() => document.querySelector('.original-page img').naturalWidth") > 500
+    assert _highlighted_share(page) > 0.002
+    expect(page.locator("main")).to_contain_text("its text was read by OCR")
+    shot(page, "citation-scanned-page")
+
+    # When she asks what a row of the workbook answers and opens that citation
+    page.goto("/answers/")
+    page.fill("textarea[name=question]", "What is the fuel card limit for a truck?")
+    page.click("button[type=submit].primary")
+    expect(page.locator("#answer-slot a.cite").first).to_be_visible(timeout=30_000)
+    page.locator("#answer-slot a.cite").first.click()
+    page.wait_for_url(re.compile(r"/answers/\d+/sources/\d+/"))
+
+    # Then the rows are shown under the sheet's header, the quoted row marked
+    table = page.locator("table.original-rows")
+    expect(table.locator("thead")).to_contain_text("Fuel card limit")
+    expect(table.locator("tr.quoted mark").first).to_be_visible()
+    expect(table.locator("caption")).to_contain_text("Fleet row")
+    shot(page, "citation-spreadsheet-rows")
 
 
 def test_a_reviewer_approves_an_answer_in_the_admin_queue(page, shot):

@@ -47,6 +47,25 @@ def test_a_scanned_pdf_is_read_by_ocr_with_its_confidence_and_word_boxes(tmp_pat
     assert parsed.metadata["pages_read_by_ocr"] == [1]
 
 
+def test_headings_of_a_scan_are_found_by_their_size(tmp_path):
+    from PIL import ImageDraw, ImageFont
+
+    image = page_image([])
+    draw = ImageDraw.Draw(image)
+    y = 120
+    for text, size in [("Salary Advance Policy", 50), ("Repayment", 40)] + [(t, 32) for t in POLICY[1:]]:
+        draw.text((120, y), text, font=ImageFont.load_default(size=size), fill=0)
+        y += size * 2
+    path = _write(tmp_path, "scan.pdf", image_bytes(image.convert("RGB"), "PDF", resolution=200))
+
+    parsed = parse(path, PDF, LIMITS)
+
+    headings = [(b.heading_path, b.is_heading) for b in parsed.blocks]
+    assert headings[:2] == [(["Salary Advance Policy"], True), (["Salary Advance Policy", "Repayment"], True)]
+    assert headings[2:] == [(["Salary Advance Policy", "Repayment"], False)] * (len(headings) - 2)
+    assert parsed.title == "Salary Advance Policy"
+
+
 def test_in_a_mixed_pdf_only_the_page_without_a_text_layer_is_read_by_ocr(tmp_path):
     path = _write(tmp_path, "mixed.pdf", mixed_pdf_bytes("The meal allowance is 40 euros a day.", POLICY))
 
