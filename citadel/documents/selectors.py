@@ -34,6 +34,17 @@ def document_list(principal: Principal) -> QuerySet[Document]:
     )
 
 
+def document_attachments(principal: Principal, document: Document) -> QuerySet[Document]:
+    """An email's attachments the principal may see, in their order in the email, each with its
+    latest version (for its state)."""
+    return (
+        manageable_documents(principal)
+        .filter(parent=document)
+        .prefetch_related(Prefetch("versions", queryset=_VERSION_FIELDS.order_by("-number"), to_attr="version_list"))
+        .order_by("attachment_number")
+    )
+
+
 def latest_version(document: Document) -> DocumentVersion | None:
     versions = getattr(document, "version_list", None)
     if versions is None:
@@ -43,6 +54,8 @@ def latest_version(document: Document) -> DocumentVersion | None:
 
 def document_detail(principal: Principal, document_id) -> Document:
     document = get_manageable_document(principal, document_id)
+    if document.parent_id is not None and not manageable_documents(principal).filter(pk=document.parent_id).exists():
+        document.parent = None  # an email the viewer may not see is not named on its attachment
     document.version_list = list(_VERSION_FIELDS.filter(document=document).order_by("-number"))
     return document
 

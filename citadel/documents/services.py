@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.conf import settings
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -144,18 +144,16 @@ def document_upload(
                 document.title = title[:500]
                 document.save(update_fields=["title", "updated_at"])
 
-        number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-        version = DocumentVersion(
-            document=document,
-            number=number,
-            original_filename=filename,
+        version = _version_add(
+            document,
+            file,
+            filename=filename,
             sha256=sha256,
-            size_bytes=size,
+            size=size,
             created_by_id=principal.user_id,
-            metadata={"title_from_filename": not title},
+            title_from_filename=not title,
         )
-        version.file.save(filename, file, save=False)
-        version.save()
+        number = version.number
         grants = []
         if created_document:
             if not teams and not users:
@@ -181,6 +179,100 @@ def document_upload(
         if enqueue:
             enqueue_on_commit(INGEST_TASK, version.pk)
     return UploadResult(document=document, version=version, created=True)
+
+
+def _version_add(
+    document: Document, file: File, *, filename: str, sha256: str, size: int, created_by_id, title_from_filename: bool
+) -> DocumentVersion:
+    """The document's next version holding this file (the caller holds the document's row lock)."""
+    number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = DocumentVersion(
+        document=document,
+        number=number,
+        original_filename=filename,
+        sha256=sha256,
+        size_bytes=size,
+        created_by_id=created_by_id,
+        metadata={"title_from_filename": title_from_filename},
+    )
+    version.file.save(filename, file, save=False)
+    version.save()
+    return version
+
+
+def attachments_store(*, email_version: DocumentVersion, files: list[tuple[str, bytes]]) -> list[DocumentVersion]:
+    """Each attachment of an email becomes a document of its own under the email, readable by
+    whoever may read the email (its grants are copied, and follow the email's from then on), and
+    is queued for ingestion. Attachment N of the email keeps external id "<email>/attachment-N", so
+    a new version of the email adds versions to the same attachments; attachments the new version
+    no longer has are archived. Returns the versions added."""
+    email = email_version.document
+    added: list[DocumentVersion] = []
+    with transaction.atomic():
+        email = Document.objects.select_for_update().get(pk=email.pk)
+        grants = list(email.grants.all())
+        recorded = []
+        for number, (raw_name, data) in enumerate(files, start=1):
+            filename = _clean_filename(raw_name)
+            external_id = f"{email.external_id[:230]}/attachment-{number}"
+            document, created = Document.objects.select_for_update().get_or_create(
+                organization_id=email.organization_id,
+                external_id=external_id,
+                defaults={
+                    "title": filename[:500],
+                    "parent": email,
+                    "attachment_number": number,
+                    "created_by_id": email_version.created_by_id,
+                },
+            )
+            if document.parent_id != email.pk:
+                recorded.append({"number": number, "filename": filename, "skipped": "external id taken"})
+                continue
+            file = ContentFile(data, name=filename)
+            sha256 = _sha256(file)
+            latest = document.versions.order_by("-number").only("sha256").first()
+            if latest is not None and latest.sha256 == sha256:
+                continue
+            if document.archived_at is not None:
+                document.archived_at = None
+                document.save(update_fields=["archived_at", "updated_at"])
+            if created:
+                AccessGrant.objects.bulk_create(
+                    [
+                        AccessGrant(document=document, scope=g.scope, team_id=g.team_id, user_id=g.user_id)
+                        for g in grants
+                    ]
+                )
+            document.title = filename[:500]
+            document.save(update_fields=["title", "updated_at"])
+            version = _version_add(
+                document,
+                file,
+                filename=filename,
+                sha256=sha256,
+                size=len(data),
+                created_by_id=email_version.created_by_id,
+                title_from_filename=False,
+            )
+            added.append(version)
+            recorded.append({"number": number, "document_id": document.pk, "version": version.number, "sha256": sha256})
+            enqueue_on_commit(INGEST_TASK, version.pk)
+        gone = list(email.attachments.filter(attachment_number__gt=len(files), archived_at=None))
+        for document in gone:
+            _archive(document)
+        if recorded or gone:
+            audit_record(
+                verb="documents.attachments_stored",
+                organization=email.organization_id,
+                target=email_version,
+                metadata={
+                    "document_id": email.pk,
+                    "version": email_version.number,
+                    "attachments": recorded,
+                    "archived": [d.pk for d in gone],
+                },
+            )
+    return added
 
 
 def _grant_label(grant: AccessGrant) -> str:
@@ -244,20 +336,30 @@ def document_archive(*, principal: Principal, document: Document) -> Document:
     document = Document.objects.select_for_update().get(pk=document.pk, organization_id=principal.organization_id)
     if document.archived_at is not None:
         raise InvalidTransition("The document is already archived.")
+    attachments = list(document.attachments.select_for_update().filter(archived_at=None))
+    for archived in [document, *attachments]:
+        _archive(archived)
+    audit_record(
+        verb="documents.archived",
+        organization=principal.organization_id,
+        actor=principal,
+        target=document,
+        metadata={
+            "external_id": document.external_id,
+            "title": document.title,
+            "attachments": [a.pk for a in attachments],
+        },
+    )
+    return document
+
+
+def _archive(document: Document) -> None:
     now = timezone.now()
     document.archived_at = now
     document.save(update_fields=["archived_at", "updated_at"])
     document.versions.filter(status__in=[VersionStatus.READY, *IN_PROGRESS_STATUSES]).update(
         status=VersionStatus.ARCHIVED, status_changed_at=now, lease_expires_at=None
     )
-    audit_record(
-        verb="documents.archived",
-        organization=principal.organization_id,
-        actor=principal,
-        target=document,
-        metadata={"external_id": document.external_id, "title": document.title},
-    )
-    return document
 
 
 @transaction.atomic
@@ -267,6 +369,8 @@ def document_delete(*, principal: Principal, document: Document) -> None:
     _require_admin(principal, "delete documents")
     document = Document.objects.select_for_update().get(pk=document.pk, organization_id=principal.organization_id)
     versions = list(document.versions.values("number", "sha256", "file"))
+    # Attachments go with their email (the database cascades); their files too.
+    attached_files = list(DocumentVersion.objects.filter(document__parent=document).values_list("file", flat=True))
     audit_record(
         verb="documents.deleted",
         organization=principal.organization_id,
@@ -279,7 +383,7 @@ def document_delete(*, principal: Principal, document: Document) -> None:
         },
     )
     storage = DocumentVersion._meta.get_field("file").storage
-    names = [v["file"] for v in versions if v["file"]]
+    names = [v["file"] for v in versions if v["file"]] + [name for name in attached_files if name]
     document.delete()
 
     def remove_files() -> None:
@@ -311,17 +415,28 @@ def access_grant(*, principal: Principal, document: Document, team: Team | None 
     if team is not None and user is not None:
         raise InvalidInput("Grant to a team or to a user, not both at once.")
     _check_audience(principal, [team] if team else [], [user] if user else [])
+    _refuse_attachment(document)
     scope = GrantScope.TEAM if team else GrantScope.USER if user else GrantScope.ORGANIZATION
     grant, created = AccessGrant.objects.get_or_create(document=document, scope=scope, team=team, user=user)
     if created:
+        attachments = list(document.attachments.values_list("pk", flat=True))
+        for attachment_id in attachments:
+            AccessGrant.objects.get_or_create(document_id=attachment_id, scope=scope, team=team, user=user)
         audit_record(
             verb="access.granted",
             organization=principal.organization_id,
             actor=principal,
             target=document,
-            metadata={"grant_id": grant.pk, "subject": _grant_label(grant)},
+            metadata={"grant_id": grant.pk, "subject": _grant_label(grant), "attachments": attachments},
         )
     return grant
+
+
+def _refuse_attachment(document: Document) -> None:
+    if document.parent_id is not None:
+        raise InvalidInput(
+            "An email's attachment is readable by whoever may read the email: change who may read the email instead."
+        )
 
 
 @transaction.atomic
@@ -331,11 +446,16 @@ def access_revoke(*, principal: Principal, grant: AccessGrant) -> None:
     grant = AccessGrant.objects.select_related("document", "team", "user").get(pk=grant.pk)
     if grant.document.organization_id != principal.organization_id:
         raise PermissionDenied("The document is not in your organization.")
+    _refuse_attachment(grant.document)
+    attachments = list(grant.document.attachments.values_list("pk", flat=True))
     audit_record(
         verb="access.revoked",
         organization=principal.organization_id,
         actor=principal,
         target=grant.document,
-        metadata={"grant_id": grant.pk, "subject": _grant_label(grant)},
+        metadata={"grant_id": grant.pk, "subject": _grant_label(grant), "attachments": attachments},
     )
+    AccessGrant.objects.filter(
+        document_id__in=attachments, scope=grant.scope, team_id=grant.team_id, user_id=grant.user_id
+    ).delete()
     grant.delete()

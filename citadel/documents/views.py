@@ -62,6 +62,10 @@ def _detail_context(request, document) -> dict:
         "can_manage": may_manage_document(principal, document),
         "can_archive": may_archive_document(principal, document),
         "can_read": selectors.content_readable(principal, document),
+        "attachments": [
+            (attachment, selectors.latest_version(attachment))
+            for attachment in selectors.document_attachments(principal, document)
+        ],
     }
 
 

@@ -20,8 +20,12 @@ PNG = "png"
 JPEG = "jpeg"
 TIFF = "tiff"
 IMAGES = (PNG, JPEG, TIFF)
+EML = "eml"
+MSG = "msg"
 # An Office Open XML archive whose central directory (inspect_zip) says which kind it is.
 ZIP = "zip"
+# An OLE compound file: an Outlook message passes (inspect_ole), old Office files do not.
+OLE = "ole"
 
 CONTENT_TYPES = {
     PDF: "application/pdf",
@@ -32,14 +36,16 @@ CONTENT_TYPES = {
     PNG: "image/png",
     JPEG: "image/jpeg",
     TIFF: "image/tiff",
+    EML: "message/rfc822",
+    MSG: "application/vnd.ms-outlook",
     HTML: "text/html",
     MARKDOWN: "text/markdown",
     TEXT: "text/plain",
 }
 
 SUPPORTED = (
-    "Upload a PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), CSV, HTML, Markdown or plain-text file, or a "
-    "scan as PNG, JPEG or TIFF."
+    "Upload a PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), CSV, HTML, Markdown or plain-text file, an "
+    "email (.eml or Outlook .msg), or a scan as PNG, JPEG or TIFF."
 )
 _IMAGE_MAGIC = [(b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG), (b"II*\x00", TIFF), (b"MM\x00*", TIFF)]
 
@@ -51,7 +57,6 @@ _EXECUTABLES = [
     (b"\xca\xfe\xba\xbe", "a macOS or Java program"),
 ]
 _OTHER_BINARIES = [
-    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file (.doc/.xls/.ppt); save it as .docx, .xlsx or .pptx"),
     (b"GIF8", "a GIF image; save it as PNG"),
     (b"{\\rtf", "an RTF file; save it as .docx"),
     (b"\x1f\x8b", "a gzip archive"),
@@ -90,12 +95,16 @@ def detect(head: bytes, *, size: int) -> Detected:
     if head.startswith(b"PK\x03\x04"):
         # Decided by the archive's contents in inspect_zip: Word, Excel and PowerPoint files pass.
         return Detected(ZIP)
+    if head.startswith(_OLE_MAGIC):
+        return Detected(OLE)
     for magic, what in _OTHER_BINARIES:
         if head.startswith(magic):
             raise UnsupportedFileType(f"This file is {what}. {SUPPORTED}")
     text = decode_text(head, partial=True)
     if text is None:
         raise UnsupportedFileType(f"This file is binary data of an unknown kind. {SUPPORTED}")
+    if looks_like_email(text):
+        return Detected(EML)
     if _HTML_START.search(head) or len(_HTML_TAGS.findall(head)) >= 3:
         return Detected(HTML)
     if looks_like_csv(text):
@@ -103,6 +112,28 @@ def detect(head: bytes, *, size: int) -> Detected:
     if _MD_HEADING.search(text) or _MD_SETEXT.search(text) or len(_MD_OTHER.findall(text)) >= 2:
         return Detected(MARKDOWN)
     return Detected(TEXT)
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HEADER_LINE = re.compile(r"^[!-9;-~]+:[ \t]")
+_EMAIL_HEADERS = {"from", "to", "cc", "subject", "date", "message-id", "mime-version", "received", "return-path"}
+
+
+def looks_like_email(text: str) -> bool:
+    """An internet message: it opens with header lines ("Name: value", folded lines indented)
+    up to a blank line, and at least three of them are headers every mail carries."""
+    names = set()
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        if line[:1] in " \t":
+            continue
+        if not _HEADER_LINE.match(line):
+            return False
+        names.add(line.split(":", 1)[0].lower())
+    else:
+        return False
+    return len(names & _EMAIL_HEADERS) >= 3
 
 
 CSV_SAMPLE_LINES = 20
@@ -155,6 +186,23 @@ def decode_text(data: bytes, *, partial: bool = False) -> str | None:
     text = data.decode("cp1252", errors="replace")
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
     return None if controls > len(text) / 100 else text
+
+
+def inspect_ole(path: str) -> str:
+    """An OLE compound file is an Outlook message when its root holds a message's property
+    streams; Word, Excel and PowerPoint 97-2003 files are refused with what to do."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(path) as ole:
+            names = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
+    except (OSError, ValueError, IndexError, TypeError) as exc:
+        raise UnsupportedFileType(f"This file looks like an Office file but cannot be opened. {SUPPORTED}") from exc
+    if "__properties_version1.0" in names and any(n.startswith("__substg1.0_") for n in names):
+        return MSG
+    raise UnsupportedFileType(
+        f"This file is an old Microsoft Office file (.doc/.xls/.ppt); save it as .docx, .xlsx or .pptx. {SUPPORTED}"
+    )
 
 
 def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> str:

@@ -69,3 +69,9 @@ class MissingTool(IngestionError):
 
 class ImageTooLarge(IngestionError):
     error_class = "image_too_large"
+
+
+class EmailLimitExceeded(IngestionError):
+    """Too many attachments, or parts nested too deep."""
+
+    error_class = "email_limit"

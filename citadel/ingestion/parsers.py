@@ -14,9 +14,11 @@ from citadel.ingestion.detection import (
     CSV,
     CSV_SAMPLE_LINES,
     DOCX,
+    EML,
     HTML,
     JPEG,
     MARKDOWN,
+    MSG,
     PDF,
     PNG,
     PPTX,
@@ -28,6 +30,7 @@ from citadel.ingestion.detection import (
 )
 from citadel.ingestion.errors import (
     CorruptFile,
+    EmailLimitExceeded,
     EmptyDocument,
     ImageTooLarge,
     TooManyPages,
@@ -70,6 +73,14 @@ TEXT_LAYER = "text"
 OCR = "ocr"
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to an email: it becomes a document of its own under the email."""
+
+    filename: str
+    data: bytes
+
+
 @dataclass
 class ParsedDocument:
     text: str
@@ -78,6 +89,8 @@ class ParsedDocument:
     metadata: dict = field(default_factory=dict)
     # PDFs and images: how each page was read.
     pages: list[PageRead] = field(default_factory=list)
+    # Emails: their attachments, in order (attachment 1 first).
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,9 @@ class Limits:
     # OCR of all the scanned pages of one document, and the largest image accepted.
     ocr_seconds: int = 600
     max_image_pixels: int = 80_000_000
+    # Emails: attachments of one message, and how deep parts may nest (messages inside messages).
+    max_attachments: int = 100
+    max_email_depth: int = 10
 
 
 class _Builder:
@@ -123,7 +139,12 @@ class _Builder:
         )
 
     def build(
-        self, *, title: str = "", metadata: dict | None = None, pages: list[PageRead] | None = None
+        self,
+        *,
+        title: str = "",
+        metadata: dict | None = None,
+        pages: list[PageRead] | None = None,
+        attachments: list[Attachment] | None = None,
     ) -> ParsedDocument:
         text = "".join(self.parts)
         if not text.strip():
@@ -134,7 +155,12 @@ class _Builder:
                 else "No text could be extracted from this file."
             )
         return ParsedDocument(
-            text=text, blocks=self.blocks, title=title.strip()[:500], metadata=metadata or {}, pages=pages or []
+            text=text,
+            blocks=self.blocks,
+            title=title.strip()[:500],
+            metadata=metadata or {},
+            pages=pages or [],
+            attachments=attachments or [],
         )
 
 
@@ -379,10 +405,22 @@ _HIDDEN_STYLE = re.compile(
 
 
 def parse_html(path: str, limits: Limits) -> ParsedDocument:
+    with open(path, "rb") as handle:
+        data = handle.read()
+    builder = _Builder()
+    title, hidden = _html_into(builder, _Headings(), data)
+    if not title:
+        first = next((b for b in builder.blocks if b.is_heading), None)
+        title = first.heading_path[-1] if first else ""
+    return builder.build(title=title, metadata={"parser": "html", "hidden_elements_dropped": hidden})
+
+
+def _html_into(builder: _Builder, headings: _Headings, data: bytes | str) -> tuple[str, int]:
+    """Add an HTML document's visible text to `builder` as blocks under its headings; its <title>
+    and how many hidden elements were dropped."""
     from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
-    with open(path, "rb") as handle:
-        soup = BeautifulSoup(handle.read(), "lxml")
+    soup = BeautifulSoup(data, "lxml")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     hidden = 0
     for element in list(soup.find_all(True)):
@@ -401,8 +439,6 @@ def parse_html(path: str, limits: Limits) -> ParsedDocument:
             hidden += 1
             element.decompose()
 
-    builder = _Builder()
-    headings = _Headings()
     buffer: list[str] = []
 
     def flush() -> None:
@@ -437,10 +473,7 @@ def parse_html(path: str, limits: Limits) -> ParsedDocument:
 
     walk(soup.body or soup)
     flush()
-    if not title:
-        first = next((b for b in builder.blocks if b.is_heading), None)
-        title = first.heading_path[-1] if first else ""
-    return builder.build(title=title, metadata={"parser": "html", "hidden_elements_dropped": hidden})
+    return title, hidden
 
 
 def parse_markdown(path: str, limits: Limits) -> ParsedDocument:
@@ -824,8 +857,170 @@ def ocr_frame(image, *, deadline: Deadline):
     return ocr_image(frame, deadline=deadline)
 
 
+# --- email ----------------------------------------------------------------------------------------
+
+
+def parse_eml(path: str, limits: Limits) -> ParsedDocument:
+    import email
+    from email import policy
+
+    with open(path, "rb") as handle:
+        message = email.message_from_binary_file(handle, policy=policy.default)
+    return _email_document(message, limits, parser="eml")
+
+
+def parse_msg(path: str, limits: Limits) -> ParsedDocument:
+    """Outlook's .msg, read by extract-msg and turned into the standard library's message, so both
+    kinds of email go one way from here."""
+    import email
+    from email import policy
+
+    import extract_msg
+
+    try:
+        msg = extract_msg.openMsg(path, delayAttachments=False)
+        try:
+            # extract-msg builds a legacy message; reparsed, it is the same kind as an .eml's.
+            message = email.message_from_bytes(msg.asEmailMessage().as_bytes(), policy=policy.default)
+        finally:
+            msg.close()
+    except Exception as exc:  # noqa: BLE001 - extract-msg raises many kinds on a malformed file
+        raise CorruptFile(
+            "This Outlook message is damaged and cannot be read. Open it in Outlook, save it again and upload that."
+        ) from exc
+    return _email_document(message, limits, parser="msg")
+
+
+_ADDRESS_HEADERS = (("From", "from"), ("To", "to"), ("Cc", "cc"), ("Date", "date"))
+
+
+def _email_document(message, limits: Limits, *, parser: str) -> ParsedDocument:
+    """Subject as title and heading, sender, recipients and date as a line under it, the body
+    (plain text, or HTML read as HTML documents are), then the attachments' names. Attachments
+    and attached messages are returned to become documents of their own."""
+    body, attachments = _email_parts(message, limits)
+    subject = _mail_header(message, "Subject") or "(no subject)"
+    builder = _Builder()
+    headings = _Headings()
+    path = headings.enter(0, subject)
+    builder.add(subject, heading_path=path, is_heading=True)
+    fields = {key: _mail_header(message, name) for name, key in _ADDRESS_HEADERS}
+    builder.add(
+        " | ".join(f"{name}: {fields[key]}" for name, key in _ADDRESS_HEADERS if fields[key]), heading_path=path
+    )
+    hidden = 0
+    if body is not None:
+        content = _part_text(body)
+        if body.get_content_type() == "text/html":
+            _, hidden = _html_into(builder, headings, content)
+        else:
+            for paragraph in _paragraphs(content.replace("\r\n", "\n")):
+                builder.add(paragraph, heading_path=path)
+    if attachments:
+        names = ", ".join(f"{n} ({a.filename})" for n, a in enumerate(attachments, start=1))
+        builder.add(f"Attachments: {names}", heading_path=path)
+    metadata = {
+        "parser": parser,
+        **{key: value for key, value in fields.items() if value},
+        "subject": subject,
+        "attachments": [a.filename for a in attachments],
+        "hidden_elements_dropped": hidden,
+    }
+    return builder.build(title=subject, metadata=metadata, attachments=attachments)
+
+
+def _mail_header(message, name: str) -> str:
+    try:
+        value = message.get(name)
+    except (ValueError, TypeError, IndexError):  # a malformed header the policy cannot parse
+        value = message.get_all(name, failobj=[None])[0] if hasattr(message, "get_all") else None
+    return _SPACES.sub(" ", str(value)).strip()[:1000] if value else ""
+
+
+def _email_parts(message, limits: Limits):
+    """The body part and the attachments, walking the MIME tree within the depth and count limits.
+    An attached message is an attachment (a document of its own), not read into this one."""
+    body = None
+    attachments: list[Attachment] = []
+
+    def walk(part, depth: int) -> None:
+        nonlocal body
+        if depth > limits.max_email_depth:
+            raise EmailLimitExceeded(
+                f"This email nests parts or messages more than {limits.max_email_depth} deep, far beyond what mail "
+                "programs write. Forward the message from your mail program and upload that."
+            )
+        content_type = part.get_content_type()
+        if content_type == "message/rfc822":
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            _nested_depth(inner, depth + 1, limits)
+            subject = _mail_header(inner, "Subject") if hasattr(inner, "get") else ""
+            add(f"{_safe_name(subject) or 'message'}.eml", inner.as_bytes() if hasattr(inner, "as_bytes") else b"")
+            return
+        if part.is_multipart():
+            for child in part.iter_parts():
+                walk(child, depth + 1)
+            return
+        filename = part.get_filename()
+        if part.get_content_disposition() == "attachment" or (filename and not content_type.startswith("text/")):
+            add(_safe_name(filename or "") or f"attachment.{part.get_content_subtype()}", part.get_payload(decode=True))
+        elif content_type in ("text/plain", "text/html") and (
+            body is None or (body.get_content_type() == "text/html" and content_type == "text/plain")
+        ):
+            body = part
+
+    def add(filename: str, data: bytes | None) -> None:
+        if not data:
+            return
+        attachments.append(Attachment(filename, data))
+        if len(attachments) > limits.max_attachments:
+            raise EmailLimitExceeded(
+                f"This email has more than {limits.max_attachments} attachments; the limit is "
+                f"{limits.max_attachments}. Upload the attachments as documents of their own."
+            )
+
+    walk(message, 0)
+    return body, attachments
+
+
+def _nested_depth(message, depth: int, limits: Limits) -> None:
+    """An attached message's own nesting counts toward the limit: a message inside a message,
+    50 deep, is refused here rather than as 50 documents."""
+    if depth > limits.max_email_depth:
+        raise EmailLimitExceeded(
+            f"This email nests parts or messages more than {limits.max_email_depth} deep, far beyond what mail "
+            "programs write. Forward the message from your mail program and upload that."
+        )
+    if not hasattr(message, "is_multipart"):
+        return
+    if message.get_content_type() == "message/rfc822" or message.is_multipart():
+        payload = message.get_payload()
+        for child in payload if isinstance(payload, list) else [payload]:
+            _nested_depth(child, depth + 1, limits)
+
+
+def _part_text(part) -> str:
+    try:
+        return part.get_content()
+    except (LookupError, UnicodeDecodeError, AssertionError, ValueError):
+        data = part.get_payload(decode=True) or b""
+        return decode_text(data) or data.decode("latin-1")
+
+
+_UNSAFE_NAME = re.compile(r"[^\w .,()+-]+")
+
+
+def _safe_name(name: str) -> str:
+    """An attachment's file name as a title: no path, no control characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return _UNSAFE_NAME.sub("_", name).strip(" ._")[:200]
+
+
 PARSERS = {
     PDF: parse_pdf,
+    EML: parse_eml,
+    MSG: parse_msg,
     PNG: parse_image,
     JPEG: parse_image,
     TIFF: parse_image,

@@ -55,6 +55,8 @@ def _get_context():
                     "bs4",
                     "lxml",
                     "markdown_it",
+                    "email.policy",
+                    "extract_msg",
                 ]
             )
             _context = ctx

@@ -17,6 +17,7 @@ Safety properties, and where they come from:
 
 import logging
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -36,9 +37,9 @@ from citadel.documents.models import (
     VersionPage,
     VersionStatus,
 )
-from citadel.documents.services import INGEST_TASK
+from citadel.documents.services import INGEST_TASK, attachments_store
 from citadel.ingestion.chunking import ChunkSpec, chunk_document
-from citadel.ingestion.detection import ZIP, detect, inspect_zip
+from citadel.ingestion.detection import OLE, ZIP, detect, inspect_ole, inspect_zip
 from citadel.ingestion.embedding import embed_missing, models_to_embed, reuse_vectors, serving_model_share_locked
 from citadel.ingestion.errors import FileTooLarge, IngestionError, LeaseLost, TransientIngestionError
 from citadel.ingestion.parsers import PageRead
@@ -75,8 +76,8 @@ def version_claim(*, version_id: int) -> DocumentVersion | None:
     now = timezone.now()
     with transaction.atomic():
         version = (
-            DocumentVersion.objects.select_for_update()
-            .select_related("document__organization")
+            DocumentVersion.objects.select_for_update(of=("self", "document"))
+            .select_related("document__organization", "document__parent")
             .filter(pk=version_id)
             .first()
         )
@@ -176,6 +177,8 @@ def _scan(version: DocumentVersion, path: str) -> str:
     with open(path, "rb") as handle:
         head = handle.read(HEAD_BYTES)
     detected = detect(head, size=size)
+    if detected.kind == OLE:
+        return inspect_ole(path)
     if detected.kind == ZIP:
         return inspect_zip(
             path,
@@ -342,7 +345,12 @@ def version_process(*, version_id: int) -> DocumentVersion | None:
         specs = chunk_document(
             parsed, count_tokens=embedder.count_tokens, max_tokens=embedder.max_tokens, **_chunk_settings(organization)
         )
+        if version.document.parent_id is not None:
+            specs = _as_attachment(specs, version.document)
         _write_chunks(version, specs, parsed.pages)
+        if parsed.attachments:
+            # Stored (and queued) with the email's chunks: a retry of the email stores nothing twice.
+            attachments_store(email_version=version, files=[(a.filename, a.data) for a in parsed.attachments])
         version.chunks_total = len(specs)
         _advance(version, VersionStatus.EMBEDDING, chunks_total=len(specs), chunks_done=0)
         _step_delay()
@@ -364,6 +372,14 @@ def version_process(*, version_id: int) -> DocumentVersion | None:
             raise
         version_fail(version=version, error_class=exc.error_class, message=exc.message, attempt=version.attempts)
         return version
+
+
+def _as_attachment(specs: list[ChunkSpec], document) -> list[ChunkSpec]:
+    """An attachment's passages say whose attachment they are: 'attachment 2 of email "Q3", page 3'."""
+    subject = document.parent.title
+    subject = subject if len(subject) <= 120 else subject[:119] + "…"
+    where = f'attachment {document.attachment_number} of email "{subject}"'
+    return [replace(s, locator=f"{where}, {s.locator}" if s.locator else where) for s in specs]
 
 
 def _ctype(kind: str) -> str:

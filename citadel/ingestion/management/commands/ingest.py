@@ -11,6 +11,7 @@ from citadel.accounts.models import Team
 from citadel.accounts.selectors import principal_for_username
 from citadel.core.commands import JsonCommand
 from citadel.core.errors import CitadelError, InvalidInput, NotFound
+from citadel.documents.models import DocumentVersion, VersionStatus
 from citadel.documents.services import document_upload
 from citadel.ingestion.services import version_run
 
@@ -74,6 +75,9 @@ class Command(JsonCommand):
         version = result.version
         if sync and version.status not in ("ready", "failed", "superseded", "archived"):
             version_run(version_id=version.pk)
+            # An email's attachments were queued as documents of their own: --sync waits for them too.
+            for attachment in _queued_attachments(result.document):
+                version_run(version_id=attachment.pk)
         version.refresh_from_db()
         result.document.refresh_from_db()
         return {
@@ -84,6 +88,10 @@ class Command(JsonCommand):
             "version": version.number,
             "chunks": version.chunks.count(),
             "error": version.error_message if version.status == "failed" else None,
+            "attachments": [
+                {"id": a.pk, "external_id": a.external_id, "title": a.title, "status": a.status}
+                for a in _attachments(result.document)
+            ],
         }
 
     def emit_json(self, result) -> None:
@@ -96,3 +104,21 @@ class Command(JsonCommand):
             detail = f"error: {row['error']}" if row["error"] else f"{row['chunks']} chunks"
             lines.append(f"{row['external_id']} v{row['version']}: {row['status']} ({detail})")
         return "\n".join(lines)
+
+
+def _queued_attachments(document):
+    """Versions of the document's attachments (and theirs, for attached emails) not yet processed."""
+    pending = list(DocumentVersion.objects.filter(document__parent=document, status=VersionStatus.UPLOADED))
+    while pending:
+        version = pending.pop(0)
+        yield version
+        pending += list(
+            DocumentVersion.objects.filter(document__parent_id=version.document_id, status=VersionStatus.UPLOADED)
+        )
+
+
+def _attachments(document):
+    for attachment in document.attachments.select_related("current_version").order_by("attachment_number"):
+        latest = attachment.versions.order_by("-number").only("status").first()
+        attachment.status = latest.status if latest else None
+        yield attachment
