@@ -140,8 +140,8 @@ def _units(text: str, section: list[Block], count_tokens, budget: int) -> list[_
             units.extend(_word_units(text, start, end, count_tokens, budget))
 
     for block in section:
-        if block.row is not None:
-            # A spreadsheet row is one record: never split between its fields.
+        if block.record:
+            # A table row is one record: never split between its fields.
             add(block.char_start, block.char_end)
             continue
         start = block.char_start

@@ -205,6 +205,9 @@ def inspect_ole(path: str) -> str:
     )
 
 
+MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+
+
 def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> str:
     """Check an Office file's central directory before anything decompresses it: it must be a
     Word document, an Excel workbook or a PowerPoint presentation (which one is returned), and its
@@ -225,6 +228,13 @@ def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> str:
         kind, what = PPTX, "PowerPoint file"
     else:
         raise UnsupportedFileType(f"This file is a ZIP archive but not a Word, Excel or PowerPoint file. {SUPPORTED}")
+    shared = sum(info.file_size for info in infos if info.filename == "xl/sharedStrings.xml")
+    if kind == XLSX and shared > MAX_SHARED_STRINGS_BYTES:
+        # Excel keeps every distinct cell text in one table that must be read whole before any row.
+        raise SuspectedZipBomb(
+            f"This Excel file's table of cell texts unpacks to {shared // (1024 * 1024)} MB, over the "
+            f"{MAX_SHARED_STRINGS_BYTES // (1024 * 1024)} MB limit. Split the workbook into smaller files."
+        )
     declared = sum(info.file_size for info in infos)
     compressed = sum(info.compress_size for info in infos)
     if declared > max_uncompressed:

@@ -56,6 +56,8 @@ class Block:
     unit: str = "page"
     # Tesseract's mean word confidence (0-100) when the page's text was read by OCR.
     ocr_confidence: float | None = None
+    # A table row read as a record ("Header: value | ..."): never split between its fields.
+    record: bool = False
 
 
 @dataclass
@@ -124,6 +126,7 @@ class _Builder:
         row: int | None = None,
         unit: str = "page",
         ocr_confidence: float | None = None,
+        record: bool = False,
     ):
         text = text.strip()
         if not text:
@@ -135,7 +138,9 @@ class _Builder:
         self.parts.append(text)
         self.length += len(text)
         self.blocks.append(
-            Block(start, self.length, page, list(heading_path or []), is_heading, sheet, row, unit, ocr_confidence)
+            Block(
+                start, self.length, page, list(heading_path or []), is_heading, sheet, row, unit, ocr_confidence, record
+            )
         )
 
     def build(
@@ -215,7 +220,9 @@ def parse_pdf(path: str, limits: Limits) -> ParsedDocument:
     builder = _Builder()
     pages: list[PageRead] = []
     scanned: list[int] = []
+    tabled: list[int] = []
     deadline = None
+    plumber = None
     headings = _Headings()
     for number, page in enumerate(reader.pages, start=1):
         try:
@@ -227,6 +234,11 @@ def parse_pdf(path: str, limits: Limits) -> ParsedDocument:
         paragraphs = _paragraphs(text)
         if _usable_text_layer(paragraphs):
             pages.append(PageRead(number, TEXT_LAYER))
+            if _may_hold_a_table(page):
+                plumber = plumber or _Plumber(path)
+                if plumber.add_page_with_tables(builder, number, limits):
+                    tabled.append(number)
+                    continue
             # pypdf returns one line per text line; a blank line rarely separates paragraphs, so the
             # page's lines form one block and the chunker splits it by sentences.
             for paragraph in paragraphs:
@@ -241,14 +253,75 @@ def parse_pdf(path: str, limits: Limits) -> ParsedDocument:
         title = str((reader.metadata or {}).get("/Title") or "")
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):
         title = ""
+    if plumber is not None:
+        plumber.close()
     if not title.strip() and scanned:
         first = next((b for b in builder.blocks if b.is_heading), None)
         title = first.heading_path[-1] if first else ""
     return builder.build(
         title=title,
-        metadata={"parser": "pdf", "pages": page_count, "pages_read_by_ocr": scanned},
+        metadata={"parser": "pdf", "pages": page_count, "pages_read_by_ocr": scanned, "pages_with_tables": tabled},
         pages=sorted(pages, key=lambda p: p.number),
     )
+
+
+# Drawing operators of rectangles and lines: a table's rulings. A page with fewer draws none.
+_RULINGS = re.compile(rb"\s(?:re|l)\s")
+MIN_RULINGS = 4
+
+
+def _may_hold_a_table(page) -> bool:
+    """Whether the page draws enough lines to rule a table: only those pages pay for table
+    detection, so a page of prose reads as fast as before."""
+    try:
+        contents = page.get_contents()
+        data = contents.get_data() if contents is not None else b""
+    except Exception:  # noqa: BLE001 - a damaged content stream only means no table search
+        return False
+    return len(_RULINGS.findall(data, 0, 2_000_000)) >= MIN_RULINGS
+
+
+class _Plumber:
+    """pdfplumber over the same file, opened once for the pages that may hold tables."""
+
+    def __init__(self, path: str) -> None:
+        import pdfplumber
+
+        self.pdf = pdfplumber.open(path)
+
+    def close(self) -> None:
+        self.pdf.close()
+
+    def add_page_with_tables(self, builder: _Builder, number: int, limits: Limits) -> bool:
+        """The page as text bands and tables, top to bottom, each table row a record under the
+        table's header. False when no table is found (the caller reads the page as text)."""
+        page = self.pdf.pages[number - 1]
+        try:
+            tables = sorted(page.find_tables(), key=lambda t: t.bbox[1])
+        except Exception:  # noqa: BLE001 - pdfplumber on an odd page: read it as text instead
+            return False
+        tables = [(t, rows) for t in tables if len(rows := [r for r in t.extract() if any(r)]) >= 2]
+        if not tables:
+            return False
+        left, top, right, bottom = page.bbox
+        cursor = top
+        for table, rows in tables:
+            self._band(builder, page, number, (left, cursor, right, max(cursor, table.bbox[1])))
+            cells = [[_clean(c or "") for c in row][: limits.max_columns] for row in rows]
+            header = _header(cells[0])
+            for row in cells[1:]:
+                builder.add(_record(header, row), page=number, record=True)
+            cursor = max(cursor, table.bbox[3])
+        self._band(builder, page, number, (left, cursor, right, bottom))
+        return True
+
+    @staticmethod
+    def _band(builder: _Builder, page, number: int, box) -> None:
+        if box[3] - box[1] < 1:
+            return
+        text = page.crop(box, strict=False).extract_text() or ""
+        for paragraph in _paragraphs(text):
+            builder.add(paragraph, page=number)
 
 
 # A page whose text layer holds fewer letters and digits than this is read from its image: a scan
@@ -603,7 +676,9 @@ class _Rows:
                     f"This file has more than {self.limits.max_rows:,} rows of data; the limit is "
                     f"{self.limits.max_rows:,}. Split it into smaller files."
                 )
-            self.builder.add(_record(header, cells), heading_path=[name] if name else [], sheet=name, row=number)
+            self.builder.add(
+                _record(header, cells), heading_path=[name] if name else [], sheet=name, row=number, record=True
+            )
         if header is not None and not data_rows:
             # A sheet of one row is all header (or a note): keep it as text rather than lose it.
             self.builder.add(" | ".join(c for c in header if c), heading_path=[name] if name else [], sheet=name)
@@ -772,7 +847,7 @@ def _slide_table(builder: _Builder, table, number: int, path_above: list[str], l
         return
     header = _header(rows[0])
     for cells in rows[1:]:
-        builder.add(_record(header, cells), page=number, heading_path=path_above, unit="slide")
+        builder.add(_record(header, cells), page=number, heading_path=path_above, unit="slide", record=True)
     if len(rows) == 1:
         builder.add(" | ".join(c for c in rows[0] if c), page=number, heading_path=path_above, unit="slide")
 

@@ -443,7 +443,7 @@ def test_rows_are_never_split_and_chunks_name_their_rows():
             text += "\n\n"
             at += 2
         text += row
-        blocks.append(Block(at, at + len(row), None, ["Prices"], sheet="Prices", row=n))
+        blocks.append(Block(at, at + len(row), None, ["Prices"], sheet="Prices", row=n, record=True))
         at += len(row)
 
     specs = chunk_document(

@@ -28,7 +28,9 @@ def test_sync_ingest_prints_one_object_per_document(world, files):
 
     rows = run_ingest(str(files / "expenses.md"), str(files / "broken.pdf"), "--org", "acme", "--as", "ada", "--sync")
 
-    assert [set(r) for r in rows] == [{"id", "external_id", "title", "status", "version", "chunks", "error"}] * 2
+    # The contract's fields, and `attachments` added beside them (an email's attachment documents).
+    contract = {"id", "external_id", "title", "status", "version", "chunks", "error"}
+    assert [set(r) for r in rows] == [contract | {"attachments"}] * 2
     good, bad = rows
     assert good == {
         "id": Document.objects.get(external_id="expenses").pk,
@@ -38,6 +40,7 @@ def test_sync_ingest_prints_one_object_per_document(world, files):
         "version": 1,
         "chunks": 1,
         "error": None,
+        "attachments": [],
     }
     assert (bad["status"], bad["chunks"]) == ("failed", 0)
     assert "Windows program" in bad["error"]

@@ -153,3 +153,44 @@ def test_sandbox_stops_a_parser_that_hangs(tmp_path):
 
     assert excinfo.value.error_class == "parse_limit"
     assert "longer than 1 seconds" in excinfo.value.message
+
+
+def test_a_pdf_table_is_read_as_rows_under_its_header_between_the_text_around_it(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "Per diem rates for business travel, by city.")
+    pdf.ln(4)
+    with pdf.table() as table:
+        for cells in [["City", "Daily allowance"], ["Berlin", "56 euros"], ["Oslo", "70 euros"]]:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    pdf.ln(4)
+    pdf.multi_cell(0, 6, "Rates are reviewed every January by Finance.")
+    path = _write(tmp_path, "rates.pdf", bytes(pdf.output()))
+
+    parsed = parse(path, PDF, LIMITS)
+
+    assert parsed.text.split("\n\n") == [
+        "Per diem rates for business travel, by city.",
+        "City: Berlin | Daily allowance: 56 euros",
+        "City: Oslo | Daily allowance: 70 euros",
+        "Rates are reviewed every January by Finance.",
+    ]
+    assert [b.record for b in parsed.blocks] == [False, True, True, False]
+    assert parsed.metadata["pages_with_tables"] == [1]
+
+
+def test_a_pdf_of_prose_is_never_searched_for_tables(tmp_path, monkeypatch):
+    from citadel.ingestion import parsers
+
+    def refuse(*args):
+        raise AssertionError("table detection ran on a page without rulings")
+
+    monkeypatch.setattr(parsers, "_Plumber", refuse)
+    path = _write(tmp_path, "prose.pdf", pdf_bytes(["Parking level 3 is for visitors. Level 4 is for staff."]))
+
+    assert parse(path, PDF, LIMITS).metadata["pages_with_tables"] == []

@@ -1,7 +1,9 @@
 """Spreadsheets (XLSX) and CSV files: every row read as a record under its header, with the sheet
 and rows as the passage's locator, within limits."""
 
+import io
 import json
+import zipfile
 from io import StringIO
 
 import pytest
@@ -107,6 +109,18 @@ def test_an_excel_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
     assert (
         inspect_zip(write(tmp_path, "ok.xlsx", xlsx_bytes({"S": LEAVE})), max_uncompressed=10**9, max_ratio=100) == XLSX
     )
+
+
+def test_a_huge_table_of_cell_texts_is_refused_before_it_is_read(tmp_path):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", b"<workbook/>")
+        archive.writestr("xl/sharedStrings.xml", b"<sst>" + b"<si><t>x</t></si>" * (5 * 1024 * 1024) + b"</sst>")
+    path = tmp_path / "strings.xlsx"
+    path.write_bytes(out.getvalue())
+
+    with pytest.raises(SuspectedZipBomb, match="table of cell texts unpacks to 80 MB, over the 64 MB limit"):
+        inspect_zip(str(path), max_uncompressed=200 * 1024 * 1024, max_ratio=10_000)
 
 
 def test_spreadsheets_are_ingested_and_retrieved_with_their_rows(admin, ingest, world):

@@ -71,7 +71,7 @@ class Command(JsonCommand):
                     enqueue=not sync,
                 )
         except CitadelError as exc:
-            return {**row, "version": None, "chunks": 0, "error": exc.message}
+            return {**row, "version": None, "chunks": 0, "error": exc.message, "attachments": []}
         version = result.version
         if sync and version.status not in ("ready", "failed", "superseded", "archived"):
             version_run(version_id=version.pk)
