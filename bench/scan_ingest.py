@@ -11,6 +11,7 @@
 """
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -20,8 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "src"
-# Last, so that PYTHONPATH (another checkout, for a side-by-side run) comes first.
-sys.path.append(str(ROOT))
+# PYTHONPATH names another checkout for a side-by-side run; the sandbox's child processes must
+# import the same one, so this checkout is added only when none is named.
+if not os.environ.get("PYTHONPATH"):
+    sys.path.insert(0, str(ROOT))
 
 
 def handbook_paragraphs() -> list[str]:

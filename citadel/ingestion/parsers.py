@@ -330,7 +330,14 @@ MIN_TEXT_LAYER_CHARS = 20
 
 
 def _usable_text_layer(paragraphs: list[str]) -> bool:
-    return sum(ch.isalnum() for p in paragraphs for ch in p) >= MIN_TEXT_LAYER_CHARS
+    count = 0
+    for paragraph in paragraphs:
+        for ch in paragraph:
+            if ch.isalnum():
+                count += 1
+                if count >= MIN_TEXT_LAYER_CHARS:  # a page of text decides within its first words
+                    return True
+    return False
 
 
 def _ocr_pdf_page(
