@@ -7,7 +7,9 @@
    `ready` through the whole pipeline (OCR, chunking, MiniLM embedding, indexing).
 2. The text-layer path: a digital PDF of `--digital-pages` pages parsed in the sandbox, median of
    `--rounds`. Run it against the code before a change with PYTHONPATH pointing at that checkout
-   (`--parse-only` skips the database), alternating runs, and compare the medians.
+   (`--parse-only` skips the database), alternating runs, and compare the medians. Run it from a
+   directory outside both checkouts (`cd /tmp`): the sandbox's forkserver puts the working
+   directory first on its path.
 """
 
 import argparse

@@ -46,12 +46,23 @@ FORMATS: dict[str, str] = {
     "mileage-rates": "xlsx",
     "all-hands-update": "pptx",
     "salary-advance-policy": "pdf-scanned",
+    "summer-party-invitation": "eml",
+}
+# Emails: who sent them and what they carry (sources in demo/src/, attached as the files they are).
+EMAILS = {
+    "summer-party-invitation": {
+        "from": "Lena Park <lena.park@acme.example>",
+        "to": "all-staff@acme.example",
+        "date": "Mon, 18 May 2026 09:15:00 +0000",
+        "attachments": ["summer-party-coaches.csv"],
+    }
 }
 
 EXTENSIONS = {
     "pdf": ".pdf",
     "pdf-paged": ".pdf",
     "pdf-scanned": ".pdf",
+    "eml": ".eml",
     "docx": ".docx",
     "html": ".html",
     "md": ".md",
@@ -194,6 +205,26 @@ def render_scanned_pdf(blocks: list[Block]) -> bytes:
         author=AUTHOR,
     )
     return out.getvalue()
+
+
+def render_eml(blocks: list[Block], slug: str) -> bytes:
+    """An email as a mail program saves it: the title is its subject, the paragraphs its body."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    meta = EMAILS[slug]
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = blocks[0].text
+    message["From"] = meta["from"]
+    message["To"] = meta["to"]
+    message["Date"] = meta["date"]
+    message["Message-ID"] = f"<{slug}@acme.example>"
+    message.set_content("\n\n".join(block.text for block in blocks[1:]) + "\n")
+    for name in meta["attachments"]:
+        message.add_attachment((SRC_DIR / name).read_bytes(), maintype="text", subtype="csv", filename=name)
+    # A fixed boundary keeps the file identical from one build to the next.
+    message.set_boundary(f"=={slug}==")
+    return message.as_bytes()
 
 
 def render_docx(blocks: list[Block]) -> bytes:
@@ -392,6 +423,8 @@ def build(slug: str, fmt: str) -> Path:
         data = render_pdf(blocks, paged=fmt == "pdf-paged")
     elif fmt == "pdf-scanned":
         data = render_scanned_pdf(blocks)
+    elif fmt == "eml":
+        data = render_eml(blocks, slug)
     elif fmt == "docx":
         data = render_docx(blocks)
     elif fmt == "html":
@@ -408,7 +441,8 @@ def build(slug: str, fmt: str) -> Path:
 
 
 def main() -> int:
-    sources = {path.stem for path in [*SRC_DIR.glob("*.md"), *SRC_DIR.glob("*.csv")]}
+    attached = {Path(name).stem for meta in EMAILS.values() for name in meta["attachments"]}
+    sources = {path.stem for path in [*SRC_DIR.glob("*.md"), *SRC_DIR.glob("*.csv")]} - attached
     if sources != set(FORMATS):
         print(f"sources and FORMATS differ: {sorted(sources ^ set(FORMATS))}", file=sys.stderr)
         return 1

@@ -112,6 +112,8 @@ class DocumentOut(Schema):
     updated_at: datetime
     latest_version: VersionOut | None
     url: str
+    attachment_of: int | None = Field(None, description="For an email's attachment: the email document's id.")
+    attachment_number: int | None = Field(None, description="For an email's attachment: its place in the email.")
 
 
 class DocumentDetail(DocumentOut):
@@ -196,6 +198,8 @@ def _document_out(request: HttpRequest, document: Document, versions: list[Docum
         "updated_at": document.updated_at,
         "latest_version": _version_out(request, document, latest) if latest else None,
         "url": request.build_absolute_uri(reverse("api:document_detail", kwargs={"document_id": document.pk})),
+        "attachment_of": document.parent_id,
+        "attachment_number": document.attachment_number,
     }
 
 

@@ -37,7 +37,7 @@ from citadel.ingestion.errors import (
     TooManyRows,
     UnsupportedFileType,
 )
-from citadel.ingestion.ocr import Deadline
+from citadel.ingestion.ocr import MAX_OCR_PIXELS, OCR_DPI, Deadline, ocr_image
 
 BLOCK_SEPARATOR = "\n\n"
 
@@ -341,10 +341,8 @@ def _usable_text_layer(paragraphs: list[str]) -> bool:
 
 
 def _ocr_pdf_page(
-    path: str, number: int, builder: _Builder, deadline, headings: "_Headings", *, fallback: list[str]
+    path: str, number: int, builder: _Builder, deadline: Deadline, headings: _Headings, *, fallback: list[str]
 ) -> PageRead:
-    from citadel.ingestion.ocr import MAX_OCR_PIXELS, OCR_DPI, ocr_image
-
     image = render_pdf_page(path, number, dpi=OCR_DPI, max_pixels=MAX_OCR_PIXELS)
     read = ocr_image(image, deadline=deadline)
     if not read.paragraphs:
@@ -925,8 +923,6 @@ def ocr_frame(image, *, deadline: Deadline):
     """OCR of the current frame, upright (EXIF orientation) and on white (transparency)."""
     from PIL import Image, ImageOps
 
-    from citadel.ingestion.ocr import ocr_image
-
     try:
         frame = ImageOps.exif_transpose(image)
         if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
@@ -1028,10 +1024,7 @@ def _email_parts(message, limits: Limits):
     def walk(part, depth: int) -> None:
         nonlocal body
         if depth > limits.max_email_depth:
-            raise EmailLimitExceeded(
-                f"This email nests parts or messages more than {limits.max_email_depth} deep, far beyond what mail "
-                "programs write. Forward the message from your mail program and upload that."
-            )
+            raise _too_deep(limits)
         content_type = part.get_content_type()
         if content_type == "message/rfc822":
             inner = part.get_payload()
@@ -1045,7 +1038,8 @@ def _email_parts(message, limits: Limits):
                 walk(child, depth + 1)
             return
         filename = part.get_filename()
-        if part.get_content_disposition() == "attachment" or (filename and not content_type.startswith("text/")):
+        named_file = filename and (not content_type.startswith("text/") or body is not None)
+        if part.get_content_disposition() == "attachment" or named_file:
             add(_safe_name(filename or "") or f"attachment.{part.get_content_subtype()}", part.get_payload(decode=True))
         elif content_type in ("text/plain", "text/html") and (
             body is None or (body.get_content_type() == "text/html" and content_type == "text/plain")
@@ -1066,14 +1060,18 @@ def _email_parts(message, limits: Limits):
     return body, attachments
 
 
+def _too_deep(limits: Limits) -> EmailLimitExceeded:
+    return EmailLimitExceeded(
+        f"This email nests parts or messages more than {limits.max_email_depth} deep, far beyond what mail "
+        "programs write. Forward the message from your mail program and upload that."
+    )
+
+
 def _nested_depth(message, depth: int, limits: Limits) -> None:
     """An attached message's own nesting counts toward the limit: a message inside a message,
     50 deep, is refused here rather than as 50 documents."""
     if depth > limits.max_email_depth:
-        raise EmailLimitExceeded(
-            f"This email nests parts or messages more than {limits.max_email_depth} deep, far beyond what mail "
-            "programs write. Forward the message from your mail program and upload that."
-        )
+        raise _too_deep(limits)
     if not hasattr(message, "is_multipart"):
         return
     if message.get_content_type() == "message/rfc822" or message.is_multipart():

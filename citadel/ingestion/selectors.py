@@ -1,8 +1,11 @@
-"""Reading stored originals back: the page a citation came from, drawn with its quote lit."""
+"""Reading what ingestion stored: the page a citation came from, drawn with its quote lit, and
+the attachments an email left to process."""
+
+from collections.abc import Iterator
 
 from django.conf import settings
 
-from citadel.documents.models import DocumentVersion, ReadMethod, VersionPage
+from citadel.documents.models import Document, DocumentVersion, ReadMethod, VersionPage, VersionStatus
 from citadel.ingestion.detection import CONTENT_TYPES, IMAGES, PDF
 from citadel.ingestion.originals import page_png
 from citadel.ingestion.sandbox import run_sandboxed
@@ -11,6 +14,18 @@ from citadel.ingestion.storage import local_copy
 _KINDS = {content_type: kind for kind, content_type in CONTENT_TYPES.items()}
 # Drawing one page is quick; a file that makes it slow is stopped long before a reader gives up.
 RENDER_SECONDS = 20
+
+
+def pending_attachment_versions(*, document: Document) -> Iterator[DocumentVersion]:
+    """Versions of the document's attachments not yet processed, and then those of their own
+    attachments (attached emails): what `--sync` runs after an email so it returns complete."""
+    pending = list(DocumentVersion.objects.filter(document__parent=document, status=VersionStatus.UPLOADED))
+    while pending:
+        version = pending.pop(0)
+        yield version
+        pending += list(
+            DocumentVersion.objects.filter(document__parent_id=version.document_id, status=VersionStatus.UPLOADED)
+        )
 
 
 def version_kind(version: DocumentVersion) -> str:

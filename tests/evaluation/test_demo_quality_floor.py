@@ -15,6 +15,7 @@ from django.core.files import File
 from citadel.documents.models import VersionStatus
 from citadel.documents.services import document_upload
 from citadel.evaluation.services import eval_run_start, eval_set_create, golden_questions_import
+from citadel.ingestion.selectors import pending_attachment_versions
 from citadel.ingestion.services import version_run
 from citadel.providers.embeddings import MINILM, embedder_cache_clear
 
@@ -49,6 +50,10 @@ def test_demo_golden_set_stays_above_the_committed_floors(world, minilm, django_
         version_run(version_id=upload.version.pk)
         upload.version.refresh_from_db()
         assert upload.version.status == VersionStatus.READY, (path.name, upload.version.error_message)
+        for attachment in pending_attachment_versions(document=upload.document):
+            version_run(version_id=attachment.pk)
+            attachment.refresh_from_db()
+            assert attachment.status == VersionStatus.READY, (path.name, attachment.error_message)
 
     eval_set = eval_set_create(principal=admin, name="Demo golden set")
     golden_questions_import(principal=admin, eval_set_id=eval_set.pk, text=GOLDEN.read_text())

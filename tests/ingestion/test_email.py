@@ -133,6 +133,18 @@ def test_an_email_with_500_attachments_fails_with_a_sentence(tmp_path):
         parse(_write(tmp_path, data), EML, LIMITS)
 
 
+def test_a_hostile_email_fails_and_a_good_one_beside_it_is_ready(admin, ingest):
+    nested = ingest(admin, "nested.eml", nested_eml_bytes(50))
+    crowded = ingest(admin, "crowded.eml", eml_bytes(attachments=[(f"n{i}.txt", b"Note.") for i in range(500)]))
+    good = ingest(admin, "q3.eml", eml_bytes())
+
+    assert (nested.status, nested.error_class) == ("failed", "email_limit")
+    assert "nests parts or messages more than 10 deep" in nested.error_message
+    assert (crowded.status, crowded.error_class) == ("failed", "email_limit")
+    assert not Document.objects.filter(parent__in=[nested.document, crowded.document]).exists()
+    assert good.status == "ready", good.error_message
+
+
 def test_attachments_become_documents_with_the_emails_access_and_say_whose_they_are(admin, world, ingest):
     finance = world.org("acme").teams.get(name="Finance")
     outsider = world.principal("olga", "acme", role="member")

@@ -11,8 +11,8 @@ from citadel.accounts.models import Team
 from citadel.accounts.selectors import principal_for_username
 from citadel.core.commands import JsonCommand
 from citadel.core.errors import CitadelError, InvalidInput, NotFound
-from citadel.documents.models import DocumentVersion, VersionStatus
 from citadel.documents.services import document_upload
+from citadel.ingestion.selectors import pending_attachment_versions
 from citadel.ingestion.services import version_run
 
 
@@ -76,7 +76,7 @@ class Command(JsonCommand):
         if sync and version.status not in ("ready", "failed", "superseded", "archived"):
             version_run(version_id=version.pk)
             # An email's attachments were queued as documents of their own: --sync waits for them too.
-            for attachment in _queued_attachments(result.document):
+            for attachment in pending_attachment_versions(document=result.document):
                 version_run(version_id=attachment.pk)
         version.refresh_from_db()
         result.document.refresh_from_db()
@@ -104,17 +104,6 @@ class Command(JsonCommand):
             detail = f"error: {row['error']}" if row["error"] else f"{row['chunks']} chunks"
             lines.append(f"{row['external_id']} v{row['version']}: {row['status']} ({detail})")
         return "\n".join(lines)
-
-
-def _queued_attachments(document):
-    """Versions of the document's attachments (and theirs, for attached emails) not yet processed."""
-    pending = list(DocumentVersion.objects.filter(document__parent=document, status=VersionStatus.UPLOADED))
-    while pending:
-        version = pending.pop(0)
-        yield version
-        pending += list(
-            DocumentVersion.objects.filter(document__parent_id=version.document_id, status=VersionStatus.UPLOADED)
-        )
 
 
 def _attachments(document):

@@ -17,6 +17,7 @@ from citadel.accounts.selectors import principal_for_username
 from citadel.accounts.services import organization_create, user_create_or_join
 from citadel.core.commands import JsonCommand
 from citadel.documents.services import document_upload
+from citadel.ingestion.selectors import pending_attachment_versions
 from citadel.ingestion.services import version_run
 
 DEMO_USERS = {
@@ -73,6 +74,8 @@ class Command(JsonCommand):
                     )
                 if sync and upload.created:
                     version_run(version_id=upload.version.pk)
+                    for attachment in pending_attachment_versions(document=upload.document):
+                        version_run(version_id=attachment.pk)
                 upload.version.refresh_from_db()
                 rows.append(
                     {
