@@ -148,12 +148,18 @@ def receipt(request, answer_id: int):
     )
 
 
-@require_GET
-@principal_required
-def source(request, answer_id: int, n: int):
+def _answer_with_sources(request, answer_id: int):
+    """The answer whose sources the viewer opens: only when they may read its text."""
     answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
     if not selectors.answer_visibility(principal=request.principal, answer=answer).text:
         raise NotFound("Citation not found.")
+    return answer
+
+
+@require_GET
+@principal_required
+def source(request, answer_id: int, n: int):
+    answer = _answer_with_sources(request, answer_id)
     found = selectors.citation_source(principal=request.principal, answer=answer, n=n)
     return render(request, "answers/source.html", {"answer": answer, "source": found})
 
@@ -162,9 +168,7 @@ def source(request, answer_id: int, n: int):
 @principal_required
 def source_page(request, answer_id: int, n: int):
     """The cited page drawn as an image with the quote highlighted (never the file itself)."""
-    answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
-    if not selectors.answer_visibility(principal=request.principal, answer=answer).text:
-        raise NotFound("Citation not found.")
+    answer = _answer_with_sources(request, answer_id)
     response = HttpResponse(
         selectors.citation_page_png(principal=request.principal, answer=answer, n=n), content_type="image/png"
     )

@@ -63,6 +63,13 @@ def test_a_member_uploads_asks_checks_the_receipt_and_the_source_and_gives_feedb
     shot(page, "feedback")
 
 
+def _ask(page, question: str) -> None:
+    page.goto("/answers/")
+    page.fill("textarea[name=question]", question)
+    page.click("button[type=submit].primary")
+    expect(page.locator("#answer-slot a.cite").first).to_be_visible(timeout=30_000)
+
+
 def _highlighted_share(page) -> float:
     """The share of the page image's pixels the highlight tinted, read back from a canvas."""
     return page.evaluate(
@@ -112,10 +119,7 @@ def test_a_member_checks_answers_from_a_scanned_page_and_a_spreadsheet_row_again
         expect(page.locator(".badge-ready").first).to_be_visible(timeout=90_000)
 
     # When she asks what the scan answers and opens the citation
-    page.goto("/answers/")
-    page.fill("textarea[name=question]", "How much are hotel costs reimbursed per night?")
-    page.click("button[type=submit].primary")
-    expect(page.locator("#answer-slot a.cite").first).to_be_visible(timeout=30_000)
+    _ask(page, "How much are hotel costs reimbursed per night?")
     expect(page.locator("#answer-slot")).to_contain_text("180 euros")
     expect(page.locator("#answer-slot")).to_contain_text("Scanned page, OCR")
     page.locator("#answer-slot a.cite").first.click()
@@ -131,10 +135,7 @@ def test_a_member_checks_answers_from_a_scanned_page_and_a_spreadsheet_row_again
     shot(page, "citation-scanned-page")
 
     # When she asks what a row of the workbook answers and opens that citation
-    page.goto("/answers/")
-    page.fill("textarea[name=question]", "What is the fuel card limit for a truck?")
-    page.click("button[type=submit].primary")
-    expect(page.locator("#answer-slot a.cite").first).to_be_visible(timeout=30_000)
+    _ask(page, "What is the fuel card limit for a truck?")
     page.locator("#answer-slot a.cite").first.click()
     page.wait_for_url(re.compile(r"/answers/\d+/sources/\d+/"))
 
