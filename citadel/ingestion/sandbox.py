@@ -30,6 +30,7 @@ class SandboxLimits:
     max_rows: int = Limits.max_rows
     # Scanned pages and images get this much more time, for OCR.
     ocr_seconds: int = Limits.ocr_seconds
+    ocr_threads: int = Limits.ocr_threads
     max_image_pixels: int = Limits.max_image_pixels
 
     def for_kind(self, kind: str) -> int:
@@ -129,6 +130,7 @@ def parse_sandboxed(path: str, kind: str, limits: SandboxLimits) -> ParsedDocume
         max_pdf_pages=limits.max_pdf_pages,
         max_rows=limits.max_rows,
         ocr_seconds=limits.ocr_seconds,
+        ocr_threads=limits.ocr_threads,
         max_image_pixels=limits.max_image_pixels,
     )
     return run_sandboxed(

@@ -332,6 +332,7 @@ def version_process(*, version_id: int) -> DocumentVersion | None:
                 max_pdf_pages=limits["MAX_PDF_PAGES"],
                 max_rows=limits["MAX_SPREADSHEET_ROWS"],
                 ocr_seconds=limits["OCR_TIMEOUT_SECONDS"],
+                ocr_threads=limits["OCR_THREADS"],
                 max_image_pixels=limits["MAX_IMAGE_PIXELS"],
             )
             _advance(version, VersionStatus.PARSING, extra_lease=sandbox.for_kind(kind), content_type=_ctype(kind))
