@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "citadel.ingestion",
     "citadel.retrieval",
     "citadel.answers",
+    "citadel.summaries",
     "citadel.review",
     "citadel.evaluation",
     "citadel.trail",

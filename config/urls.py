@@ -14,6 +14,7 @@ urlpatterns = [
     path("documents/", include("citadel.documents.urls")),
     path("search/", include("citadel.retrieval.urls")),
     path("answers/", include("citadel.answers.urls")),
+    path("summaries/", include("citadel.summaries.urls")),
     path("review/", include("citadel.review.urls")),
     path("evaluation/", include("citadel.evaluation.urls")),
     path("audit/", include("citadel.trail.urls")),

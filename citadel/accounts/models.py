@@ -11,6 +11,12 @@ class ReviewPolicy(models.TextChoices):
     NONE = "none", "No review"
 
 
+class SummaryMode(models.TextChoices):
+    ON = "on", "Summarise every version when it is ready"
+    ON_DEMAND = "on_demand", "Summarise when someone asks"
+    OFF = "off", "Never summarise"
+
+
 class Organization(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
@@ -27,6 +33,7 @@ class Organization(models.Model):
 
     review_policy = models.CharField(max_length=10, choices=ReviewPolicy, default=ReviewPolicy.FLAGGED)
     watch_words = models.JSONField(default=list, blank=True)
+    summary_mode = models.CharField(max_length=10, choices=SummaryMode, default=SummaryMode.ON, db_default="on")
 
     prompt_log_mode = models.CharField(max_length=10, choices=PromptLogMode, default=PromptLogMode.REDACTED)
     prompt_log_retention_days = models.PositiveIntegerField(default=30)

@@ -1,0 +1,53 @@
+"""`manage.py summarize EXTERNAL_ID --as USERNAME [--org SLUG] [--sync] [--json]`: the summary of
+the document's current version: document, version, status (ready | queued | failed | stale),
+text and citations [n, chunk_id, document_id, external_id, title, version, page, locator, quote].
+Without a summary yet, one is requested (written in the background, or here with --sync)."""
+
+from citadel.accounts.selectors import principal_for_username
+from citadel.core.commands import JsonCommand
+from citadel.core.errors import NotFound
+from citadel.documents.access import readable_documents
+from citadel.summaries.models import SummaryStatus
+from citadel.summaries.selectors import document_summary
+from citadel.summaries.services import summary_request, summary_write
+
+
+class Command(JsonCommand):
+    help = "Print a document's summary, requesting it when there is none."
+
+    def add_arguments(self, parser):
+        parser.add_argument("external_id")
+        parser.add_argument("--as", dest="username", required=True, help="Username of the reader.")
+        parser.add_argument("--org", dest="org", help="Organization slug (needed when the user has several).")
+        parser.add_argument("--sync", action="store_true", help="Write the summary here and wait for it.")
+
+    def run(self, *, external_id, username, org=None, sync=False, **_):
+        principal = principal_for_username(username=username, org_slug=org)
+        document = (
+            readable_documents(principal).select_related("current_version").filter(external_id=external_id).first()
+        )
+        if document is None:
+            raise NotFound(f"No document {external_id!r} that you may read.")
+        view = document_summary(document=document)
+        if view.state != "ready":
+            summary = summary_request(version=document.current_version, principal=principal, enqueue=not sync)
+            if sync and summary.status != SummaryStatus.READY:
+                summary_write(summary_id=summary.pk)
+            view = document_summary(document=document)
+        state = "queued" if view.state == "none" else view.state
+        return {
+            "document": document.external_id,
+            "version": document.current_version.number,
+            "status": state,
+            "text": view.text,
+            "citations": view.citations,
+            "error": view.summary.error_message if state == "failed" else None,
+        }
+
+    def render_text(self, result) -> str:
+        lines = [f"{result['document']} v{result['version']}: {result['status']}"]
+        if result["text"]:
+            lines.append(result["text"])
+        if result["error"]:
+            lines.append(f"error: {result['error']}")
+        return "\n".join(lines)
