@@ -3,7 +3,7 @@ OpenAPI schema at /api/v1/openapi.json and interactive docs at /api/v1/docs."""
 
 from ninja import NinjaAPI
 
-from citadel.api import answers, audit, documents, evaluation, problems, review, search
+from citadel.api import answers, audit, documents, evaluation, problems, review, search, summaries
 from citadel.api.auth import ORG_HEADER, BearerToken
 
 DESCRIPTION = f"""
@@ -38,6 +38,7 @@ api = CitadelAPI(
 )
 problems.install(api)
 api.add_router("/documents", documents.router)
+api.add_router("/documents", summaries.router)
 api.add_router("/search", search.router)
 api.add_router("/ask", answers.ask_router)
 api.add_router("/answers", answers.router)

@@ -61,3 +61,15 @@ def _view(state: str, summary: Summary, document: Document) -> SummaryView:
     if points:
         text += "\n\nKey points:\n" + "\n".join(f"- {p}" for p in points)
     return SummaryView(state, summary, text, citations)
+
+
+def summary_data(*, document: Document, view: SummaryView) -> dict:
+    """The summary as scripts read it (the `summarize` command and the API)."""
+    return {
+        "document": document.external_id,
+        "version": document.current_version.number if document.current_version else None,
+        "status": view.state,
+        "text": view.text,
+        "citations": view.citations,
+        "error": view.summary.error_message if view.state == "failed" and view.summary else None,
+    }

@@ -47,6 +47,17 @@ def summary_request(*, version: DocumentVersion, principal: Principal | None = N
     return summary
 
 
+def summary_ensure(*, document, principal: Principal, sync: bool = False) -> None:
+    """A reader wants the document's summary: unless the current version's is written, request
+    it (a failed one is retried), and with `sync` write it here instead of in the background."""
+    summary = Summary.objects.filter(version_id=document.current_version_id).first()
+    if summary is not None and summary.status == SummaryStatus.READY:
+        return
+    summary = summary_request(version=document.current_version, principal=principal, enqueue=not sync)
+    if sync and summary.status != SummaryStatus.READY:
+        summary_write(summary_id=summary.pk)
+
+
 def summary_for_ready_version(*, version_id: int) -> Summary | None:
     """What ingestion asks for when a version becomes ready: a summary, if the organization
     summarises every version."""

@@ -7,9 +7,8 @@ from citadel.accounts.selectors import principal_for_username
 from citadel.core.commands import JsonCommand
 from citadel.core.errors import NotFound
 from citadel.documents.access import readable_documents
-from citadel.summaries.models import SummaryStatus
-from citadel.summaries.selectors import document_summary
-from citadel.summaries.services import summary_request, summary_write
+from citadel.summaries.selectors import document_summary, summary_data
+from citadel.summaries.services import summary_ensure
 
 
 class Command(JsonCommand):
@@ -28,21 +27,8 @@ class Command(JsonCommand):
         )
         if document is None:
             raise NotFound(f"No document {external_id!r} that you may read.")
-        view = document_summary(document=document)
-        if view.state != "ready":
-            summary = summary_request(version=document.current_version, principal=principal, enqueue=not sync)
-            if sync and summary.status != SummaryStatus.READY:
-                summary_write(summary_id=summary.pk)
-            view = document_summary(document=document)
-        state = "queued" if view.state == "none" else view.state
-        return {
-            "document": document.external_id,
-            "version": document.current_version.number,
-            "status": state,
-            "text": view.text,
-            "citations": view.citations,
-            "error": view.summary.error_message if state == "failed" else None,
-        }
+        summary_ensure(document=document, principal=principal, sync=sync)
+        return summary_data(document=document, view=document_summary(document=document))
 
     def render_text(self, result) -> str:
         lines = [f"{result['document']} v{result['version']}: {result['status']}"]
