@@ -22,6 +22,8 @@ def _single_object_calls(s) -> list[tuple[str, str, dict | None]]:
         ("GET", f"/documents/{d}/grants", None),
         ("POST", f"/documents/{d}/grants", {}),
         ("DELETE", f"/documents/{d}/grants/{s.grant.pk}", None),
+        ("GET", f"/documents/{d}/summary", None),
+        ("POST", f"/documents/{d}/summary", None),
         ("GET", f"/answers/{a}", None),
         ("GET", f"/answers/{a}/receipt", None),
         ("POST", f"/answers/{a}/feedback", {"helpful": True}),

@@ -118,6 +118,13 @@ def test_a_member_checks_answers_from_a_scanned_page_and_a_spreadsheet_row_again
         page.get_by_role("link", name=re.compile(name, re.I)).first.click()
         expect(page.locator(".badge-ready").first).to_be_visible(timeout=90_000)
 
+    # And the scan's page shows its summary, written in the background from its own sentences
+    page.goto("/documents/")
+    page.get_by_role("link", name=re.compile("hotel-policy-scan", re.I)).first.click()
+    expect(page.locator("#summary")).to_contain_text("180 euros per night", timeout=30_000)
+    expect(page.locator("#summary .cite").first).to_be_visible()
+    shot(page, "document-summary")
+
     # When she asks what the scan answers and opens the citation
     _ask(page, "How much are hotel costs reimbursed per night?")
     expect(page.locator("#answer-slot")).to_contain_text("180 euros")
