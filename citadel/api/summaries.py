@@ -1,6 +1,6 @@
 """Document summaries: read one, or ask for one (written in the background)."""
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from citadel.api.answers import CitationOut
@@ -36,4 +36,4 @@ def summary_request(request, document_id: Id):
     """Write the current version's summary (again, when it failed) in the background."""
     document = get_readable_document(request.auth, document_id)
     summary_ensure(document=document, principal=request.auth)
-    return 202, summary_data(document=document, view=document_summary(document=document))
+    return Status(202, summary_data(document=document, view=document_summary(document=document)))
