@@ -90,6 +90,8 @@ def summary_write(*, summary_id: int) -> Summary | None:
 
 
 def _summary_sentences(version: DocumentVersion) -> list[dict]:
+    """The summary's sentences; none for a document without full sentences (a spreadsheet, a
+    list of fragments), whose summary is then written empty rather than failed."""
     if version.document.archived_at is not None or version.status == VersionStatus.ARCHIVED:
         raise InvalidInput("The document was archived before its summary was written.")
     chunks = list(Chunk.objects.filter(version=version).order_by("ordinal"))
@@ -108,8 +110,6 @@ def _summary_sentences(version: DocumentVersion) -> list[dict]:
         for c in chunks
     ]
     picked = summarize(passages)
-    if not picked:
-        raise InvalidInput("This document holds no full sentences to summarise (a table or a list of fragments).")
     by_id = {c.pk: c for c in chunks}
     return [
         {

@@ -120,6 +120,18 @@ def test_a_summary_that_cannot_be_written_fails_with_a_reason_and_is_retried(adm
     assert "summaries.retried" in set(AuditEvent.objects.values_list("verb", flat=True))
 
 
+def test_a_table_without_sentences_gets_an_empty_summary_not_a_failure(admin, ingest, login, world):
+    from tests.files import xlsx_bytes
+
+    version = ingest(admin, "rates.xlsx", xlsx_bytes({"Rates": [["Vehicle", "Per mile"], ["Car", "0.67"]]}))
+
+    summary = _summary(version)
+
+    assert (summary.status, summary.sentences) == (SummaryStatus.READY, [])
+    card = login(world.user("ada", "acme", role="admin")).get(reverse("summaries:card", args=[version.document_id]))
+    assert "holds no full sentences to quote" in card.content.decode()
+
+
 def test_a_summary_whose_worker_died_shows_as_failed_and_can_be_retried(admin, ingest):
     version = ingest(admin, "travel.md", POLICY.encode())
     summary_for_ready_version(version_id=version.pk)
