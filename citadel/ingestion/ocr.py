@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 
 from citadel.ingestion.errors import MissingTool, ParseLimitExceeded
 
-# Tesseract reads best at about 300 dots per inch; scans arrive at anything from 72 to 600.
+# Tesseract reads best at 200 to 300 dots per inch; scans arrive at anything from 72 to 600, and
+# a scanned page is drawn at its own resolution within these bounds.
 OCR_DPI = 300
+MIN_OCR_DPI = 200
 # A page image larger than this is scaled down before reading (an A4 page at 300 DPI is 8.7 M).
 MAX_OCR_PIXELS = 12_000_000
 

@@ -10,7 +10,7 @@ from PIL import Image
 from citadel.documents.models import ReadMethod, VersionPage
 from citadel.ingestion.detection import JPEG, PDF, PNG, TIFF, detect
 from citadel.ingestion.errors import ImageTooLarge, MissingTool, ParseLimitExceeded, TooManyPages
-from citadel.ingestion.parsers import OCR, TEXT_LAYER, Limits, parse
+from citadel.ingestion.parsers import OCR, TEXT_LAYER, Limits, parse, render_pdf_page
 from tests.files import image_bytes, mixed_pdf_bytes, page_image, pdf_bytes, scanned_pdf_bytes
 
 LIMITS = Limits(max_pdf_pages=50)
@@ -64,6 +64,16 @@ def test_headings_of_a_scan_are_found_by_their_size(tmp_path):
     assert headings[:2] == [(["Salary Advance Policy"], True), (["Salary Advance Policy", "Repayment"], True)]
     assert headings[2:] == [(["Salary Advance Policy", "Repayment"], False)] * (len(headings) - 2)
     assert parsed.title == "Salary Advance Policy"
+
+
+@pytest.mark.parametrize(("resolution", "drawn_width"), [(200, 1700), (600, 850), (72, 4722)])
+def test_a_scanned_page_is_drawn_at_its_own_resolution_within_200_to_300_dpi(tmp_path, resolution, drawn_width):
+    # A 1700-pixel-wide page image placed as 8.5, 2.83 or 23.6 inches wide.
+    path = _write(tmp_path, "scan.pdf", image_bytes(page_image(POLICY).convert("RGB"), "PDF", resolution=resolution))
+
+    image = render_pdf_page(path, 1, dpi=None, max_pixels=100_000_000)
+
+    assert abs(image.width - drawn_width) <= 2
 
 
 def test_in_a_mixed_pdf_only_the_page_without_a_text_layer_is_read_by_ocr(tmp_path):
