@@ -23,8 +23,15 @@ class Summary(models.Model):
     document = models.ForeignKey("documents.Document", on_delete=models.CASCADE, related_name="summaries")
     version = models.OneToOneField("documents.DocumentVersion", on_delete=models.CASCADE, related_name="summary")
     status = models.CharField(max_length=8, choices=SummaryStatus, default=SummaryStatus.QUEUED)
-    # [{"kind": "overview" | "point", "chunk_id", "quote_start", "quote_end", "quote", "page", "locator"}]
+    # Quoted (the offline summariser): [{"kind": "overview" | "point", "chunk_id", "quote_start",
+    # "quote_end", "quote", "page", "locator"}]. Written by a model: its citations, kind "citation"
+    # with their "n", and the checked text in `text`.
     sentences = models.JSONField(default=list, blank=True)
+    text = models.TextField(blank=True, default="", db_default="")
+    # "extractive", or the provider and model that wrote it.
+    written_by = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # Why a model's summary was not used (it failed, or a claim was not in its passages).
+    notice = models.TextField(blank=True, default="", db_default="")
     error_message = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -46,6 +53,10 @@ class Summary(models.Model):
             and self.started_at is not None
             and self.started_at < timezone.now() - timedelta(seconds=STUCK_AFTER_SECONDS)
         )
+
+    @property
+    def written(self) -> bool:
+        return bool(self.text)
 
     @property
     def overview(self) -> list[dict]:

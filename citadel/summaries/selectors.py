@@ -41,21 +41,25 @@ def document_summary(*, document: Document) -> SummaryView:
 
 def _view(state: str, summary: Summary, document: Document) -> SummaryView:
     version = summary.version
+
+    def citation(n: int, sentence: dict) -> dict:
+        return {
+            "n": n,
+            "chunk_id": sentence["chunk_id"],
+            "document_id": document.pk,
+            "external_id": document.external_id,
+            "title": document.title,
+            "version": version.number,
+            "page": sentence["page"],
+            "locator": sentence["locator"],
+            "quote": sentence["quote"],
+        }
+
+    if summary.written:
+        return SummaryView(state, summary, summary.text, [citation(s["n"], s) for s in summary.sentences])
     citations, overview, points = [], [], []
     for n, sentence in enumerate(summary.sentences, start=1):
-        citations.append(
-            {
-                "n": n,
-                "chunk_id": sentence["chunk_id"],
-                "document_id": document.pk,
-                "external_id": document.external_id,
-                "title": document.title,
-                "version": version.number,
-                "page": sentence["page"],
-                "locator": sentence["locator"],
-                "quote": sentence["quote"],
-            }
-        )
+        citations.append(citation(n, sentence))
         (overview if sentence["kind"] == "overview" else points).append(f"{sentence['quote']} [{n}]")
     text = " ".join(overview)
     if points:

@@ -2,15 +2,22 @@
 the background from the version's own sentences. Each change is one transaction with its audit
 event; running a summary twice writes it once."""
 
+from dataclasses import dataclass, field
+
 from django.db import transaction
 from django.utils import timezone
 
 from citadel.accounts.models import Organization, SummaryMode
+from citadel.answers.checks import check_answer
+from citadel.answers.services import budget_check
+from citadel.audit.prompt_logs import prompt_log_record
 from citadel.audit.services import audit_record
-from citadel.core.errors import InvalidInput
+from citadel.core.errors import InvalidInput, LimitExceeded
 from citadel.core.principal import Principal
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.models import Chunk, ChunkEmbedding, DocumentVersion, VersionStatus
+from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage, cost_usd
+from citadel.providers.registry import get_generator
 from citadel.providers.summarizer import SummaryPassage, summarize
 from citadel.summaries.models import Summary, SummaryStatus
 
@@ -81,11 +88,17 @@ def summary_write(*, summary_id: int) -> Summary | None:
         summary.attempts += 1
         summary.started_at = timezone.now()
         summary.save(update_fields=["status", "attempts", "started_at"])
-    version = DocumentVersion.objects.select_related("document").get(pk=summary.version_id)
+    version = DocumentVersion.objects.select_related("document__organization").get(pk=summary.version_id)
     try:
         sentences = _summary_sentences(version)
     except InvalidInput as exc:
         return _finish(summary, status=SummaryStatus.FAILED, error=exc.message)
+    organization = version.document.organization
+    if sentences and (organization.generation_provider or EXTRACTIVE).strip().lower() != EXTRACTIVE:
+        written = _written(summary, version, sentences)
+        if written.text:
+            return _finish(summary, status=SummaryStatus.READY, written=written)
+        return _finish(summary, status=SummaryStatus.READY, sentences=sentences, notice=written.notice)
     return _finish(summary, status=SummaryStatus.READY, sentences=sentences)
 
 
@@ -125,17 +138,133 @@ def _summary_sentences(version: DocumentVersion) -> list[dict]:
     ]
 
 
-def _finish(summary: Summary, *, status: str, sentences: list[dict] | None = None, error: str = "") -> Summary:
+def _finish(
+    summary: Summary,
+    *,
+    status: str,
+    sentences: list[dict] | None = None,
+    written: "_Written | None" = None,
+    notice: str = "",
+    error: str = "",
+) -> Summary:
+    fields = {"sentences": sentences or [], "text": "", "written_by": EXTRACTIVE, "notice": notice}
+    if written is not None:
+        fields = {"sentences": written.citations, "text": written.text, "written_by": written.model, "notice": ""}
     with transaction.atomic():
         updated = Summary.objects.filter(pk=summary.pk, status=SummaryStatus.RUNNING).update(
-            status=status, sentences=sentences or [], error_message=error, finished_at=timezone.now()
+            status=status, error_message=error, finished_at=timezone.now(), **fields
         )
         if updated:
             audit_record(
                 verb="summaries.written" if status == SummaryStatus.READY else "summaries.failed",
                 organization=summary.organization_id,
                 target=summary,
-                metadata={"document_id": summary.document_id, "sentences": len(sentences or []), "error": error},
+                metadata={
+                    "document_id": summary.document_id,
+                    "sentences": len(fields["sentences"]),
+                    "written_by": fields["written_by"],
+                    "notice": fields["notice"],
+                    "error": error,
+                },
             )
     summary.refresh_from_db()
     return summary
+
+
+# What the model is asked; its reply goes through the answers' citation checks.
+SUMMARY_REQUEST = (
+    "Summarise this document for a colleague: first an overview of two or three sentences, then its key "
+    "points, one short sentence each. Say only what the passages say, and cite every sentence."
+)
+
+
+@dataclass
+class _Written:
+    text: str = ""
+    citations: list[dict] = field(default_factory=list)
+    model: str = ""
+    notice: str = ""
+
+
+def _written(summary: Summary, version: DocumentVersion, sentences: list[dict]) -> _Written:
+    """A model's summary of the passages the quoted summary comes from, its every sentence checked
+    against the passages it cites as answers are. Anything less (the budget is spent, the model
+    fails, a sentence is not in its passages) returns no text and says why: the quoted summary
+    is used instead."""
+    organization = version.document.organization
+    try:
+        budget_check(organization=organization)
+        provider = get_generator(organization.generation_provider, organization.generation_model)
+    except (LimitExceeded, ProviderError) as exc:
+        return _Written(notice=f"No model wrote this summary ({exc}); it quotes the document instead.")
+    chunk_ids = list(dict.fromkeys(s["chunk_id"] for s in sentences))
+    chunks = {c.pk: c for c in Chunk.objects.filter(pk__in=chunk_ids)}
+    ordered = sorted((chunks[i] for i in chunk_ids if i in chunks), key=lambda c: c.ordinal)
+    passages = [
+        SourcePassage(
+            n=n,
+            text=chunk.text,
+            title=version.document.title,
+            score=1.0,
+            relative_score=1.0,
+            section=" › ".join(chunk.heading_path),
+            page=chunk.page,
+        )
+        for n, chunk in enumerate(ordered, start=1)
+    ]
+    started = timezone.now()
+    try:
+        generation = provider.generate(question=SUMMARY_REQUEST, passages=passages)
+    except ProviderError as exc:
+        _log(organization, summary, provider, started, status="error", error_class=type(exc).__name__, chunks=ordered)
+        return _Written(
+            notice=f"The {provider.name} model could not write this summary; it quotes the document instead."
+        )
+    checked = check_answer(
+        text=generation.text, passages={p.n: p.text for p in passages}, allowed={p.n for p in passages}
+    )
+    _log(organization, summary, provider, started, status="ok", generation=generation, chunks=ordered)
+    if checked.unsupported or not checked.citations:
+        return _Written(
+            notice="The model's summary said things its passages do not support "
+            f"({'; '.join(checked.unsupported[:2]) or 'no sentence cited a passage'}), so this summary quotes the "
+            "document instead."
+        )
+    citations = [
+        {
+            "kind": "citation",
+            "n": c.n,
+            "chunk_id": ordered[c.n - 1].pk,
+            "quote_start": c.start,
+            "quote_end": c.end,
+            "quote": c.quote,
+            "page": ordered[c.n - 1].page,
+            "locator": ordered[c.n - 1].locator,
+        }
+        for c in checked.citations
+    ]
+    return _Written(text=checked.text, citations=citations, model=f"{provider.name}:{generation.model}")
+
+
+def _log(organization, summary, provider, started, *, status, chunks, generation=None, error_class="") -> None:
+    """Every model call is on the record, under the organization's prompt-log policy, and spent."""
+    prompt_log_record(
+        organization=organization,
+        user_id=summary.requested_by_id,
+        feature="summary",
+        provider=provider.name,
+        model=generation.model if generation else provider.model,
+        started_at=started,
+        finished_at=timezone.now(),
+        status=status,
+        prompt_text=generation.prompt_text if generation else "",
+        output_text=generation.text if generation else "",
+        retrieved_chunk_ids=[c.pk for c in chunks],
+        retrieved_document_ids=[summary.document_id],
+        tokens_in=generation.tokens_in if generation else 0,
+        tokens_out=generation.tokens_out if generation else 0,
+        cost_usd=cost_usd(model=generation.model, tokens_in=generation.tokens_in, tokens_out=generation.tokens_out)
+        if generation
+        else 0,
+        error_class=error_class,
+    )
