@@ -233,9 +233,6 @@ def attachments_store(*, email_version: DocumentVersion, files: list[tuple[str, 
             latest = document.versions.order_by("-number").only("sha256").first()
             if latest is not None and latest.sha256 == sha256:
                 continue
-            if document.archived_at is not None:
-                document.archived_at = None
-                document.save(update_fields=["archived_at", "updated_at"])
             if created:
                 AccessGrant.objects.bulk_create(
                     [
@@ -243,8 +240,9 @@ def attachments_store(*, email_version: DocumentVersion, files: list[tuple[str, 
                         for g in grants
                     ]
                 )
-            document.title = filename[:500]
-            document.save(update_fields=["title", "updated_at"])
+            else:  # the email's new version carries this attachment again, perhaps renamed
+                document.title, document.archived_at = filename[:500], None
+                document.save(update_fields=["title", "archived_at", "updated_at"])
             version = _version_add(
                 document,
                 file,

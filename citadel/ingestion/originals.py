@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from citadel.ingestion.detection import IMAGES, PDF
 from citadel.ingestion.errors import CorruptFile, TooManyPages
-from citadel.ingestion.parsers import Limits, open_image, render_pdf_page
+from citadel.ingestion.parsers import Limits, open_image, render_pdf_page, upright
 
 # Wide enough to read a page of body text on a laptop screen, small enough to send quickly.
 PAGE_WIDTH_PIXELS = 1100
@@ -94,14 +94,13 @@ def _text_layer_words(page) -> list[Word]:
 
 
 def _image_frame(path: str, number: int, max_pixels: int):
-    from PIL import ImageOps
-
     image = open_image(path, Limits(max_pdf_pages=0, max_image_pixels=max_pixels))
     frames = getattr(image, "n_frames", 1)
     if not 1 <= number <= frames:
         raise TooManyPages(f"This image has no page {number}.")
     image.seek(number - 1)
-    frame = ImageOps.exif_transpose(image)
+    # The frame as OCR read it (upright, on white), so the word boxes fall where they were found.
+    frame = upright(image)
     scale = PAGE_WIDTH_PIXELS / frame.width
     return frame.convert("RGBA").resize((PAGE_WIDTH_PIXELS, max(1, round(frame.height * scale))))
 

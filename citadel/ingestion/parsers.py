@@ -145,6 +145,11 @@ class _Builder:
             )
         )
 
+    def first_heading(self) -> str:
+        """The text of the first heading, the title of a file that names none."""
+        first = next((b for b in self.blocks if b.is_heading), None)
+        return first.heading_path[-1] if first else ""
+
     def build(
         self,
         *,
@@ -256,8 +261,7 @@ def parse_pdf(path: str, limits: Limits) -> ParsedDocument:
     if plumber is not None:
         plumber.close()
     if not title.strip() and scanned:
-        first = next((b for b in builder.blocks if b.is_heading), None)
-        title = first.heading_path[-1] if first else ""
+        title = builder.first_heading()
     return builder.build(
         title=title,
         metadata={"parser": "pdf", "pages": page_count, "pages_read_by_ocr": scanned, "pages_with_tables": tabled},
@@ -460,8 +464,7 @@ def parse_docx(path: str, limits: Limits) -> ParsedDocument:
                     rows.append(" | ".join(cells))
             builder.add("\n".join(rows), heading_path=headings.path)
     if not title:
-        first = next((b for b in builder.blocks if b.is_heading), None)
-        title = first.heading_path[-1] if first else ""
+        title = builder.first_heading()
     return builder.build(title=title, metadata={"parser": "docx", "hidden_runs_dropped": hidden_runs})
 
 
@@ -510,8 +513,7 @@ def parse_html(path: str, limits: Limits) -> ParsedDocument:
     builder = _Builder()
     title, hidden = _html_into(builder, _Headings(), data)
     if not title:
-        first = next((b for b in builder.blocks if b.is_heading), None)
-        title = first.heading_path[-1] if first else ""
+        title = builder.first_heading()
     return builder.build(title=title, metadata={"parser": "html", "hidden_elements_dropped": hidden})
 
 
@@ -906,9 +908,8 @@ def parse_image(path: str, limits: Limits) -> ParsedDocument:
         ):
             _add_ocr_page(builder, read, number, headings)
             pages.append(PageRead(number, OCR, read.confidence, read.words))
-    first = next((b for b in builder.blocks if b.is_heading), None)
     return builder.build(
-        title=first.heading_path[-1] if first else "",
+        title=builder.first_heading(),
         metadata={"parser": "image", "pages": frames, "pages_read_by_ocr": list(range(1, frames + 1))},
         pages=pages,
     )
@@ -1038,8 +1039,8 @@ def _email_document(message, limits: Limits, *, parser: str) -> ParsedDocument:
 def _mail_header(message, name: str) -> str:
     try:
         value = message.get(name)
-    except (ValueError, TypeError, IndexError):  # a malformed header the policy cannot parse
-        value = message.get_all(name, failobj=[None])[0] if hasattr(message, "get_all") else None
+    except (ValueError, TypeError, IndexError):  # a header too malformed for the policy to parse
+        value = None
     return _SPACES.sub(" ", str(value)).strip()[:1000] if value else ""
 
 
