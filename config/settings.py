@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "citadel.answers",
     "citadel.summaries",
     "citadel.review",
+    "citadel.reports",
     "citadel.evaluation",
     "citadel.trail",
     "citadel.ops",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("answers/", include("citadel.answers.urls")),
     path("summaries/", include("citadel.summaries.urls")),
     path("review/", include("citadel.review.urls")),
+    path("reports/", include("citadel.reports.urls")),
     path("evaluation/", include("citadel.evaluation.urls")),
     path("audit/", include("citadel.trail.urls")),
     path("ops/", include("citadel.ops.urls")),

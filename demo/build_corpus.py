@@ -40,6 +40,7 @@ FORMATS: dict[str, str] = {
     "incident-response-procedure": "md",
     "onboarding-checklist": "md",
     "procurement-procedure": "md",
+    "support-travel-budget": "md",
     "paid-leave-holidays": "txt",
     "code-of-conduct": "txt",
     "customer-refund-procedure": "txt",

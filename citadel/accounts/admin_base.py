@@ -97,7 +97,7 @@ class OrgScopedAdmin(admin.ModelAdmin):
         if not change and self.org_path == "organization" and principal is not None and not obj.organization_id:
             obj.organization_id = principal.organization_id
         if self.audited_fields:
-            obj._audit_before = _snapshot(type(obj).objects.get(pk=obj.pk), self.audited_fields) if change else {}
+            obj._audit_before = self.audit_values(type(obj).objects.get(pk=obj.pk)) if change else {}
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
@@ -109,7 +109,7 @@ class OrgScopedAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         if self.audited_fields:
-            self._audit(request, obj, "deleted", _snapshot(obj, self.audited_fields), {})
+            self._audit(request, obj, "deleted", self.audit_values(obj), {})
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
@@ -119,7 +119,12 @@ class OrgScopedAdmin(admin.ModelAdmin):
                 self.delete_model(request, obj)
 
     def _after(self, obj) -> dict:
-        return _snapshot(type(obj).objects.get(pk=obj.pk), self.audited_fields)
+        return self.audit_values(type(obj).objects.get(pk=obj.pk))
+
+    def audit_values(self, obj) -> dict:
+        """What the audit event records of `obj` before and after; an admin with inlines adds
+        their rows."""
+        return _snapshot(obj, self.audited_fields)
 
     def _audit(self, request, obj, what: str, before: dict, after: dict) -> None:
         organization_id = _organization_id(obj, self.org_path)

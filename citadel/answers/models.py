@@ -30,10 +30,21 @@ class ReviewOutcome(models.TextChoices):
     REJECTED = "rejected"
 
 
+class QuestionOrigin(models.TextChoices):
+    ASK = "ask", "Asked by a member"
+    # An item of a report: always reviewed, searched only in the report's documents, and not in
+    # the asker's question history.
+    REPORT = "report", "Report item"
+
+
 class Question(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="questions")
     asker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions")
     text = models.TextField()
+    origin = models.CharField(max_length=8, choices=QuestionOrigin, default=QuestionOrigin.ASK, db_default="ask")
+    # What retrieval is narrowed to, as retrieve()'s filters ({"document_ids": [...]}); empty:
+    # everything the asker may read.
+    scope = models.JSONField(default=dict, blank=True, db_default={})
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

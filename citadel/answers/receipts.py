@@ -92,7 +92,12 @@ def receipt_data(
         "unsupported_sentences": checked.unsupported,
         "dropped_citations": checked.dropped,
         "evidence": evidence_data(run, answer, support),
-        "retrieval": {"query": run.question.text, "k": int(settings.CITADEL.get("ANSWER_K", 8)), "passages": passages},
+        "retrieval": {
+            "query": run.question.text,
+            "k": int(settings.CITADEL.get("ANSWER_K", 8)),
+            "scope": run.question.scope,
+            "passages": passages,
+        },
         "citations": citations,
         "review": {
             "required": review_item_id is not None,

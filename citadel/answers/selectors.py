@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from citadel.accounts.rules import may_read_answer_text, sees_organization_answers
 from citadel.accounts.selectors import principal_for
-from citadel.answers.models import Answer, Citation, Question, RetrievedPassage
+from citadel.answers.models import Answer, Citation, Question, QuestionOrigin, RetrievedPassage
 from citadel.audit.models import PromptLog
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal
@@ -58,7 +58,9 @@ def monthly_totals(*, organization_id: int, months: int = 12) -> list[dict]:
 
 def question_history(*, principal: Principal, limit: int = 20) -> QuerySet[Question]:
     return (
-        Question.objects.filter(organization_id=principal.organization_id, asker_id=principal.user_id)
+        Question.objects.filter(
+            organization_id=principal.organization_id, asker_id=principal.user_id, origin=QuestionOrigin.ASK
+        )
         .select_related("answer")
         .order_by("-created_at")[:limit]
     )
@@ -98,6 +100,39 @@ def get_answer(*, principal: Principal, answer_id) -> Answer:
         )
     except (Answer.DoesNotExist, TypeError, ValueError):
         raise NotFound("Answer not found.") from None
+
+
+CITATION_FIELDS = ("n", "chunk_id", "document_id", "external_id", "title", "version", "page", "locator", "quote")
+
+
+def answer_citations(answer: Answer) -> list[dict]:
+    """The answer's citations in the fields scripts are given (ask --json, the API, reports), as
+    its receipt recorded them; before the receipt exists, as the rows were written."""
+    receipt = getattr(answer, "receipt", None)
+    if receipt is not None:
+        # Receipts written before locators existed have none: "" says so.
+        return [
+            {**{name: c.get(name) for name in CITATION_FIELDS}, "locator": c.get("locator") or ""}
+            for c in receipt.data.get("citations", [])
+        ]
+    # No receipt yet: the rows as written (a deleted document leaves its fields empty).
+    rows = Citation.objects.filter(answer=answer).select_related(
+        "passage__document", "passage__version", "passage__chunk"
+    )
+    return [
+        {
+            "n": c.n,
+            "chunk_id": c.passage.chunk_id,
+            "document_id": c.passage.document_id,
+            "external_id": c.passage.document.external_id if c.passage.document else "",
+            "title": c.passage.document.title if c.passage.document else "",
+            "version": c.passage.version.number if c.passage.version else None,
+            "page": c.passage.chunk.page if c.passage.chunk else None,
+            "locator": c.passage.chunk.locator if c.passage.chunk else "",
+            "quote": c.quote,
+        }
+        for c in rows
+    ]
 
 
 def answer_support(answer: Answer) -> float | None:

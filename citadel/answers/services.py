@@ -32,6 +32,7 @@ from citadel.answers.models import (
     AnswerStatus,
     Citation,
     Question,
+    QuestionOrigin,
     Receipt,
     RetrievedPassage,
     ReviewOutcome,
@@ -77,7 +78,11 @@ def budget_check(*, organization: Organization) -> None:
 
 
 @transaction.atomic
-def question_create(*, principal: Principal, text: str) -> Question:
+def question_create(
+    *, principal: Principal, text: str, origin: str = QuestionOrigin.ASK, document_ids: list[int] | None = None
+) -> Question:
+    """`document_ids` narrows the search to those documents (a report's); the asker's permissions
+    still apply on top."""
     if not isinstance(principal, Principal):
         raise NotFound("No such organization.")
     text = re.sub(r"\s+", " ", str(text or "")).strip()
@@ -87,13 +92,16 @@ def question_create(*, principal: Principal, text: str) -> Question:
         raise InvalidInput(f"Questions are limited to {MAX_QUESTION_CHARS} characters; this one has {len(text)}.")
     organization = Organization.objects.get(pk=principal.organization_id)
     budget_check(organization=organization)
-    question = Question.objects.create(organization=organization, asker_id=principal.user_id, text=text)
+    scope = {"document_ids": sorted({int(i) for i in document_ids})} if document_ids is not None else {}
+    question = Question.objects.create(
+        organization=organization, asker_id=principal.user_id, text=text, origin=origin, scope=scope
+    )
     audit_record(
         verb="answers.asked",
         organization=organization,
         actor=principal,
         target=question,
-        metadata={"chars": len(text), "provider": organization.generation_provider},
+        metadata={"chars": len(text), "provider": organization.generation_provider, "origin": origin, **scope},
     )
     return question
 
@@ -203,7 +211,12 @@ def answer_build_stream(
     run = Run(principal=principal, question=question, organization=organization, started=time.monotonic())
     partial: list[str] = []
     try:
-        run.hits = retrieve(principal=principal, query=question.text, k=int(settings.CITADEL.get("ANSWER_K", 8)))
+        run.hits = retrieve(
+            principal=principal,
+            query=question.text,
+            k=int(settings.CITADEL.get("ANSWER_K", 8)),
+            filters=question.scope or None,
+        )
         prepare_passages(run)
         generation = yield from generate(run, stream=stream, cancelled=cancelled, partial=partial)
         if generation is None:

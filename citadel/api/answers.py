@@ -13,7 +13,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from citadel.answers import selectors
-from citadel.answers.models import Answer, AnswerStatus, Citation, FeedbackReason
+from citadel.answers.models import Answer, AnswerStatus, FeedbackReason
 from citadel.answers.receipts import receipt_for_viewer
 from citadel.answers.services import MAX_QUESTION_CHARS, answer_question
 from citadel.api.fields import Id, limited
@@ -28,7 +28,6 @@ ask_router = Router(tags=["answers"])
 router = Router(tags=["answers"])
 
 WITHHELD = (AnswerStatus.PENDING_REVIEW, AnswerStatus.REJECTED)
-CITATION_FIELDS = ("n", "chunk_id", "document_id", "external_id", "title", "version", "page", "locator", "quote")
 
 
 class AskIn(Schema):
@@ -123,38 +122,10 @@ class FeedbackOut(Schema):
     created_at: datetime
 
 
-def _citations(answer: Answer) -> list[dict]:
-    receipt = getattr(answer, "receipt", None)
-    if receipt is not None:
-        # Receipts written before locators existed have none: "" says so.
-        return [
-            {**{name: c.get(name) for name in CITATION_FIELDS}, "locator": c.get("locator") or ""}
-            for c in receipt.data.get("citations", [])
-        ]
-    # No receipt yet: the rows as written (a deleted document leaves its fields empty).
-    rows = Citation.objects.filter(answer=answer).select_related(
-        "passage__document", "passage__version", "passage__chunk"
-    )
-    return [
-        {
-            "n": c.n,
-            "chunk_id": c.passage.chunk_id,
-            "document_id": c.passage.document_id,
-            "external_id": c.passage.document.external_id if c.passage.document else "",
-            "title": c.passage.document.title if c.passage.document else "",
-            "version": c.passage.version.number if c.passage.version else None,
-            "page": c.passage.chunk.page if c.passage.chunk else None,
-            "locator": c.passage.chunk.locator if c.passage.chunk else "",
-            "quote": c.quote,
-        }
-        for c in rows
-    ]
-
-
 def _ask_out(request: HttpRequest, principal: Principal, answer: Answer) -> dict:
     visibility = selectors.answer_visibility(principal=principal, answer=answer)
     content = visibility.content
-    citations = [] if visibility.awaiting_review else _citations(answer)
+    citations = [] if visibility.awaiting_review else selectors.answer_citations(answer)
     return {
         "answer_id": answer.pk,
         "status": answer.outcome,

@@ -29,6 +29,7 @@ class ReviewReason(models.TextChoices):
     POLICY_ALL = "policy_all", "Policy: every answer"
     FLAGGED = "flagged", "Flagged answer"
     FEEDBACK = "feedback", "Not-helpful feedback"
+    REPORT = "report", "Report item"
 
 
 class ReviewItem(models.Model):

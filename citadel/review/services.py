@@ -20,6 +20,7 @@ from citadel.answers.models import (
     Citation,
     Feedback,
     FeedbackReason,
+    QuestionOrigin,
     RetrievedPassage,
     ReviewOutcome,
 )
@@ -32,6 +33,7 @@ from citadel.documents.access import content_view, readable_chunks
 from citadel.evaluation.models import EvalSet, GoldenQuestion, GoldenSource
 from citadel.review.models import OPEN_STATES, ReviewAction, ReviewEvent, ReviewItem, ReviewReason, ReviewState
 from citadel.review.selectors import draft_text, eligible_reviewers, require_reviewer
+from citadel.review.signals import review_decided
 
 REVIEWED_EVAL_SET = "Reviewed questions"
 MAX_TEXT = 20_000
@@ -174,9 +176,10 @@ def review_gate(*, answer: Answer) -> ReviewItem | None:
         answer.flags = flags
         answer.save(update_fields=["flags"])
     policy = answer.organization.review_policy
-    if policy == ReviewPolicy.NONE:
+    for_report = answer.question.origin == QuestionOrigin.REPORT
+    if not for_report and policy == ReviewPolicy.NONE:
         return None
-    if policy == ReviewPolicy.FLAGGED and not flags:
+    if not for_report and policy == ReviewPolicy.FLAGGED and not flags:
         return None
     existing = ReviewItem.objects.filter(answer=answer, state__in=OPEN_STATES).first()
     if existing is not None:
@@ -186,7 +189,13 @@ def review_gate(*, answer: Answer) -> ReviewItem | None:
         organization_id=answer.organization_id,
         answer=answer,
         state=ReviewState.PENDING,
-        reason=ReviewReason.POLICY_ALL if policy == ReviewPolicy.ALL else ReviewReason.FLAGGED,
+        reason=(
+            ReviewReason.REPORT
+            if for_report
+            else ReviewReason.POLICY_ALL
+            if policy == ReviewPolicy.ALL
+            else ReviewReason.FLAGGED
+        ),
         flags=flags,
         assigned_to_id=assignee_id,
         needs_access_to=needs_access_to,
@@ -260,6 +269,7 @@ def review_approve(*, principal: Principal, item_id: int, note: str = "") -> Rev
             "status": answer.status,
         },
     )
+    review_decided.send(sender=ReviewItem, item=item, principal=principal)
     enqueue_on_commit("citadel.review.tasks.review_notify_decision", item.pk)
     return item
 
@@ -296,6 +306,7 @@ def review_reject(*, principal: Principal, item_id: int, reason: str) -> ReviewI
         target=item,
         metadata={"answer_id": answer.pk, "from_state": previous, "reason": reason},
     )
+    review_decided.send(sender=ReviewItem, item=item, principal=principal)
     enqueue_on_commit("citadel.review.tasks.review_notify_decision", item.pk)
     return item
 

@@ -31,6 +31,8 @@ def _single_object_calls(s) -> list[tuple[str, str, dict | None]]:
         ("POST", f"/review/items/{i}/decision", {"decision": "approve"}),
         ("POST", "/evaluation/runs", {"eval_set_id": s.eval_set.pk}),
         ("GET", f"/evaluation/runs/{r}", None),
+        ("GET", f"/reports/{s.report.pk}", None),
+        ("POST", "/reports", {"template": "refund-check", "documents": ["handbook"]}),
     ]
 
 
@@ -74,6 +76,7 @@ def test_lists_and_search_of_another_organization_show_none_of_acmes_rows(scenar
     assert gus.get("/review/queue").json()["count"] == 0
     assert gus.get("/evaluation/sets").json() == []
     assert gus.get("/evaluation/runs").json() == []
+    assert gus.get("/reports/templates").json() == []
 
     export = gus.get("/audit/events.jsonl")
     lines = b"".join(export.streaming_content).decode().splitlines()
@@ -98,6 +101,7 @@ def test_every_operation_of_the_schema_has_a_cross_organization_case(scenario, c
         ("GET", "/evaluation/sets"),
         ("GET", "/evaluation/runs"),
         ("GET", "/audit/events.jsonl"),
+        ("GET", "/reports/templates"),
     }
     assert operations == covered
 
@@ -110,6 +114,7 @@ def _template(path: str, s) -> str:
         (f"/answers/{s.answer.pk}", "/answers/{answer_id}"),
         (f"/review/items/{s.review_item.pk}", "/review/items/{item_id}"),
         (f"/evaluation/runs/{s.run.pk}", "/evaluation/runs/{run_id}"),
+        (f"/reports/{s.report.pk}", "/reports/{report_id}"),
     ]
     for old, new in replacements:
         path = path.replace(old, new)

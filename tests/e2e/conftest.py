@@ -84,6 +84,20 @@ def _seed(site: Site, files: Path) -> None:
         "O.objects.filter(slug='beta').update(review_policy='all');"
         "O.objects.filter(slug__in=['acme', 'globex']).update(review_policy='none')",
     )
+    # acme: the travel policy, and the Support team's travel budget only Support may read.
+    demo = ROOT / "demo" / "corpus"
+    site.manage("ingest", str(demo / "travel-expenses-policy.pdf"), "--org", "acme", "--as", "acme-admin", "--sync")
+    site.manage(
+        "ingest",
+        str(demo / "support-travel-budget.md"),
+        "--org",
+        "acme",
+        "--as",
+        "acme-admin",
+        "--team",
+        "Support",
+        "--sync",
+    )
     (files / "refunds.md").write_text(f"# Refunds\n\n{REFUNDS}\n")
     site.manage("ingest", str(files / "refunds.md"), "--org", "beta", "--as", "max", "--sync")
     asked = json.loads(site.manage("ask", "How many days until refunds are paid?", "--as", "max", "--json").stdout)

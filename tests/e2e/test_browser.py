@@ -2,6 +2,7 @@
 
 import re
 
+import pdfplumber
 import pytest
 from playwright.sync_api import expect
 
@@ -174,6 +175,60 @@ def test_a_reviewer_approves_an_answer_in_the_admin_queue(page, shot):
     shot(page, "admin-approved")
     page.goto("/admin/review/reviewitem/")
     expect(page.locator("#result_list")).to_contain_text("approved", ignore_case=True)
+
+
+def test_a_checklist_is_run_reviewed_exported_and_withheld_per_reader(page, shot, browser, site):
+    # Given the demo's "policy review" checklist, and a member of Support logged in
+    log_in(page, "acme-member", "acme-member-pass")
+
+    # When she runs it over the travel policy and her team's travel budget
+    page.goto("/reports/")
+    page.select_option("#report-template", "policy-review")
+    page.select_option("#report-documents", label=["Travel and Expenses Policy", "Support Team Travel Budget 2026"])
+    shot(page, "report-run")
+    page.get_by_role("button", name="Run checklist").click()
+    page.wait_for_url(re.compile(r"/reports/\d+/$"))
+    report_url = page.url
+
+    # Then the worker answers every item and the report waits for review, nothing shown unreviewed
+    expect(page.locator("#report-items")).to_contain_text("In review: 0 of 12 items decided", timeout=90_000)
+    expect(page.locator("#report-items")).to_contain_text("a reviewer checks it before it is shown")
+    shot(page, "report-needs-review")
+
+    # When a reviewer approves every item in the review queue
+    reviewer = browser.new_context(base_url=site.url)
+    queue = reviewer.new_page()
+    log_in(queue, "acme-reviewer", "acme-reviewer-pass")
+    for _ in range(12):
+        queue.goto("/review/")
+        expect(queue.locator("main")).to_contain_text("Report item")
+        queue.get_by_role("button", name=re.compile("Approve and publish")).click()
+        expect(queue.locator(".msg, .messages").first).to_contain_text("Approved")
+    reviewer.close()
+
+    # Then the member reads the published report and exports it as a PDF with its citations
+    page.goto(report_url)
+    expect(page.locator("#report-items")).to_contain_text("Reviewed and published")
+    expect(page.locator("#item-10")).to_contain_text("180000 USD")
+    shot(page, "report-published")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export PDF").click()
+    with pdfplumber.open(download.value.path()) as pdf:
+        text = " ".join(" ".join((p.extract_text() or "") for p in pdf.pages).split())
+    assert "Policy review" in text and "Approved by acme-reviewer" in text
+    assert "[1] Support Team Travel Budget 2026" in text and "180,000 dollars" in text
+
+    # And a member of another team, who may not read the budget, sees that item withheld
+    other = browser.new_context(base_url=site.url)
+    sales = other.new_page()
+    log_in(sales, "acme-sales", "acme-sales-pass")
+    sales.goto(report_url)
+    expect(sales.locator("#item-10")).to_contain_text("Withheld")
+    expect(sales.locator("#item-10")).not_to_contain_text("180")
+    # while the items answered from the travel policy alone read in full, with their quotes
+    expect(sales.locator(".report-item q").first).to_be_visible()
+    shot(sales, "report-withheld")
+    other.close()
 
 
 def test_hostile_documents_render_inert(page, shot, watch):

@@ -22,6 +22,7 @@ from citadel.answers.models import AnswerStatus
 from citadel.answers.services import answer_question
 from citadel.audit.models import AuditEvent, PromptLog
 from citadel.audit.selectors import audit_chain_verify
+from citadel.reports.services import report_execute, report_start, report_template_create
 from citadel.review.models import ReviewItem
 from citadel.review.services import review_approve
 from tests.factories import make_document
@@ -30,7 +31,7 @@ CANARY = "zebracanary"
 MEMO = f"The settlement amount agreed with Initech is {CANARY} dollars, payable in March."
 QUESTION = "What is the settlement amount agreed with Initech?"
 # Web pages under these URL namespaces are walked; the rest are not about answers and records.
-NAMESPACES = ("answers", "review", "audit", "retrieval", "documents")
+NAMESPACES = ("answers", "review", "audit", "retrieval", "documents", "reports")
 SKIP_VIEWS = {"answers:stream"}  # a server-sent-events stream for the asker's own question
 
 
@@ -52,6 +53,19 @@ class Scene:
         self.answer = answer_question(principal=world.principal("lee", self.org), text=QUESTION)
         self.item = ReviewItem.objects.get(answer=self.answer)
         self.lena_principal = world.principal("lena", self.org, role="reviewer", teams=["Legal"])
+        # The same question as an item of Lee's checklist over the memo and the handbook.
+        report_template_create(
+            organization_id=self.org.pk,
+            data={"slug": "legal-check", "title": "Legal check", "items": [{"question": QUESTION, "type": "text"}]},
+        )
+        report = report_start(
+            principal=world.principal("lee", self.org),
+            template_slug="legal-check",
+            document_ids=[self.memo.pk, self.handbook.pk],
+            enqueue=False,
+        )
+        self.report = report_execute(report_id=report.pk)
+        self.report_review = ReviewItem.objects.get(answer__question__report_item__report=self.report)
 
     def ids(self) -> dict:
         log = PromptLog.objects.filter(answer=self.answer).first()
@@ -68,6 +82,7 @@ class Scene:
             # Evaluation runs and sets hold no answer text: any id will do.
             "run_id": 0,
             "eval_set_id": 0,
+            "report_id": self.report.pk,
         }
 
 
@@ -176,14 +191,17 @@ def test_nobody_outside_legal_reads_the_memo_anywhere_while_it_waits(scene, clie
 @pytest.mark.parametrize("who", ["ada", "rita", "mo"])
 def test_nobody_outside_legal_reads_the_memo_anywhere_once_published(scene, client, who):
     review_approve(principal=scene.lena_principal, item_id=scene.item.pk)
+    review_approve(principal=scene.lena_principal, item_id=scene.report_review.pk)
     scene.answer.refresh_from_db()
-    assert scene.answer.status == AnswerStatus.ANSWERED
+    scene.report.refresh_from_db()
+    assert scene.answer.status == AnswerStatus.ANSWERED and scene.report.status == "published"
 
     assert _leaks(_pages(client, getattr(scene, who), scene)) == []
 
 
 def test_the_legal_member_and_the_legal_reviewer_read_it(scene, client):
     review_approve(principal=scene.lena_principal, item_id=scene.item.pk)
+    review_approve(principal=scene.lena_principal, item_id=scene.report_review.pk)
     answer, item = scene.answer.pk, scene.item.pk
 
     client.force_login(scene.lee)
@@ -192,6 +210,9 @@ def test_the_legal_member_and_the_legal_reviewer_read_it(scene, client):
     client.force_login(scene.lena)
     assert CANARY.encode() in client.get(f"/review/items/{item}/").content
     assert CANARY.encode() in client.get(f"/admin/answers/answer/{answer}/change/").content
+    assert CANARY.encode() in client.get(f"/reports/{scene.report.pk}/").content
+    client.force_login(scene.lee)
+    assert CANARY.encode() in client.get(f"/reports/{scene.report.pk}/export.md").content
 
 
 def test_a_reviewer_outside_legal_sees_what_is_withheld_and_may_escalate_but_not_decide(scene, client):

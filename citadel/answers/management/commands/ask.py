@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from citadel.accounts.selectors import principal_for_username
 from citadel.answers.models import AnswerStatus
-from citadel.answers.selectors import answer_support
+from citadel.answers.selectors import answer_citations, answer_support
 from citadel.answers.services import answer_question
 from citadel.core.commands import JsonCommand
 
@@ -32,26 +32,7 @@ class Command(JsonCommand):
         principal = principal_for_username(username=username, org_slug=org)
         answer = answer_question(principal=principal, text=question)
         hidden = answer.status == AnswerStatus.PENDING_REVIEW
-        citations = []
-        if not hidden:
-            cited = answer.citations.select_related("passage__document", "passage__version").defer(
-                "passage__version__text", "passage__version__metadata"
-            )
-            for c in cited.order_by("n", "pk"):
-                passage = c.passage
-                citations.append(
-                    {
-                        "n": c.n,
-                        "chunk_id": passage.chunk_id,
-                        "document_id": passage.document_id,
-                        "external_id": passage.document.external_id if passage.document else None,
-                        "title": passage.document.title if passage.document else None,
-                        "version": passage.version.number if passage.version else None,
-                        "page": passage.chunk.page if passage.chunk else None,
-                        "locator": passage.chunk.locator if passage.chunk else "",
-                        "quote": c.quote,
-                    }
-                )
+        citations = [] if hidden else answer_citations(answer)
         return {
             "answer_id": answer.pk,
             "status": _CONTRACT_STATUS.get(answer.outcome, answer.outcome),

@@ -1,30 +1,35 @@
-"""Seed the demo: organization "acme" (member, reviewer, admin) and "globex" (member), with
-passwords "<username>-pass", and their documents: demo/corpus/* for acme (uploaded by acme-admin,
-readable by the whole organization) and demo/globex/* for globex. Safe to run again: existing rows
+"""Seed the demo: organization "acme" (member and reviewer in team Support, admin in People Ops,
+a member in Sales) and "globex" (member), with passwords "<username>-pass", their documents:
+demo/corpus/* for acme (uploaded by acme-admin, readable by the whole organization except the
+Support team's travel budget) and demo/globex/* for globex, and acme's "policy review" checklist. Safe to run again: existing rows
 are kept and a file already ingested (same SHA-256) adds nothing.
 
 The documents are queued for the worker, so the pipeline can be watched on the Documents page;
 --sync processes them here instead."""
 
+import json
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
-from citadel.accounts.models import Organization
+from citadel.accounts.models import Organization, Team
 from citadel.accounts.selectors import principal_for_username
 from citadel.accounts.services import organization_create, user_create_or_join
 from citadel.core.commands import JsonCommand
 from citadel.documents.services import document_upload
 from citadel.ingestion.selectors import pending_attachment_versions
 from citadel.ingestion.services import version_run
+from citadel.reports.models import ReportTemplate
+from citadel.reports.services import report_template_create
 
 DEMO_USERS = {
     "acme": [
         ("acme-member", "member", ["Support"]),
         ("acme-reviewer", "reviewer", ["Support"]),
         ("acme-admin", "admin", ["People Ops"]),
+        ("acme-sales", "member", ["Sales"]),
     ],
     "globex": [("globex-member", "member", []), ("globex-admin", "admin", [])],
 }
@@ -32,6 +37,10 @@ DEMO_NAMES = {"acme": "Acme Corporation", "globex": "Globex Inc."}
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
 # (organization, uploader, folder of files)
 DEMO_DOCUMENTS = [("acme", "acme-admin", DEMO_DIR / "corpus"), ("globex", "globex-admin", DEMO_DIR / "globex")]
+# Files only some teams may read (every other demo document is readable by its whole organization).
+DEMO_RESTRICTED = {"support-travel-budget.md": ["Support"]}
+# Checklists each organization starts with: (organization, file).
+DEMO_CHECKLISTS = [("acme", DEMO_DIR / "checklists" / "policy-review.json")]
 
 
 class Command(JsonCommand):
@@ -42,10 +51,21 @@ class Command(JsonCommand):
         parser.add_argument("--no-documents", action="store_true", help="Create organizations and users only.")
 
     def run(self, *, sync=False, no_documents=False, **_):
-        result = {"users": self._users(), "documents": []}
+        result = {"users": self._users(), "documents": [], "checklists": self._checklists()}
         if not no_documents:
             result["documents"] = self._documents(sync=sync)
         return result
+
+    @transaction.atomic
+    def _checklists(self) -> list[str]:
+        slugs = []
+        for slug, path in DEMO_CHECKLISTS:
+            organization = Organization.objects.get(slug=slug)
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not ReportTemplate.objects.filter(organization=organization, slug=data["slug"]).exists():
+                report_template_create(organization_id=organization.pk, data=data)
+            slugs.append(data["slug"])
+        return slugs
 
     @transaction.atomic
     def _users(self):
@@ -68,9 +88,16 @@ class Command(JsonCommand):
                 continue
             principal = principal_for_username(username=username, org_slug=slug)
             for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+                teams = Team.objects.filter(
+                    organization_id=principal.organization_id, name__in=DEMO_RESTRICTED.get(path.name, [])
+                )
                 with path.open("rb") as handle:
                     upload = document_upload(
-                        principal=principal, file=File(handle, name=path.name), filename=path.name, enqueue=not sync
+                        principal=principal,
+                        file=File(handle, name=path.name),
+                        filename=path.name,
+                        teams=list(teams),
+                        enqueue=not sync,
                     )
                 if sync and upload.created:
                     version_run(version_id=upload.version.pk)

@@ -1,0 +1,166 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import models
+from django.utils import timezone
+
+from citadel.providers import values
+
+# A 15-item checklist answers in well under a minute; one running this long lost its worker.
+STUCK_AFTER_SECONDS = 900
+MAX_ITEMS = 60
+MAX_CHOICES = 20
+
+
+class ItemType(models.TextChoices):
+    YES_NO = values.YES_NO, "Yes or no"
+    DATE = values.DATE, "Date"
+    AMOUNT = values.AMOUNT, "Amount"
+    DURATION = values.DURATION, "Duration"
+    PERCENTAGE = values.PERCENTAGE, "Percentage"
+    NAME = values.NAME, "Name"
+    TEXT = values.TEXT, "Text"
+    CHOICE = values.CHOICE, "Choice"
+
+
+class ReportTemplate(models.Model):
+    """A checklist an admin defines once and members run over documents."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    slug = models.CharField(max_length=80, validators=[validate_slug])
+    title = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [models.UniqueConstraint(fields=["organization", "slug"], name="reporttemplate_unique_slug")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TemplateItem(models.Model):
+    template = models.ForeignKey(ReportTemplate, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(default=0)
+    question = models.CharField(max_length=1000)
+    type = models.CharField(max_length=12, choices=ItemType, default=ItemType.TEXT)
+    # The answers a "choice" item may take.
+    choices = models.JSONField(default=list, blank=True)
+    # What the reviewer should look for ("termination notice period"); also searched for.
+    guidance = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["template", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.question
+
+    def clean(self) -> None:
+        self.question = " ".join(str(self.question or "").split())
+        self.guidance = " ".join(str(self.guidance or "").split())
+        if len(self.question) < 3:
+            raise ValidationError({"question": "Each item needs a question."})
+        if not isinstance(self.choices, list) or not all(isinstance(c, str) and c.strip() for c in self.choices):
+            raise ValidationError({"choices": "Choices are a list of words or phrases."})
+        self.choices = [c.strip() for c in self.choices]
+        if self.type == ItemType.CHOICE and len(self.choices) < 2:
+            raise ValidationError({"choices": "A choice item needs at least two choices."})
+        if self.type != ItemType.CHOICE and self.choices:
+            raise ValidationError({"choices": "Only choice items take choices."})
+        if len(self.choices) > MAX_CHOICES:
+            raise ValidationError({"choices": f"At most {MAX_CHOICES} choices."})
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    PUBLISHED = "published"
+    FAILED = "failed"
+
+
+class ItemStatus(models.TextChoices):
+    QUEUED = "queued"
+    ANSWERED = "answered"
+    NOT_FOUND = "not_found", "Not found in the documents"
+    PENDING_REVIEW = "pending_review", "Pending review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+DECIDED_ITEM_STATUSES = (ItemStatus.APPROVED, ItemStatus.REJECTED)
+
+
+class Report(models.Model):
+    """One run of a template over a set of documents, with the runner's permissions. Its items are
+    questions answered through the answer path and decided in the review queue; it is published
+    when the last one is decided."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    template = models.ForeignKey(ReportTemplate, null=True, on_delete=models.SET_NULL, related_name="reports")
+    title = models.CharField(max_length=200)
+    runner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=12, choices=ReportStatus, default=ReportStatus.QUEUED, db_index=True)
+    # The documents searched, fixed when the run starts, and how they were chosen ("2 documents",
+    # "documents of team Support").
+    document_ids = models.JSONField(default=list)
+    scope_label = models.CharField(max_length=300)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # Who made the decision that completed the review.
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Written once, when published: what was searched, what was found, who decided each item.
+    receipt = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def stuck(self) -> bool:
+        """Run by a worker that died: shown as failed, and retried like a failure."""
+        return (
+            self.status == ReportStatus.RUNNING
+            and self.started_at is not None
+            and self.started_at < timezone.now() - timedelta(seconds=STUCK_AFTER_SECONDS)
+        )
+
+    @property
+    def shown_status(self) -> str:
+        return ReportStatus.FAILED if self.stuck else self.status
+
+
+class ReportItem(models.Model):
+    """An item of a report: the template's item as it was when the run started, and its answer."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="items")
+    n = models.PositiveSmallIntegerField()
+    question_text = models.CharField(max_length=1000)
+    type = models.CharField(max_length=12, choices=ItemType)
+    choices = models.JSONField(default=list, blank=True)
+    guidance = models.CharField(max_length=1000, blank=True)
+    question = models.OneToOneField(
+        "answers.Question", null=True, blank=True, on_delete=models.SET_NULL, related_name="report_item"
+    )
+    status = models.CharField(max_length=16, choices=ItemStatus, default=ItemStatus.QUEUED)
+    # The typed value read from the cited quotes (or from the text a reviewer approved); empty
+    # when none was found.
+    value = models.CharField(max_length=600, blank=True)
+
+    class Meta:
+        ordering = ["report", "n"]
+        constraints = [models.UniqueConstraint(fields=["report", "n"], name="reportitem_unique_n")]
+
+    def __str__(self) -> str:
+        return f"{self.n}. {self.question_text}"

@@ -1,0 +1,361 @@
+"""Checklists and reports: templates, runs, and publishing.
+
+    template = report_template_create(principal=admin, data={"slug": ..., "title": ..., "items": [...]})
+    report = report_start(principal=member, template_slug="policy-review", document_ids=[...])
+    report_execute(report_id=report.pk)          # the task: each item answered, then needs_review
+
+Each item is a question asked through the answer path as the runner, searched only in the
+report's documents, and always sent to the review queue. Review's decisions reach the report
+through `report_item_decided` (connected to review's signal in ReportsConfig.ready), inside the
+decision's transaction; the last decision publishes the report and freezes its receipt.
+Every change is one transaction with its audit event; executing a report twice answers each item
+once.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from citadel.accounts.models import Team
+from citadel.accounts.rules import require_role
+from citadel.accounts.selectors import principal_for
+from citadel.answers.models import Answer, AnswerStatus, QuestionOrigin, ReviewOutcome
+from citadel.answers.services import answer_build, question_create
+from citadel.audit.services import audit_record
+from citadel.core.errors import CitadelError, InvalidInput, NotFound
+from citadel.core.principal import Principal, Role
+from citadel.core.tasks import enqueue_on_commit
+from citadel.documents.access import readable_documents
+from citadel.documents.models import AccessGrant, GrantScope, VersionStatus
+from citadel.reports.models import (
+    DECIDED_ITEM_STATUSES,
+    MAX_ITEMS,
+    ItemStatus,
+    ItemType,
+    Report,
+    ReportItem,
+    ReportStatus,
+    ReportTemplate,
+    TemplateItem,
+)
+from citadel.reports.selectors import item_value, report_receipt_data
+
+logger = logging.getLogger(__name__)
+
+EXECUTE_TASK = "citadel.reports.tasks.report_execute"
+MAX_DOCUMENTS = 500
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+def _template_items(data) -> list[TemplateItem]:
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise InvalidInput("A template needs a list of items, each with a question.")
+    if len(items) > MAX_ITEMS:
+        raise InvalidInput(f"A template holds at most {MAX_ITEMS} items; this one has {len(items)}.")
+    built = []
+    for position, raw in enumerate(items, start=1):
+        if not isinstance(raw, dict):
+            raise InvalidInput(f"Item {position} must be an object with a question.")
+        kind = raw.get("type", ItemType.TEXT)
+        if kind not in ItemType.values:
+            raise InvalidInput(f"Item {position}: the type must be one of {', '.join(ItemType.values)}.")
+        item = TemplateItem(
+            position=position,
+            question=raw.get("question") or "",
+            type=kind,
+            choices=raw.get("choices") or [],
+            guidance=raw.get("guidance") or "",
+        )
+        try:
+            item.clean()
+            item.clean_fields(exclude=["template"])
+        except ValidationError as exc:
+            raise InvalidInput(f"Item {position}: {' '.join(exc.messages)}") from None
+        built.append(item)
+    return built
+
+
+@transaction.atomic
+def report_template_create(*, organization_id: int, data: dict, principal: Principal | None = None) -> ReportTemplate:
+    """Create a template, or replace the title and items of the one with the same slug (reports
+    already run keep the items they were run with). `principal`: the admin defining it; None for
+    the operator's command line."""
+    if principal is not None:
+        require_role(principal, Role.ADMIN, "Only admins define report templates.")
+        if principal.organization_id != organization_id:
+            raise NotFound("No such organization.")
+    if not isinstance(data, dict):
+        raise InvalidInput("A template is an object with a slug, a title and items.")
+    slug = str(data.get("slug") or "").strip()
+    title = " ".join(str(data.get("title") or "").split())
+    template = ReportTemplate(organization_id=organization_id, slug=slug, title=title)
+    try:
+        template.clean_fields(exclude=["organization", "created_by"])
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(f"{field}: {' '.join(m)}" for field, m in exc.message_dict.items())) from None
+    items = _template_items(data)
+    existing = ReportTemplate.objects.select_for_update().filter(organization_id=organization_id, slug=slug).first()
+    if existing is not None:
+        existing.title = title
+        existing.save(update_fields=["title", "updated_at"])
+        existing.items.all().delete()
+        template = existing
+    else:
+        template.created_by_id = principal.user_id if principal else None
+        template.save()
+    for item in items:
+        item.template = template
+    TemplateItem.objects.bulk_create(items)
+    audit_record(
+        verb="reports.template_updated" if existing is not None else "reports.template_created",
+        organization=organization_id,
+        actor=principal,
+        target=template,
+        metadata={"slug": slug, "title": title, "items": [{"question": i.question, "type": i.type} for i in items]},
+    )
+    return template
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def _scope(principal: Principal, *, document_ids, team_id) -> tuple[list[int], str]:
+    """The ready documents the runner may read among those chosen, and how they were chosen."""
+    readable = readable_documents(principal).filter(
+        archived_at__isnull=True, current_version__status=VersionStatus.READY
+    )
+    if team_id not in (None, ""):
+        team = Team.objects.filter(pk=team_id, organization_id=principal.organization_id).first()
+        if team is None:
+            raise NotFound("No such team.")
+        granted = AccessGrant.objects.filter(scope=GrantScope.TEAM, team=team).values("document_id")
+        ids = list(readable.filter(pk__in=granted).values_list("pk", flat=True))
+        label = f"documents of team {team.name}"
+        if not ids:
+            raise InvalidInput(f"Team {team.name} has no ready documents that you may read.")
+    else:
+        wanted = list(dict.fromkeys(int(i) for i in document_ids or []))
+        if not wanted:
+            raise InvalidInput("Choose the documents to run the checklist over.")
+        ids = list(readable.filter(pk__in=wanted).values_list("pk", flat=True))
+        missing = set(wanted) - set(ids)
+        if missing:
+            raise NotFound(f"{len(missing)} of the chosen documents are not ready documents that you may read.")
+        label = "1 document" if len(ids) == 1 else f"{len(ids)} documents"
+    if len(ids) > MAX_DOCUMENTS:
+        raise InvalidInput(f"A report covers at most {MAX_DOCUMENTS} documents; {len(ids)} were chosen.")
+    return sorted(ids), label
+
+
+@transaction.atomic
+def report_start(
+    *,
+    principal: Principal,
+    template_slug: str,
+    document_ids: list[int] | None = None,
+    team_id: int | None = None,
+    enqueue: bool = True,
+) -> Report:
+    """Queue a run of the template over the chosen documents (or a team's), as `principal`."""
+    if not isinstance(principal, Principal):
+        raise NotFound("No such organization.")
+    template = ReportTemplate.objects.filter(organization_id=principal.organization_id, slug=template_slug).first()
+    if template is None:
+        raise NotFound(f"No report template {template_slug!r}.")
+    items = list(template.items.all())
+    if not items:
+        raise InvalidInput("This template has no items.")
+    ids, label = _scope(principal, document_ids=document_ids, team_id=team_id)
+    report = Report.objects.create(
+        organization_id=principal.organization_id,
+        template=template,
+        title=template.title,
+        runner_id=principal.user_id,
+        document_ids=ids,
+        scope_label=label,
+    )
+    ReportItem.objects.bulk_create(
+        ReportItem(
+            report=report,
+            n=n,
+            question_text=item.question,
+            type=item.type,
+            choices=item.choices,
+            guidance=item.guidance,
+        )
+        for n, item in enumerate(items, start=1)
+    )
+    audit_record(
+        verb="reports.started",
+        organization=principal.organization_id,
+        actor=principal,
+        target=report,
+        metadata={"template": template.slug, "document_ids": ids, "scope": label, "items": len(items)},
+    )
+    if enqueue:
+        enqueue_on_commit(EXECUTE_TASK, report.pk)
+    return report
+
+
+def _asked(item: ReportItem) -> str:
+    """The question put to the answer path: the item's question, with its guidance when the
+    question alone would not find the clause."""
+    if item.guidance and item.guidance.lower() not in item.question_text.lower():
+        return f"{item.question_text} ({item.guidance})"
+    return item.question_text
+
+
+def report_execute(*, report_id: int) -> Report | None:
+    """Answer every item not yet answered, then hand the report to review. Safe to run again: a
+    killed run resumes where it stopped, each item answered once."""
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.status not in (ReportStatus.QUEUED, ReportStatus.RUNNING):
+            return report
+        if report.status == ReportStatus.RUNNING and not report.stuck:
+            return report  # another worker is on it
+        report.status = ReportStatus.RUNNING
+        report.attempts += 1
+        report.started_at = timezone.now()
+        report.error_message = ""
+        report.save(update_fields=["status", "attempts", "started_at", "error_message"])
+    try:
+        principal = principal_for(user=report.runner_id, organization=report.organization_id)
+    except NotFound:
+        return _fail(report, "The person who ran this report is no longer a member of the organization.")
+    for item in report.items.filter(status=ItemStatus.QUEUED).select_related("question"):
+        try:
+            _answer_item(principal, report, item)
+        except CitadelError as exc:
+            return _fail(report, f"Item {item.n} could not be answered: {exc.message}")
+        except Exception as exc:
+            logger.exception("report %s item %s failed", report.pk, item.n)
+            return _fail(report, f"Item {item.n} could not be answered ({type(exc).__name__}); retry the report.")
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        failed = list(report.items.filter(status=ItemStatus.FAILED).values_list("n", flat=True))
+        if failed:
+            return _fail(report, f"Item {failed[0]} could not be answered; retry the report.", locked=True)
+        report.status = ReportStatus.NEEDS_REVIEW
+        report.finished_at = timezone.now()
+        report.save(update_fields=["status", "finished_at"])
+        audit_record(
+            verb="reports.needs_review",
+            organization=report.organization_id,
+            actor=None,
+            target=report,
+            metadata={"items": report.items.count(), "seconds": (report.finished_at - report.started_at).seconds},
+        )
+    return report
+
+
+def _answer_item(principal: Principal, report: Report, item: ReportItem) -> None:
+    question = item.question
+    if question is None:
+        with transaction.atomic():
+            question = question_create(
+                principal=principal, text=_asked(item), origin=QuestionOrigin.REPORT, document_ids=report.document_ids
+            )
+            item.question = question
+            item.save(update_fields=["question"])
+    answer = answer_build(principal=principal, question=question)
+    with transaction.atomic():
+        item = ReportItem.objects.select_for_update().get(pk=item.pk)
+        item.status = _item_status(answer)
+        item.value = item_value(item, answer) or ""
+        item.save(update_fields=["status", "value"])
+
+
+def _item_status(answer: Answer) -> str:
+    if answer.status in (AnswerStatus.FAILED, AnswerStatus.CANCELLED):
+        return ItemStatus.FAILED
+    if answer.review_state == ReviewOutcome.PENDING:
+        return ItemStatus.PENDING_REVIEW
+    if answer.review_state == ReviewOutcome.APPROVED:
+        return ItemStatus.APPROVED
+    if answer.review_state == ReviewOutcome.REJECTED:
+        return ItemStatus.REJECTED
+    return ItemStatus.NOT_FOUND if answer.abstained else ItemStatus.ANSWERED
+
+
+def _fail(report: Report, message: str, *, locked: bool = False) -> Report:
+    with transaction.atomic():
+        if not locked:
+            report = Report.objects.select_for_update().get(pk=report.pk)
+        report.status = ReportStatus.FAILED
+        report.error_message = message
+        report.finished_at = timezone.now()
+        report.save(update_fields=["status", "error_message", "finished_at"])
+        audit_record(
+            verb="reports.failed",
+            organization=report.organization_id,
+            actor=None,
+            target=report,
+            metadata={"error": message},
+        )
+    return report
+
+
+@transaction.atomic
+def report_retry(*, principal: Principal, report_id: int) -> Report:
+    """Run a failed (or stuck) report again: the items already answered are kept, the failed ones
+    asked again."""
+    report = Report.objects.select_for_update().filter(pk=report_id, organization_id=principal.organization_id).first()
+    if report is None or (report.runner_id != principal.user_id and not principal.is_admin):
+        raise NotFound("Report not found.")
+    if report.shown_status != ReportStatus.FAILED:
+        return report
+    report.items.filter(status=ItemStatus.FAILED).update(status=ItemStatus.QUEUED, question=None, value="")
+    report.status = ReportStatus.QUEUED
+    report.error_message = ""
+    report.save(update_fields=["status", "error_message"])
+    audit_record(
+        verb="reports.retried", organization=report.organization_id, actor=principal, target=report, metadata={}
+    )
+    enqueue_on_commit(EXECUTE_TASK, report.pk)
+    return report
+
+
+# --- review --------------------------------------------------------------------------------------
+
+
+def report_item_decided(*, answer_id: int, principal: Principal) -> ReportItem | None:
+    """A reviewer approved or rejected an answer: when it answers a report item, the item takes
+    the decision (and the value of the text approved), and the last decision publishes the report.
+    Runs inside the decision's transaction."""
+    item = (
+        ReportItem.objects.select_for_update()
+        .filter(question__answer__pk=answer_id)
+        .select_related("question__answer")
+        .first()
+    )
+    if item is None:
+        return None
+    answer = item.question.answer
+    item.status = _item_status(answer)
+    item.value = item_value(item, answer) or ""
+    item.save(update_fields=["status", "value"])
+    report = Report.objects.select_for_update().get(pk=item.report_id)
+    undecided = report.items.exclude(status__in=DECIDED_ITEM_STATUSES).exists()
+    if report.status == ReportStatus.NEEDS_REVIEW and not undecided:
+        report.status = ReportStatus.PUBLISHED
+        report.published_at = timezone.now()
+        report.published_by_id = principal.user_id
+        report.receipt = report_receipt_data(report)
+        report.save(update_fields=["status", "published_at", "published_by", "receipt"])
+        audit_record(
+            verb="reports.published",
+            organization=report.organization_id,
+            actor=principal,
+            target=report,
+            metadata={
+                "approved": report.items.filter(status=ItemStatus.APPROVED).count(),
+                "rejected": report.items.filter(status=ItemStatus.REJECTED).count(),
+            },
+        )
+    return item

@@ -1,0 +1,386 @@
+"""Checklists and reports: a template run over chosen documents with the runner's permissions,
+each item answered with citations and decided in the review queue, published when the last item
+is decided, read per reader (items citing what a reader may not read are withheld), exported."""
+
+import io
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pdfplumber
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from citadel.accounts.models import Membership, Team
+from citadel.answers.models import Question, QuestionOrigin
+from citadel.answers.selectors import question_history
+from citadel.audit.models import AuditEvent
+from citadel.core.errors import InvalidInput, NotFound, PermissionDenied
+from citadel.reports.models import ItemStatus, Report, ReportStatus, ReportTemplate
+from citadel.reports.selectors import WITHHELD_TEXT, get_report, report_items
+from citadel.reports.services import (
+    report_execute,
+    report_retry,
+    report_start,
+    report_template_create,
+)
+from citadel.review.models import ReviewItem, ReviewReason
+from citadel.review.services import review_approve, review_edit, review_reject
+from tests.factories import make_document
+
+POLICY = [
+    "Flights must be booked at least fourteen days before departure through the travel agency.",
+    "Economy class is required for all flights; first class is not permitted.",
+    "The daily meal allowance abroad is 60 euros per day.",
+    "Expense claims are submitted within thirty days of the end of the trip.",
+]
+CARD = ["The corporate card limit for support staff is 2,500 euros per month."]
+ELSEWHERE = ["The daily meal allowance abroad is 95 euros according to the old handbook."]
+
+CHECKLIST = {
+    "slug": "policy-review",
+    "title": "Policy review",
+    "items": [
+        {"question": "How long before departure must flights be booked?", "type": "duration"},
+        {"question": "What is the daily meal allowance abroad?", "type": "amount"},
+        {"question": "Is first class permitted on flights?", "type": "yes_no"},
+        {"question": "What is the corporate card limit?", "type": "amount", "guidance": "monthly card limit"},
+        {"question": "Which submarine models may employees charter?", "type": "text"},
+    ],
+}
+
+
+@pytest.fixture
+def setup(world):
+    org = world.org("acme")
+    admin = world.principal("ada", org, role="admin", teams=["People Ops"])
+    runner = world.principal("max", org, teams=["Support"])
+    reviewer = world.principal("rita", org, role="reviewer", teams=["Support"])
+    outsider = world.principal("olga", org, teams=["Sales"])
+    support = Team.objects.get(organization=org, name="Support")
+    policy = make_document(org, "travel-policy", POLICY, title="Travel policy")
+    card = make_document(org, "card-limits", CARD, grants=[support], title="Card limits")
+    elsewhere = make_document(org, "old-handbook", ELSEWHERE, title="Old handbook")
+    template = report_template_create(organization_id=org.pk, data=CHECKLIST, principal=admin)
+    org.review_policy = "none"  # reports are reviewed whatever the organization's answers need
+    org.save(update_fields=["review_policy"])
+    return {
+        "org": org,
+        "admin": admin,
+        "runner": runner,
+        "reviewer": reviewer,
+        "outsider": outsider,
+        "policy": policy,
+        "card": card,
+        "elsewhere": elsewhere,
+        "template": template,
+    }
+
+
+def _run(setup) -> Report:
+    report = report_start(
+        principal=setup["runner"],
+        template_slug="policy-review",
+        document_ids=[setup["policy"].pk, setup["card"].pk],
+        enqueue=False,
+    )
+    return report_execute(report_id=report.pk)
+
+
+def _decide_all(report, reviewer, *, reject: int | None = None) -> Report:
+    for item in ReviewItem.objects.filter(answer__question__report_item__report=report).order_by("pk"):
+        n = item.answer.question.report_item.n
+        if n == reject:
+            review_reject(principal=reviewer, item_id=item.pk, reason="The card limit changed in March.")
+        else:
+            review_approve(principal=reviewer, item_id=item.pk)
+    report.refresh_from_db()
+    return report
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+def test_a_template_is_checked_item_by_item(setup):
+    org, admin = setup["org"], setup["admin"]
+    bad = [
+        ({"slug": "x", "title": "X", "items": []}, "needs a list of items"),
+        ({"slug": "x", "title": "X", "items": [{"question": "Which?", "type": "choice"}]}, "at least two choices"),
+        ({"slug": "x", "title": "X", "items": [{"question": "When?", "type": "colour"}]}, "type must be one of"),
+        ({"slug": "x", "title": "X", "items": [{"question": "When?", "choices": ["a", "b"]}]}, "Only choice items"),
+        ({"slug": "not a slug!", "title": "X", "items": [{"question": "When?"}]}, "slug"),
+    ]
+    for data, message in bad:
+        with pytest.raises(InvalidInput, match=message):
+            report_template_create(organization_id=org.pk, data=data, principal=admin)
+
+
+def test_only_admins_define_templates_and_the_same_slug_replaces_the_items(setup):
+    with pytest.raises(PermissionDenied):
+        report_template_create(organization_id=setup["org"].pk, data=CHECKLIST, principal=setup["runner"])
+
+    template = report_template_create(
+        organization_id=setup["org"].pk,
+        data={**CHECKLIST, "items": CHECKLIST["items"][:2]},
+        principal=setup["admin"],
+    )
+
+    assert template.pk == setup["template"].pk and template.items.count() == 2
+    assert AuditEvent.objects.filter(verb="reports.template_updated").exists()
+
+
+def test_the_command_defines_a_template_from_a_file(setup, tmp_path):
+    path = tmp_path / "checklist.json"
+    path.write_text(json.dumps({**CHECKLIST, "slug": "contract-check", "title": "Contract check"}))
+    out = StringIO()
+
+    call_command("report_template_create", str(path), "--org", "acme", "--json", stdout=out)
+
+    result = json.loads(out.getvalue())
+    assert result["slug"] == "contract-check" and result["template_id"]
+    assert [i["type"] for i in result["items"]] == [i["type"] for i in CHECKLIST["items"]]
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def test_a_run_answers_every_item_from_the_chosen_documents_and_sends_each_to_review(setup):
+    """Given a checklist, when a member runs it over the travel policy and the card limits, then
+    every item is answered from those documents only, waits in the review queue even though the
+    organization reviews no answers, and the report needs review."""
+    report = _run(setup)
+
+    assert report.status == ReportStatus.NEEDS_REVIEW
+    items = {i.n: i for i in report.items.all()}
+    assert [items[n].status for n in range(1, 5)] == [ItemStatus.PENDING_REVIEW] * 4
+    assert items[1].value == "14 days"
+    assert items[2].value == "60 EUR"  # the old handbook's 95 euros is not among the chosen documents
+    assert items[3].value == "no"
+    assert items[4].value == "2500 EUR"
+    assert items[5].status == ItemStatus.PENDING_REVIEW and items[5].value == ""
+    assert items[5].question.answer.abstained
+    questions = Question.objects.filter(report_item__report=report)
+    assert set(questions.values_list("origin", flat=True)) == {QuestionOrigin.REPORT}
+    assert all(q.scope == {"document_ids": sorted([setup["policy"].pk, setup["card"].pk])} for q in questions)
+    reasons = set(ReviewItem.objects.filter(answer__question__in=questions).values_list("reason", flat=True))
+    assert reasons == {ReviewReason.REPORT}
+    assert not question_history(principal=setup["runner"])  # report items are not the member's questions
+    assert {"reports.started", "reports.needs_review"} <= set(AuditEvent.objects.values_list("verb", flat=True))
+
+
+def test_running_again_answers_each_item_once_and_a_stuck_run_resumes(setup):
+    report = report_start(
+        principal=setup["runner"], template_slug="policy-review", document_ids=[setup["policy"].pk], enqueue=False
+    )
+    # A worker took it and died after two items.
+    Report.objects.filter(pk=report.pk).update(status=ReportStatus.RUNNING, started_at=timezone.now())
+    assert report_execute(report_id=report.pk).status == ReportStatus.RUNNING  # someone is on it
+
+    Report.objects.filter(pk=report.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    assert get_report(principal=setup["runner"], report_id=report.pk).shown_status == ReportStatus.FAILED
+    finished = report_execute(report_id=report.pk)
+    again = report_execute(report_id=report.pk)
+
+    assert finished.status == again.status == ReportStatus.NEEDS_REVIEW
+    assert Question.objects.filter(report_item__report=report).count() == 5
+
+
+def test_a_runner_chooses_only_ready_documents_they_may_read(setup):
+    with pytest.raises(NotFound, match="not ready documents that you may read"):
+        report_start(
+            principal=setup["outsider"],
+            template_slug="policy-review",
+            document_ids=[setup["card"].pk],
+            enqueue=False,
+        )
+    with pytest.raises(InvalidInput, match="Choose the documents"):
+        report_start(principal=setup["runner"], template_slug="policy-review", document_ids=[], enqueue=False)
+    with pytest.raises(NotFound, match="No report template"):
+        report_start(principal=setup["runner"], template_slug="nope", document_ids=[setup["policy"].pk])
+
+
+def test_a_team_run_covers_the_documents_granted_to_the_team(setup):
+    support = Team.objects.get(organization=setup["org"], name="Support")
+
+    report = report_start(principal=setup["runner"], template_slug="policy-review", team_id=support.pk, enqueue=False)
+
+    assert report.document_ids == [setup["card"].pk] and report.scope_label == "documents of team Support"
+
+
+def test_a_runner_who_left_fails_the_report_with_a_reason_and_it_can_be_retried(setup):
+    report = report_start(
+        principal=setup["runner"], template_slug="policy-review", document_ids=[setup["policy"].pk], enqueue=False
+    )
+    membership = Membership.objects.get(user_id=setup["runner"].user_id, organization=setup["org"])
+    membership.delete()
+
+    failed = report_execute(report_id=report.pk)
+
+    assert failed.status == ReportStatus.FAILED and "no longer a member" in failed.error_message
+    membership.save()
+    retried = report_retry(principal=setup["runner"], report_id=report.pk)
+    assert retried.status == ReportStatus.QUEUED
+    assert report_execute(report_id=report.pk).status == ReportStatus.NEEDS_REVIEW
+
+
+# --- review and publishing -----------------------------------------------------------------------
+
+
+def test_the_runner_sees_nothing_unreviewed_and_the_reviewer_sees_every_answer(setup):
+    report = _run(setup)
+
+    runner_view = report_items(principal=setup["runner"], report=report)
+    reviewer_view = report_items(principal=setup["reviewer"], report=report)
+
+    assert all(v.awaiting_review and not v.text and not v.value for v in runner_view)
+    assert "fourteen days" in reviewer_view[0].text and reviewer_view[0].citations
+
+
+def test_deciding_the_last_item_publishes_the_report_with_a_frozen_receipt(setup):
+    report = _run(setup)
+    first = ReviewItem.objects.filter(answer__question__report_item__report=report).order_by("pk").first()
+    review_edit(principal=setup["reviewer"], item_id=first.pk, text="Flights are booked three weeks ahead.")
+
+    report = _decide_all(report, setup["reviewer"], reject=4)
+
+    assert report.status == ReportStatus.PUBLISHED
+    assert report.published_by_id == setup["reviewer"].user_id
+    items = {i.n: i for i in report.items.all()}
+    assert items[1].status == ItemStatus.APPROVED and items[1].value == "3 weeks"  # the reviewer's words
+    assert items[4].status == ItemStatus.REJECTED
+    receipt = report.receipt
+    assert [d["title"] for d in receipt["documents"]] == ["Travel policy", "Card limits"]
+    assert receipt["items"][1]["citations"][0]["quote"].startswith("The daily meal allowance abroad is 60 euros")
+    assert [e["action"] for e in receipt["items"][0]["review"]] == ["opened", "edited", "approved"]
+    assert receipt["items"][3]["review"][-1]["note"] == "The card limit changed in March."
+    assert AuditEvent.objects.filter(verb="reports.published", actor_id=setup["reviewer"].user_id).exists()
+    view = {v.item.n: v for v in report_items(principal=setup["runner"], report=report)}
+    assert view[4].text == "Rejected by the reviewer: The card limit changed in March."
+    assert view[5].text == "Not found in the documents." and not view[5].found
+
+
+def test_a_reader_who_may_not_read_a_source_sees_that_item_withheld(setup):
+    """Given a published report, when a member of another team reads it, the item answered from
+    the Support team's card limits shows its question only; the others read in full."""
+    report = _decide_all(_run(setup), setup["reviewer"])
+
+    view = {v.item.n: v for v in report_items(principal=setup["outsider"], report=report)}
+
+    assert view[4].withheld and view[4].text == WITHHELD_TEXT and not view[4].value and not view[4].citations
+    assert not view[2].withheld and view[2].value == "60 EUR" and view[2].citations
+
+
+def test_members_see_their_own_and_published_reports_only(setup):
+    report = _run(setup)
+
+    with pytest.raises(NotFound):
+        get_report(principal=setup["outsider"], report_id=report.pk)
+    assert get_report(principal=setup["reviewer"], report_id=report.pk)
+
+    _decide_all(report, setup["reviewer"])
+    assert get_report(principal=setup["outsider"], report_id=report.pk)
+
+
+# --- pages and exports ---------------------------------------------------------------------------
+
+
+def _pdf_text(content: bytes) -> str:
+    with pdfplumber.open(io.BytesIO(content)) as pdf:
+        return "\n".join(page.extract_text() or "" for page in pdf.pages)
+
+
+def test_the_published_report_exports_as_pdf_and_markdown_per_reader(setup, login, world):
+    report = _run(setup)
+    runner_user = Membership.objects.get(user_id=setup["runner"].user_id).user
+    client = login(runner_user)
+    assert client.get(reverse("reports:export_pdf", args=[report.pk])).status_code == 404  # not reviewed yet
+
+    _decide_all(report, setup["reviewer"])
+    pdf = client.get(reverse("reports:export_pdf", args=[report.pk]))
+    markdown = client.get(reverse("reports:export_markdown", args=[report.pk])).content.decode()
+
+    assert pdf["Content-Type"] == "application/pdf"
+    text = _pdf_text(pdf.content)
+    assert "Policy review" in text and "2500 EUR" in text and "Approved by rita" in text
+    assert "The corporate card limit for support staff" in " ".join(text.split())
+    assert "## 4. What is the corporate card limit?" in markdown and "Card limits (version 1" in markdown
+
+    outsider = login(Membership.objects.get(user_id=setup["outsider"].user_id).user)
+    theirs = outsider.get(reverse("reports:export_markdown", args=[report.pk])).content.decode()
+    assert "corporate card limit for support staff" not in theirs and "**Status:** withheld" in theirs
+    assert "The daily meal allowance abroad is 60 euros" in theirs
+
+
+def test_a_member_runs_a_checklist_from_the_reports_page(setup, login, django_capture_on_commit_callbacks):
+    client = login(Membership.objects.get(user_id=setup["runner"].user_id).user)
+    page = client.get(reverse("reports:index"))
+    assert b"Policy review" in page.content and b"Card limits" in page.content
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            reverse("reports:start"), {"template": "policy-review", "documents": [setup["policy"].pk]}
+        )
+
+    report = Report.objects.get()
+    assert response.status_code == 302 and response.url == reverse("reports:detail", args=[report.pk])
+    assert len(callbacks) == 1  # the run is queued for the worker
+    detail = client.get(response.url)
+    assert b"Waiting for a worker" in detail.content and b'hx-get="' in detail.content
+    report_execute(report_id=report.pk)
+    partial = client.get(reverse("reports:items", args=[report.pk]))
+    assert b"In review: 0 of 5 items decided" in partial.content and b"hx-trigger" not in partial.content
+
+
+def test_report_run_prints_the_contract(setup):
+    out = StringIO()
+
+    call_command(
+        "report_run",
+        "policy-review",
+        "--as",
+        "max",
+        "--document",
+        "travel-policy",
+        "--document",
+        "card-limits",
+        "--sync",
+        "--json",
+        stdout=out,
+    )
+
+    result = json.loads(out.getvalue())
+    assert result["status"] == "needs_review" and result["url"].endswith(f"/reports/{result['report_id']}/")
+    assert [i["status"] for i in result["items"]] == ["pending_review"] * 5
+    assert set(result["items"][0]) >= {"n", "question", "status", "value", "text", "citations"}
+
+
+def test_the_api_runs_and_reads_a_report(setup, client):
+    from citadel.accounts.services import api_token_create
+
+    token, secret = api_token_create(user=Membership.objects.get(user_id=setup["runner"].user_id).user, name="t")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+    templates = client.get("/api/v1/reports/templates", **headers).json()
+    started = client.post(
+        "/api/v1/reports",
+        data=json.dumps({"template": "policy-review", "documents": ["travel-policy"]}),
+        content_type="application/json",
+        **headers,
+    )
+    missing = client.post(
+        "/api/v1/reports",
+        data=json.dumps({"template": "policy-review", "documents": ["old-nope"]}),
+        content_type="application/json",
+        **headers,
+    )
+
+    assert templates[0]["slug"] == "policy-review" and len(templates[0]["items"]) == 5
+    assert started.status_code == 202 and started.json()["status"] == "queued"
+    assert missing.status_code == 404
+    report_id = started.json()["report_id"]
+    report_execute(report_id=report_id)
+    read = client.get(f"/api/v1/reports/{report_id}", **headers).json()
+    assert read["status"] == "needs_review" and read["progress"] == {"total": 5, "answered": 5, "decided": 0}
+    assert ReportTemplate.objects.count() == 1
