@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "citadel.summaries",
     "citadel.review",
     "citadel.reports",
+    "citadel.extraction",
     "citadel.evaluation",
     "citadel.trail",
     "citadel.ops",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("summaries/", include("citadel.summaries.urls")),
     path("review/", include("citadel.review.urls")),
     path("reports/", include("citadel.reports.urls")),
+    path("extractions/", include("citadel.extraction.urls")),
     path("evaluation/", include("citadel.evaluation.urls")),
     path("audit/", include("citadel.trail.urls")),
     path("ops/", include("citadel.ops.urls")),

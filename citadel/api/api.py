@@ -3,7 +3,7 @@ OpenAPI schema at /api/v1/openapi.json and interactive docs at /api/v1/docs."""
 
 from ninja import NinjaAPI
 
-from citadel.api import answers, audit, documents, evaluation, problems, reports, review, search, summaries
+from citadel.api import answers, audit, documents, evaluation, extraction, problems, reports, review, search, summaries
 from citadel.api.auth import ORG_HEADER, BearerToken
 
 DESCRIPTION = f"""
@@ -44,5 +44,6 @@ api.add_router("/ask", answers.ask_router)
 api.add_router("/answers", answers.router)
 api.add_router("/review", review.router)
 api.add_router("/reports", reports.router)
+api.add_router("/extractions", extraction.router)
 api.add_router("/evaluation", evaluation.router)
 api.add_router("/audit", audit.router)

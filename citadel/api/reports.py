@@ -9,8 +9,9 @@ from pydantic import Field
 from citadel.api.answers import CitationOut
 from citadel.api.fields import Id, limited
 from citadel.api.responses import errors
+from citadel.documents.selectors import MAX_RUN_DOCUMENTS, external_document_ids, team_named
 from citadel.reports import selectors
-from citadel.reports.services import MAX_DOCUMENTS, report_start
+from citadel.reports.services import report_start
 
 router = Router(tags=["reports"])
 
@@ -31,7 +32,7 @@ class TemplateOut(Schema):
 class ReportIn(Schema):
     template: limited(80, min_length=1) = Field(description="The template's slug.")
     documents: list[limited(255, min_length=1)] = Field(
-        default_factory=list, max_length=MAX_DOCUMENTS, description="External ids of the documents to run it over."
+        default_factory=list, max_length=MAX_RUN_DOCUMENTS, description="External ids of the documents to run it over."
     )
     team: limited(100) | None = Field(default=None, description="Or: every document of this team you may read.")
 
@@ -94,8 +95,8 @@ def report_run(request, body: ReportIn):
     report = report_start(
         principal=principal,
         template_slug=body.template,
-        document_ids=selectors.document_ids_for(principal=principal, external_ids=body.documents),
-        team_id=selectors.team_named(principal=principal, name=body.team) if body.team else None,
+        document_ids=external_document_ids(principal=principal, external_ids=body.documents),
+        team_id=team_named(principal=principal, name=body.team) if body.team else None,
     )
     return Status(202, selectors.report_data(principal=principal, report=report, site_url=_site(request)))
 

@@ -4,20 +4,25 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
 from citadel.accounts.models import Team
+from citadel.core.errors import InvalidInput, NotFound
 from citadel.core.principal import Principal
 from citadel.documents.access import (
     downloadable_versions,
     get_downloadable_version,
     get_manageable_document,
     manageable_documents,
+    readable_documents,
 )
 from citadel.documents.models import (
     IN_PROGRESS_STATUSES,
+    AccessGrant,
     Chunk,
     Document,
     DocumentVersion,
+    GrantScope,
     ReadMethod,
     VersionPage,
+    VersionStatus,
 )
 
 # The extracted text can be megabytes; lists and progress never need it.
@@ -124,3 +129,58 @@ def version_ocr_pages(*, version: DocumentVersion) -> tuple[int, QuerySet[Versio
         pages.filter(method=ReadMethod.TEXT_LAYER).count(),
         pages.filter(method=ReadMethod.OCR).only("number", "method", "ocr_confidence").order_by("number"),
     )
+
+
+MAX_RUN_DOCUMENTS = 1000
+
+
+def documents_for_run(*, principal: Principal, document_ids=None, team_id=None) -> tuple[list[int], str]:
+    """The documents a background job (a checklist, an extraction) runs over: the chosen ones, or
+    every one granted to a team, each a ready document the principal may read; and how they were
+    chosen, for people ("2 documents", "documents of team Support"). A chosen document the
+    principal may not read is NotFound, as if it did not exist."""
+    readable = readable_documents(principal).filter(
+        archived_at__isnull=True, current_version__status=VersionStatus.READY
+    )
+    if team_id not in (None, ""):
+        team = Team.objects.filter(pk=team_id, organization_id=principal.organization_id).first()
+        if team is None:
+            raise NotFound("No such team.")
+        granted = AccessGrant.objects.filter(scope=GrantScope.TEAM, team=team).values("document_id")
+        ids = list(readable.filter(pk__in=granted).values_list("pk", flat=True))
+        if not ids:
+            raise InvalidInput(f"Team {team.name} has no ready documents that you may read.")
+        label = f"documents of team {team.name}"
+    else:
+        wanted = list(dict.fromkeys(int(i) for i in document_ids or []))
+        if not wanted:
+            raise InvalidInput("Choose the documents to run it over.")
+        ids = list(readable.filter(pk__in=wanted).values_list("pk", flat=True))
+        missing = set(wanted) - set(ids)
+        if missing:
+            raise NotFound(f"{len(missing)} of the chosen documents are not ready documents that you may read.")
+        label = "1 document" if len(ids) == 1 else f"{len(ids)} documents"
+    if len(ids) > MAX_RUN_DOCUMENTS:
+        raise InvalidInput(f"A run covers at most {MAX_RUN_DOCUMENTS} documents; {len(ids)} were chosen.")
+    return sorted(ids), label
+
+
+def team_named(*, principal: Principal, name: str) -> int:
+    """The id of the principal's organization's team called `name`."""
+    team_id = (
+        Team.objects.filter(organization_id=principal.organization_id, name=name).values_list("pk", flat=True).first()
+    )
+    if team_id is None:
+        raise NotFound(f"No team {name!r}.")
+    return team_id
+
+
+def external_document_ids(*, principal: Principal, external_ids: list[str]) -> list[int]:
+    """The ids of the documents the principal may read with these external ids, in their order;
+    NotFound naming the first that is missing or not readable."""
+    wanted = list(dict.fromkeys(external_ids))
+    ids = dict(readable_documents(principal).filter(external_id__in=wanted).values_list("external_id", "pk"))
+    missing = [external_id for external_id in wanted if external_id not in ids]
+    if missing:
+        raise NotFound(f"No document {missing[0]!r} that you may read.")
+    return [ids[e] for e in wanted]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from citadel.providers.text import sentence_spans
+
 YES_NO = "yes_no"
 DATE = "date"
 AMOUNT = "amount"
@@ -19,9 +21,34 @@ PERCENTAGE = "percentage"
 NAME = "name"
 TEXT = "text"
 CHOICE = "choice"
-VALUE_TYPES = (YES_NO, DATE, AMOUNT, DURATION, PERCENTAGE, NAME, TEXT, CHOICE)
+# Each type and how people name it, in the order forms offer them.
+VALUE_TYPES = {
+    YES_NO: "Yes or no",
+    DATE: "Date",
+    AMOUNT: "Amount",
+    DURATION: "Duration",
+    PERCENTAGE: "Percentage",
+    NAME: "Name",
+    TEXT: "Text",
+    CHOICE: "Choice",
+}
+MAX_CHOICES = 20
 
 MAX_TEXT_VALUE = 500
+
+
+def clean_choices(kind: str, choices) -> list[str]:
+    """The choices a value of `kind` may take, trimmed; ValueError saying what is wrong."""
+    if not isinstance(choices, list | tuple) or not all(isinstance(c, str) and c.strip() for c in choices):
+        raise ValueError("Choices are a list of words or phrases.")
+    choices = [c.strip() for c in choices]
+    if kind == CHOICE and len(choices) < 2:
+        raise ValueError("A choice needs at least two choices.")
+    if kind != CHOICE and choices:
+        raise ValueError("Only choice types take choices.")
+    if len(choices) > MAX_CHOICES:
+        raise ValueError(f"At most {MAX_CHOICES} choices.")
+    return choices
 
 
 @dataclass(frozen=True)
@@ -146,7 +173,21 @@ def find_value(kind: str, text: str, *, choices: list[str] | tuple[str, ...] = (
     if not candidates:
         return None
     asked = _stems(question)
-    return max(candidates, key=lambda found: len(asked & _stems(_clause(text, found))))
+    return max(candidates, key=lambda found: _closeness(asked, text, found))
+
+
+def _closeness(asked: set[str], text: str, found: Found) -> int:
+    """How many of the asked words the value's clause holds. A label naming the value counts
+    twice: in brackets right after it ("Northwind Traders (the Vendor)") or a few words before
+    it, set off by a comma ("The Vendor, Contoso Cleaning, provides ...")."""
+    after = _LABEL_AFTER.match(text, found.end)
+    before = _LABEL_BEFORE.search(text[: found.start])
+    labels = " ".join(m.group(1) for m in (after, before) if m)
+    return len(asked & _stems(_clause(text, found))) + 2 * len(asked & _stems(labels))
+
+
+_LABEL_AFTER = re.compile(r"\s*\(([^()]{1,60})\)")
+_LABEL_BEFORE = re.compile(r"(?:^|[,;:(]\s*)((?:\w+\s+){0,2}\w+),\s*$")
 
 
 def find_value_in(
@@ -164,6 +205,49 @@ def find_value_in(
         score = len(asked & _stems(text))
         if score > best_score:
             best, best_score = Found(found.value, found.start, found.end, index), score
+    return best
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A field's value read from one sentence of one passage."""
+
+    value: str
+    passage: int  # index into the passages given, best first
+    start: int  # the sentence's span in that passage
+    end: int
+    confidence: float
+
+
+# A yes/no read from a sentence that shares less than this share of the field's words answers
+# another question: the clause asked for is absent, and the value is missing rather than "yes".
+YES_NO_MIN_OVERLAP = 0.5
+RANK_DECAY = 0.9
+
+
+def extract_field(
+    kind: str, query: str, passages: list[str], *, choices: list[str] | tuple[str, ...] = ()
+) -> Extracted | None:
+    """A field's value from the passages retrieval found in one document, best first.
+
+    Every sentence holding a value of the type is a candidate; the one sharing most of the field's
+    words (name and guidance, `query`) wins, passages further down counting a little less. The
+    confidence is that share, so a value read from a sentence that never names the field is a
+    guess a reviewer should check."""
+    asked = _stems(query)
+    best: Extracted | None = None
+    for rank, passage in enumerate(passages):
+        for start, end in sentence_spans(passage):
+            sentence = passage[start:end]
+            overlap = len(asked & _stems(sentence)) / len(asked) if asked else 0.0
+            if kind == YES_NO and overlap < YES_NO_MIN_OVERLAP:
+                continue
+            found = find_value(kind, sentence, choices=choices, question=query)
+            if found is None:
+                continue
+            confidence = round(overlap * RANK_DECAY**rank, 3)
+            if best is None or confidence > best.confidence:
+                best = Extracted(found.value, rank, start, end, confidence)
     return best
 
 
@@ -248,6 +332,18 @@ def _percentages(text: str) -> list[Found]:
     ]
 
 
+# "This Services Agreement", "the Travel Policy": the document's own name, not a party's.
+_DOCUMENT_WORDS = {
+    "agreement",
+    "policy",
+    "section",
+    "schedule",
+    "appendix",
+    "exhibit",
+    "contract",
+    "annex",
+    "procedure",
+}
 _ABBREVIATIONS = {"inc.", "ltd.", "co.", "corp.", "jr.", "sr.", "plc.", "llc.", "st."}
 
 
@@ -259,7 +355,7 @@ def _names(text: str) -> list[Found]:
             span = span[:-1]  # the sentence's full stop, not part of the name
         words = span.split()
         end = match.start() + len(span)
-        if all(w.lower().strip(".") in _NOT_NAMES for w in words):
+        if all(w.lower().strip(".") in _NOT_NAMES for w in words) or words[-1].lower() in _DOCUMENT_WORDS:
             continue
         at_sentence_start = not text[: match.start()].strip() or text[: match.start()].rstrip()[-1:] in ".!?"
         if at_sentence_start:

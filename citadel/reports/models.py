@@ -11,18 +11,9 @@ from citadel.providers import values
 # A 15-item checklist answers in well under a minute; one running this long lost its worker.
 STUCK_AFTER_SECONDS = 900
 MAX_ITEMS = 60
-MAX_CHOICES = 20
 
 
-class ItemType(models.TextChoices):
-    YES_NO = values.YES_NO, "Yes or no"
-    DATE = values.DATE, "Date"
-    AMOUNT = values.AMOUNT, "Amount"
-    DURATION = values.DURATION, "Duration"
-    PERCENTAGE = values.PERCENTAGE, "Percentage"
-    NAME = values.NAME, "Name"
-    TEXT = values.TEXT, "Text"
-    CHOICE = values.CHOICE, "Choice"
+ItemType = models.TextChoices("ItemType", [(kind.upper(), (kind, label)) for kind, label in values.VALUE_TYPES.items()])
 
 
 class ReportTemplate(models.Model):
@@ -64,15 +55,10 @@ class TemplateItem(models.Model):
         self.guidance = " ".join(str(self.guidance or "").split())
         if len(self.question) < 3:
             raise ValidationError({"question": "Each item needs a question."})
-        if not isinstance(self.choices, list) or not all(isinstance(c, str) and c.strip() for c in self.choices):
-            raise ValidationError({"choices": "Choices are a list of words or phrases."})
-        self.choices = [c.strip() for c in self.choices]
-        if self.type == ItemType.CHOICE and len(self.choices) < 2:
-            raise ValidationError({"choices": "A choice item needs at least two choices."})
-        if self.type != ItemType.CHOICE and self.choices:
-            raise ValidationError({"choices": "Only choice items take choices."})
-        if len(self.choices) > MAX_CHOICES:
-            raise ValidationError({"choices": f"At most {MAX_CHOICES} choices."})
+        try:
+            self.choices = values.clean_choices(self.type, self.choices)
+        except ValueError as exc:
+            raise ValidationError({"choices": str(exc)}) from None
 
 
 class ReportStatus(models.TextChoices):

@@ -1,25 +1,22 @@
 """Reading reports: who may see which, what each reader may read of each item, the value of an
 item, the receipt, and the JSON scripts get."""
 
-import re
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
-from citadel.accounts.models import Team
 from citadel.answers.models import Answer, Citation
 from citadel.answers.selectors import answer_citations, answer_visibility
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal
-from citadel.documents.access import readable_documents
 from citadel.documents.models import Document
 from citadel.providers import values
+from citadel.providers.text import strip_markers
 from citadel.reports.models import ItemStatus, Report, ReportItem, ReportStatus, ReportTemplate
-from citadel.review.models import DECIDED_STATES, ReviewEvent, ReviewItem
+from citadel.review.models import DECIDED_STATES, OPEN_STATES, ReviewEvent, ReviewItem
 
 NOT_FOUND_TEXT = "Not found in the documents."
-CITATION_MARK = re.compile(r"\s*\[\d+\]")
 WITHHELD_TEXT = "Withheld: this item cites a document you may not read."
 
 
@@ -27,26 +24,6 @@ def templates_for(principal: Principal) -> QuerySet[ReportTemplate]:
     if not isinstance(principal, Principal):
         return ReportTemplate.objects.none()
     return ReportTemplate.objects.filter(organization_id=principal.organization_id).prefetch_related("items")
-
-
-def team_named(*, principal: Principal, name: str) -> int:
-    """The id of the principal's organization's team called `name`."""
-    team_id = (
-        Team.objects.filter(organization_id=principal.organization_id, name=name).values_list("pk", flat=True).first()
-    )
-    if team_id is None:
-        raise NotFound(f"No team {name!r}.")
-    return team_id
-
-
-def document_ids_for(*, principal: Principal, external_ids: list[str]) -> list[int]:
-    """The ids of the documents the principal may read with these external ids, in order."""
-    wanted = list(dict.fromkeys(external_ids))
-    ids = dict(readable_documents(principal).filter(external_id__in=wanted).values_list("external_id", "pk"))
-    missing = [external_id for external_id in wanted if external_id not in ids]
-    if missing:
-        raise NotFound(f"No document {missing[0]!r} that you may read.")
-    return [ids[e] for e in wanted]
 
 
 def visible_reports(principal: Principal) -> QuerySet[Report]:
@@ -74,7 +51,7 @@ def item_value(item: ReportItem, answer: Answer) -> str | None:
         return None
     edited = bool(answer.original_text) and answer.text != answer.original_text
     if item.type == values.TEXT or edited:
-        texts = [CITATION_MARK.sub("", answer.text)]
+        texts = [strip_markers(answer.text)]
     else:
         texts = list(Citation.objects.filter(answer=answer).order_by("n", "pk").values_list("quote", flat=True))
     found = values.find_value_in(item.type, texts, choices=item.choices, question=item.question_text)
@@ -93,6 +70,8 @@ class ItemView:
     # The item waits for a reviewer and the reader is not one.
     awaiting_review: bool = False
     answer_id: int | None = None
+    # The open review item, shown to reviewers as a way into the queue.
+    review_item_id: int | None = None
     decided_by: str = ""
     decided_at: object = None
     decision_note: str = ""
@@ -111,7 +90,13 @@ def report_items(*, principal: Principal, report: Report) -> list[ItemView]:
     """The report's items for `principal`: an item whose sources the reader may not read shows its
     question and nothing else; one still waiting for review shows its text to reviewers only."""
     items = list(report.items.select_related("question__answer__receipt", "question__answer__organization"))
-    decisions = _decisions([i.question.answer.pk for i in items if i.question and hasattr(i.question, "answer")])
+    answer_ids = [i.question.answer.pk for i in items if i.question and hasattr(i.question, "answer")]
+    decisions = _decisions(answer_ids)
+    open_items = (
+        dict(ReviewItem.objects.filter(answer_id__in=answer_ids, state__in=OPEN_STATES).values_list("answer_id", "pk"))
+        if principal.is_reviewer
+        else {}
+    )
     views = []
     for item in items:
         answer = getattr(item.question, "answer", None) if item.question else None
@@ -120,6 +105,7 @@ def report_items(*, principal: Principal, report: Report) -> list[ItemView]:
         if answer is None:
             continue
         view.answer_id = answer.pk
+        view.review_item_id = open_items.get(answer.pk)
         decision = decisions.get(answer.pk)
         if decision is not None:
             view.decided_by = decision.decided_by.get_username() if decision.decided_by else ""

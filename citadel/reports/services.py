@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from citadel.accounts.models import Team
 from citadel.accounts.rules import require_role
 from citadel.accounts.selectors import principal_for
 from citadel.answers.models import Answer, AnswerStatus, QuestionOrigin, ReviewOutcome
@@ -27,8 +26,7 @@ from citadel.audit.services import audit_record
 from citadel.core.errors import CitadelError, InvalidInput, NotFound
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
-from citadel.documents.access import readable_documents
-from citadel.documents.models import AccessGrant, GrantScope, VersionStatus
+from citadel.documents.selectors import documents_for_run
 from citadel.reports.models import (
     DECIDED_ITEM_STATUSES,
     MAX_ITEMS,
@@ -45,7 +43,6 @@ from citadel.reports.selectors import item_value, report_receipt_data
 logger = logging.getLogger(__name__)
 
 EXECUTE_TASK = "citadel.reports.tasks.report_execute"
-MAX_DOCUMENTS = 500
 
 
 # --- templates -----------------------------------------------------------------------------------
@@ -124,34 +121,6 @@ def report_template_create(*, organization_id: int, data: dict, principal: Princ
 # --- running -------------------------------------------------------------------------------------
 
 
-def _scope(principal: Principal, *, document_ids, team_id) -> tuple[list[int], str]:
-    """The ready documents the runner may read among those chosen, and how they were chosen."""
-    readable = readable_documents(principal).filter(
-        archived_at__isnull=True, current_version__status=VersionStatus.READY
-    )
-    if team_id not in (None, ""):
-        team = Team.objects.filter(pk=team_id, organization_id=principal.organization_id).first()
-        if team is None:
-            raise NotFound("No such team.")
-        granted = AccessGrant.objects.filter(scope=GrantScope.TEAM, team=team).values("document_id")
-        ids = list(readable.filter(pk__in=granted).values_list("pk", flat=True))
-        label = f"documents of team {team.name}"
-        if not ids:
-            raise InvalidInput(f"Team {team.name} has no ready documents that you may read.")
-    else:
-        wanted = list(dict.fromkeys(int(i) for i in document_ids or []))
-        if not wanted:
-            raise InvalidInput("Choose the documents to run the checklist over.")
-        ids = list(readable.filter(pk__in=wanted).values_list("pk", flat=True))
-        missing = set(wanted) - set(ids)
-        if missing:
-            raise NotFound(f"{len(missing)} of the chosen documents are not ready documents that you may read.")
-        label = "1 document" if len(ids) == 1 else f"{len(ids)} documents"
-    if len(ids) > MAX_DOCUMENTS:
-        raise InvalidInput(f"A report covers at most {MAX_DOCUMENTS} documents; {len(ids)} were chosen.")
-    return sorted(ids), label
-
-
 @transaction.atomic
 def report_start(
     *,
@@ -170,7 +139,7 @@ def report_start(
     items = list(template.items.all())
     if not items:
         raise InvalidInput("This template has no items.")
-    ids, label = _scope(principal, document_ids=document_ids, team_id=team_id)
+    ids, label = documents_for_run(principal=principal, document_ids=document_ids, team_id=team_id)
     report = Report.objects.create(
         organization_id=principal.organization_id,
         template=template,

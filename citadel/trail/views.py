@@ -18,6 +18,7 @@ from citadel.accounts.rules import AuditAccess, audit_access_for
 from citadel.accounts.services import BREAK_GLASS_MINUTES, break_glass_open
 from citadel.audit.services import audit_export_record, audit_read_record
 from citadel.core.errors import InvalidInput, NotFound, PermissionDenied
+from citadel.core.spreadsheets import spreadsheet_safe
 from citadel.trail.forms import EventFilterForm, PromptLogFilterForm, TimelineForm
 from citadel.trail.selectors import (
     EXPORT_FIELDS,
@@ -142,17 +143,11 @@ class _Echo:
         return value
 
 
-def _spreadsheet_safe(value) -> str:
-    # A cell starting with = + - @ (or a tab/CR) is a formula to spreadsheet programs.
-    text = json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(EXPORT_FIELDS)
     for row in rows:
-        yield writer.writerow([_spreadsheet_safe(row[name]) for name in EXPORT_FIELDS])
+        yield writer.writerow([spreadsheet_safe(row[name]) for name in EXPORT_FIELDS])
 
 
 @require_safe

@@ -8,6 +8,7 @@ from citadel.accounts.models import ReviewPolicy
 from citadel.accounts.services import api_token_create
 from citadel.answers.services import answer_question
 from citadel.evaluation.services import eval_run_execute, eval_run_start, eval_set_create, golden_question_add
+from citadel.extraction.services import extraction_schema_create, extraction_start
 from citadel.reports.services import report_start, report_template_create
 from citadel.review.models import ReviewItem
 from tests.factories import make_document
@@ -89,7 +90,8 @@ class Scenario:
 
     acme: ann (admin), rita (reviewer), bob (member, team support); a handbook everyone may read,
     a payroll memo only ann may read, a question bob asked that waits for review (policy "all"),
-    a golden set with a finished retrieval run, a checklist and a report bob ran. globex: gus (admin) and its own handbook."""
+    a golden set with a finished retrieval run, a checklist and a report bob ran, a schema and an
+    extraction bob ran. globex: gus (admin) and its own handbook."""
 
     def __init__(self, world, token_for):
         self.acme = world.org("acme")
@@ -130,6 +132,17 @@ class Scenario:
         self.report = report_start(
             principal=bob, template_slug="refund-check", document_ids=[self.handbook.pk], enqueue=False
         )
+        extraction_schema_create(
+            organization_id=self.acme.pk,
+            data={
+                "slug": "refund-terms",
+                "title": "Refund terms",
+                "fields": [{"name": "refund_time", "type": "duration"}],
+            },
+        )
+        self.extraction = extraction_start(
+            principal=bob, schema_slug="refund-terms", document_ids=[self.handbook.pk], enqueue=False
+        )
 
     def path_ids(self) -> dict:
         """A real object for each path parameter of the API's operations."""
@@ -141,6 +154,7 @@ class Scenario:
             "item_id": self.review_item.pk,
             "run_id": self.run.pk,
             "report_id": self.report.pk,
+            "extraction_id": self.extraction.pk,
         }
 
 

@@ -33,6 +33,8 @@ def _single_object_calls(s) -> list[tuple[str, str, dict | None]]:
         ("GET", f"/evaluation/runs/{r}", None),
         ("GET", f"/reports/{s.report.pk}", None),
         ("POST", "/reports", {"template": "refund-check", "documents": ["handbook"]}),
+        ("GET", f"/extractions/{s.extraction.pk}", None),
+        ("POST", "/extractions", {"schema": "refund-terms", "documents": ["handbook"]}),
     ]
 
 
@@ -77,6 +79,7 @@ def test_lists_and_search_of_another_organization_show_none_of_acmes_rows(scenar
     assert gus.get("/evaluation/sets").json() == []
     assert gus.get("/evaluation/runs").json() == []
     assert gus.get("/reports/templates").json() == []
+    assert gus.get("/extractions/schemas").json() == []
 
     export = gus.get("/audit/events.jsonl")
     lines = b"".join(export.streaming_content).decode().splitlines()
@@ -102,6 +105,7 @@ def test_every_operation_of_the_schema_has_a_cross_organization_case(scenario, c
         ("GET", "/evaluation/runs"),
         ("GET", "/audit/events.jsonl"),
         ("GET", "/reports/templates"),
+        ("GET", "/extractions/schemas"),
     }
     assert operations == covered
 
@@ -115,6 +119,7 @@ def _template(path: str, s) -> str:
         (f"/review/items/{s.review_item.pk}", "/review/items/{item_id}"),
         (f"/evaluation/runs/{s.run.pk}", "/evaluation/runs/{run_id}"),
         (f"/reports/{s.report.pk}", "/reports/{report_id}"),
+        (f"/extractions/{s.extraction.pk}", "/extractions/{extraction_id}"),
     ]
     for old, new in replacements:
         path = path.replace(old, new)

@@ -109,7 +109,7 @@ def test_a_template_is_checked_item_by_item(setup):
         ({"slug": "x", "title": "X", "items": []}, "needs a list of items"),
         ({"slug": "x", "title": "X", "items": [{"question": "Which?", "type": "choice"}]}, "at least two choices"),
         ({"slug": "x", "title": "X", "items": [{"question": "When?", "type": "colour"}]}, "type must be one of"),
-        ({"slug": "x", "title": "X", "items": [{"question": "When?", "choices": ["a", "b"]}]}, "Only choice items"),
+        ({"slug": "x", "title": "X", "items": [{"question": "When?", "choices": ["a", "b"]}]}, "Only choice types"),
         ({"slug": "not a slug!", "title": "X", "items": [{"question": "When?"}]}, "slug"),
     ]
     for data, message in bad:

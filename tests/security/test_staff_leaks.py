@@ -22,6 +22,8 @@ from citadel.answers.models import AnswerStatus
 from citadel.answers.services import answer_question
 from citadel.audit.models import AuditEvent, PromptLog
 from citadel.audit.selectors import audit_chain_verify
+from citadel.extraction.models import ExtractionValue
+from citadel.extraction.services import extraction_execute, extraction_schema_create, extraction_start
 from citadel.reports.services import report_execute, report_start, report_template_create
 from citadel.review.models import ReviewItem
 from citadel.review.services import review_approve
@@ -31,7 +33,7 @@ CANARY = "zebracanary"
 MEMO = f"The settlement amount agreed with Initech is {CANARY} dollars, payable in March."
 QUESTION = "What is the settlement amount agreed with Initech?"
 # Web pages under these URL namespaces are walked; the rest are not about answers and records.
-NAMESPACES = ("answers", "review", "audit", "retrieval", "documents", "reports")
+NAMESPACES = ("answers", "review", "audit", "retrieval", "documents", "reports", "extraction")
 SKIP_VIEWS = {"answers:stream"}  # a server-sent-events stream for the asker's own question
 
 
@@ -66,6 +68,20 @@ class Scene:
         )
         self.report = report_execute(report_id=report.pk)
         self.report_review = ReviewItem.objects.get(answer__question__report_item__report=self.report)
+        # And the settlement amount read into Lee's table of the memo and the handbook.
+        extraction_schema_create(
+            organization_id=self.org.pk,
+            data={"slug": "settlements", "title": "Settlements", "fields": [{"name": "settlement_amount"}]},
+        )
+        extraction = extraction_start(
+            principal=world.principal("lee", self.org),
+            schema_slug="settlements",
+            document_ids=[self.memo.pk, self.handbook.pk],
+            enqueue=False,
+        )
+        self.extraction = extraction_execute(extraction_id=extraction.pk)
+        self.memo_value = ExtractionValue.objects.get(extraction=self.extraction, document=self.memo)
+        assert CANARY in self.memo_value.value
 
     def ids(self) -> dict:
         log = PromptLog.objects.filter(answer=self.answer).first()
@@ -83,6 +99,8 @@ class Scene:
             "run_id": 0,
             "eval_set_id": 0,
             "report_id": self.report.pk,
+            "extraction_id": self.extraction.pk,
+            "value_id": self.memo_value.pk,
         }
 
 
@@ -211,8 +229,10 @@ def test_the_legal_member_and_the_legal_reviewer_read_it(scene, client):
     assert CANARY.encode() in client.get(f"/review/items/{item}/").content
     assert CANARY.encode() in client.get(f"/admin/answers/answer/{answer}/change/").content
     assert CANARY.encode() in client.get(f"/reports/{scene.report.pk}/").content
+    assert CANARY.encode() in client.get(f"/extractions/{scene.extraction.pk}/").content
     client.force_login(scene.lee)
     assert CANARY.encode() in client.get(f"/reports/{scene.report.pk}/export.md").content
+    assert CANARY.encode() in client.get(f"/extractions/{scene.extraction.pk}/export.csv").content
 
 
 def test_a_reviewer_outside_legal_sees_what_is_withheld_and_may_escalate_but_not_decide(scene, client):

@@ -1,7 +1,8 @@
 """Seed the demo: organization "acme" (member and reviewer in team Support, admin in People Ops,
 a member in Sales) and "globex" (member), with passwords "<username>-pass", their documents:
 demo/corpus/* for acme (uploaded by acme-admin, readable by the whole organization except the
-Support team's travel budget) and demo/globex/* for globex, and acme's "policy review" checklist. Safe to run again: existing rows
+Support team's travel budget), demo/contracts/* for acme's Procurement team, and demo/globex/* for
+globex; acme's "policy review" checklist and "contract terms" extraction schema. Safe to run again: existing rows
 are kept and a file already ingested (same SHA-256) adds nothing.
 
 The documents are queued for the worker, so the pipeline can be watched on the Documents page;
@@ -19,6 +20,8 @@ from citadel.accounts.selectors import principal_for_username
 from citadel.accounts.services import organization_create, user_create_or_join
 from citadel.core.commands import JsonCommand
 from citadel.documents.services import document_upload
+from citadel.extraction.models import ExtractionSchema
+from citadel.extraction.services import extraction_schema_create
 from citadel.ingestion.selectors import pending_attachment_versions
 from citadel.ingestion.services import version_run
 from citadel.reports.models import ReportTemplate
@@ -28,19 +31,25 @@ DEMO_USERS = {
     "acme": [
         ("acme-member", "member", ["Support"]),
         ("acme-reviewer", "reviewer", ["Support"]),
-        ("acme-admin", "admin", ["People Ops"]),
+        ("acme-admin", "admin", ["People Ops", "Procurement"]),
         ("acme-sales", "member", ["Sales"]),
     ],
     "globex": [("globex-member", "member", []), ("globex-admin", "admin", [])],
 }
 DEMO_NAMES = {"acme": "Acme Corporation", "globex": "Globex Inc."}
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
-# (organization, uploader, folder of files)
-DEMO_DOCUMENTS = [("acme", "acme-admin", DEMO_DIR / "corpus"), ("globex", "globex-admin", DEMO_DIR / "globex")]
-# Files only some teams may read (every other demo document is readable by its whole organization).
+# (organization, uploader, folder of files, teams that may read them: none for the whole organization)
+DEMO_DOCUMENTS = [
+    ("acme", "acme-admin", DEMO_DIR / "corpus", []),
+    ("acme", "acme-admin", DEMO_DIR / "contracts", ["Procurement"]),
+    ("acme", "acme-admin", DEMO_DIR / "contracts-handwritten", ["Procurement"]),
+    ("globex", "globex-admin", DEMO_DIR / "globex", []),
+]
+# Single files only some teams may read.
 DEMO_RESTRICTED = {"support-travel-budget.md": ["Support"]}
-# Checklists each organization starts with: (organization, file).
+# What each organization starts with: a checklist, and an extraction schema.
 DEMO_CHECKLISTS = [("acme", DEMO_DIR / "checklists" / "policy-review.json")]
+DEMO_SCHEMAS = [("acme", DEMO_DIR / "schemas" / "contract-terms.json")]
 
 
 class Command(JsonCommand):
@@ -51,7 +60,12 @@ class Command(JsonCommand):
         parser.add_argument("--no-documents", action="store_true", help="Create organizations and users only.")
 
     def run(self, *, sync=False, no_documents=False, **_):
-        result = {"users": self._users(), "documents": [], "checklists": self._checklists()}
+        result = {
+            "users": self._users(),
+            "documents": [],
+            "checklists": self._checklists(),
+            "extraction_schemas": self._schemas(),
+        }
         if not no_documents:
             result["documents"] = self._documents(sync=sync)
         return result
@@ -64,6 +78,17 @@ class Command(JsonCommand):
             data = json.loads(path.read_text(encoding="utf-8"))
             if not ReportTemplate.objects.filter(organization=organization, slug=data["slug"]).exists():
                 report_template_create(organization_id=organization.pk, data=data)
+            slugs.append(data["slug"])
+        return slugs
+
+    @transaction.atomic
+    def _schemas(self) -> list[str]:
+        slugs = []
+        for slug, path in DEMO_SCHEMAS:
+            organization = Organization.objects.get(slug=slug)
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not ExtractionSchema.objects.filter(organization=organization, slug=data["slug"]).exists():
+                extraction_schema_create(organization_id=organization.pk, data=data)
             slugs.append(data["slug"])
         return slugs
 
@@ -83,13 +108,15 @@ class Command(JsonCommand):
 
     def _documents(self, *, sync: bool) -> list[dict]:
         rows = []
-        for slug, username, folder in DEMO_DOCUMENTS:
+        for slug, username, folder, folder_teams in DEMO_DOCUMENTS:
             if not folder.is_dir():
                 continue
             principal = principal_for_username(username=username, org_slug=slug)
-            for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+            files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".jsonl" and p.name[0] != ".")
+            for path in files:
                 teams = Team.objects.filter(
-                    organization_id=principal.organization_id, name__in=DEMO_RESTRICTED.get(path.name, [])
+                    organization_id=principal.organization_id,
+                    name__in=DEMO_RESTRICTED.get(path.name, folder_teams),
                 )
                 with path.open("rb") as handle:
                     upload = document_upload(

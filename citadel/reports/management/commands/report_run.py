@@ -8,7 +8,8 @@ from django.conf import settings
 
 from citadel.accounts.selectors import principal_for_username
 from citadel.core.commands import JsonCommand
-from citadel.reports.selectors import document_ids_for, get_report, report_data, team_named
+from citadel.documents.selectors import external_document_ids, team_named
+from citadel.reports.selectors import get_report, report_data
 from citadel.reports.services import report_execute, report_start
 
 
@@ -28,7 +29,7 @@ class Command(JsonCommand):
     def run(self, *, template_slug, username, org=None, documents=(), team=None, sync=False, **_):
         principal = principal_for_username(username=username, org_slug=org)
         team_id = team_named(principal=principal, name=team) if team else None
-        document_ids = document_ids_for(principal=principal, external_ids=list(documents))
+        document_ids = external_document_ids(principal=principal, external_ids=list(documents))
         report = report_start(
             principal=principal,
             template_slug=template_slug,

@@ -1,0 +1,147 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, validate_slug
+from django.db import models
+from django.utils import timezone
+
+from citadel.providers import values
+
+# A hundred documents take well under a minute; a run this long lost its worker.
+STUCK_AFTER_SECONDS = 1800
+MAX_FIELDS = 30
+
+FieldType = models.TextChoices(
+    "FieldType", [(kind.upper(), (kind, label)) for kind, label in values.VALUE_TYPES.items()]
+)
+
+
+class ExtractionSchema(models.Model):
+    """The fields an admin wants read out of documents into a table."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    slug = models.CharField(max_length=80, validators=[validate_slug])
+    title = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [models.UniqueConstraint(fields=["organization", "slug"], name="extractionschema_unique_slug")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SchemaField(models.Model):
+    schema = models.ForeignKey(ExtractionSchema, on_delete=models.CASCADE, related_name="fields")
+    position = models.PositiveSmallIntegerField(default=0)
+    # The column's name in the table, the CSV and the JSON ("notice_period").
+    name = models.CharField(
+        max_length=60,
+        validators=[RegexValidator(r"^[a-z][a-z0-9_]*$", "Lower-case letters, digits and underscores, from a letter.")],
+    )
+    type = models.CharField(max_length=12, choices=FieldType, default=FieldType.TEXT)
+    choices = models.JSONField(default=list, blank=True)
+    # What to look for ("termination notice period"); searched for with the name.
+    guidance = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["schema", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["schema", "name"], name="schemafield_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        self.guidance = " ".join(str(self.guidance or "").split())
+        try:
+            self.choices = values.clean_choices(self.type, self.choices)
+        except ValueError as exc:
+            raise ValidationError({"choices": str(exc)}) from None
+
+    @property
+    def query(self) -> str:
+        """What is searched for and matched against sentences: the name in words, and the guidance."""
+        return " ".join(part for part in (self.name.replace("_", " "), self.guidance) if part)
+
+
+class ExtractionStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    # Every value read; some wait for a reviewer (low confidence, or not found).
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Extraction(models.Model):
+    """One run of a schema over documents, with the runner's permissions: a row per document."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    schema = models.ForeignKey(ExtractionSchema, null=True, on_delete=models.SET_NULL, related_name="extractions")
+    title = models.CharField(max_length=200)
+    # The fields as they were when the run started: [{"name", "type", "choices", "guidance"}].
+    fields = models.JSONField(default=list)
+    runner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=12, choices=ExtractionStatus, default=ExtractionStatus.QUEUED, db_index=True)
+    document_ids = models.JSONField(default=list)
+    scope_label = models.CharField(max_length=300)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def stuck(self) -> bool:
+        return (
+            self.status == ExtractionStatus.RUNNING
+            and self.started_at is not None
+            and self.started_at < timezone.now() - timedelta(seconds=STUCK_AFTER_SECONDS)
+        )
+
+    @property
+    def shown_status(self) -> str:
+        return ExtractionStatus.FAILED if self.stuck else self.status
+
+
+class ValueStatus(models.TextChoices):
+    EXTRACTED = "extracted"  # read with confidence; no review needed
+    NEEDS_REVIEW = "needs_review", "Needs review"  # low confidence, or not found
+    CONFIRMED = "confirmed"  # a reviewer kept it (or confirmed it is not in the document)
+    CORRECTED = "corrected"  # a reviewer replaced it
+
+
+class ExtractionValue(models.Model):
+    """One cell: a field of one document, with the sentence it was read from."""
+
+    extraction = models.ForeignKey(Extraction, on_delete=models.CASCADE, related_name="values")
+    document = models.ForeignKey("documents.Document", null=True, on_delete=models.SET_NULL, related_name="+")
+    field_name = models.CharField(max_length=60)
+    value = models.CharField(max_length=600, blank=True)
+    confidence = models.FloatField(default=0)
+    status = models.CharField(max_length=12, choices=ValueStatus)
+    chunk = models.ForeignKey("documents.Chunk", null=True, on_delete=models.SET_NULL, related_name="+")
+    version = models.ForeignKey("documents.DocumentVersion", null=True, on_delete=models.SET_NULL, related_name="+")
+    quote = models.TextField(blank=True)
+    quote_start = models.PositiveIntegerField(null=True)
+    quote_end = models.PositiveIntegerField(null=True)
+    # What the extractor read, kept when a reviewer corrects it.
+    extracted_value = models.CharField(max_length=600, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["extraction", "document_id", "field_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["extraction", "document", "field_name"], name="extractionvalue_unique_cell")
+        ]

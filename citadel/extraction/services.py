@@ -1,0 +1,343 @@
+"""Extraction into a table: schemas, runs, and the review of values.
+
+    schema = extraction_schema_create(organization_id=org.pk, data={"slug", "title", "fields": [...]})
+    extraction = extraction_start(principal=member, schema_slug="contract-terms", document_ids=[...])
+    extraction_execute(extraction_id=extraction.pk)      # the task: a row per document
+    extraction_value_review(principal=reviewer, value_id=..., value="60 days")   # confirm or correct
+
+Each field of each document is searched for in that document alone, as the runner, and its value
+read from the best sentence holding a value of the field's type (citadel.providers.values); the
+confidence is how much of the field's words that sentence shares. Values below the threshold, and
+values not found, wait for a reviewer; the extraction is ready when none waits. Executing twice
+reads each cell once.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from citadel.accounts.rules import require_role
+from citadel.accounts.selectors import principal_for
+from citadel.audit.services import audit_record
+from citadel.core.errors import CitadelError, InvalidInput, NotFound
+from citadel.core.principal import Principal, Role
+from citadel.core.tasks import enqueue_on_commit
+from citadel.documents.access import readable_documents
+from citadel.documents.selectors import documents_for_run
+from citadel.extraction.models import (
+    MAX_FIELDS,
+    Extraction,
+    ExtractionSchema,
+    ExtractionStatus,
+    ExtractionValue,
+    FieldType,
+    SchemaField,
+    ValueStatus,
+)
+from citadel.providers import values
+from citadel.retrieval.services import retrieve
+
+logger = logging.getLogger(__name__)
+
+EXECUTE_TASK = "citadel.extraction.tasks.extraction_execute"
+PASSAGES_PER_FIELD = 5
+# Values read with less confidence wait for a reviewer. Fitted on the development half of the
+# demo's contracts (bench/extraction_accuracy.py --fit); the held-out half is reported.
+REVIEW_BELOW = 0.5
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+
+def _schema_fields(data) -> list[SchemaField]:
+    fields = data.get("fields") if isinstance(data, dict) else None
+    if not isinstance(fields, list) or not fields:
+        raise InvalidInput("A schema needs a list of fields, each with a name and a type.")
+    if len(fields) > MAX_FIELDS:
+        raise InvalidInput(f"A schema holds at most {MAX_FIELDS} fields; this one has {len(fields)}.")
+    built, names = [], set()
+    for position, raw in enumerate(fields, start=1):
+        if not isinstance(raw, dict):
+            raise InvalidInput(f"Field {position} must be an object with a name and a type.")
+        kind = raw.get("type", FieldType.TEXT)
+        if kind not in FieldType.values:
+            raise InvalidInput(f"Field {position}: the type must be one of {', '.join(FieldType.values)}.")
+        field = SchemaField(
+            position=position,
+            name=str(raw.get("name") or "").strip(),
+            type=kind,
+            choices=raw.get("choices") or [],
+            guidance=raw.get("guidance") or "",
+        )
+        try:
+            field.clean()
+            field.clean_fields(exclude=["schema"])
+        except ValidationError as exc:
+            raise InvalidInput(f"Field {position}: {' '.join(exc.messages)}") from None
+        if field.name in names:
+            raise InvalidInput(f"Field {position}: another field is named {field.name}.")
+        names.add(field.name)
+        built.append(field)
+    return built
+
+
+@transaction.atomic
+def extraction_schema_create(
+    *, organization_id: int, data: dict, principal: Principal | None = None
+) -> ExtractionSchema:
+    """Create a schema, or replace the title and fields of the one with the same slug (runs
+    already made keep the fields they were run with). `principal`: the admin defining it; None
+    for the operator's command line."""
+    if principal is not None:
+        require_role(principal, Role.ADMIN, "Only admins define extraction schemas.")
+        if principal.organization_id != organization_id:
+            raise NotFound("No such organization.")
+    if not isinstance(data, dict):
+        raise InvalidInput("A schema is an object with a slug, a title and fields.")
+    slug = str(data.get("slug") or "").strip()
+    title = " ".join(str(data.get("title") or "").split())
+    schema = ExtractionSchema(organization_id=organization_id, slug=slug, title=title)
+    try:
+        schema.clean_fields(exclude=["organization", "created_by"])
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(f"{field}: {' '.join(m)}" for field, m in exc.message_dict.items())) from None
+    fields = _schema_fields(data)
+    existing = ExtractionSchema.objects.select_for_update().filter(organization_id=organization_id, slug=slug).first()
+    if existing is not None:
+        existing.title = title
+        existing.save(update_fields=["title", "updated_at"])
+        existing.fields.all().delete()
+        schema = existing
+    else:
+        schema.created_by_id = principal.user_id if principal else None
+        schema.save()
+    for field in fields:
+        field.schema = schema
+    SchemaField.objects.bulk_create(fields)
+    audit_record(
+        verb="extraction.schema_updated" if existing is not None else "extraction.schema_created",
+        organization=organization_id,
+        actor=principal,
+        target=schema,
+        metadata={"slug": slug, "title": title, "fields": [{"name": f.name, "type": f.type} for f in fields]},
+    )
+    return schema
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def extraction_start(
+    *,
+    principal: Principal,
+    schema_slug: str,
+    document_ids: list[int] | None = None,
+    team_id: int | None = None,
+    enqueue: bool = True,
+) -> Extraction:
+    """Queue a run of the schema over the chosen documents (or a team's), as `principal`."""
+    if not isinstance(principal, Principal):
+        raise NotFound("No such organization.")
+    schema = ExtractionSchema.objects.filter(organization_id=principal.organization_id, slug=schema_slug).first()
+    if schema is None:
+        raise NotFound(f"No extraction schema {schema_slug!r}.")
+    fields = [
+        {"name": f.name, "type": f.type, "choices": f.choices, "guidance": f.guidance} for f in schema.fields.all()
+    ]
+    if not fields:
+        raise InvalidInput("This schema has no fields.")
+    ids, label = documents_for_run(principal=principal, document_ids=document_ids, team_id=team_id)
+    extraction = Extraction.objects.create(
+        organization_id=principal.organization_id,
+        schema=schema,
+        title=schema.title,
+        fields=fields,
+        runner_id=principal.user_id,
+        document_ids=ids,
+        scope_label=label,
+    )
+    audit_record(
+        verb="extraction.started",
+        organization=principal.organization_id,
+        actor=principal,
+        target=extraction,
+        metadata={"schema": schema.slug, "document_ids": ids, "scope": label, "fields": len(fields)},
+    )
+    if enqueue:
+        enqueue_on_commit(EXECUTE_TASK, extraction.pk)
+    return extraction
+
+
+def extraction_execute(*, extraction_id: int) -> Extraction | None:
+    """Read every cell not yet read, a document at a time. Safe to run again: a killed run resumes
+    with the next document, each cell read once."""
+    with transaction.atomic():
+        extraction = Extraction.objects.select_for_update().filter(pk=extraction_id).first()
+        if extraction is None or extraction.status not in (ExtractionStatus.QUEUED, ExtractionStatus.RUNNING):
+            return extraction
+        if extraction.status == ExtractionStatus.RUNNING and not extraction.stuck:
+            return extraction
+        extraction.status = ExtractionStatus.RUNNING
+        extraction.attempts += 1
+        extraction.started_at = timezone.now()
+        extraction.error_message = ""
+        extraction.save(update_fields=["status", "attempts", "started_at", "error_message"])
+    try:
+        principal = principal_for(user=extraction.runner_id, organization=extraction.organization_id)
+    except NotFound:
+        return _fail(extraction, "The person who ran this extraction is no longer a member of the organization.")
+    done = set(ExtractionValue.objects.filter(extraction=extraction).values_list("document_id", flat=True))
+    try:
+        for document_id in extraction.document_ids:
+            if document_id not in done:
+                _extract_document(principal, extraction, document_id)
+    except CitadelError as exc:
+        return _fail(extraction, exc.message)
+    except Exception as exc:
+        logger.exception("extraction %s failed", extraction.pk)
+        return _fail(extraction, f"The extraction stopped ({type(exc).__name__}); retry it.")
+    with transaction.atomic():
+        extraction = Extraction.objects.select_for_update().get(pk=extraction.pk)
+        waiting = extraction.values.filter(status=ValueStatus.NEEDS_REVIEW).count()
+        extraction.status = ExtractionStatus.NEEDS_REVIEW if waiting else ExtractionStatus.READY
+        extraction.finished_at = timezone.now()
+        extraction.save(update_fields=["status", "finished_at"])
+        audit_record(
+            verb="extraction.finished",
+            organization=extraction.organization_id,
+            actor=None,
+            target=extraction,
+            metadata={"documents": len(extraction.document_ids), "values_to_review": waiting},
+        )
+    return extraction
+
+
+def _extract_document(principal: Principal, extraction: Extraction, document_id: int) -> None:
+    """A document's row, written in one transaction."""
+    cells = []
+    for field in extraction.fields:
+        query = " ".join(part for part in (field["name"].replace("_", " "), field["guidance"]) if part)
+        hits = retrieve(principal=principal, query=query, k=PASSAGES_PER_FIELD, filters={"document_ids": [document_id]})
+        found = values.extract_field(field["type"], query, [h.text for h in hits], choices=field["choices"])
+        cell = ExtractionValue(extraction=extraction, document_id=document_id, field_name=field["name"])
+        if found is None:
+            cell.status = ValueStatus.NEEDS_REVIEW
+        else:
+            hit = hits[found.passage]
+            cell.value = cell.extracted_value = found.value
+            cell.confidence = found.confidence
+            cell.status = ValueStatus.EXTRACTED if found.confidence >= REVIEW_BELOW else ValueStatus.NEEDS_REVIEW
+            cell.chunk_id, cell.version_id = hit.chunk_id, hit.version_id
+            cell.quote = hit.text[found.start : found.end]
+            cell.quote_start, cell.quote_end = found.start, found.end
+        cells.append(cell)
+    with transaction.atomic():
+        # A run resumed after its worker died may find the row written: it stands.
+        ExtractionValue.objects.bulk_create(cells, ignore_conflicts=True)
+
+
+def _fail(extraction: Extraction, message: str) -> Extraction:
+    with transaction.atomic():
+        extraction = Extraction.objects.select_for_update().get(pk=extraction.pk)
+        extraction.status = ExtractionStatus.FAILED
+        extraction.error_message = message
+        extraction.finished_at = timezone.now()
+        extraction.save(update_fields=["status", "error_message", "finished_at"])
+        audit_record(
+            verb="extraction.failed",
+            organization=extraction.organization_id,
+            actor=None,
+            target=extraction,
+            metadata={"error": message},
+        )
+    return extraction
+
+
+@transaction.atomic
+def extraction_retry(*, principal: Principal, extraction_id: int) -> Extraction:
+    """Run a failed (or stuck) extraction again; the rows already read are kept."""
+    extraction = (
+        Extraction.objects.select_for_update()
+        .filter(pk=extraction_id, organization_id=principal.organization_id)
+        .first()
+    )
+    if extraction is None or (extraction.runner_id != principal.user_id and not principal.is_admin):
+        raise NotFound("Extraction not found.")
+    if extraction.shown_status != ExtractionStatus.FAILED:
+        return extraction
+    extraction.status = ExtractionStatus.QUEUED
+    extraction.error_message = ""
+    extraction.save(update_fields=["status", "error_message"])
+    audit_record(
+        verb="extraction.retried",
+        organization=extraction.organization_id,
+        actor=principal,
+        target=extraction,
+        metadata={},
+    )
+    enqueue_on_commit(EXECUTE_TASK, extraction.pk)
+    return extraction
+
+
+# --- review --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def extraction_value_review(*, principal: Principal, value_id: int, value: str | None = None) -> ExtractionValue:
+    """A reviewer confirms a value (`value` None or unchanged: as read, or confirmed absent) or
+    corrects it. The reviewer must be able to read the document. The last value reviewed makes the
+    extraction ready."""
+    require_role(principal, Role.REVIEWER, "Only reviewers check extracted values.")
+    cell = (
+        ExtractionValue.objects.select_for_update()
+        .select_related("extraction")
+        .filter(pk=value_id, extraction__organization_id=principal.organization_id)
+        .first()
+    )
+    if cell is None or cell.document_id is None:
+        raise NotFound("Value not found.")
+    if not readable_documents(principal).filter(pk=cell.document_id).exists():
+        raise NotFound("Value not found.")
+    if cell.extraction.status not in (ExtractionStatus.NEEDS_REVIEW, ExtractionStatus.READY):
+        raise InvalidInput("Values are reviewed once the extraction has finished.")
+    new = " ".join(str(value).split()) if value is not None else cell.value
+    if len(new) > 600:
+        raise InvalidInput("A value holds at most 600 characters.")
+    before = cell.value
+    cell.status = ValueStatus.CONFIRMED if new == cell.value else ValueStatus.CORRECTED
+    cell.value = new
+    cell.reviewed_by_id = principal.user_id
+    cell.reviewed_at = timezone.now()
+    cell.save(update_fields=["status", "value", "reviewed_by", "reviewed_at"])
+    audit_record(
+        verb="extraction.value_reviewed",
+        organization=principal.organization_id,
+        actor=principal,
+        target=cell,
+        metadata={
+            "extraction_id": cell.extraction_id,
+            "document_id": cell.document_id,
+            "field": cell.field_name,
+            "before": before,
+            "after": new,
+            "decision": cell.status,
+        },
+    )
+    extraction = Extraction.objects.select_for_update().get(pk=cell.extraction_id)
+    if (
+        extraction.status == ExtractionStatus.NEEDS_REVIEW
+        and not extraction.values.filter(status=ValueStatus.NEEDS_REVIEW).exists()
+    ):
+        extraction.status = ExtractionStatus.READY
+        extraction.save(update_fields=["status"])
+        audit_record(
+            verb="extraction.reviewed",
+            organization=extraction.organization_id,
+            actor=principal,
+            target=extraction,
+            metadata={"values": extraction.values.count()},
+        )
+    return cell

@@ -1,0 +1,320 @@
+"""Extraction into a table: a schema's fields read out of each document, as the runner, each value
+cited to its sentence with a confidence; low-confidence and missing values wait for a reviewer;
+rows of documents a reader may not read are left out of the table, the JSON and the CSV."""
+
+import csv
+import io
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from citadel.accounts.models import Membership, Team
+from citadel.audit.models import AuditEvent
+from citadel.core.errors import InvalidInput, NotFound, PermissionDenied
+from citadel.extraction.models import Extraction, ExtractionStatus, ExtractionValue, ValueStatus
+from citadel.extraction.selectors import extraction_csv, extraction_data, extraction_table, get_extraction
+from citadel.extraction.services import (
+    extraction_execute,
+    extraction_schema_create,
+    extraction_start,
+    extraction_value_review,
+)
+from tests.factories import make_document
+
+SCHEMA = {
+    "slug": "contract-terms",
+    "title": "Contract terms",
+    "fields": [
+        {"name": "vendor", "type": "name", "guidance": "the vendor providing the services"},
+        {"name": "effective_date", "type": "date", "guidance": "the date the agreement takes effect"},
+        {"name": "annual_fee", "type": "amount", "guidance": "the annual fee for the services"},
+        {"name": "notice_period", "type": "duration", "guidance": "notice period for termination"},
+        {"name": "auto_renewal", "type": "yes_no", "guidance": "the agreement renews automatically"},
+        {"name": "late_interest", "type": "percentage", "guidance": "interest on late payment"},
+        {"name": "tier", "type": "choice", "choices": ["Gold", "Silver", "Bronze"], "guidance": "service tier"},
+    ],
+}
+NORTHWIND = [
+    "This Services Agreement is made between Acme Corporation (the Customer) and Northwind Traders (the Vendor).",
+    "This agreement takes effect on 1 March 2026. Signed by both parties on 12 February 2026.",
+    "The annual fee is $48,000 per year. A one-off setup fee of $750 is due on signature.",
+    "Either party may terminate this agreement by giving 60 days' written notice. Invoices are payable within 30 days.",
+    "The agreement renews automatically for successive one-year terms.",
+    "Late payments bear interest at 1.5% per month. The service tier is Gold.",
+]
+CONTOSO = [
+    "The Vendor, Contoso Cleaning, provides office cleaning to Acme Corporation under this agreement.",
+    "The effective date of this agreement is July 1, 2025.",
+    "The yearly service charge (the annual fee) amounts to 18,500 EUR.",
+    "The notice period for termination is ninety (90) days.",
+    "There is no automatic renewal: the agreement ends at the end of its term.",
+]
+
+
+@pytest.fixture
+def setup(world):
+    org = world.org("acme")
+    admin = world.principal("ada", org, role="admin", teams=["Procurement"])
+    runner = world.principal("max", org, teams=["Procurement"])
+    reviewer = world.principal("rita", org, role="reviewer", teams=["Procurement"])
+    outsider_reviewer = world.principal("otto", org, role="reviewer", teams=["Sales"])
+    procurement = Team.objects.get(organization=org, name="Procurement")
+    northwind = make_document(org, "northwind", NORTHWIND, title="Northwind contract")
+    contoso = make_document(org, "contoso", CONTOSO, grants=[procurement], title="Contoso contract")
+    extraction_schema_create(organization_id=org.pk, data=SCHEMA, principal=admin)
+    return {
+        "org": org,
+        "admin": admin,
+        "runner": runner,
+        "reviewer": reviewer,
+        "outsider": outsider_reviewer,
+        "northwind": northwind,
+        "contoso": contoso,
+        "procurement": procurement,
+    }
+
+
+def _run(setup) -> Extraction:
+    extraction = extraction_start(
+        principal=setup["runner"],
+        schema_slug="contract-terms",
+        document_ids=[setup["northwind"].pk, setup["contoso"].pk],
+        enqueue=False,
+    )
+    return extraction_execute(extraction_id=extraction.pk)
+
+
+def _cells(extraction, document) -> dict[str, ExtractionValue]:
+    return {c.field_name: c for c in ExtractionValue.objects.filter(extraction=extraction, document=document)}
+
+
+def test_a_schema_is_checked_field_by_field(setup):
+    org, admin = setup["org"], setup["admin"]
+    bad = [
+        ({"slug": "x", "title": "X", "fields": []}, "needs a list of fields"),
+        ({"slug": "x", "title": "X", "fields": [{"name": "Fee Amount", "type": "amount"}]}, "Lower-case"),
+        ({"slug": "x", "title": "X", "fields": [{"name": "a"}, {"name": "a"}]}, "another field is named a"),
+        ({"slug": "x", "title": "X", "fields": [{"name": "tier", "type": "choice"}]}, "at least two choices"),
+    ]
+    for data, message in bad:
+        with pytest.raises(InvalidInput, match=message):
+            extraction_schema_create(organization_id=org.pk, data=data, principal=admin)
+    with pytest.raises(PermissionDenied):
+        extraction_schema_create(organization_id=org.pk, data=SCHEMA, principal=setup["runner"])
+
+
+def test_each_type_is_read_from_its_sentence_with_a_citation(setup):
+    """Given two contracts phrased differently, when their terms are extracted, then each field has
+    its normalised value, read from the sentence that states it, not from a distractor beside it."""
+    extraction = _run(setup)
+
+    northwind = _cells(extraction, setup["northwind"])
+    contoso = _cells(extraction, setup["contoso"])
+    assert {k: c.value for k, c in northwind.items()} == {
+        "vendor": "Northwind Traders",
+        "effective_date": "2026-03-01",  # not the signing date beside it
+        "annual_fee": "48000 USD",  # not the setup fee
+        "notice_period": "60 days",  # not the payment term
+        "auto_renewal": "yes",
+        "late_interest": "1.5%",
+        "tier": "Gold",
+    }
+    assert {k: c.value for k, c in contoso.items()} == {
+        "vendor": "Contoso Cleaning",
+        "effective_date": "2025-07-01",
+        "annual_fee": "18500 EUR",
+        "notice_period": "90 days",
+        "auto_renewal": "no",
+        "late_interest": "",
+        "tier": "",
+    }
+    fee = northwind["annual_fee"]
+    assert (
+        fee.quote == "The annual fee is $48,000 per year."
+        and fee.chunk.text[fee.quote_start : fee.quote_end] == fee.quote
+    )
+    assert 0 < fee.confidence <= 1 and fee.version_id == setup["northwind"].current_version_id
+
+
+def test_missing_and_doubtful_values_wait_for_review_and_the_last_review_makes_it_ready(setup):
+    extraction = _run(setup)
+    assert extraction.status == ExtractionStatus.NEEDS_REVIEW
+    waiting = list(ExtractionValue.objects.filter(extraction=extraction, status=ValueStatus.NEEDS_REVIEW))
+    assert {c.field_name for c in waiting} >= {"late_interest", "tier"}  # not in the Contoso contract
+
+    for cell in waiting[:-1]:
+        extraction_value_review(principal=setup["reviewer"], value_id=cell.pk)
+    corrected = extraction_value_review(principal=setup["reviewer"], value_id=waiting[-1].pk, value="Silver")
+
+    extraction.refresh_from_db()
+    assert extraction.status == ExtractionStatus.READY
+    assert corrected.status == ValueStatus.CORRECTED and corrected.value == "Silver"
+    assert corrected.extracted_value == ""  # what the extractor read is kept beside the correction
+    verbs = list(AuditEvent.objects.values_list("verb", flat=True))
+    assert verbs.count("extraction.value_reviewed") == len(waiting) and "extraction.reviewed" in verbs
+
+
+def test_only_reviewers_who_may_read_the_document_check_its_values(setup):
+    extraction = _run(setup)
+    cell = ExtractionValue.objects.get(extraction=extraction, document=setup["contoso"], field_name="tier")
+
+    with pytest.raises(PermissionDenied):
+        extraction_value_review(principal=setup["runner"], value_id=cell.pk)
+    with pytest.raises(NotFound):
+        extraction_value_review(principal=setup["outsider"], value_id=cell.pk)
+
+
+def test_a_reader_sees_only_rows_of_documents_they_may_read(setup):
+    extraction = _run(setup)
+
+    table = extraction_table(principal=setup["outsider"], extraction=extraction)
+    data = extraction_data(principal=setup["outsider"], extraction=extraction)
+    rows = list(csv.reader(io.StringIO(extraction_csv(principal=setup["outsider"], extraction=extraction))))
+
+    assert [r.document.external_id for r in table.rows] == ["northwind"] and table.withheld == 1
+    assert [r["document"] for r in data["rows"]] == ["northwind"] and data["withheld_rows"] == 1
+    assert [r[0] for r in rows[1:]] == ["northwind"] and "Contoso" not in "".join(map(str, rows))
+
+
+def test_members_see_their_own_extractions_and_reviewers_all(setup, world):
+    extraction = _run(setup)
+    other = world.principal("mia", setup["org"])
+
+    with pytest.raises(NotFound):
+        get_extraction(principal=other, extraction_id=extraction.pk)
+    assert get_extraction(principal=setup["reviewer"], extraction_id=extraction.pk)
+
+
+def test_the_table_sorts_by_a_field_and_filters_rows_to_review(setup):
+    extraction = _run(setup)
+
+    by_fee = extraction_table(principal=setup["runner"], extraction=extraction, sort="annual_fee")
+    by_fee_desc = extraction_table(principal=setup["runner"], extraction=extraction, sort="annual_fee", descending=True)
+    by_interest = extraction_table(
+        principal=setup["runner"], extraction=extraction, sort="late_interest", descending=True
+    )
+    to_review = extraction_table(principal=setup["runner"], extraction=extraction, only="review")
+    found = extraction_table(principal=setup["runner"], extraction=extraction, q="northwind")
+
+    assert [r.document.external_id for r in by_fee.rows] == ["contoso", "northwind"]  # 18,500 before 48,000
+    assert [r.document.external_id for r in by_fee_desc.rows] == ["northwind", "contoso"]
+    assert [r.document.external_id for r in by_interest.rows] == ["northwind", "contoso"]  # empty last
+    assert "contoso" in [r.document.external_id for r in to_review.rows]
+    assert [r.document.external_id for r in found.rows] == ["northwind"]
+
+
+def test_running_again_reads_each_cell_once_and_a_stuck_run_resumes(setup):
+    extraction = extraction_start(
+        principal=setup["runner"], schema_slug="contract-terms", document_ids=[setup["northwind"].pk], enqueue=False
+    )
+    Extraction.objects.filter(pk=extraction.pk).update(status=ExtractionStatus.RUNNING, started_at=timezone.now())
+    assert extraction_execute(extraction_id=extraction.pk).status == ExtractionStatus.RUNNING
+
+    Extraction.objects.filter(pk=extraction.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    finished = extraction_execute(extraction_id=extraction.pk)
+    again = extraction_execute(extraction_id=extraction.pk)
+
+    assert finished.status == again.status
+    assert ExtractionValue.objects.filter(extraction=extraction).count() == len(SCHEMA["fields"])
+
+
+def test_csv_cells_cannot_run_as_formulas(setup, world):
+    org = setup["org"]
+    make_document(org, "evil", ["The Vendor, =HYPERLINK Corp, provides nothing.", "The annual fee is $1 per year."])
+    extraction = extraction_start(
+        principal=setup["runner"],
+        schema_slug="contract-terms",
+        document_ids=[
+            Membership.objects.get(user_id=setup["runner"].user_id).organization.documents.get(external_id="evil").pk
+        ],
+        enqueue=False,
+    )
+    extraction = extraction_execute(extraction_id=extraction.pk)
+    cell = ExtractionValue.objects.get(extraction=extraction, field_name="vendor")
+    cell.value = "=cmd|' /C calc'!A0"
+    cell.save()
+
+    text = extraction_csv(principal=setup["runner"], extraction=extraction)
+
+    assert "'=cmd" in text and "\n=cmd" not in text and ",=cmd" not in text
+
+
+def test_extract_prints_the_contract(setup):
+    out = StringIO()
+
+    call_command(
+        "extract",
+        "contract-terms",
+        "--as",
+        "max",
+        "--document",
+        "northwind",
+        "--document",
+        "contoso",
+        "--sync",
+        "--json",
+        stdout=out,
+    )
+
+    result = json.loads(out.getvalue())
+    assert result["status"] == "needs_review" and result["extraction_id"]
+    row = next(r for r in result["rows"] if r["document"] == "northwind")
+    assert row["values"]["annual_fee"]["value"] == "48000 USD"
+    assert row["values"]["annual_fee"]["citation"]["quote"] == "The annual fee is $48,000 per year."
+    assert set(row["values"]["annual_fee"]) >= {"value", "confidence", "citation"}
+
+
+def test_the_schema_command_and_the_api(setup, client, tmp_path):
+    from citadel.accounts.services import api_token_create
+
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps({**SCHEMA, "slug": "short", "fields": SCHEMA["fields"][:2]}))
+    out = StringIO()
+    call_command("extraction_schema_create", str(path), "--org", "acme", "--json", stdout=out)
+    assert json.loads(out.getvalue())["slug"] == "short"
+
+    _, secret = api_token_create(user=Membership.objects.get(user_id=setup["runner"].user_id).user, name="t")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    schemas = client.get("/api/v1/extractions/schemas", **headers).json()
+    started = client.post(
+        "/api/v1/extractions",
+        data=json.dumps({"schema": "contract-terms", "documents": ["northwind"]}),
+        content_type="application/json",
+        **headers,
+    )
+    assert {s["slug"] for s in schemas} == {"contract-terms", "short"}
+    assert started.status_code == 202 and started.json()["status"] == "queued"
+    extraction_execute(extraction_id=started.json()["extraction_id"])
+    read = client.get(f"/api/v1/extractions/{started.json()['extraction_id']}", **headers).json()
+    assert read["rows"][0]["values"]["vendor"]["value"] == "Northwind Traders"
+
+
+def test_a_member_runs_and_reviews_on_the_pages(setup, login):
+    client = login(Membership.objects.get(user_id=setup["runner"].user_id).user)
+    assert b"Contract terms" in client.get(reverse("extraction:index")).content
+    response = client.post(
+        reverse("extraction:start"), {"schema": "contract-terms", "documents": [setup["northwind"].pk]}
+    )
+    extraction = Extraction.objects.get()
+    assert response.status_code == 302
+    extraction_execute(extraction_id=extraction.pk)
+
+    page = client.get(reverse("extraction:detail", args=[extraction.pk])).content.decode()
+    exported = client.get(reverse("extraction:export_csv", args=[extraction.pk]))
+
+    assert "48000 USD" in page and "The annual fee is $48,000 per year." in page
+    assert exported["Content-Type"].startswith("text/csv") and "48000 USD" in exported.content.decode()
+    reviewer = login(Membership.objects.get(user_id=setup["reviewer"].user_id).user)
+    cell = ExtractionValue.objects.get(extraction=extraction, field_name="tier")
+    if cell.status == ValueStatus.NEEDS_REVIEW:
+        reviewed = reviewer.post(
+            reverse("extraction:review_value", args=[cell.pk]), {"decision": "correct", "value": "Silver"}
+        )
+        assert reviewed.status_code == 302
+        cell.refresh_from_db()
+        assert cell.value == "Silver" and cell.status == ValueStatus.CORRECTED
