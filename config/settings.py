@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "citadel.retrieval",
     "citadel.answers",
     "citadel.summaries",
+    "citadel.classification",
     "citadel.review",
     "citadel.reports",
     "citadel.extraction",

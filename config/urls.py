@@ -15,6 +15,7 @@ urlpatterns = [
     path("search/", include("citadel.retrieval.urls")),
     path("answers/", include("citadel.answers.urls")),
     path("summaries/", include("citadel.summaries.urls")),
+    path("labels/", include("citadel.classification.urls")),
     path("review/", include("citadel.review.urls")),
     path("reports/", include("citadel.reports.urls")),
     path("extractions/", include("citadel.extraction.urls")),

@@ -43,6 +43,10 @@ class OrgScopedAdmin(admin.ModelAdmin):
     min_role: Role = Role.ADMIN
     read_only: bool = False
     audited_fields: tuple[str, ...] = ()
+    # Fields unique within an organization (a label's name, a checklist's slug). The form checks
+    # them, since the organization is not one of its fields and the database would refuse the
+    # save with an error instead of a message.
+    unique_in_organization: tuple[str, ...] = ()
 
     def _principal(self, request):
         return getattr(request, "principal", None)
@@ -76,6 +80,31 @@ class OrgScopedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._allowed(request) and not self.read_only
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not self.unique_in_organization:
+            return form
+        principal = self._principal(request)
+        fields, org_path = self.unique_in_organization, self.org_path
+
+        def clean(form_self):
+            data = super(checked, form_self).clean()
+            organization_id = _organization_id(form_self.instance, org_path) or (
+                principal.organization_id if principal else None
+            )
+            model = form_self._meta.model
+            for name in fields:
+                if name in data and (
+                    model.objects.filter(**{org_path: organization_id, name: data[name]})
+                    .exclude(pk=form_self.instance.pk)
+                    .exists()
+                ):
+                    form_self.add_error(name, f"Another {model._meta.verbose_name} has this {name}.")
+            return data
+
+        checked = type(form.__name__, (form,), {"clean": clean})
+        return checked
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Dropdowns offer only rows of the admin's organization.

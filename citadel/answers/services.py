@@ -46,6 +46,7 @@ from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFo
 from citadel.core.locks import session_lock_held, session_unlock, try_session_lock
 from citadel.core.principal import Principal, Role
 from citadel.documents.access import readable_chunk_ids
+from citadel.documents.models import Label
 from citadel.providers.generation import (
     EXTRACTIVE,
     Generation,
@@ -79,10 +80,15 @@ def budget_check(*, organization: Organization) -> None:
 
 @transaction.atomic
 def question_create(
-    *, principal: Principal, text: str, origin: str = QuestionOrigin.ASK, document_ids: list[int] | None = None
+    *,
+    principal: Principal,
+    text: str,
+    origin: str = QuestionOrigin.ASK,
+    document_ids: list[int] | None = None,
+    labels: list[str] | None = None,
 ) -> Question:
-    """`document_ids` narrows the search to those documents (a report's); the asker's permissions
-    still apply on top."""
+    """`document_ids` narrows the search to those documents (a report's), `labels` to documents
+    with any of those labels; the asker's permissions still apply on top."""
     if not isinstance(principal, Principal):
         raise NotFound("No such organization.")
     text = re.sub(r"\s+", " ", str(text or "")).strip()
@@ -93,6 +99,12 @@ def question_create(
     organization = Organization.objects.get(pk=principal.organization_id)
     budget_check(organization=organization)
     scope = {"document_ids": sorted({int(i) for i in document_ids})} if document_ids is not None else {}
+    if labels:
+        known = set(Label.objects.filter(organization=organization, name__in=labels).values_list("name", flat=True))
+        unknown = sorted(set(labels) - known)
+        if unknown:
+            raise InvalidInput(f"No label named {unknown[0]!r}.")
+        scope["labels"] = sorted(known)
     question = Question.objects.create(
         organization=organization, asker_id=principal.user_id, text=text, origin=origin, scope=scope
     )
@@ -106,9 +118,9 @@ def question_create(
     return question
 
 
-def answer_question(*, principal: Principal, text: str) -> Answer:
+def answer_question(*, principal: Principal, text: str, labels: list[str] | None = None) -> Answer:
     """Ask and answer in one blocking call (the `ask` command, the API, pages without JS)."""
-    question = question_create(principal=principal, text=text)
+    question = question_create(principal=principal, text=text, labels=labels)
     return answer_build(principal=principal, question=question)
 
 

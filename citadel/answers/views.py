@@ -16,6 +16,7 @@ from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFo
 from citadel.core.principal import Role
 from citadel.core.ratelimit import limit_action
 from citadel.documents.access import readable_chunk_ids
+from citadel.documents.selectors import label_names
 from citadel.providers.generation import EXTRACTIVE
 
 FLAG_LABELS = {
@@ -34,6 +35,11 @@ class AskForm(forms.Form):
         max_length=services.MAX_QUESTION_CHARS,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Ask a question about your documents"}),
     )
+    label = forms.ChoiceField(required=False, label="Only documents labelled")
+
+    def __init__(self, *args, labels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["label"].choices = [("", "(any)"), *((name, name) for name in labels)]
 
 
 def _streams(organization: Organization) -> bool:
@@ -77,7 +83,7 @@ def answer_context(request, answer) -> dict:
 @principal_required
 def ask(request):
     principal = request.principal
-    form = AskForm(request.POST or None)
+    form = AskForm(request.POST or None, labels=label_names(principal))
     status = 200
     context: dict = {"form": form}
     if request.method == "POST":
@@ -85,7 +91,8 @@ def ask(request):
             text = form.cleaned_data["question"]
             try:
                 limit_action("ask", principal)
-                question = services.question_create(principal=principal, text=text)
+                label = form.cleaned_data.get("label")
+                question = services.question_create(principal=principal, text=text, labels=[label] if label else None)
                 if request.htmx and _streams(question.organization):
                     return render(request, "answers/question.html#streaming", {"question": question})
                 answer = services.answer_build(principal=principal, question=question)

@@ -32,6 +32,9 @@ WITHHELD = (AnswerStatus.PENDING_REVIEW, AnswerStatus.REJECTED)
 
 class AskIn(Schema):
     question: limited(MAX_QUESTION_CHARS, min_length=1)
+    labels: list[limited(60, min_length=1)] = Field(
+        default_factory=list, max_length=20, description="Only documents with any of these labels."
+    )
 
 
 class CitationOut(Schema):
@@ -153,7 +156,7 @@ def ask(request, payload: AskIn):
     the answer is final. The same fields as `manage.py ask --json`."""
     principal = request.auth
     limit_action("ask", principal)
-    answer = answer_question(principal=principal, text=payload.question)
+    answer = answer_question(principal=principal, text=payload.question, labels=payload.labels or None)
     answer = selectors.get_answer(principal=principal, answer_id=answer.pk)
     return _ask_out(request, principal, answer)
 

@@ -116,9 +116,18 @@ class DocumentOut(Schema):
     attachment_number: int | None = Field(None, description="For an email's attachment: its place in the email.")
 
 
+class DocumentLabelOut(Schema):
+    name: str
+    status: str = Field(
+        description="assigned (by Citadel), accepted (by a person) or suggested (waiting for a reviewer)."
+    )
+    confidence: float | None
+
+
 class DocumentDetail(DocumentOut):
     versions: list[VersionOut]
     grants: list[GrantOut] | None = Field(description="Who may read it; shown to admins only.")
+    labels: list[DocumentLabelOut] = Field(description="Its labels, and the ones suggested for it.")
 
 
 class DocumentPage(Schema):
@@ -213,6 +222,10 @@ def _detail_out(request: HttpRequest, principal: Principal, document_id: int) ->
         **_document_out(request, document, versions),
         "versions": [_version_out(request, document, v) for v in versions],
         "grants": grants,
+        "labels": [
+            {"name": row.label.name, "status": row.status, "confidence": row.confidence}
+            for row in selectors.document_labels(document=document)
+        ],
     }
 
 

@@ -32,6 +32,7 @@ class ExtractionIn(Schema):
         default_factory=list, max_length=MAX_RUN_DOCUMENTS, description="External ids of the documents."
     )
     team: limited(100) | None = Field(default=None, description="Or: every document of this team you may read.")
+    label: limited(60) | None = Field(default=None, description="Or: every document with this label you may read.")
 
 
 class CitationOut(Schema):
@@ -93,6 +94,7 @@ def extraction_run(request, body: ExtractionIn):
         schema_slug=body.schema_,
         document_ids=external_document_ids(principal=principal, external_ids=body.documents),
         team_id=team_named(principal=principal, name=body.team) if body.team else None,
+        label=body.label,
     )
     data = selectors.extraction_data(
         principal=principal, extraction=extraction, site_url=request.build_absolute_uri("/")

@@ -35,6 +35,7 @@ class ReportIn(Schema):
         default_factory=list, max_length=MAX_RUN_DOCUMENTS, description="External ids of the documents to run it over."
     )
     team: limited(100) | None = Field(default=None, description="Or: every document of this team you may read.")
+    label: limited(60) | None = Field(default=None, description="Or: every document with this label you may read.")
 
 
 class ProgressOut(Schema):
@@ -97,6 +98,7 @@ def report_run(request, body: ReportIn):
         template_slug=body.template,
         document_ids=external_document_ids(principal=principal, external_ids=body.documents),
         team_id=team_named(principal=principal, name=body.team) if body.team else None,
+        label=body.label,
     )
     return Status(202, selectors.report_data(principal=principal, report=report, site_url=_site(request)))
 

@@ -17,6 +17,7 @@ class SearchParams(Schema):
     document_id: list[Id] = Field([], description="Only these documents.")
     external_id: list[limited(255)] = Field([], description="Only documents with these external ids.")
     title: limited(200) | None = Field(None, description="Only documents whose title contains this.")
+    label: list[limited(60)] = Field([], description="Only documents with any of these labels.")
 
 
 class SearchHit(Schema):
@@ -44,6 +45,8 @@ def search(request, params: Query[SearchParams]):
         filters["external_ids"] = params.external_id
     if params.title:
         filters["title"] = params.title
+    if params.label:
+        filters["labels"] = params.label
     hits = search_recorded(
         principal=request.auth, query=params.q, k=params.k, filters=filters or None, channel="api"
     ).hits

@@ -273,3 +273,50 @@ class EmbeddingModelChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization}: {self.from_model} -> {self.to_model} ({self.status})"
+
+
+class Label(models.Model):
+    """A label an admin defines ("Finance"): documents get it in the background, by similarity to
+    its description and to the documents people gave it (citadel.classification)."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=60)
+    description = models.TextField(help_text="What documents with this label are about; the classifier reads it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="label_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LabelStatus(models.TextChoices):
+    ASSIGNED = "assigned"  # by the classifier, confident
+    SUGGESTED = "suggested"  # by the classifier, not confident: waits for a reviewer
+    ACCEPTED = "accepted"  # by a person: added, or a suggestion confirmed
+    REJECTED = "rejected"  # by a person: never given again by the classifier
+
+
+# The labels a document has: they filter search, asking, reports and extractions.
+LABEL_APPLIES = (LabelStatus.ASSIGNED, LabelStatus.ACCEPTED)
+
+
+class DocumentLabel(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="document_labels")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="document_labels")
+    status = models.CharField(max_length=10, choices=LabelStatus)
+    # The classifier's score (cosine similarity), kept when a person decides.
+    confidence = models.FloatField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label__name"]
+        constraints = [models.UniqueConstraint(fields=["document", "label"], name="documentlabel_unique")]
+        indexes = [models.Index(fields=["label", "status"], name="documentlabel_label_status")]
+
+    def __str__(self) -> str:
+        return f"{self.label} on {self.document_id} ({self.status})"

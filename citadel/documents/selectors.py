@@ -15,11 +15,15 @@ from citadel.documents.access import (
 )
 from citadel.documents.models import (
     IN_PROGRESS_STATUSES,
+    LABEL_APPLIES,
     AccessGrant,
     Chunk,
     Document,
+    DocumentLabel,
     DocumentVersion,
     GrantScope,
+    Label,
+    LabelStatus,
     ReadMethod,
     VersionPage,
     VersionStatus,
@@ -134,15 +138,43 @@ def version_ocr_pages(*, version: DocumentVersion) -> tuple[int, QuerySet[Versio
 MAX_RUN_DOCUMENTS = 1000
 
 
-def documents_for_run(*, principal: Principal, document_ids=None, team_id=None) -> tuple[list[int], str]:
-    """The documents a background job (a checklist, an extraction) runs over: the chosen ones, or
-    every one granted to a team, each a ready document the principal may read; and how they were
-    chosen, for people ("2 documents", "documents of team Support"). A chosen document the
-    principal may not read is NotFound, as if it did not exist."""
+def document_labels(*, document: Document) -> list[DocumentLabel]:
+    """The labels a document has and the ones suggested for it; rejected ones are left out."""
+    return list(
+        DocumentLabel.objects.filter(document=document)
+        .exclude(status=LabelStatus.REJECTED)
+        .select_related("label", "decided_by")
+    )
+
+
+def label_names(principal: Principal) -> list[str]:
+    """The names of the organization's labels, for the filters of search, asking and runs."""
+    if not isinstance(principal, Principal):
+        return []
+    return list(Label.objects.filter(organization_id=principal.organization_id).values_list("name", flat=True))
+
+
+def documents_for_run(
+    *, principal: Principal, document_ids=None, team_id=None, label: str | None = None
+) -> tuple[list[int], str]:
+    """The documents a background job (a checklist, an extraction) runs over: the chosen ones,
+    every one granted to a team, or every one with a label, each a ready document the principal
+    may read; and how they were chosen, for people ("2 documents", "documents of team Support",
+    "documents labelled Finance"). A chosen document the principal may not read is NotFound, as
+    if it did not exist."""
     readable = readable_documents(principal).filter(
         archived_at__isnull=True, current_version__status=VersionStatus.READY
     )
-    if team_id not in (None, ""):
+    if label:
+        found = Label.objects.filter(organization_id=principal.organization_id, name=label).first()
+        if found is None:
+            raise NotFound(f"No label named {label!r}.")
+        labelled = DocumentLabel.objects.filter(label=found, status__in=LABEL_APPLIES).values("document_id")
+        ids = list(readable.filter(pk__in=labelled).values_list("pk", flat=True))
+        if not ids:
+            raise InvalidInput(f"No ready document you may read is labelled {found.name}.")
+        label_text = f"documents labelled {found.name}"
+    elif team_id not in (None, ""):
         team = Team.objects.filter(pk=team_id, organization_id=principal.organization_id).first()
         if team is None:
             raise NotFound("No such team.")
@@ -150,7 +182,7 @@ def documents_for_run(*, principal: Principal, document_ids=None, team_id=None) 
         ids = list(readable.filter(pk__in=granted).values_list("pk", flat=True))
         if not ids:
             raise InvalidInput(f"Team {team.name} has no ready documents that you may read.")
-        label = f"documents of team {team.name}"
+        label_text = f"documents of team {team.name}"
     else:
         wanted = list(dict.fromkeys(int(i) for i in document_ids or []))
         if not wanted:
@@ -159,10 +191,10 @@ def documents_for_run(*, principal: Principal, document_ids=None, team_id=None) 
         missing = set(wanted) - set(ids)
         if missing:
             raise NotFound(f"{len(missing)} of the chosen documents are not ready documents that you may read.")
-        label = "1 document" if len(ids) == 1 else f"{len(ids)} documents"
+        label_text = "1 document" if len(ids) == 1 else f"{len(ids)} documents"
     if len(ids) > MAX_RUN_DOCUMENTS:
         raise InvalidInput(f"A run covers at most {MAX_RUN_DOCUMENTS} documents; {len(ids)} were chosen.")
-    return sorted(ids), label
+    return sorted(ids), label_text
 
 
 def team_named(*, principal: Principal, name: str) -> int:

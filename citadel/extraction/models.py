@@ -137,6 +137,8 @@ class ExtractionValue(models.Model):
     quote_end = models.PositiveIntegerField(null=True)
     # What the extractor read, kept when a reviewer corrects it.
     extracted_value = models.CharField(max_length=600, blank=True)
+    # "extractive", or the provider and model whose value was found in the passage it cited.
+    read_by = models.CharField(max_length=200, blank=True, default="extractive", db_default="extractive")
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
 

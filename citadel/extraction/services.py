@@ -18,10 +18,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from citadel.accounts.models import Organization
 from citadel.accounts.rules import require_role
 from citadel.accounts.selectors import principal_for
+from citadel.answers.checks import check_answer
+from citadel.answers.services import budget_check
+from citadel.audit.prompt_logs import prompt_log_record
 from citadel.audit.services import audit_record
-from citadel.core.errors import CitadelError, InvalidInput, NotFound
+from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.access import readable_documents
@@ -37,12 +41,26 @@ from citadel.extraction.models import (
     ValueStatus,
 )
 from citadel.providers import values
+from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage, cost_usd
+from citadel.providers.registry import get_generator
+from citadel.providers.text import sentence_spans, strip_markers
 from citadel.retrieval.services import retrieve
 
 logger = logging.getLogger(__name__)
 
 EXECUTE_TASK = "citadel.extraction.tasks.extraction_execute"
 PASSAGES_PER_FIELD = 5
+# A model's value found in the very sentence it cites is trusted like a confident offline read.
+MODEL_CONFIDENCE = 0.9
+VALUE_WORDS = {
+    "yes_no": "answer, yes or no",
+    "date": "date",
+    "amount": "amount with its currency",
+    "duration": "duration",
+    "percentage": "percentage",
+    "name": "name",
+    "choice": "choice",
+}
 # Values read with less confidence wait for a reviewer. Fitted on the development half of the
 # demo's contracts (bench/extraction_accuracy.py --fit); the held-out half is reported.
 REVIEW_BELOW = 0.5
@@ -136,9 +154,11 @@ def extraction_start(
     schema_slug: str,
     document_ids: list[int] | None = None,
     team_id: int | None = None,
+    label: str | None = None,
     enqueue: bool = True,
 ) -> Extraction:
-    """Queue a run of the schema over the chosen documents (or a team's), as `principal`."""
+    """Queue a run of the schema over the chosen documents (or a team's, or those with a label), as
+    `principal`."""
     if not isinstance(principal, Principal):
         raise NotFound("No such organization.")
     schema = ExtractionSchema.objects.filter(organization_id=principal.organization_id, slug=schema_slug).first()
@@ -149,7 +169,7 @@ def extraction_start(
     ]
     if not fields:
         raise InvalidInput("This schema has no fields.")
-    ids, label = documents_for_run(principal=principal, document_ids=document_ids, team_id=team_id)
+    ids, label = documents_for_run(principal=principal, document_ids=document_ids, team_id=team_id, label=label)
     extraction = Extraction.objects.create(
         organization_id=principal.organization_id,
         schema=schema,
@@ -216,16 +236,25 @@ def extraction_execute(*, extraction_id: int) -> Extraction | None:
 
 
 def _extract_document(principal: Principal, extraction: Extraction, document_id: int) -> None:
-    """A document's row, written in one transaction."""
+    """A document's row, written in one transaction. With a language model configured, each value
+    is the model's, when the value it states is found in the passage it cites; otherwise (no model,
+    the budget spent, the model failing, abstaining or stating what its passage does not say) the
+    value is read offline."""
+    organization = Organization.objects.get(pk=extraction.organization_id)
+    model = _model_for(organization)
     cells = []
     for field in extraction.fields:
         query = " ".join(part for part in (field["name"].replace("_", " "), field["guidance"]) if part)
         hits = retrieve(principal=principal, query=query, k=PASSAGES_PER_FIELD, filters={"document_ids": [document_id]})
-        found = values.extract_field(field["type"], query, [h.text for h in hits], choices=field["choices"])
         cell = ExtractionValue(extraction=extraction, document_id=document_id, field_name=field["name"])
-        if found is None:
+        read = _read_by_model(model, extraction, field, query, hits) if model is not None and hits else None
+        if read is None:
+            found = values.extract_field(field["type"], query, [h.text for h in hits], choices=field["choices"])
+            read = (found, "extractive") if found is not None else None
+        if read is None:
             cell.status = ValueStatus.NEEDS_REVIEW
         else:
+            found, cell.read_by = read
             hit = hits[found.passage]
             cell.value = cell.extracted_value = found.value
             cell.confidence = found.confidence
@@ -237,6 +266,82 @@ def _extract_document(principal: Principal, extraction: Extraction, document_id:
     with transaction.atomic():
         # A run resumed after its worker died may find the row written: it stands.
         ExtractionValue.objects.bulk_create(cells, ignore_conflicts=True)
+
+
+def _model_for(organization: Organization):
+    """The organization's language model, or None: offline, or its budget spent."""
+    if (organization.generation_provider or EXTRACTIVE).strip().lower() == EXTRACTIVE:
+        return None
+    try:
+        budget_check(organization=organization)
+        return get_generator(organization.generation_provider, organization.generation_model)
+    except (LimitExceeded, ProviderError):
+        return None
+
+
+def _read_by_model(model, extraction: Extraction, field: dict, query: str, hits) -> tuple | None:
+    """The model's value for a field, as an Extracted, when the value it states is the value of the
+    sentence it cites; None otherwise."""
+    passages = [
+        SourcePassage(n=n, text=h.text, title=h.title, score=h.score, relative_score=1.0, section="", page=h.page)
+        for n, h in enumerate(hits, start=1)
+    ]
+    kind = field["type"]
+    question = (
+        f"What is the {query} in this document? Answer in one sentence that states the "
+        f"{VALUE_WORDS.get(kind, 'value')}, citing the source it comes from."
+        + (f" It is one of: {', '.join(field['choices'])}." if field["choices"] else "")
+    )
+    started = timezone.now()
+    try:
+        generation = model.generate(question=question, passages=passages)
+    except ProviderError as exc:
+        _log(model, extraction, hits, started, status="error", error_class=type(exc).__name__)
+        return None
+    _log(model, extraction, hits, started, status="ok", generation=generation)
+    if generation.abstained:
+        return None
+    checked = check_answer(
+        text=generation.text, passages={p.n: p.text for p in passages}, allowed={p.n for p in passages}
+    )
+    stated = values.find_value(kind, strip_markers(checked.text), choices=field["choices"], question=query)
+    if stated is None or checked.unsupported:
+        return None
+    for citation in checked.citations:
+        text = passages[citation.n - 1].text
+        for start, end in sentence_spans(text):
+            if start <= citation.start < end or start < citation.end <= end:
+                found = values.find_value(kind, text[start:end], choices=field["choices"], question=query)
+                if found is not None and found.value == stated.value:
+                    return (
+                        values.Extracted(stated.value, citation.n - 1, start, end, MODEL_CONFIDENCE),
+                        f"{model.name}:{generation.model}",
+                    )
+    return None
+
+
+def _log(model, extraction: Extraction, hits, started, *, status: str, generation=None, error_class: str = "") -> None:
+    """Every model call is on the record, under the organization's prompt-log policy, and spent."""
+    prompt_log_record(
+        organization=extraction.organization,
+        user_id=extraction.runner_id,
+        feature="extraction",
+        provider=model.name,
+        model=generation.model if generation else model.model,
+        started_at=started,
+        finished_at=timezone.now(),
+        status=status,
+        prompt_text=generation.prompt_text if generation else "",
+        output_text=generation.text if generation else "",
+        retrieved_chunk_ids=[h.chunk_id for h in hits],
+        retrieved_document_ids=list(dict.fromkeys(h.document_id for h in hits)),
+        tokens_in=generation.tokens_in if generation else 0,
+        tokens_out=generation.tokens_out if generation else 0,
+        cost_usd=cost_usd(model=generation.model, tokens_in=generation.tokens_in, tokens_out=generation.tokens_out)
+        if generation
+        else 0,
+        error_class=error_class,
+    )
 
 
 def _fail(extraction: Extraction, message: str) -> Extraction:

@@ -10,7 +10,7 @@ from citadel.accounts.decorators import principal_required
 from citadel.core.errors import CitadelError, NotFound, PermissionDenied
 from citadel.documents.access import readable_documents
 from citadel.documents.models import VersionStatus
-from citadel.documents.selectors import audience_choices
+from citadel.documents.selectors import audience_choices, label_names
 from citadel.extraction import selectors, services
 from citadel.extraction.models import ExtractionStatus
 
@@ -34,6 +34,7 @@ def index(request):
         {
             "schemas": selectors.schemas_for(principal),
             "documents": documents,
+            "labels": label_names(principal),
             "teams": teams if principal.is_admin else teams.filter(pk__in=principal.team_ids),
             "extractions": selectors.visible_extractions(principal)[:50],
         },
@@ -50,6 +51,7 @@ def start(request):
             schema_slug=request.POST.get("schema", ""),
             document_ids=[int(i) for i in request.POST.getlist("documents") if i.isdigit()],
             team_id=int(team) if team and team.isdigit() else None,
+            label=request.POST.get("label") or None,
         )
     except CitadelError as exc:
         messages.error(request, exc.message)

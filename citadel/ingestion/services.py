@@ -50,6 +50,7 @@ from citadel.providers.embeddings import get_embedder
 
 logger = logging.getLogger(__name__)
 SUMMARIZE_READY_TASK = "citadel.summaries.tasks.summarize_ready_version"
+CLASSIFY_READY_TASK = "citadel.classification.tasks.classify_ready_version"
 HEAD_BYTES = 8192
 
 
@@ -299,8 +300,9 @@ def version_activate(*, version: DocumentVersion) -> DocumentVersion | None:
                 previous.status_changed_at = now
                 previous.save(update_fields=["status", "status_changed_at"])
             switched = True
-            # Summaries sit above ingestion: their task is named by its path (core/tasks.py).
+            # Summaries and labels sit above ingestion: their tasks are named by path (core/tasks.py).
             enqueue_on_commit(SUMMARIZE_READY_TASK, current.pk)
+            enqueue_on_commit(CLASSIFY_READY_TASK, current.pk)
         current.save(update_fields=["status", "lease_expires_at", "status_changed_at", "ready_at"])
         audit_record(
             verb="documents.version_ready" if switched else "documents.version_superseded",

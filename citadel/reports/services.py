@@ -128,9 +128,11 @@ def report_start(
     template_slug: str,
     document_ids: list[int] | None = None,
     team_id: int | None = None,
+    label: str | None = None,
     enqueue: bool = True,
 ) -> Report:
-    """Queue a run of the template over the chosen documents (or a team's), as `principal`."""
+    """Queue a run of the template over the chosen documents (or a team's, or those with a label), as
+    `principal`."""
     if not isinstance(principal, Principal):
         raise NotFound("No such organization.")
     template = ReportTemplate.objects.filter(organization_id=principal.organization_id, slug=template_slug).first()
@@ -139,7 +141,7 @@ def report_start(
     items = list(template.items.all())
     if not items:
         raise InvalidInput("This template has no items.")
-    ids, label = documents_for_run(principal=principal, document_ids=document_ids, team_id=team_id)
+    ids, label = documents_for_run(principal=principal, document_ids=document_ids, team_id=team_id, label=label)
     report = Report.objects.create(
         organization_id=principal.organization_id,
         template=template,

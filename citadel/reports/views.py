@@ -10,7 +10,7 @@ from citadel.accounts.decorators import principal_required
 from citadel.core.errors import CitadelError, NotFound
 from citadel.documents.access import readable_documents
 from citadel.documents.models import VersionStatus
-from citadel.documents.selectors import audience_choices
+from citadel.documents.selectors import audience_choices, label_names
 from citadel.reports import exports, selectors, services
 from citadel.reports.models import ReportStatus
 
@@ -34,6 +34,7 @@ def index(request):
         {
             "templates": selectors.templates_for(principal),
             "documents": documents,
+            "labels": label_names(principal),
             "teams": teams.filter(pk__in=principal.team_ids) if not principal.is_admin else teams,
             "reports": selectors.visible_reports(principal)[:50],
         },
@@ -51,6 +52,7 @@ def start(request):
             template_slug=request.POST.get("template", ""),
             document_ids=[int(i) for i in chosen if i.isdigit()],
             team_id=int(team) if team and team.isdigit() else None,
+            label=request.POST.get("label") or None,
         )
     except CitadelError as exc:
         messages.error(request, exc.message)

@@ -32,6 +32,7 @@ from citadel.core.errors import InvalidInput, PermissionDenied
 from citadel.core.metrics import RETRIEVAL_LATENCY
 from citadel.core.principal import Principal
 from citadel.documents.access import readable_versions_sql
+from citadel.documents.models import LABEL_APPLIES
 from citadel.providers.embeddings import get_embedder
 from citadel.retrieval.dense import dense_scores, dense_search
 from citadel.retrieval.lexical import lexical_search
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 MAX_K = 100
 MAX_QUERY_CHARS = 2000
-FILTER_KEYS = frozenset({"document_ids", "external_ids", "title"})
+FILTER_KEYS = frozenset({"document_ids", "external_ids", "title", "labels"})
 
 
 @dataclass
@@ -61,7 +62,7 @@ def retrieve(
     """The k passages the principal may read that best match `query`, best first.
 
     `filters` can only narrow what the principal may read: {"document_ids": [...]},
-    {"external_ids": [...]}, {"title": "substring"}. `settings` overrides the organization's
+    {"external_ids": [...]}, {"title": "substring"}, {"labels": ["Finance", ...]} (any of them). `settings` overrides the organization's
     retrieval settings for this call (evaluation runs measure proposed settings this way); keys
     are the fields of RetrievalSettings."""
     return search(principal=principal, query=query, k=k, filters=filters, settings=settings).hits
@@ -254,6 +255,17 @@ def _filter_sql(filters: dict | None) -> tuple[str, list]:
             raise InvalidInput("external_ids must be a list of text.")
         sql.append("AND fd.external_id = ANY(%s)")
         params.append(list(values))
+    if "labels" in filters:
+        names = filters["labels"]
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+            raise InvalidInput("labels must be a list of label names.")
+        # Documents with any of the labels, as the classifier assigned them or people accepted them.
+        sql.append(
+            "AND fd.id IN (SELECT dl.document_id FROM documents_documentlabel dl"
+            " JOIN documents_label l ON l.id = dl.label_id"
+            " WHERE l.organization_id = fd.organization_id AND l.name = ANY(%s) AND dl.status = ANY(%s))"
+        )
+        params += [list(names), [str(s) for s in LABEL_APPLIES]]
     if "title" in filters:
         if not isinstance(filters["title"], str):
             raise InvalidInput("title must be text.")

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from citadel.accounts.rules import require_role
 from citadel.core.errors import InvalidInput
 from citadel.core.principal import Role
+from citadel.documents.selectors import label_names
 from citadel.retrieval.selectors import highlight
 from citadel.retrieval.services import search_recorded
 
@@ -30,10 +31,25 @@ def _rows(hits, query):
 def search_page(request):
     principal = _principal(request)
     query = request.GET.get("q", "").strip()
-    context = {"query": query, "k": _k(request), "rows": [], "error": "", "searched": bool(query)}
+    label = request.GET.get("label", "")
+    context = {
+        "query": query,
+        "k": _k(request),
+        "rows": [],
+        "error": "",
+        "searched": bool(query),
+        "labels": label_names(principal),
+        "label": label,
+    }
     if query:
         try:
-            result = search_recorded(principal=principal, query=query, k=context["k"], channel="web")
+            result = search_recorded(
+                principal=principal,
+                query=query,
+                k=context["k"],
+                channel="web",
+                filters={"labels": [label]} if label else None,
+            )
             context["rows"] = _rows(result.hits, query)
             context["degraded"] = result.plan.get("dense_mode") == "unavailable"
         except InvalidInput as exc:

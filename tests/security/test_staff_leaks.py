@@ -33,7 +33,7 @@ CANARY = "zebracanary"
 MEMO = f"The settlement amount agreed with Initech is {CANARY} dollars, payable in March."
 QUESTION = "What is the settlement amount agreed with Initech?"
 # Web pages under these URL namespaces are walked; the rest are not about answers and records.
-NAMESPACES = ("answers", "review", "audit", "retrieval", "documents", "reports", "extraction")
+NAMESPACES = ("answers", "review", "audit", "retrieval", "documents", "reports", "extraction", "classification")
 SKIP_VIEWS = {"answers:stream"}  # a server-sent-events stream for the asker's own question
 
 

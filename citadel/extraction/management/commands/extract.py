@@ -1,5 +1,5 @@
 """`manage.py extract SCHEMA_SLUG --as USERNAME [--org SLUG] [--document EXTERNAL_ID ...]
-[--team NAME] [--sync] [--json]`: read a schema's fields out of documents as a user (every
+[--team NAME] [--label NAME] [--sync] [--json]`: read a schema's fields out of documents as a user (every
 document they may read of a team with --team). Without --sync the extraction is queued for the
 worker. Prints extraction_id, status (queued | running | needs_review | ready | failed) and rows
 [document, values {field: {value, confidence, status, citation | null}}]."""
@@ -24,15 +24,17 @@ class Command(JsonCommand):
             "--document", dest="documents", action="append", default=[], help="External id (repeatable)."
         )
         parser.add_argument("--team", help="Extract from the documents of this team instead.")
+        parser.add_argument("--label", help="Run over the documents with this label instead.")
         parser.add_argument("--sync", action="store_true", help="Read the values here and wait.")
 
-    def run(self, *, schema_slug, username, org=None, documents=(), team=None, sync=False, **_):
+    def run(self, *, schema_slug, username, org=None, documents=(), team=None, label=None, sync=False, **_):
         principal = principal_for_username(username=username, org_slug=org)
         extraction = extraction_start(
             principal=principal,
             schema_slug=schema_slug,
             document_ids=external_document_ids(principal=principal, external_ids=list(documents)),
             team_id=team_named(principal=principal, name=team) if team else None,
+            label=label,
             enqueue=not sync,
         )
         if sync:

@@ -2,7 +2,7 @@
 a member in Sales) and "globex" (member), with passwords "<username>-pass", their documents:
 demo/corpus/* for acme (uploaded by acme-admin, readable by the whole organization except the
 Support team's travel budget), demo/contracts/* for acme's Procurement team, and demo/globex/* for
-globex; acme's "policy review" checklist and "contract terms" extraction schema. Safe to run again: existing rows
+globex; acme's "policy review" checklist, "contract terms" extraction schema and six labels. Safe to run again: existing rows
 are kept and a file already ingested (same SHA-256) adds nothing.
 
 The documents are queued for the worker, so the pipeline can be watched on the Documents page;
@@ -19,6 +19,7 @@ from citadel.accounts.models import Organization, Team
 from citadel.accounts.selectors import principal_for_username
 from citadel.accounts.services import organization_create, user_create_or_join
 from citadel.core.commands import JsonCommand
+from citadel.documents.models import Label
 from citadel.documents.services import document_upload
 from citadel.extraction.models import ExtractionSchema
 from citadel.extraction.services import extraction_schema_create
@@ -50,6 +51,8 @@ DEMO_RESTRICTED = {"support-travel-budget.md": ["Support"]}
 # What each organization starts with: a checklist, and an extraction schema.
 DEMO_CHECKLISTS = [("acme", DEMO_DIR / "checklists" / "policy-review.json")]
 DEMO_SCHEMAS = [("acme", DEMO_DIR / "schemas" / "contract-terms.json")]
+# Labels, defined before the documents so each gets its labels when it becomes ready.
+DEMO_LABELS = [("acme", DEMO_DIR / "labels" / "labels.json")]
 
 
 class Command(JsonCommand):
@@ -65,6 +68,7 @@ class Command(JsonCommand):
             "documents": [],
             "checklists": self._checklists(),
             "extraction_schemas": self._schemas(),
+            "labels": self._labels(),
         }
         if not no_documents:
             result["documents"] = self._documents(sync=sync)
@@ -80,6 +84,18 @@ class Command(JsonCommand):
                 report_template_create(organization_id=organization.pk, data=data)
             slugs.append(data["slug"])
         return slugs
+
+    @transaction.atomic
+    def _labels(self) -> list[str]:
+        names = []
+        for slug, path in DEMO_LABELS:
+            organization = Organization.objects.get(slug=slug)
+            for label in json.loads(path.read_text(encoding="utf-8")):
+                Label.objects.get_or_create(
+                    organization=organization, name=label["name"], defaults={"description": label["description"]}
+                )
+                names.append(label["name"])
+        return names
 
     @transaction.atomic
     def _schemas(self) -> list[str]:

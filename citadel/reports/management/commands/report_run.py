@@ -1,5 +1,5 @@
 """`manage.py report_run TEMPLATE_SLUG --as USERNAME [--org SLUG] [--document EXTERNAL_ID ...]
-[--team NAME] [--sync] [--json]`: run a checklist over documents as a user (every document they
+[--team NAME] [--label NAME] [--sync] [--json]`: run a checklist over documents as a user (every document they
 may read of a team with --team). Without --sync the report is queued for the worker; with it, the
 items are answered here. Prints report_id, status (queued | running | needs_review | published |
 failed), items [n, question, status, value, text, citations] and url."""
@@ -24,9 +24,10 @@ class Command(JsonCommand):
             "--document", dest="documents", action="append", default=[], help="External id (repeatable)."
         )
         parser.add_argument("--team", help="Run over the documents of this team instead.")
+        parser.add_argument("--label", help="Run over the documents with this label instead.")
         parser.add_argument("--sync", action="store_true", help="Answer the items here and wait.")
 
-    def run(self, *, template_slug, username, org=None, documents=(), team=None, sync=False, **_):
+    def run(self, *, template_slug, username, org=None, documents=(), team=None, label=None, sync=False, **_):
         principal = principal_for_username(username=username, org_slug=org)
         team_id = team_named(principal=principal, name=team) if team else None
         document_ids = external_document_ids(principal=principal, external_ids=list(documents))
@@ -35,6 +36,7 @@ class Command(JsonCommand):
             template_slug=template_slug,
             document_ids=document_ids,
             team_id=team_id,
+            label=label,
             enqueue=not sync,
         )
         if sync:

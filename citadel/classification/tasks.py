@@ -1,0 +1,19 @@
+"""Background tasks. Thin: they take ids and call services."""
+
+from django.tasks import task
+
+from citadel.classification import services
+
+
+@task(queue_name="default")
+def classify_ready_version(version_id: int) -> dict:
+    labels = services.labels_for_ready_version(version_id=version_id)
+    return {"version_id": version_id, "labels": len(labels)}
+
+
+@task(queue_name="default")
+def classify_organization(organization_id: int) -> dict:
+    return {
+        "organization_id": organization_id,
+        "documents": services.labels_classify_organization(organization_id=organization_id),
+    }
