@@ -13,8 +13,8 @@ from django.utils import timezone
 from citadel.accounts.models import Organization
 from citadel.accounts.rules import require_role
 from citadel.answers.checks import check_answer
+from citadel.answers.model_calls import model_call_record
 from citadel.answers.services import budget_check
-from citadel.audit.prompt_logs import prompt_log_record
 from citadel.audit.services import audit_record
 from citadel.classification import scoring
 from citadel.core.errors import LimitExceeded, NotFound
@@ -30,7 +30,7 @@ from citadel.documents.models import (
     VersionStatus,
 )
 from citadel.providers.embeddings import get_embedder
-from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage, cost_usd
+from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage
 from citadel.providers.registry import get_generator
 from citadel.providers.text import MARKER, sentence_spans
 from citadel.retrieval.models import VersionCentroid
@@ -203,25 +203,16 @@ def _words(sentence: str) -> str:
 
 
 def _log(organization, document, model, chunks, started, *, status, generation=None, error_class="") -> None:
-    """Every model call is on the record, under the organization's prompt-log policy, and spent."""
-    prompt_log_record(
+    model_call_record(
         organization=organization,
         user_id=None,
         feature="classification",
-        provider=model.name,
-        model=generation.model if generation else model.model,
+        provider=model,
         started_at=started,
-        finished_at=timezone.now(),
         status=status,
-        prompt_text=generation.prompt_text if generation else "",
-        output_text=generation.text if generation else "",
-        retrieved_chunk_ids=[c.pk for c in chunks],
-        retrieved_document_ids=[document.pk],
-        tokens_in=generation.tokens_in if generation else 0,
-        tokens_out=generation.tokens_out if generation else 0,
-        cost_usd=cost_usd(model=generation.model, tokens_in=generation.tokens_in, tokens_out=generation.tokens_out)
-        if generation
-        else 0,
+        chunk_ids=[c.pk for c in chunks],
+        document_ids=[document.pk],
+        generation=generation,
         error_class=error_class,
     )
 

@@ -6,10 +6,26 @@ A CitadelError becomes a one-line message on stderr and exit status 1 (with --js
 import json
 import sys
 from abc import ABCMeta, abstractmethod
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from citadel.core.errors import CitadelError
+from citadel.core.errors import CitadelError, InvalidInput, NotFound
+
+MAX_JSON_FILE_BYTES = 1_000_000
+
+
+def read_json_file(file: str):
+    """The JSON a command was given a file of (a checklist, a schema); a clear error otherwise."""
+    path = Path(file)
+    if not path.is_file():
+        raise NotFound(f"No file {file}.")
+    if path.stat().st_size > MAX_JSON_FILE_BYTES:
+        raise InvalidInput(f"{file} is larger than {MAX_JSON_FILE_BYTES // 1000} KB.")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"{file} is not JSON: {exc}") from None
 
 
 class JsonCommand(BaseCommand, metaclass=ABCMeta):

@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.utils import timezone
 from pgvector.django import VectorField
 
 
@@ -320,3 +323,52 @@ class DocumentLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} on {self.document_id} ({self.status})"
+
+
+class RunStatus(models.TextChoices):
+    """The states every background run over documents shares; each kind adds its own."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    FAILED = "failed"
+
+
+class DocumentRun(models.Model):
+    """A background job a member runs over a fixed set of documents with their own permissions (a
+    checklist's report, an extraction): its runner, its documents, and the states of a run that
+    survives its worker dying."""
+
+    # A run this long lost its worker: shown as failed, and retried like a failure.
+    STUCK_AFTER_SECONDS = 900
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=200)
+    runner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The documents, fixed when the run starts, and how they were chosen ("2 documents",
+    # "documents of team Support").
+    document_ids = models.JSONField(default=list)
+    scope_label = models.CharField(max_length=300)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def stuck(self) -> bool:
+        return (
+            self.status == RunStatus.RUNNING
+            and self.started_at is not None
+            and self.started_at < timezone.now() - timedelta(seconds=self.STUCK_AFTER_SECONDS)
+        )
+
+    @property
+    def shown_status(self) -> str:
+        return RunStatus.FAILED if self.stuck else self.status

@@ -1,15 +1,11 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, validate_slug
 from django.db import models
-from django.utils import timezone
 
+from citadel.documents.models import DocumentRun
 from citadel.providers import values
 
-# A hundred documents take well under a minute; a run this long lost its worker.
-STUCK_AFTER_SECONDS = 1800
 MAX_FIELDS = 30
 
 FieldType = models.TextChoices(
@@ -77,41 +73,19 @@ class ExtractionStatus(models.TextChoices):
     FAILED = "failed"
 
 
-class Extraction(models.Model):
+class Extraction(DocumentRun):
     """One run of a schema over documents, with the runner's permissions: a row per document."""
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    # A hundred documents take well under a minute.
+    STUCK_AFTER_SECONDS = 1800
+
     schema = models.ForeignKey(ExtractionSchema, null=True, on_delete=models.SET_NULL, related_name="extractions")
-    title = models.CharField(max_length=200)
     # The fields as they were when the run started: [{"name", "type", "choices", "guidance"}].
     fields = models.JSONField(default=list)
-    runner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=12, choices=ExtractionStatus, default=ExtractionStatus.QUEUED, db_index=True)
-    document_ids = models.JSONField(default=list)
-    scope_label = models.CharField(max_length=300)
-    error_message = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.title} ({self.created_at:%Y-%m-%d})"
-
-    @property
-    def stuck(self) -> bool:
-        return (
-            self.status == ExtractionStatus.RUNNING
-            and self.started_at is not None
-            and self.started_at < timezone.now() - timedelta(seconds=STUCK_AFTER_SECONDS)
-        )
-
-    @property
-    def shown_status(self) -> str:
-        return ExtractionStatus.FAILED if self.stuck else self.status
+    class Meta(DocumentRun.Meta):
+        pass
 
 
 class ValueStatus(models.TextChoices):

@@ -22,13 +22,14 @@ from citadel.accounts.models import Organization
 from citadel.accounts.rules import require_role
 from citadel.accounts.selectors import principal_for
 from citadel.answers.checks import check_answer
+from citadel.answers.model_calls import model_call_record
 from citadel.answers.services import budget_check
-from citadel.audit.prompt_logs import prompt_log_record
 from citadel.audit.services import audit_record
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.access import readable_documents
+from citadel.documents.runs import run_claim, run_fail, run_retry
 from citadel.documents.selectors import documents_for_run
 from citadel.extraction.models import (
     MAX_FIELDS,
@@ -41,7 +42,7 @@ from citadel.extraction.models import (
     ValueStatus,
 )
 from citadel.providers import values
-from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage, cost_usd
+from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage
 from citadel.providers.registry import get_generator
 from citadel.providers.text import sentence_spans, strip_markers
 from citadel.retrieval.services import retrieve
@@ -194,31 +195,23 @@ def extraction_start(
 def extraction_execute(*, extraction_id: int) -> Extraction | None:
     """Read every cell not yet read, a document at a time. Safe to run again: a killed run resumes
     with the next document, each cell read once."""
-    with transaction.atomic():
-        extraction = Extraction.objects.select_for_update().filter(pk=extraction_id).first()
-        if extraction is None or extraction.status not in (ExtractionStatus.QUEUED, ExtractionStatus.RUNNING):
-            return extraction
-        if extraction.status == ExtractionStatus.RUNNING and not extraction.stuck:
-            return extraction
-        extraction.status = ExtractionStatus.RUNNING
-        extraction.attempts += 1
-        extraction.started_at = timezone.now()
-        extraction.error_message = ""
-        extraction.save(update_fields=["status", "attempts", "started_at", "error_message"])
+    extraction, claimed = run_claim(Extraction, extraction_id)
+    if not claimed:
+        return extraction
     try:
         principal = principal_for(user=extraction.runner_id, organization=extraction.organization_id)
     except NotFound:
-        return _fail(extraction, "The person who ran this extraction is no longer a member of the organization.")
+        return run_fail(extraction, "The person who ran this extraction is no longer a member of the organization.")
     done = set(ExtractionValue.objects.filter(extraction=extraction).values_list("document_id", flat=True))
     try:
         for document_id in extraction.document_ids:
             if document_id not in done:
                 _extract_document(principal, extraction, document_id)
     except CitadelError as exc:
-        return _fail(extraction, exc.message)
+        return run_fail(extraction, exc.message)
     except Exception as exc:
         logger.exception("extraction %s failed", extraction.pk)
-        return _fail(extraction, f"The extraction stopped ({type(exc).__name__}); retry it.")
+        return run_fail(extraction, f"The extraction stopped ({type(exc).__name__}); retry it.")
     with transaction.atomic():
         extraction = Extraction.objects.select_for_update().get(pk=extraction.pk)
         waiting = extraction.values.filter(status=ValueStatus.NEEDS_REVIEW).count()
@@ -321,70 +314,23 @@ def _read_by_model(model, extraction: Extraction, field: dict, query: str, hits)
 
 
 def _log(model, extraction: Extraction, hits, started, *, status: str, generation=None, error_class: str = "") -> None:
-    """Every model call is on the record, under the organization's prompt-log policy, and spent."""
-    prompt_log_record(
+    model_call_record(
         organization=extraction.organization,
         user_id=extraction.runner_id,
         feature="extraction",
-        provider=model.name,
-        model=generation.model if generation else model.model,
+        provider=model,
         started_at=started,
-        finished_at=timezone.now(),
         status=status,
-        prompt_text=generation.prompt_text if generation else "",
-        output_text=generation.text if generation else "",
-        retrieved_chunk_ids=[h.chunk_id for h in hits],
-        retrieved_document_ids=list(dict.fromkeys(h.document_id for h in hits)),
-        tokens_in=generation.tokens_in if generation else 0,
-        tokens_out=generation.tokens_out if generation else 0,
-        cost_usd=cost_usd(model=generation.model, tokens_in=generation.tokens_in, tokens_out=generation.tokens_out)
-        if generation
-        else 0,
+        chunk_ids=[h.chunk_id for h in hits],
+        document_ids=list(dict.fromkeys(h.document_id for h in hits)),
+        generation=generation,
         error_class=error_class,
     )
 
 
-def _fail(extraction: Extraction, message: str) -> Extraction:
-    with transaction.atomic():
-        extraction = Extraction.objects.select_for_update().get(pk=extraction.pk)
-        extraction.status = ExtractionStatus.FAILED
-        extraction.error_message = message
-        extraction.finished_at = timezone.now()
-        extraction.save(update_fields=["status", "error_message", "finished_at"])
-        audit_record(
-            verb="extraction.failed",
-            organization=extraction.organization_id,
-            actor=None,
-            target=extraction,
-            metadata={"error": message},
-        )
-    return extraction
-
-
-@transaction.atomic
 def extraction_retry(*, principal: Principal, extraction_id: int) -> Extraction:
     """Run a failed (or stuck) extraction again; the rows already read are kept."""
-    extraction = (
-        Extraction.objects.select_for_update()
-        .filter(pk=extraction_id, organization_id=principal.organization_id)
-        .first()
-    )
-    if extraction is None or (extraction.runner_id != principal.user_id and not principal.is_admin):
-        raise NotFound("Extraction not found.")
-    if extraction.shown_status != ExtractionStatus.FAILED:
-        return extraction
-    extraction.status = ExtractionStatus.QUEUED
-    extraction.error_message = ""
-    extraction.save(update_fields=["status", "error_message"])
-    audit_record(
-        verb="extraction.retried",
-        organization=extraction.organization_id,
-        actor=principal,
-        target=extraction,
-        metadata={},
-    )
-    enqueue_on_commit(EXECUTE_TASK, extraction.pk)
-    return extraction
+    return run_retry(model=Extraction, principal=principal, run_id=extraction_id, task=EXECUTE_TASK)
 
 
 # --- review --------------------------------------------------------------------------------------

@@ -1,15 +1,11 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import models
-from django.utils import timezone
 
+from citadel.documents.models import DocumentRun
 from citadel.providers import values
 
-# A 15-item checklist answers in well under a minute; one running this long lost its worker.
-STUCK_AFTER_SECONDS = 900
 MAX_ITEMS = 60
 
 
@@ -82,49 +78,21 @@ class ItemStatus(models.TextChoices):
 DECIDED_ITEM_STATUSES = (ItemStatus.APPROVED, ItemStatus.REJECTED)
 
 
-class Report(models.Model):
+class Report(DocumentRun):
     """One run of a template over a set of documents, with the runner's permissions. Its items are
     questions answered through the answer path and decided in the review queue; it is published
     when the last one is decided."""
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     template = models.ForeignKey(ReportTemplate, null=True, on_delete=models.SET_NULL, related_name="reports")
-    title = models.CharField(max_length=200)
-    runner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=12, choices=ReportStatus, default=ReportStatus.QUEUED, db_index=True)
-    # The documents searched, fixed when the run starts, and how they were chosen ("2 documents",
-    # "documents of team Support").
-    document_ids = models.JSONField(default=list)
-    scope_label = models.CharField(max_length=300)
-    error_message = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     # Who made the decision that completed the review.
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # Written once, when published: what was searched, what was found, who decided each item.
     receipt = models.JSONField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.title} ({self.created_at:%Y-%m-%d})"
-
-    @property
-    def stuck(self) -> bool:
-        """Run by a worker that died: shown as failed, and retried like a failure."""
-        return (
-            self.status == ReportStatus.RUNNING
-            and self.started_at is not None
-            and self.started_at < timezone.now() - timedelta(seconds=STUCK_AFTER_SECONDS)
-        )
-
-    @property
-    def shown_status(self) -> str:
-        return ReportStatus.FAILED if self.stuck else self.status
+    class Meta(DocumentRun.Meta):
+        pass
 
 
 class ReportItem(models.Model):

@@ -26,6 +26,7 @@ from citadel.audit.services import audit_record
 from citadel.core.errors import CitadelError, InvalidInput, NotFound
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
+from citadel.documents.runs import run_claim, run_fail, run_retry
 from citadel.documents.selectors import documents_for_run
 from citadel.reports.models import (
     DECIDED_ITEM_STATUSES,
@@ -184,34 +185,26 @@ def _asked(item: ReportItem) -> str:
 def report_execute(*, report_id: int) -> Report | None:
     """Answer every item not yet answered, then hand the report to review. Safe to run again: a
     killed run resumes where it stopped, each item answered once."""
-    with transaction.atomic():
-        report = Report.objects.select_for_update().filter(pk=report_id).first()
-        if report is None or report.status not in (ReportStatus.QUEUED, ReportStatus.RUNNING):
-            return report
-        if report.status == ReportStatus.RUNNING and not report.stuck:
-            return report  # another worker is on it
-        report.status = ReportStatus.RUNNING
-        report.attempts += 1
-        report.started_at = timezone.now()
-        report.error_message = ""
-        report.save(update_fields=["status", "attempts", "started_at", "error_message"])
+    report, claimed = run_claim(Report, report_id)
+    if not claimed:
+        return report
     try:
         principal = principal_for(user=report.runner_id, organization=report.organization_id)
     except NotFound:
-        return _fail(report, "The person who ran this report is no longer a member of the organization.")
+        return run_fail(report, "The person who ran this report is no longer a member of the organization.")
     for item in report.items.filter(status=ItemStatus.QUEUED).select_related("question"):
         try:
             _answer_item(principal, report, item)
         except CitadelError as exc:
-            return _fail(report, f"Item {item.n} could not be answered: {exc.message}")
+            return run_fail(report, f"Item {item.n} could not be answered: {exc.message}")
         except Exception as exc:
             logger.exception("report %s item %s failed", report.pk, item.n)
-            return _fail(report, f"Item {item.n} could not be answered ({type(exc).__name__}); retry the report.")
+            return run_fail(report, f"Item {item.n} could not be answered ({type(exc).__name__}); retry the report.")
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report.pk)
         failed = list(report.items.filter(status=ItemStatus.FAILED).values_list("n", flat=True))
         if failed:
-            return _fail(report, f"Item {failed[0]} could not be answered; retry the report.", locked=True)
+            return run_fail(report, f"Item {failed[0]} could not be answered; retry the report.")
         report.status = ReportStatus.NEEDS_REVIEW
         report.finished_at = timezone.now()
         report.save(update_fields=["status", "finished_at"])
@@ -254,42 +247,14 @@ def _item_status(answer: Answer) -> str:
     return ItemStatus.NOT_FOUND if answer.abstained else ItemStatus.ANSWERED
 
 
-def _fail(report: Report, message: str, *, locked: bool = False) -> Report:
-    with transaction.atomic():
-        if not locked:
-            report = Report.objects.select_for_update().get(pk=report.pk)
-        report.status = ReportStatus.FAILED
-        report.error_message = message
-        report.finished_at = timezone.now()
-        report.save(update_fields=["status", "error_message", "finished_at"])
-        audit_record(
-            verb="reports.failed",
-            organization=report.organization_id,
-            actor=None,
-            target=report,
-            metadata={"error": message},
-        )
-    return report
-
-
-@transaction.atomic
 def report_retry(*, principal: Principal, report_id: int) -> Report:
     """Run a failed (or stuck) report again: the items already answered are kept, the failed ones
     asked again."""
-    report = Report.objects.select_for_update().filter(pk=report_id, organization_id=principal.organization_id).first()
-    if report is None or (report.runner_id != principal.user_id and not principal.is_admin):
-        raise NotFound("Report not found.")
-    if report.shown_status != ReportStatus.FAILED:
-        return report
-    report.items.filter(status=ItemStatus.FAILED).update(status=ItemStatus.QUEUED, question=None, value="")
-    report.status = ReportStatus.QUEUED
-    report.error_message = ""
-    report.save(update_fields=["status", "error_message"])
-    audit_record(
-        verb="reports.retried", organization=report.organization_id, actor=principal, target=report, metadata={}
-    )
-    enqueue_on_commit(EXECUTE_TASK, report.pk)
-    return report
+
+    def reset(report: Report) -> None:
+        report.items.filter(status=ItemStatus.FAILED).update(status=ItemStatus.QUEUED, question=None, value="")
+
+    return run_retry(model=Report, principal=principal, run_id=report_id, task=EXECUTE_TASK, reset=reset)
 
 
 # --- review --------------------------------------------------------------------------------------

@@ -9,14 +9,14 @@ from django.utils import timezone
 
 from citadel.accounts.models import Organization, SummaryMode
 from citadel.answers.checks import check_answer
+from citadel.answers.model_calls import model_call_record
 from citadel.answers.services import budget_check
-from citadel.audit.prompt_logs import prompt_log_record
 from citadel.audit.services import audit_record
 from citadel.core.errors import InvalidInput, LimitExceeded
 from citadel.core.principal import Principal
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.models import Chunk, ChunkEmbedding, DocumentVersion, VersionStatus
-from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage, cost_usd
+from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage
 from citadel.providers.registry import get_generator
 from citadel.providers.summarizer import SummaryPassage, summarize
 from citadel.summaries.models import Summary, SummaryStatus
@@ -247,24 +247,15 @@ def _written(summary: Summary, version: DocumentVersion, sentences: list[dict]) 
 
 
 def _log(organization, summary, provider, started, *, status, chunks, generation=None, error_class="") -> None:
-    """Every model call is on the record, under the organization's prompt-log policy, and spent."""
-    prompt_log_record(
+    model_call_record(
         organization=organization,
         user_id=summary.requested_by_id,
         feature="summary",
-        provider=provider.name,
-        model=generation.model if generation else provider.model,
+        provider=provider,
         started_at=started,
-        finished_at=timezone.now(),
         status=status,
-        prompt_text=generation.prompt_text if generation else "",
-        output_text=generation.text if generation else "",
-        retrieved_chunk_ids=[c.pk for c in chunks],
-        retrieved_document_ids=[summary.document_id],
-        tokens_in=generation.tokens_in if generation else 0,
-        tokens_out=generation.tokens_out if generation else 0,
-        cost_usd=cost_usd(model=generation.model, tokens_in=generation.tokens_in, tokens_out=generation.tokens_out)
-        if generation
-        else 0,
+        chunk_ids=[c.pk for c in chunks],
+        document_ids=[summary.document_id],
+        generation=generation,
         error_class=error_class,
     )

@@ -2,16 +2,11 @@
 checklist from FILE ({"slug", "title", "items": [{"question", "type", "choices", "guidance"}]}),
 or replace the items of the one with that slug. Prints template_id, slug and items."""
 
-import json
-from pathlib import Path
-
 from citadel.accounts.models import Organization
 from citadel.accounts.selectors import principal_for_username
-from citadel.core.commands import JsonCommand
-from citadel.core.errors import InvalidInput, NotFound
+from citadel.core.commands import JsonCommand, read_json_file
+from citadel.core.errors import NotFound
 from citadel.reports.services import report_template_create
-
-MAX_FILE_BYTES = 1_000_000
 
 
 class Command(JsonCommand):
@@ -26,15 +21,7 @@ class Command(JsonCommand):
         organization = Organization.objects.filter(slug=org).first()
         if organization is None:
             raise NotFound(f"No organization {org!r}.")
-        path = Path(file)
-        if not path.is_file():
-            raise NotFound(f"No file {file}.")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InvalidInput(f"{file} is larger than {MAX_FILE_BYTES // 1000} KB.")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidInput(f"{file} is not JSON: {exc}") from None
+        data = read_json_file(file)
         principal = principal_for_username(username=username, org_slug=org) if username else None
         template = report_template_create(organization_id=organization.pk, data=data, principal=principal)
         return {
