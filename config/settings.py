@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "citadel.answers",
     "citadel.summaries",
     "citadel.classification",
+    "citadel.sources",
     "citadel.review",
     "citadel.reports",
     "citadel.extraction",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("answers/", include("citadel.answers.urls")),
     path("summaries/", include("citadel.summaries.urls")),
     path("labels/", include("citadel.classification.urls")),
+    path("sources/", include("citadel.sources.urls")),
     path("review/", include("citadel.review.urls")),
     path("reports/", include("citadel.reports.urls")),
     path("extractions/", include("citadel.extraction.urls")),

@@ -3,7 +3,19 @@ OpenAPI schema at /api/v1/openapi.json and interactive docs at /api/v1/docs."""
 
 from ninja import NinjaAPI
 
-from citadel.api import answers, audit, documents, evaluation, extraction, problems, reports, review, search, summaries
+from citadel.api import (
+    answers,
+    audit,
+    documents,
+    evaluation,
+    extraction,
+    problems,
+    reports,
+    review,
+    search,
+    sources,
+    summaries,
+)
 from citadel.api.auth import ORG_HEADER, BearerToken
 
 DESCRIPTION = f"""
@@ -45,5 +57,6 @@ api.add_router("/answers", answers.router)
 api.add_router("/review", review.router)
 api.add_router("/reports", reports.router)
 api.add_router("/extractions", extraction.router)
+api.add_router("/sources", sources.router)
 api.add_router("/evaluation", evaluation.router)
 api.add_router("/audit", audit.router)

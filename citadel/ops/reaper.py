@@ -8,6 +8,8 @@ call it.
    worker has no fresh heartbeat is marked FAILED.
 2. Ingestion re-queues or fails the versions such workers left behind (citadel.ingestion.reaper).
 3. Evaluation runs that can no longer finish are failed (citadel.evaluation.services).
+4. Sources whose schedule says a sync is due, or whose sync lost its worker, get one queued
+   (citadel.sources.services).
 """
 
 from datetime import datetime, timedelta
@@ -21,6 +23,7 @@ from citadel.core.locks import try_xact_lock
 from citadel.evaluation.services import eval_runs_reap
 from citadel.ingestion.reaper import versions_reap_stale
 from citadel.ops.models import WorkerHeartbeat
+from citadel.sources.services import sources_sync_due
 
 
 def reap_stale(*, now: datetime | None = None) -> dict:
@@ -32,6 +35,7 @@ def reap_stale(*, now: datetime | None = None) -> dict:
         report["tasks_failed"] = _lost_tasks_fail(now=now)
         report.update(versions_reap_stale(now=now))
     report["eval_runs_failed"] = eval_runs_reap()
+    report["source_syncs_queued"] = sources_sync_due(now=now)
     return report
 
 

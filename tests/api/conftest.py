@@ -1,6 +1,7 @@
 """API fixtures: bearer tokens for users of two organizations, and a small client that sends them."""
 
 import json
+import tempfile
 
 import pytest
 
@@ -11,6 +12,7 @@ from citadel.evaluation.services import eval_run_execute, eval_run_start, eval_s
 from citadel.extraction.services import extraction_schema_create, extraction_start
 from citadel.reports.services import report_start, report_template_create
 from citadel.review.models import ReviewItem
+from citadel.sources.services import source_create
 from tests.factories import make_document
 
 API = "/api/v1"
@@ -91,7 +93,7 @@ class Scenario:
     acme: ann (admin), rita (reviewer), bob (member, team support); a handbook everyone may read,
     a payroll memo only ann may read, a question bob asked that waits for review (policy "all"),
     a golden set with a finished retrieval run, a checklist and a report bob ran, a schema and an
-    extraction bob ran. globex: gus (admin) and its own handbook."""
+    extraction bob ran, a folder source ann added. globex: gus (admin) and its own handbook."""
 
     def __init__(self, world, token_for):
         self.acme = world.org("acme")
@@ -143,6 +145,9 @@ class Scenario:
         self.extraction = extraction_start(
             principal=bob, schema_slug="refund-terms", document_ids=[self.handbook.pk], enqueue=False
         )
+        self.source = source_create(
+            principal=ann, kind="folder", name="Share", config={"path": tempfile.mkdtemp(prefix="citadel-share-")}
+        )
 
     def path_ids(self) -> dict:
         """A real object for each path parameter of the API's operations."""
@@ -155,6 +160,7 @@ class Scenario:
             "run_id": self.run.pk,
             "report_id": self.report.pk,
             "extraction_id": self.extraction.pk,
+            "source_id": self.source.pk,
         }
 
 

@@ -35,6 +35,9 @@ def _single_object_calls(s) -> list[tuple[str, str, dict | None]]:
         ("POST", "/reports", {"template": "refund-check", "documents": ["handbook"]}),
         ("GET", f"/extractions/{s.extraction.pk}", None),
         ("POST", "/extractions", {"schema": "refund-terms", "documents": ["handbook"]}),
+        ("GET", f"/sources/{s.source.pk}", None),
+        ("POST", f"/sources/{s.source.pk}/syncs", None),
+        ("GET", f"/sources/{s.source.pk}/syncs", None),
     ]
 
 
@@ -80,6 +83,7 @@ def test_lists_and_search_of_another_organization_show_none_of_acmes_rows(scenar
     assert gus.get("/evaluation/runs").json() == []
     assert gus.get("/reports/templates").json() == []
     assert gus.get("/extractions/schemas").json() == []
+    assert gus.get("/sources/").json() == []
 
     export = gus.get("/audit/events.jsonl")
     lines = b"".join(export.streaming_content).decode().splitlines()
@@ -106,6 +110,8 @@ def test_every_operation_of_the_schema_has_a_cross_organization_case(scenario, c
         ("GET", "/audit/events.jsonl"),
         ("GET", "/reports/templates"),
         ("GET", "/extractions/schemas"),
+        ("GET", "/sources/"),
+        ("POST", "/sources/"),  # creates in the caller's own organization only; see tests/sources
     }
     assert operations == covered
 
@@ -120,6 +126,7 @@ def _template(path: str, s) -> str:
         (f"/evaluation/runs/{s.run.pk}", "/evaluation/runs/{run_id}"),
         (f"/reports/{s.report.pk}", "/reports/{report_id}"),
         (f"/extractions/{s.extraction.pk}", "/extractions/{extraction_id}"),
+        (f"/sources/{s.source.pk}", "/sources/{source_id}"),
     ]
     for old, new in replacements:
         path = path.replace(old, new)

@@ -60,4 +60,5 @@ def test_the_report_names_every_kind_of_reaped_work():
         "versions_failed",
         "versions_resubmitted",
         "eval_runs_failed",
+        "source_syncs_queued",
     }

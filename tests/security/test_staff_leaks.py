@@ -101,6 +101,8 @@ class Scene:
             "report_id": self.report.pk,
             "extraction_id": self.extraction.pk,
             "value_id": self.memo_value.pk,
+            # Sources hold no answer text: any id will do.
+            "source_id": 0,
         }
 
 

@@ -1,0 +1,35 @@
+"""`manage.py source_create KIND --org SLUG --name NAME --config FILE.json [--as USERNAME] [--json]`:
+add a source (KIND: folder). The config holds the kind's settings ({"path": ...}), "permissions"
+([{"match": "legal/**", "teams": ["Legal"], "users": []}], first match wins) and
+"default_audience" ("organization" or "admins"). The source acts as --as, an admin, or else as
+the organization's longest-standing admin. Prints source_id, kind and name."""
+
+from citadel.accounts.models import Organization
+from citadel.accounts.selectors import principal_for_username
+from citadel.core.commands import JsonCommand, read_json_file
+from citadel.core.errors import NotFound
+from citadel.sources.selectors import first_admin
+from citadel.sources.services import source_create
+
+
+class Command(JsonCommand):
+    help = "Add a source whose documents Citadel keeps in sync."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind")
+        parser.add_argument("--org", dest="org", required=True)
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--config", required=True, help="A JSON file with the source's settings.")
+        parser.add_argument("--as", dest="username", help="The admin adding it.")
+
+    def run(self, *, kind, org, name, config, username=None, **_):
+        organization = Organization.objects.filter(slug=org).first()
+        if organization is None:
+            raise NotFound(f"No organization {org!r}.")
+        principal = (
+            principal_for_username(username=username, org_slug=org)
+            if username
+            else first_admin(organization_id=organization.pk)
+        )
+        source = source_create(principal=principal, kind=kind, name=name, config=read_json_file(config))
+        return {"source_id": source.pk, "kind": source.kind, "name": source.name}

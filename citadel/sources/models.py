@@ -1,0 +1,126 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+# A sync reads files and queues them; one running this long lost its worker.
+STUCK_AFTER_SECONDS = 1800
+
+
+class SourceKind(models.TextChoices):
+    FOLDER = "folder"
+
+
+class DefaultAudience(models.TextChoices):
+    ORGANIZATION = "organization"
+    # Only the organization's admins: for items the source's permissions do not cover.
+    ADMINS = "admins"
+
+
+class Source(models.Model):
+    """Where an organization's documents live and change: Citadel lists it on each sync and keeps
+    its documents, their versions and their grants as the source has them."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=SourceKind)
+    name = models.CharField(max_length=100)
+    # The kind's settings ({"path": ...} for a folder). Secrets are never kept here.
+    config = models.JSONField(default=dict)
+    # [{"match": "legal/**", "teams": ["Legal"], "users": ["ann"]}]: the first rule whose pattern
+    # matches an item's path gives its readers; unmatched items get the default audience.
+    permissions = models.JSONField(default=list, blank=True)
+    default_audience = models.CharField(max_length=12, choices=DefaultAudience, default=DefaultAudience.ORGANIZATION)
+    # Synced on its own this often (the reaper starts due syncs); None: only when asked.
+    sync_every_minutes = models.PositiveIntegerField(null=True, blank=True)
+    paused = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="source_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SyncStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SourceSync(models.Model):
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="syncs")
+    status = models.CharField(max_length=8, choices=SyncStatus, default=SyncStatus.QUEUED, db_index=True)
+    added = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    archived = models.PositiveIntegerField(default=0)
+    renamed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Never two syncs of one source at once.
+            models.UniqueConstraint(
+                fields=["source"], condition=models.Q(status__in=["queued", "running"]), name="sourcesync_one_open"
+            )
+        ]
+
+    @property
+    def stuck(self) -> bool:
+        return (
+            self.status == SyncStatus.RUNNING
+            and self.started_at is not None
+            and self.started_at < timezone.now() - timedelta(seconds=STUCK_AFTER_SECONDS)
+        )
+
+
+class SourceItem(models.Model):
+    """What the source held at a path when last seen, and the document it became."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="items")
+    key = models.CharField(max_length=1000)
+    document = models.ForeignKey("documents.Document", null=True, on_delete=models.SET_NULL, related_name="+")
+    size = models.BigIntegerField()
+    modified = models.FloatField()
+    sha256 = models.CharField(max_length=64)
+    # The readers the source's permissions gave it: {"teams": [...], "users": [...]} or
+    # {"organization": true}; compared on each sync to change the document's grants.
+    audience = models.JSONField(default=dict)
+    last_seen_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "key"], name="sourceitem_unique_key")]
+
+
+class Outcome(models.TextChoices):
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    RENAMED = "renamed"
+    ARCHIVED = "archived"
+    FAILED = "failed"
+
+
+class SyncOutcome(models.Model):
+    """What one sync did with one item: only changes and failures are kept (unchanged items count)."""
+
+    sync = models.ForeignKey(SourceSync, on_delete=models.CASCADE, related_name="outcomes")
+    key = models.CharField(max_length=1000)
+    outcome = models.CharField(max_length=10, choices=Outcome)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["sync", "id"]

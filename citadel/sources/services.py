@@ -1,0 +1,456 @@
+"""Sources and their syncs.
+
+    source = source_create(principal=admin, kind="folder", name="Handbook", config={...})
+    sync = source_sync_start(principal=admin, source_id=source.pk)      # queued for the worker
+    source_sync_run(sync_id=sync.pk)                                     # the task
+
+A sync lists the source and compares each item with what it saw last time: an unchanged item (same
+size and time, or same content) is left alone; a changed one becomes a new version of its
+document; a new one a new document, or, when its content is that of an item gone since, a rename
+of that document (no re-reading, no re-embedding); an item gone is archived. The source's
+permission rules give each item its readers, and a change there changes the document's grants.
+Each item is its own transaction, so a killed sync resumes where it stopped, and every outcome
+other than "unchanged" is recorded with its sentence.
+"""
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from citadel.accounts.models import Membership, Team
+from citadel.accounts.rules import require_role
+from citadel.audit.services import audit_record
+from citadel.core.errors import CitadelError, InvalidInput, NotFound
+from citadel.core.principal import Principal, Role
+from citadel.core.tasks import enqueue_on_commit
+from citadel.documents.models import AccessGrant, Document, GrantScope
+from citadel.documents.services import document_archive, document_upload
+from citadel.sources.connectors.base import ConnectorError, Item, Skipped
+from citadel.sources.connectors.folder import FolderConnector
+from citadel.sources.models import (
+    DefaultAudience,
+    Outcome,
+    Source,
+    SourceItem,
+    SourceKind,
+    SourceSync,
+    SyncOutcome,
+    SyncStatus,
+)
+from citadel.sources.selectors import acting_admin
+
+logger = logging.getLogger(__name__)
+
+SYNC_TASK = "citadel.sources.tasks.source_sync_run"
+CONNECTORS = {SourceKind.FOLDER: FolderConnector}
+
+
+def connector_for(source: Source):
+    return CONNECTORS[source.kind](source.config)
+
+
+# --- permission rules ----------------------------------------------------------------------------
+
+
+def _pattern(glob: str) -> re.Pattern:
+    """`legal/**` matches everything under legal/, `*` one path segment, `?` one character."""
+    out, i = [], 0
+    while i < len(glob):
+        if glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _clean_rules(organization_id: int, rules) -> list[dict]:
+    if not isinstance(rules, list):
+        raise InvalidInput('"permissions" is a list of {"match", "teams", "users"}.')
+    cleaned = []
+    for n, rule in enumerate(rules, start=1):
+        if not isinstance(rule, dict) or not isinstance(rule.get("match"), str) or not rule["match"].strip():
+            raise InvalidInput(f'Permission rule {n} needs a "match" pattern such as legal/**.')
+        teams, users = rule.get("teams") or [], rule.get("users") or []
+        if not all(isinstance(t, str) for t in teams) or not all(isinstance(u, str) for u in users):
+            raise InvalidInput(f"Permission rule {n}: teams and users are lists of names.")
+        known_teams = set(
+            Team.objects.filter(organization_id=organization_id, name__in=teams).values_list("name", flat=True)
+        )
+        known_users = set(
+            Membership.objects.filter(organization_id=organization_id, user__username__in=users).values_list(
+                "user__username", flat=True
+            )
+        )
+        missing = [t for t in teams if t not in known_teams] + [u for u in users if u not in known_users]
+        if missing:
+            raise InvalidInput(f"Permission rule {n}: no team or member named {missing[0]!r} in this organization.")
+        if not teams and not users:
+            raise InvalidInput(f"Permission rule {n} names no team and no user.")
+        cleaned.append({"match": rule["match"].strip().strip("/"), "teams": sorted(teams), "users": sorted(users)})
+    return cleaned
+
+
+def audience_for(source: Source, key: str) -> dict:
+    """Who may read an item: the first rule matching its path, else the source's default."""
+    for rule in source.permissions:
+        if _pattern(rule["match"]).match(key):
+            return {"teams": rule["teams"], "users": rule["users"]}
+    if source.default_audience == DefaultAudience.ORGANIZATION:
+        return {"organization": True}
+    admins = Membership.objects.filter(organization_id=source.organization_id, role=Role.ADMIN)
+    return {"teams": [], "users": sorted(admins.values_list("user__username", flat=True))}
+
+
+def _readers(source: Source, audience: dict) -> tuple[list[Team], list]:
+    teams = list(Team.objects.filter(organization_id=source.organization_id, name__in=audience.get("teams", [])))
+    users = list(
+        get_user_model().objects.filter(
+            username__in=audience.get("users", []), memberships__organization_id=source.organization_id
+        )
+    )
+    return teams, users
+
+
+def _grants_set(source: Source, document: Document, audience: dict) -> None:
+    """Make the document's grants those of the audience (in the caller's transaction)."""
+    document.grants.all().delete()
+    if audience.get("organization"):
+        AccessGrant.objects.create(document=document, scope=GrantScope.ORGANIZATION)
+        return
+    teams, users = _readers(source, audience)
+    AccessGrant.objects.bulk_create(
+        [AccessGrant(document=document, scope=GrantScope.TEAM, team=t) for t in teams]
+        + [AccessGrant(document=document, scope=GrantScope.USER, user=u) for u in users]
+    )
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def source_create(*, principal: Principal, kind: str, name: str, config: dict) -> Source:
+    """An admin adds a source. `config` holds the kind's settings, "permissions" and
+    "default_audience"; the source is checked (a folder must exist) before it is saved."""
+    require_role(principal, Role.ADMIN, "Only admins add sources.")
+    if kind not in SourceKind.values:
+        raise InvalidInput(f"Sources of kind {kind!r} cannot be added here; kinds: {', '.join(SourceKind.values)}.")
+    name = " ".join(str(name or "").split())
+    if not name or len(name) > 100:
+        raise InvalidInput("A source needs a name of at most 100 characters.")
+    if not isinstance(config, dict):
+        raise InvalidInput("The configuration is an object.")
+    settings_ = {k: v for k, v in config.items() if k not in ("permissions", "default_audience", "sync_every_minutes")}
+    every = config.get("sync_every_minutes")
+    if every is not None and (not isinstance(every, int) or not 5 <= every <= 60 * 24 * 30):
+        raise InvalidInput('"sync_every_minutes" is a whole number of minutes from 5 to 43200.')
+    audience = config.get("default_audience", DefaultAudience.ORGANIZATION)
+    if audience not in DefaultAudience.values:
+        raise InvalidInput(f'"default_audience" is one of {", ".join(DefaultAudience.values)}.')
+    source = Source(
+        organization_id=principal.organization_id,
+        kind=kind,
+        name=name,
+        config=settings_,
+        permissions=_clean_rules(principal.organization_id, config.get("permissions", [])),
+        default_audience=audience,
+        sync_every_minutes=every,
+        created_by_id=principal.user_id,
+    )
+    try:
+        connector_for(source)
+    except ConnectorError as exc:
+        raise InvalidInput(str(exc)) from None
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError:
+        raise InvalidInput(f"A source named {name!r} exists already.") from None
+    audit_record(
+        verb="sources.created",
+        organization=principal.organization_id,
+        actor=principal,
+        target=source,
+        metadata={"kind": kind, "name": name, "config": settings_, "permissions": source.permissions},
+    )
+    return source
+
+
+@transaction.atomic
+def source_pause(*, principal: Principal, source_id: int, paused: bool) -> Source:
+    """A paused source is not synced on its schedule; "sync now" still syncs it."""
+    require_role(principal, Role.ADMIN, "Only admins pause sources.")
+    source = Source.objects.select_for_update().filter(pk=source_id, organization_id=principal.organization_id).first()
+    if source is None:
+        raise NotFound("No such source.")
+    if source.paused != paused:
+        source.paused = paused
+        source.save(update_fields=["paused"])
+        audit_record(
+            verb="sources.paused" if paused else "sources.resumed",
+            organization=principal.organization_id,
+            actor=principal,
+            target=source,
+            metadata={},
+        )
+    return source
+
+
+@transaction.atomic
+def source_sync_start(*, principal: Principal, source_id: int, enqueue: bool = True) -> SourceSync:
+    """Queue a sync, or return the one queued or running: a source never syncs twice at once."""
+    require_role(principal, Role.ADMIN, "Only admins sync sources.")
+    source = Source.objects.select_for_update().filter(pk=source_id, organization_id=principal.organization_id).first()
+    if source is None:
+        raise NotFound("No such source.")
+    return _sync_queue(source, requested_by=principal, enqueue=enqueue)
+
+
+def sources_sync_due(*, now=None) -> list[int]:
+    """Start the syncs their schedules say are due, and take over those whose worker died; the
+    reaper calls this. Returns the ids of the syncs queued."""
+    now = now or timezone.now()
+    queued = []
+    for source in Source.objects.filter(paused=False, sync_every_minutes__isnull=False):
+        with transaction.atomic():
+            source = Source.objects.select_for_update(skip_locked=True).filter(pk=source.pk).first()
+            if source is None:
+                continue
+            latest = source.syncs.order_by("-created_at").first()
+            due = latest is None or latest.created_at <= now - timedelta(minutes=source.sync_every_minutes)
+            open_ = latest is not None and latest.status in (SyncStatus.QUEUED, SyncStatus.RUNNING)
+            if (open_ and latest.stuck) or (due and not open_):
+                queued.append(_sync_queue(source, requested_by=None, enqueue=True).pk)
+    return queued
+
+
+def _sync_queue(source: Source, *, requested_by: Principal | None, enqueue: bool) -> SourceSync:
+    open_sync = source.syncs.filter(status__in=[SyncStatus.QUEUED, SyncStatus.RUNNING]).first()
+    if open_sync is not None and not open_sync.stuck:
+        return open_sync
+    if open_sync is not None:
+        # Its worker died: it is taken over rather than run beside it.
+        open_sync.status = SyncStatus.QUEUED
+        open_sync.save(update_fields=["status"])
+        sync = open_sync
+    else:
+        sync = SourceSync.objects.create(source=source, requested_by_id=requested_by.user_id if requested_by else None)
+    audit_record(
+        verb="sources.sync_requested",
+        organization=source.organization_id,
+        actor=requested_by,
+        target=source,
+        metadata={"sync_id": sync.pk, "scheduled": requested_by is None},
+    )
+    if enqueue:
+        enqueue_on_commit(SYNC_TASK, sync.pk)
+    return sync
+
+
+@dataclass
+class SyncResult:
+    sync: SourceSync
+    # The versions the sync uploaded, for a caller that ingests them itself (enqueue=False).
+    version_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    sync: SourceSync
+    principal: Principal
+    connector: object
+    enqueue: bool
+    version_ids: list[int] = field(default_factory=list)
+
+
+def source_sync_run(*, sync_id: int, enqueue: bool = True) -> SyncResult | None:
+    """Run a queued sync. With enqueue=False the versions it uploads are not queued for ingestion:
+    the caller ingests them (`source_sync --sync`)."""
+    with transaction.atomic():
+        sync = SourceSync.objects.select_for_update().select_related("source").filter(pk=sync_id).first()
+        if sync is None or sync.status != SyncStatus.QUEUED:
+            return SyncResult(sync) if sync is not None else None
+        sync.status = SyncStatus.RUNNING
+        sync.attempts += 1
+        sync.started_at = timezone.now()
+        sync.save(update_fields=["status", "attempts", "started_at"])
+    source = sync.source
+    try:
+        principal = acting_admin(source=source)
+        connector = connector_for(source)
+        listing = list(connector.list())
+    except (CitadelError, ConnectorError) as exc:
+        message = exc.message if isinstance(exc, CitadelError) else str(exc)
+        return SyncResult(_finish(sync, SyncStatus.FAILED, error=message))
+    run = _Run(sync=sync, principal=principal, connector=connector, enqueue=enqueue)
+    items = [entry for entry in listing if isinstance(entry, Item)]
+    for skipped in (entry for entry in listing if isinstance(entry, Skipped)):
+        _outcome(sync, skipped.key, Outcome.FAILED, skipped.reason)
+    listed = {item.key for item in items}
+    known = {row.key: row for row in SourceItem.objects.filter(source=source, removed_at__isnull=True)}
+    gone = {key: row for key, row in known.items() if key not in listed}
+    for item in items:
+        try:
+            _sync_item(run, item, known.get(item.key), gone)
+        except (CitadelError, ValueError) as exc:
+            _outcome(sync, item.key, Outcome.FAILED, exc.message if isinstance(exc, CitadelError) else str(exc))
+    for row in gone.values():
+        _remove(sync, principal, row)
+    return SyncResult(_finish(sync, SyncStatus.DONE), run.version_ids)
+
+
+def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> None:
+    sync, principal, source = run.sync, run.principal, run.sync.source
+    audience = audience_for(source, item.key)
+    now = timezone.now()
+    if row is not None and row.size == item.size and row.modified == item.modified:
+        _regrant(sync, principal, row, audience)
+        SourceItem.objects.filter(pk=row.pk).update(last_seen_at=now)
+        _count(sync, Outcome.UNCHANGED)
+        return
+    data = run.connector.read(item.key, max_bytes=settings.CITADEL["MAX_UPLOAD_BYTES"])
+    sha256 = hashlib.sha256(data).hexdigest()
+    if row is not None and row.sha256 == sha256:
+        _regrant(sync, principal, row, audience)
+        SourceItem.objects.filter(pk=row.pk).update(size=item.size, modified=item.modified, last_seen_at=now)
+        _count(sync, Outcome.UNCHANGED)
+        return
+    if row is None:
+        moved = next((r for r in gone.values() if r.sha256 == sha256 and r.document_id), None)
+        if moved is not None:
+            _rename(sync, moved, item, audience, principal, gone)
+            return
+    filename = item.key.rsplit("/", 1)[-1]
+    external_id = row.document.external_id if row is not None and row.document else f"{source.name}/{item.key}"[:255]
+    teams, users = _readers(source, audience) if not audience.get("organization") else ([], [])
+    upload = document_upload(
+        principal=principal,
+        file=ContentFile(data, name=filename),
+        filename=filename,
+        external_id=external_id,
+        teams=teams,
+        users=users,
+        enqueue=run.enqueue,
+    )
+    with transaction.atomic():
+        if row is None:
+            row, _ = SourceItem.objects.update_or_create(
+                source=source,
+                key=item.key,
+                defaults={
+                    "document": upload.document,
+                    "size": item.size,
+                    "modified": item.modified,
+                    "sha256": sha256,
+                    "audience": audience,
+                    "last_seen_at": now,
+                    "removed_at": None,
+                },
+            )
+            _outcome(sync, item.key, Outcome.ADDED)
+        else:
+            SourceItem.objects.filter(pk=row.pk).update(
+                size=item.size, modified=item.modified, sha256=sha256, last_seen_at=now
+            )
+            row.refresh_from_db()
+            _regrant(sync, principal, row, audience)
+            _outcome(sync, item.key, Outcome.UPDATED)
+    if upload.created:
+        run.version_ids.append(upload.version.pk)
+
+
+def _regrant(sync, principal, row: SourceItem, audience: dict) -> None:
+    """The source's permissions for the item changed: so do the document's grants."""
+    if row.audience == audience or row.document is None:
+        return
+    with transaction.atomic():
+        _grants_set(sync.source, row.document, audience)
+        SourceItem.objects.filter(pk=row.pk).update(audience=audience)
+        audit_record(
+            verb="sources.permissions_changed",
+            organization=sync.source.organization_id,
+            actor=None,
+            target=row.document,
+            metadata={"source_id": sync.source_id, "key": row.key, "before": row.audience, "after": audience},
+        )
+
+
+def _rename(sync, row: SourceItem, item: Item, audience: dict, principal, gone: dict) -> None:
+    """The same content at another path: the document follows it, without being read again."""
+    with transaction.atomic():
+        gone.pop(row.key, None)
+        document = Document.objects.select_for_update().get(pk=row.document_id)
+        before = row.key
+        row.key, row.size, row.modified, row.last_seen_at = item.key, item.size, item.modified, timezone.now()
+        row.save(update_fields=["key", "size", "modified", "last_seen_at"])
+        document.title = (
+            item.key.rsplit("/", 1)[-1][:500] if document.title == before.rsplit("/", 1)[-1] else document.title
+        )
+        document.save(update_fields=["title", "updated_at"])
+        audit_record(
+            verb="sources.renamed",
+            organization=sync.source.organization_id,
+            actor=None,
+            target=document,
+            metadata={"source_id": sync.source_id, "from": before, "to": item.key},
+        )
+        _outcome(sync, f"{before} -> {item.key}", Outcome.RENAMED)
+    _regrant(sync, principal, row, audience)
+
+
+def _remove(sync, principal, row: SourceItem) -> None:
+    with transaction.atomic():
+        SourceItem.objects.filter(pk=row.pk).update(removed_at=timezone.now())
+        document = Document.objects.filter(pk=row.document_id, archived_at__isnull=True).first()
+        if document is not None:
+            document_archive(principal=principal, document=document)
+        _outcome(sync, row.key, Outcome.ARCHIVED)
+
+
+def _count(sync: SourceSync, outcome: str) -> None:
+    SourceSync.objects.filter(pk=sync.pk).update(**{outcome: F(outcome) + 1})
+
+
+def _outcome(sync: SourceSync, key: str, outcome: str, error: str = "") -> None:
+    with transaction.atomic():
+        SyncOutcome.objects.create(sync=sync, key=key[:1000], outcome=outcome, error=error)
+        _count(sync, outcome)
+
+
+def _finish(sync: SourceSync, status: str, *, error: str = "") -> SourceSync:
+    with transaction.atomic():
+        SourceSync.objects.filter(pk=sync.pk).update(status=status, error_message=error, finished_at=timezone.now())
+        sync.refresh_from_db()
+        audit_record(
+            verb="sources.synced" if status == SyncStatus.DONE else "sources.sync_failed",
+            organization=sync.source.organization_id,
+            actor=None,
+            target=sync.source,
+            metadata={
+                "sync_id": sync.pk,
+                "added": sync.added,
+                "updated": sync.updated,
+                "unchanged": sync.unchanged,
+                "renamed": sync.renamed,
+                "archived": sync.archived,
+                "failed": sync.failed,
+                "error": error,
+            },
+        )
+    return sync

@@ -1,0 +1,203 @@
+"""A folder source kept in sync: documents appear, change, move and disappear as the files do, and
+the folder's permission rules become the documents' grants."""
+
+import json
+import os
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from citadel.answers.services import answer_question
+from citadel.audit.models import AuditEvent
+from citadel.core.errors import InvalidInput, PermissionDenied
+from citadel.documents.models import Document, VersionStatus
+from citadel.ingestion.services import version_run
+from citadel.retrieval.services import retrieve
+from citadel.sources.models import Outcome, SourceItem, SourceSync, SyncOutcome, SyncStatus
+from citadel.sources.services import source_create, source_sync_run, source_sync_start
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "share"
+    (root / "legal").mkdir(parents=True)
+    (root / "handbook.md").write_text("# Handbook\n\nRefunds are paid within 14 days of the return.\n")
+    (root / "canteen.md").write_text("# Canteen\n\nThe canteen opens at eight in the morning.\n")
+    (root / "legal" / "settlement.md").write_text("# Settlement\n\nThe settlement with Initech is 40,000 dollars.\n")
+    return root
+
+
+@pytest.fixture
+def people(world):
+    org = world.org("acme")
+    return {
+        "admin": world.principal("ada", org, role="admin"),
+        "lawyer": world.principal("lee", org, teams=["Legal"]),
+        "member": world.principal("max", org, teams=["Support"]),
+    }
+
+
+def _sync(admin, source):
+    sync = source_sync_start(principal=admin, source_id=source.pk, enqueue=False)
+    result = source_sync_run(sync_id=sync.pk, enqueue=False)
+    for version_id in result.version_ids:
+        version_run(version_id=version_id)
+    return result.sync
+
+
+def _source(people, folder, **config):
+    return source_create(
+        principal=people["admin"],
+        kind="folder",
+        name="Share",
+        config={"path": str(folder), "permissions": [{"match": "legal/**", "teams": ["Legal"]}], **config},
+    )
+
+
+def test_a_folder_syncs_with_its_sub_folder_for_one_team_and_follows_edits_and_removals(people, folder):
+    """Given a shared folder whose legal/ sub-folder is for team Legal, when it syncs, its files
+    become documents, Legal's readable by Legal only; after an edit and a removal at the source,
+    the next sync answers from the new text and archives the removed document."""
+    source = _source(people, folder)
+
+    first = _sync(people["admin"], source)
+
+    assert (first.status, first.added, first.failed) == (SyncStatus.DONE, 3, 0)
+    assert {d.external_id for d in Document.objects.all()} == {
+        "Share/handbook.md",
+        "Share/canteen.md",
+        "Share/legal/settlement.md",
+    }
+    settlement = Document.objects.get(external_id="Share/legal/settlement.md")
+    assert [g.team.name for g in settlement.grants.all()] == ["Legal"]
+    assert {h.external_id for h in retrieve(principal=people["member"], query="settlement Initech", k=10)} <= {
+        "Share/handbook.md",
+        "Share/canteen.md",
+    }
+    assert "Share/legal/settlement.md" in {
+        h.external_id for h in retrieve(principal=people["lawyer"], query="settlement Initech", k=10)
+    }
+    asked = answer_question(principal=people["member"], text="How much is the settlement with Initech?")
+    receipt = asked.receipt.data
+    assert "40,000" not in asked.text
+    assert settlement.pk not in {p["document_id"] for p in receipt["retrieval"]["passages"]}
+
+    (folder / "handbook.md").write_text("# Handbook\n\nRefunds are paid within 30 days of the return.\n")
+    os.utime(folder / "handbook.md", (1, 1))
+    (folder / "canteen.md").unlink()
+    second = _sync(people["admin"], source)
+
+    assert (second.updated, second.archived, second.unchanged) == (1, 1, 1)
+    assert Document.objects.get(external_id="Share/canteen.md").archived_at is not None
+    answer = answer_question(principal=people["member"], text="How many days until refunds are paid?")
+    assert "30 days" in answer.text and "14 days" not in answer.text
+    for verb in ("sources.created", "sources.synced", "documents.archived"):
+        assert AuditEvent.objects.filter(verb=verb).exists()
+
+
+def test_a_moved_file_renames_its_document_without_reading_it_again(people, folder):
+    source = _source(people, folder)
+    _sync(people["admin"], source)
+    document = Document.objects.get(external_id="Share/handbook.md")
+    versions = document.versions.count()
+
+    (folder / "policies").mkdir()
+    (folder / "handbook.md").rename(folder / "policies" / "handbook.md")
+    sync = _sync(people["admin"], source)
+
+    assert (sync.renamed, sync.added, sync.archived) == (1, 0, 0)
+    document.refresh_from_db()
+    assert document.versions.count() == versions and document.archived_at is None
+    assert SourceItem.objects.get(document=document).key == "policies/handbook.md"
+
+
+def test_a_change_of_rules_changes_the_grants(people, folder):
+    source = _source(people, folder)
+    _sync(people["admin"], source)
+    source.permissions = [{"match": "legal/**", "teams": ["Support"], "users": []}]
+    source.save()
+
+    _sync(people["admin"], source)
+
+    settlement = Document.objects.get(external_id="Share/legal/settlement.md")
+    assert [g.team.name for g in settlement.grants.all()] == ["Support"]
+    assert AuditEvent.objects.filter(verb="sources.permissions_changed").count() == 1
+
+
+def test_unmapped_items_of_an_admins_only_source_are_readable_by_admins_only(people, folder):
+    source = _source(people, folder, default_audience="admins")
+
+    _sync(people["admin"], source)
+
+    handbook = Document.objects.get(external_id="Share/handbook.md")
+    assert [g.user.username for g in handbook.grants.all()] == ["ada"]
+    assert not retrieve(principal=people["member"], query="refunds", k=10)
+
+
+def test_links_outside_the_folder_and_link_loops_are_skipped_with_a_reason(people, folder, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The root password is hunter2.")
+    (folder / "outside.txt").symlink_to(secret)
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    (folder / "legal" / "copy.md").symlink_to(folder / "handbook.md")
+    source = _source(people, folder)
+
+    sync = _sync(people["admin"], source)
+
+    reasons = dict(SyncOutcome.objects.filter(sync=sync, outcome=Outcome.FAILED).values_list("key", "error"))
+    assert reasons == {
+        "outside.txt": "a link to outside the folder, not followed",
+        "loop": "a link to a folder, not followed",
+    }
+    assert sync.status == SyncStatus.DONE and sync.added == 4  # the link inside the folder is read
+    assert not Document.objects.filter(external_id__contains="outside").exists()
+
+
+def test_a_file_too_large_fails_alone(people, folder, settings):
+    settings.CITADEL = {**settings.CITADEL, "MAX_UPLOAD_BYTES": 40}
+    source = _source(people, folder)
+
+    sync = _sync(people["admin"], source)
+
+    assert sync.failed == 3 and sync.status == SyncStatus.DONE
+    assert all("larger than" in o.error for o in SyncOutcome.objects.filter(sync=sync))
+
+
+def test_a_source_syncs_once_at_a_time_and_only_admins_add_or_sync_it(people, folder):
+    source = _source(people, folder)
+
+    first = source_sync_start(principal=people["admin"], source_id=source.pk, enqueue=False)
+    again = source_sync_start(principal=people["admin"], source_id=source.pk, enqueue=False)
+
+    assert first.pk == again.pk and SourceSync.objects.count() == 1
+    with pytest.raises(PermissionDenied):
+        source_sync_start(principal=people["member"], source_id=source.pk)
+    with pytest.raises(InvalidInput, match="not a folder"):
+        source_create(principal=people["admin"], kind="folder", name="Nope", config={"path": "/no/such/folder"})
+    with pytest.raises(InvalidInput, match="no team or member named"):
+        source_create(
+            principal=people["admin"],
+            kind="folder",
+            name="Other",
+            config={"path": str(folder), "permissions": [{"match": "x/**", "teams": ["Ghosts"]}]},
+        )
+
+
+def test_the_commands_print_the_contract(people, folder, tmp_path):
+    config = tmp_path / "source.json"
+    config.write_text(json.dumps({"path": str(folder), "permissions": [{"match": "legal/**", "teams": ["Legal"]}]}))
+    out = StringIO()
+    call_command(
+        "source_create", "folder", "--org", "acme", "--name", "Share", "--config", str(config), "--json", stdout=out
+    )
+    created = json.loads(out.getvalue())
+
+    out = StringIO()
+    call_command("source_sync", str(created["source_id"]), "--sync", "--json", stdout=out)
+    synced = json.loads(out.getvalue())
+
+    assert created["kind"] == "folder" and created["name"] == "Share"
+    assert synced["status"] == "done" and synced["added"] == 3 and synced["failed"] == []
+    assert set(synced) >= {"source_id", "sync_id", "status", "added", "updated", "unchanged", "archived", "failed"}
+    assert set(Document.objects.values_list("current_version__status", flat=True)) == {VersionStatus.READY}
