@@ -163,8 +163,33 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "files"
 
+# Stored originals: the data dir's files/ by default; with CITADEL_STORAGE=s3, a bucket of any
+# S3-compatible store, so workers on other machines read what the web tier received. Credentials
+# come from the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the machine's role).
+CITADEL_STORAGE = os.environ.get("CITADEL_STORAGE", "filesystem").strip().lower()
+if CITADEL_STORAGE not in ("filesystem", "s3"):
+    raise ImproperlyConfigured("CITADEL_STORAGE is filesystem (the default) or s3.")
+if CITADEL_STORAGE == "s3":
+    if not os.environ.get("CITADEL_S3_BUCKET"):
+        raise ImproperlyConfigured("CITADEL_STORAGE=s3 needs CITADEL_S3_BUCKET.")
+    DEFAULT_FILE_STORAGE_CONFIG = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["CITADEL_S3_BUCKET"],
+            "endpoint_url": os.environ.get("CITADEL_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("CITADEL_S3_REGION") or None,
+            "location": os.environ.get("CITADEL_S3_PREFIX", "").strip("/"),
+            # Originals are private: never a public ACL, and downloads go through Citadel's views.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    DEFAULT_FILE_STORAGE_CONFIG = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_FILE_STORAGE_CONFIG,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
