@@ -1,5 +1,11 @@
 """Shared fixtures: organizations, users with roles, and their principals, on real PostgreSQL."""
 
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
@@ -156,3 +162,33 @@ def child_env(transactional_db):
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return env
+
+
+# A real S3 server (moto's server mode on 127.0.0.1) for object storage and S3 sources.
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError("moto_server exited") from None
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)

@@ -10,6 +10,7 @@ STUCK_AFTER_SECONDS = 1800
 
 class SourceKind(models.TextChoices):
     FOLDER = "folder"
+    S3 = "s3", "S3 bucket"
 
 
 class DefaultAudience(models.TextChoices):
@@ -95,6 +96,7 @@ class SourceItem(models.Model):
     size = models.BigIntegerField()
     modified = models.FloatField()
     sha256 = models.CharField(max_length=64)
+    tag = models.CharField(max_length=200, blank=True)
     # The readers the source's permissions gave it: {"teams": [...], "users": [...]} or
     # {"organization": true}; compared on each sync to change the document's grants.
     audience = models.JSONField(default=dict)

@@ -36,6 +36,7 @@ from citadel.documents.models import AccessGrant, Document, GrantScope
 from citadel.documents.services import document_archive, document_upload
 from citadel.sources.connectors.base import ConnectorError, Item, Skipped
 from citadel.sources.connectors.folder import FolderConnector
+from citadel.sources.connectors.s3 import S3Connector
 from citadel.sources.models import (
     DefaultAudience,
     Outcome,
@@ -51,7 +52,7 @@ from citadel.sources.selectors import acting_admin
 logger = logging.getLogger(__name__)
 
 SYNC_TASK = "citadel.sources.tasks.source_sync_run"
-CONNECTORS = {SourceKind.FOLDER: FolderConnector}
+CONNECTORS = {SourceKind.FOLDER: FolderConnector, SourceKind.S3: S3Connector}
 
 
 def connector_for(source: Source):
@@ -319,7 +320,7 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> Non
     sync, principal, source = run.sync, run.principal, run.sync.source
     audience = audience_for(source, item.key)
     now = timezone.now()
-    if row is not None and row.size == item.size and row.modified == item.modified:
+    if row is not None and (row.size, row.modified, row.tag) == (item.size, item.modified, item.tag):
         _regrant(sync, principal, row, audience)
         SourceItem.objects.filter(pk=row.pk).update(last_seen_at=now)
         _count(sync, Outcome.UNCHANGED)
@@ -328,7 +329,9 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> Non
     sha256 = hashlib.sha256(data).hexdigest()
     if row is not None and row.sha256 == sha256:
         _regrant(sync, principal, row, audience)
-        SourceItem.objects.filter(pk=row.pk).update(size=item.size, modified=item.modified, last_seen_at=now)
+        SourceItem.objects.filter(pk=row.pk).update(
+            size=item.size, modified=item.modified, tag=item.tag, last_seen_at=now
+        )
         _count(sync, Outcome.UNCHANGED)
         return
     if row is None:
@@ -358,6 +361,7 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> Non
                     "size": item.size,
                     "modified": item.modified,
                     "sha256": sha256,
+                    "tag": item.tag,
                     "audience": audience,
                     "last_seen_at": now,
                     "removed_at": None,
@@ -366,7 +370,7 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> Non
             _outcome(sync, item.key, Outcome.ADDED)
         else:
             SourceItem.objects.filter(pk=row.pk).update(
-                size=item.size, modified=item.modified, sha256=sha256, last_seen_at=now
+                size=item.size, modified=item.modified, sha256=sha256, tag=item.tag, last_seen_at=now
             )
             row.refresh_from_db()
             _regrant(sync, principal, row, audience)
@@ -397,8 +401,9 @@ def _rename(sync, row: SourceItem, item: Item, audience: dict, principal, gone: 
         gone.pop(row.key, None)
         document = Document.objects.select_for_update().get(pk=row.document_id)
         before = row.key
-        row.key, row.size, row.modified, row.last_seen_at = item.key, item.size, item.modified, timezone.now()
-        row.save(update_fields=["key", "size", "modified", "last_seen_at"])
+        row.key, row.size, row.modified, row.tag = item.key, item.size, item.modified, item.tag
+        row.last_seen_at = timezone.now()
+        row.save(update_fields=["key", "size", "modified", "tag", "last_seen_at"])
         document.title = (
             item.key.rsplit("/", 1)[-1][:500] if document.title == before.rsplit("/", 1)[-1] else document.title
         )

@@ -3,10 +3,6 @@ the tests start (moto's server mode on 127.0.0.1): uploads land in the bucket, i
 original page and downloads read them from there, and deleting a document deletes its objects."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import boto3
@@ -20,35 +16,6 @@ from citadel.ingestion.selectors import version_page_png
 from tests.files import pdf_bytes
 
 BUCKET = "citadel-originals"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def s3_server():
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError("moto_server exited") from None
-            time.sleep(0.1)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
 
 
 @pytest.fixture

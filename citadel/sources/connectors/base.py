@@ -19,6 +19,8 @@ class Item:
     key: str  # the path inside the source, "/"-separated
     size: int
     modified: float  # seconds since the epoch
+    # What the source says identifies this content (an S3 ETag), where times are too coarse.
+    tag: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,73 @@
+"""An S3 bucket (or any S3-compatible store) and a key prefix. Credentials come from the
+environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the machine's role), never from the
+source's settings."""
+
+from collections.abc import Iterator
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from citadel.sources.connectors.base import ConnectorError, Item, Skipped
+
+MAX_ITEMS = 200_000
+
+
+class S3Connector:
+    def __init__(self, config: dict):
+        self.bucket = str(config.get("bucket") or "").strip()
+        if not self.bucket:
+            raise ConnectorError("An S3 source needs a bucket.")
+        self.prefix = str(config.get("prefix") or "").strip().lstrip("/")
+        if self.prefix and not self.prefix.endswith("/"):
+            self.prefix += "/"
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=config.get("endpoint_url") or None,
+            region_name=config.get("region") or None,
+            config=Config(connect_timeout=10, read_timeout=60, retries={"max_attempts": 3}),
+        )
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise ConnectorError(f"The bucket {self.bucket} cannot be read ({_reason(exc)}).") from None
+
+    def list(self) -> Iterator[Item | Skipped]:
+        count = 0
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        try:
+            for page in pages:
+                for entry in page.get("Contents", []):
+                    key = entry["Key"][len(self.prefix) :]
+                    if not key or key.endswith("/") or any(part.startswith(".") for part in key.split("/")):
+                        continue
+                    count += 1
+                    if count > MAX_ITEMS:
+                        yield Skipped(
+                            key, f"the bucket holds more than {MAX_ITEMS} objects here; the rest were not read"
+                        )
+                        return
+                    yield Item(
+                        key=key,
+                        size=entry["Size"],
+                        modified=entry["LastModified"].timestamp(),
+                        tag=entry.get("ETag", "").strip('"'),
+                    )
+        except (ClientError, BotoCoreError) as exc:
+            raise ConnectorError(f"The bucket {self.bucket} could not be listed ({_reason(exc)}).") from None
+
+    def read(self, key: str, *, max_bytes: int) -> bytes:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+            if response["ContentLength"] > max_bytes:
+                response["Body"].close()
+                raise ValueError(f"it is larger than the {max_bytes // (1024 * 1024)} MB limit")
+            return response["Body"].read(max_bytes + 1)
+        except (ClientError, BotoCoreError) as exc:
+            raise ValueError(f"it could not be read ({_reason(exc)})") from None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Message") or exc.response.get("Error", {}).get("Code", "error")
+    return type(exc).__name__

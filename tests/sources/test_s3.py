@@ -1,0 +1,105 @@
+"""An S3 bucket kept in sync, against a real S3 server (moto's server mode): the same behaviour
+as a folder, on key prefixes."""
+
+import boto3
+import pytest
+
+from citadel.core.errors import InvalidInput
+from citadel.documents.models import Document
+from citadel.ingestion.services import version_run
+from citadel.sources.connectors import s3 as s3_connector
+from citadel.sources.models import Outcome, SyncOutcome, SyncStatus
+from citadel.sources.services import source_create, source_sync_run, source_sync_start
+
+BUCKET = "acme-share"
+
+
+@pytest.fixture
+def bucket(s3_server, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    client.put_object(Bucket=BUCKET, Key="share/handbook.md", Body=b"# Handbook\n\nRefunds are paid within 14 days.\n")
+    client.put_object(Bucket=BUCKET, Key="share/legal/settlement.md", Body=b"# Settlement\n\nIt is 40,000 dollars.\n")
+    client.put_object(Bucket=BUCKET, Key="elsewhere/other.md", Body=b"# Other\n\nNot under the prefix.\n")
+    yield client
+    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        client.delete_object(Bucket=BUCKET, Key=item["Key"])
+    client.delete_bucket(Bucket=BUCKET)
+
+
+@pytest.fixture
+def admin(world):
+    world.principal("lee", "acme", teams=["Legal"])
+    return world.principal("ada", "acme", role="admin")
+
+
+def _source(admin, s3_server, **extra):
+    return source_create(
+        principal=admin,
+        kind="s3",
+        name="Bucket",
+        config={
+            "bucket": BUCKET,
+            "prefix": "share",
+            "endpoint_url": s3_server,
+            "region": "us-east-1",
+            "permissions": [{"match": "legal/**", "teams": ["Legal"]}],
+            **extra,
+        },
+    )
+
+
+def _sync(admin, source):
+    sync = source_sync_start(principal=admin, source_id=source.pk, enqueue=False)
+    result = source_sync_run(sync_id=sync.pk, enqueue=False)
+    for version_id in result.version_ids:
+        version_run(version_id=version_id)
+    return result.sync
+
+
+def test_a_bucket_prefix_syncs_and_follows_changes_moves_and_deletions(admin, bucket, s3_server):
+    source = _source(admin, s3_server)
+
+    first = _sync(admin, source)
+
+    assert (first.status, first.added) == (SyncStatus.DONE, 2)
+    settlement = Document.objects.get(external_id="Bucket/legal/settlement.md")
+    assert [g.team.name for g in settlement.grants.all()] == ["Legal"]
+    assert not Document.objects.filter(external_id__contains="other").exists()
+
+    bucket.put_object(Bucket=BUCKET, Key="share/handbook.md", Body=b"# Handbook\n\nRefunds are paid within 30 days.\n")
+    bucket.copy_object(
+        Bucket=BUCKET, Key="share/legal/2026/settlement.md", CopySource=f"{BUCKET}/share/legal/settlement.md"
+    )
+    bucket.delete_object(Bucket=BUCKET, Key="share/legal/settlement.md")
+    second = _sync(admin, source)
+
+    assert (second.updated, second.renamed, second.archived) == (1, 1, 0)
+    assert "30 days" in Document.objects.get(external_id="Bucket/handbook.md").current_version.chunks.get().text
+    settlement.refresh_from_db()
+    assert settlement.archived_at is None and settlement.versions.count() == 1
+
+    bucket.delete_object(Bucket=BUCKET, Key="share/handbook.md")
+    assert _sync(admin, source).archived == 1
+
+
+def test_a_bucket_too_large_to_list_syncs_what_it_read_and_says_so(admin, bucket, s3_server, monkeypatch):
+    monkeypatch.setattr(s3_connector, "MAX_ITEMS", 1)
+    source = _source(admin, s3_server)
+
+    sync = _sync(admin, source)
+
+    assert sync.added == 1
+    reason = SyncOutcome.objects.get(sync=sync, outcome=Outcome.FAILED).error
+    assert "more than 1 objects" in reason
+
+
+def test_a_bucket_that_does_not_exist_is_refused_when_the_source_is_added(admin, s3_server, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with pytest.raises(InvalidInput, match="cannot be read"):
+        source_create(
+            principal=admin, kind="s3", name="Nope", config={"bucket": "no-such-bucket", "endpoint_url": s3_server}
+        )
