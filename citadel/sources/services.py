@@ -278,6 +278,8 @@ class _Run:
     connector: object
     enqueue: bool
     version_ids: list[int] = field(default_factory=list)
+    # Items seen unchanged: marked seen, and counted, in bulk at the end.
+    unchanged_ids: list[int] = field(default_factory=list)
 
 
 def source_sync_run(*, sync_id: int, enqueue: bool = True) -> SyncResult | None:
@@ -313,7 +315,17 @@ def source_sync_run(*, sync_id: int, enqueue: bool = True) -> SyncResult | None:
             _outcome(sync, item.key, Outcome.FAILED, exc.message if isinstance(exc, CitadelError) else str(exc))
     for row in gone.values():
         _remove(sync, principal, row)
+    _seen_unchanged(run)
     return SyncResult(_finish(sync, SyncStatus.DONE), run.version_ids)
+
+
+def _seen_unchanged(run: _Run) -> None:
+    now = timezone.now()
+    for start in range(0, len(run.unchanged_ids), 5000):
+        batch = run.unchanged_ids[start : start + 5000]
+        with transaction.atomic():
+            SourceItem.objects.filter(pk__in=batch).update(last_seen_at=now)
+            SourceSync.objects.filter(pk=run.sync.pk).update(unchanged=F("unchanged") + len(batch))
 
 
 def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> None:
@@ -322,8 +334,7 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> Non
     now = timezone.now()
     if row is not None and (row.size, row.modified, row.tag) == (item.size, item.modified, item.tag):
         _regrant(sync, principal, row, audience)
-        SourceItem.objects.filter(pk=row.pk).update(last_seen_at=now)
-        _count(sync, Outcome.UNCHANGED)
+        run.unchanged_ids.append(row.pk)
         return
     data = run.connector.read(item.key, max_bytes=settings.CITADEL["MAX_UPLOAD_BYTES"])
     sha256 = hashlib.sha256(data).hexdigest()
