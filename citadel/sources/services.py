@@ -351,7 +351,7 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> Non
             _rename(sync, moved, item, audience, principal, gone)
             return
     filename = item.key.rsplit("/", 1)[-1]
-    external_id = row.document.external_id if row is not None and row.document else f"{source.name}/{item.key}"[:255]
+    external_id = row.document.external_id if row is not None and row.document else _new_external_id(source, item.key)
     teams, users = _readers(source, audience) if not audience.get("organization") else ([], [])
     upload = document_upload(
         principal=principal,
@@ -388,6 +388,20 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> Non
             _outcome(sync, item.key, Outcome.UPDATED)
     if upload.created:
         run.version_ids.append(upload.version.pk)
+
+
+def _new_external_id(source: Source, key: str) -> str:
+    """`<source>/<path>`; a file back at a path whose document was archived gets a new document
+    (`<source>/<path>#2`), the archived one staying as it was."""
+    base = f"{source.name}/{key}"[:250]
+    taken = set(
+        Document.objects.filter(organization_id=source.organization_id, external_id__startswith=base).values_list(
+            "external_id", flat=True
+        )
+    )
+    if base not in taken:
+        return base
+    return next(f"{base}#{n}" for n in range(2, len(taken) + 3) if f"{base}#{n}" not in taken)
 
 
 def _regrant(sync, principal, row: SourceItem, audience: dict) -> None:

@@ -201,3 +201,17 @@ def test_the_commands_print_the_contract(people, folder, tmp_path):
     assert synced["status"] == "done" and synced["added"] == 3 and synced["failed"] == []
     assert set(synced) >= {"source_id", "sync_id", "status", "added", "updated", "unchanged", "archived", "failed"}
     assert set(Document.objects.values_list("current_version__status", flat=True)) == {VersionStatus.READY}
+
+
+def test_a_file_back_where_a_removed_one_was_becomes_a_new_document(people, folder):
+    source = _source(people, folder)
+    _sync(people["admin"], source)
+    (folder / "canteen.md").unlink()
+    _sync(people["admin"], source)
+
+    (folder / "canteen.md").write_text("# Canteen\n\nThe canteen now opens at seven.\n")
+    sync = _sync(people["admin"], source)
+
+    assert (sync.added, sync.failed) == (1, 0)
+    assert Document.objects.get(external_id="Share/canteen.md").archived_at is not None
+    assert Document.objects.get(external_id="Share/canteen.md#2").archived_at is None
