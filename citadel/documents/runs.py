@@ -3,11 +3,12 @@ an extraction) that survives its worker dying: claimed by one worker at a time, 
 sentence, retried by its runner or an admin. Each change is one transaction with its audit event,
 named `<app>.<verb>` after the run's app."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from citadel.audit.services import audit_record
-from citadel.core.errors import NotFound
+from citadel.core.errors import InvalidInput, NotFound
 from citadel.core.principal import Principal
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.models import DocumentRun, RunStatus
@@ -70,3 +71,47 @@ def run_retry(*, model: type[DocumentRun], principal: Principal, run_id: int, ta
     )
     enqueue_on_commit(task, run.pk)
     return run
+
+
+def run_definition_save(
+    *,
+    model,
+    part_field: str,
+    organization_id: int,
+    data: dict,
+    parts: list,
+    principal: Principal | None,
+    audit_parts: list[dict],
+):
+    """Create what defines a kind of run (a checklist, an extraction schema: a slug, a title and
+    ordered parts already checked), or replace the title and parts of the one with the same slug;
+    runs already made keep the parts they were run with. In the caller's transaction, with the
+    audit event `<app>.<model>_created` or `_updated`."""
+    slug = str(data.get("slug") or "").strip()
+    title = " ".join(str(data.get("title") or "").split())
+    definition = model(organization_id=organization_id, slug=slug, title=title)
+    try:
+        definition.clean_fields(exclude=["organization", "created_by"])
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(f"{field}: {' '.join(m)}" for field, m in exc.message_dict.items())) from None
+    existing = model.objects.select_for_update().filter(organization_id=organization_id, slug=slug).first()
+    part_model = parts[0].__class__
+    if existing is not None:
+        existing.title = title
+        existing.save(update_fields=["title", "updated_at"])
+        part_model.objects.filter(**{part_field: existing}).delete()
+        definition = existing
+    else:
+        definition.created_by_id = principal.user_id if principal else None
+        definition.save()
+    for part in parts:
+        setattr(part, part_field, definition)
+    part_model.objects.bulk_create(parts)
+    audit_record(
+        verb=f"{model._meta.app_label}.{part_field}_{'updated' if existing is not None else 'created'}",
+        organization=organization_id,
+        actor=principal,
+        target=definition,
+        metadata={"slug": slug, "title": title, "parts": audit_parts},
+    )
+    return definition

@@ -29,7 +29,7 @@ from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFo
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.access import readable_documents
-from citadel.documents.runs import run_claim, run_fail, run_retry
+from citadel.documents.runs import run_claim, run_definition_save, run_fail, run_retry
 from citadel.documents.selectors import documents_for_run
 from citadel.extraction.models import (
     MAX_FIELDS,
@@ -115,34 +115,16 @@ def extraction_schema_create(
             raise NotFound("No such organization.")
     if not isinstance(data, dict):
         raise InvalidInput("A schema is an object with a slug, a title and fields.")
-    slug = str(data.get("slug") or "").strip()
-    title = " ".join(str(data.get("title") or "").split())
-    schema = ExtractionSchema(organization_id=organization_id, slug=slug, title=title)
-    try:
-        schema.clean_fields(exclude=["organization", "created_by"])
-    except ValidationError as exc:
-        raise InvalidInput(" ".join(f"{field}: {' '.join(m)}" for field, m in exc.message_dict.items())) from None
     fields = _schema_fields(data)
-    existing = ExtractionSchema.objects.select_for_update().filter(organization_id=organization_id, slug=slug).first()
-    if existing is not None:
-        existing.title = title
-        existing.save(update_fields=["title", "updated_at"])
-        existing.fields.all().delete()
-        schema = existing
-    else:
-        schema.created_by_id = principal.user_id if principal else None
-        schema.save()
-    for field in fields:
-        field.schema = schema
-    SchemaField.objects.bulk_create(fields)
-    audit_record(
-        verb="extraction.schema_updated" if existing is not None else "extraction.schema_created",
-        organization=organization_id,
-        actor=principal,
-        target=schema,
-        metadata={"slug": slug, "title": title, "fields": [{"name": f.name, "type": f.type} for f in fields]},
+    return run_definition_save(
+        model=ExtractionSchema,
+        part_field="schema",
+        organization_id=organization_id,
+        data=data,
+        parts=fields,
+        principal=principal,
+        audit_parts=[{"name": f.name, "type": f.type} for f in fields],
     )
-    return schema
 
 
 # --- running -------------------------------------------------------------------------------------

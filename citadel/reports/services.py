@@ -26,7 +26,7 @@ from citadel.audit.services import audit_record
 from citadel.core.errors import CitadelError, InvalidInput, NotFound
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
-from citadel.documents.runs import run_claim, run_fail, run_retry
+from citadel.documents.runs import run_claim, run_definition_save, run_fail, run_retry
 from citadel.documents.selectors import documents_for_run
 from citadel.reports.models import (
     DECIDED_ITEM_STATUSES,
@@ -89,34 +89,16 @@ def report_template_create(*, organization_id: int, data: dict, principal: Princ
             raise NotFound("No such organization.")
     if not isinstance(data, dict):
         raise InvalidInput("A template is an object with a slug, a title and items.")
-    slug = str(data.get("slug") or "").strip()
-    title = " ".join(str(data.get("title") or "").split())
-    template = ReportTemplate(organization_id=organization_id, slug=slug, title=title)
-    try:
-        template.clean_fields(exclude=["organization", "created_by"])
-    except ValidationError as exc:
-        raise InvalidInput(" ".join(f"{field}: {' '.join(m)}" for field, m in exc.message_dict.items())) from None
     items = _template_items(data)
-    existing = ReportTemplate.objects.select_for_update().filter(organization_id=organization_id, slug=slug).first()
-    if existing is not None:
-        existing.title = title
-        existing.save(update_fields=["title", "updated_at"])
-        existing.items.all().delete()
-        template = existing
-    else:
-        template.created_by_id = principal.user_id if principal else None
-        template.save()
-    for item in items:
-        item.template = template
-    TemplateItem.objects.bulk_create(items)
-    audit_record(
-        verb="reports.template_updated" if existing is not None else "reports.template_created",
-        organization=organization_id,
-        actor=principal,
-        target=template,
-        metadata={"slug": slug, "title": title, "items": [{"question": i.question, "type": i.type} for i in items]},
+    return run_definition_save(
+        model=ReportTemplate,
+        part_field="template",
+        organization_id=organization_id,
+        data=data,
+        parts=items,
+        principal=principal,
+        audit_parts=[{"question": i.question, "type": i.type} for i in items],
     )
-    return template
 
 
 # --- running -------------------------------------------------------------------------------------
