@@ -1,26 +1,88 @@
 """The Sources page (admins): each source's last and next sync, counts, what failed and why,
 "sync now" and pause."""
 
+from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citadel.accounts.decorators import principal_required
 from citadel.accounts.rules import require_role
+from citadel.core.errors import InvalidInput
 from citadel.core.principal import Role
 from citadel.documents.access import get_readable_document
 from citadel.sources import selectors, services
+from citadel.sources.models import DefaultAudience, SourceKind
 
 
 def _admin(request):
     return require_role(request.principal, Role.ADMIN, "Sources are for admins.")
 
 
-@require_GET
+class SourceForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(choices=SourceKind.choices)
+    path = forms.CharField(required=False, max_length=1000, help_text="A folder: its path on the workers' machines.")
+    bucket = forms.CharField(required=False, max_length=255)
+    prefix = forms.CharField(required=False, max_length=1000)
+    endpoint_url = forms.CharField(required=False, max_length=500, label="Endpoint URL")
+    region = forms.CharField(required=False, max_length=50)
+    permissions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "legal/** = Legal"}),
+        help_text="One rule a line: a pattern, then = and the teams (or @users) who may read what matches. "
+        "The first match wins.",
+    )
+    default_audience = forms.ChoiceField(choices=DefaultAudience.choices, label="Everything else is readable by")
+    sync_every_minutes = forms.IntegerField(required=False, min_value=5, max_value=43200)
+
+    def config(self) -> dict:
+        data = self.cleaned_data
+        keys = ("path",) if data["kind"] == SourceKind.FOLDER else ("bucket", "prefix", "endpoint_url", "region")
+        config = {key: data[key] for key in keys if data.get(key)}
+        rules = []
+        for line in data["permissions"].splitlines():
+            if not line.strip():
+                continue
+            match, _, readers = line.partition("=")
+            names = [n.strip() for n in readers.split(",") if n.strip()]
+            rules.append(
+                {
+                    "match": match.strip(),
+                    "teams": [n for n in names if not n.startswith("@")],
+                    "users": [n[1:] for n in names if n.startswith("@")],
+                }
+            )
+        config.update(permissions=rules, default_audience=data["default_audience"])
+        if data.get("sync_every_minutes"):
+            config["sync_every_minutes"] = data["sync_every_minutes"]
+        return config
+
+
+@require_http_methods(["GET", "POST"])
 @principal_required
 def index(request):
     principal = _admin(request)
-    return render(request, "sources/index.html", {"sources": selectors.source_overviews(principal=principal)})
+    form = SourceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            source = services.source_create(
+                principal=principal,
+                kind=form.cleaned_data["kind"],
+                name=form.cleaned_data["name"],
+                config=form.config(),
+            )
+        except InvalidInput as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Added {source.name}; sync it to bring its documents in.")
+            return redirect("sources:detail", source.pk)
+    return render(
+        request,
+        "sources/index.html",
+        {"sources": selectors.source_overviews(principal=principal), "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_GET

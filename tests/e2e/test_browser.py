@@ -232,6 +232,75 @@ def test_a_checklist_is_run_reviewed_exported_and_withheld_per_reader(page, shot
     other.close()
 
 
+def _sync_until(page, text: str) -> None:
+    """Sync now, then reload the source's page until the worker's sync says `text`."""
+    page.get_by_role("button", name="Sync now").click()
+    for _ in range(60):
+        if text in page.locator("main").inner_text():
+            return
+        page.wait_for_timeout(1000)
+        page.reload()
+    raise AssertionError(f"the sync never said {text!r}")
+
+
+def _ready(page, title: str) -> None:
+    """Wait until the worker has ingested the document's newest version."""
+    page.goto("/documents/")
+    page.get_by_role("link", name=title).first.click()
+    expect(page.locator("#document-status .badge-ready").first).to_be_visible(timeout=60_000)
+
+
+def test_an_admin_keeps_a_folder_in_sync_and_its_team_folder_stays_with_the_team(page, shot, browser, site):
+    # Given a shared folder whose procurement/ sub-folder is for team Procurement
+    share = site.data_dir / "share"
+    (share / "procurement").mkdir(parents=True)
+    (share / "parking.md").write_text("# Parking\n\nVisitor parking is free for 2 hours.\n")
+    (share / "kitchen.md").write_text("# Kitchen\n\nThe kitchen is cleaned every Friday.\n")
+    (share / "procurement" / "rates.md").write_text("# Rates\n\nThe zebracrate supplier discount is 17 percent.\n")
+    log_in(page, "acme-admin", "acme-admin-pass")
+
+    # When the admin adds it as a source with the rule, and syncs it
+    page.goto("/sources/")
+    page.fill("#id_name", "Share")
+    page.select_option("#id_kind", "folder")
+    page.fill("#id_path", str(share))
+    page.fill("#id_permissions", "procurement/** = Procurement")
+    page.get_by_role("button", name="Add source").click()
+    page.wait_for_url(re.compile(r"/sources/\d+/$"))
+    source_url = page.url
+    _sync_until(page, "3 added")
+    shot(page, "source-synced")
+
+    # Then its documents appear; after an edit and a removal at the source, the next sync follows
+    _ready(page, "Parking")
+    (share / "parking.md").write_text("# Parking\n\nVisitor parking is free for 3 hours.\n")
+    (share / "kitchen.md").unlink()
+    page.goto(source_url)
+    _sync_until(page, "1 updated")
+    expect(page.locator("main")).to_contain_text("1 archived")
+    page.goto("/documents/")
+    page.get_by_role("link", name="Parking").first.click()
+    expect(page.locator("#document-status")).to_contain_text("Version 2", timeout=30_000)
+    expect(page.locator("#document-status .badge-ready").first).to_be_visible(timeout=60_000)
+    expect(page.locator("main")).to_contain_text("last seen there")
+
+    # And a member outside Procurement asks: the answer quotes the new text, and the team's folder
+    # is in none of search, answers or receipts
+    member = browser.new_context(base_url=site.url)
+    asker = member.new_page()
+    log_in(asker, "acme-member", "acme-member-pass")
+    _ask(asker, "How long is visitor parking free?")
+    expect(asker.locator("#answer-slot")).to_contain_text("3 hours")
+    asker.goto("/search/?q=zebracrate+supplier+discount")
+    expect(asker.locator("main")).not_to_contain_text("zebracrate")
+    asker.goto("/answers/")
+    asker.fill("textarea[name=question]", "What is the zebracrate supplier discount?")
+    asker.click("button[type=submit].primary")
+    expect(asker.locator("#answer-slot")).not_to_contain_text("17 percent", timeout=30_000)
+    shot(asker, "source-outsider")
+    member.close()
+
+
 def test_hostile_documents_render_inert(page, shot, watch):
     # Given documents whose text, titles and file names are XSS payloads (see conftest)
     log_in(page, "globex-member", "globex-member-pass")

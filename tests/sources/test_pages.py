@@ -24,6 +24,7 @@ def setup(world, tmp_path):
     org = world.org("acme")
     admin = world.principal("ada", org, role="admin")
     member = world.principal("max", org)
+    world.principal("lee", org, teams=["Legal"])
     source = source_create(
         principal=admin, kind="folder", name="Share", config={"path": str(tmp_path / "share"), "sync_every_minutes": 60}
     )
@@ -107,3 +108,34 @@ def test_the_api_adds_lists_syncs_and_tells_the_history(setup, client, tmp_path)
     history = client.get(f"/api/v1/sources/{setup['source'].pk}/syncs", **headers).json()
     assert [h["sync_id"] for h in history] == [synced.json()["sync_id"]]
     assert source_sync_start(principal=setup["admin"], source_id=setup["source"].pk).pk == synced.json()["sync_id"]
+
+
+def test_an_admin_adds_a_source_with_its_rules_on_the_page(setup, login, tmp_path):
+    client = login(_user(setup["admin"]))
+    (tmp_path / "team-share").mkdir()
+
+    added = client.post(
+        reverse("sources:index"),
+        {
+            "name": "Team share",
+            "kind": "folder",
+            "path": str(tmp_path / "team-share"),
+            "permissions": "legal/** = Legal, @max\n\nhr/* = Legal",
+            "default_audience": "admins",
+        },
+    )
+    refused = client.post(
+        reverse("sources:index"),
+        {"name": "Nowhere", "kind": "folder", "path": "/no/such/folder", "default_audience": "organization"},
+    )
+
+    from citadel.sources.models import Source
+
+    source = Source.objects.get(name="Team share")
+    assert added.status_code == 302 and added.url == reverse("sources:detail", args=[source.pk])
+    assert source.permissions == [
+        {"match": "legal/**", "teams": ["Legal"], "users": ["max"]},
+        {"match": "hr/*", "teams": ["Legal"], "users": []},
+    ]
+    assert source.default_audience == "admins"
+    assert refused.status_code == 400 and b"is not a folder" in refused.content
