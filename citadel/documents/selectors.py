@@ -154,6 +154,32 @@ def label_names(principal: Principal) -> list[str]:
     return list(Label.objects.filter(organization_id=principal.organization_id).values_list("name", flat=True))
 
 
+def runnable_documents(principal: Principal) -> QuerySet[Document]:
+    """The documents a principal may run a checklist or an extraction over: readable and ready."""
+    return readable_documents(principal).filter(archived_at__isnull=True, current_version__status=VersionStatus.READY)
+
+
+def run_choices(principal: Principal) -> dict:
+    """What a form choosing a run's documents offers: the documents, the teams (a member's own;
+    every team to an admin) and the labels."""
+    teams, _ = audience_choices(principal)
+    return {
+        "documents": runnable_documents(principal).order_by("title").only("pk", "title"),
+        "teams": teams if principal.is_admin else teams.filter(pk__in=principal.team_ids),
+        "labels": label_names(principal),
+    }
+
+
+def run_scope(data) -> dict:
+    """The documents a submitted run form chose, as documents_for_run takes them."""
+    team = data.get("team") or ""
+    return {
+        "document_ids": [int(i) for i in data.getlist("documents") if i.isdigit()],
+        "team_id": int(team) if team.isdigit() else None,
+        "label": data.get("label") or None,
+    }
+
+
 def documents_for_run(
     *, principal: Principal, document_ids=None, team_id=None, label: str | None = None
 ) -> tuple[list[int], str]:
@@ -162,9 +188,7 @@ def documents_for_run(
     may read; and how they were chosen, for people ("2 documents", "documents of team Support",
     "documents labelled Finance"). A chosen document the principal may not read is NotFound, as
     if it did not exist."""
-    readable = readable_documents(principal).filter(
-        archived_at__isnull=True, current_version__status=VersionStatus.READY
-    )
+    readable = runnable_documents(principal)
     if label:
         found = Label.objects.filter(organization_id=principal.organization_id, name=label).first()
         if found is None:

@@ -8,9 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from citadel.accounts.decorators import principal_required
 from citadel.core.errors import CitadelError, NotFound, PermissionDenied
-from citadel.documents.access import readable_documents
-from citadel.documents.models import VersionStatus
-from citadel.documents.selectors import audience_choices, label_names
+from citadel.documents.selectors import run_choices, run_scope
 from citadel.extraction import selectors, services
 from citadel.extraction.models import ExtractionStatus
 
@@ -21,22 +19,13 @@ RUNNING = (ExtractionStatus.QUEUED, ExtractionStatus.RUNNING)
 @principal_required
 def index(request):
     principal = request.principal
-    teams, _ = audience_choices(principal)
-    documents = (
-        readable_documents(principal)
-        .filter(archived_at__isnull=True, current_version__status=VersionStatus.READY)
-        .order_by("title")
-        .only("pk", "title")
-    )
     return render(
         request,
         "extraction/index.html",
         {
             "schemas": selectors.schemas_for(principal),
-            "documents": documents,
-            "labels": label_names(principal),
-            "teams": teams if principal.is_admin else teams.filter(pk__in=principal.team_ids),
             "extractions": selectors.visible_extractions(principal)[:50],
+            **run_choices(principal),
         },
     )
 
@@ -44,14 +33,9 @@ def index(request):
 @require_POST
 @principal_required
 def start(request):
-    team = request.POST.get("team") or None
     try:
         extraction = services.extraction_start(
-            principal=request.principal,
-            schema_slug=request.POST.get("schema", ""),
-            document_ids=[int(i) for i in request.POST.getlist("documents") if i.isdigit()],
-            team_id=int(team) if team and team.isdigit() else None,
-            label=request.POST.get("label") or None,
+            principal=request.principal, schema_slug=request.POST.get("schema", ""), **run_scope(request.POST)
         )
     except CitadelError as exc:
         messages.error(request, exc.message)

@@ -8,9 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from citadel.accounts.decorators import principal_required
 from citadel.core.errors import CitadelError, NotFound
-from citadel.documents.access import readable_documents
-from citadel.documents.models import VersionStatus
-from citadel.documents.selectors import audience_choices, label_names
+from citadel.documents.selectors import run_choices, run_scope
 from citadel.reports import exports, selectors, services
 from citadel.reports.models import ReportStatus
 
@@ -21,22 +19,13 @@ RUNNING = (ReportStatus.QUEUED, ReportStatus.RUNNING)
 @principal_required
 def index(request):
     principal = request.principal
-    teams, _ = audience_choices(principal)
-    documents = (
-        readable_documents(principal)
-        .filter(archived_at__isnull=True, current_version__status=VersionStatus.READY)
-        .order_by("title")
-        .only("pk", "title")
-    )
     return render(
         request,
         "reports/index.html",
         {
             "templates": selectors.templates_for(principal),
-            "documents": documents,
-            "labels": label_names(principal),
-            "teams": teams.filter(pk__in=principal.team_ids) if not principal.is_admin else teams,
             "reports": selectors.visible_reports(principal)[:50],
+            **run_choices(principal),
         },
     )
 
@@ -44,15 +33,9 @@ def index(request):
 @require_POST
 @principal_required
 def start(request):
-    chosen = request.POST.getlist("documents")
-    team = request.POST.get("team") or None
     try:
         report = services.report_start(
-            principal=request.principal,
-            template_slug=request.POST.get("template", ""),
-            document_ids=[int(i) for i in chosen if i.isdigit()],
-            team_id=int(team) if team and team.isdigit() else None,
-            label=request.POST.get("label") or None,
+            principal=request.principal, template_slug=request.POST.get("template", ""), **run_scope(request.POST)
         )
     except CitadelError as exc:
         messages.error(request, exc.message)
