@@ -32,8 +32,8 @@ from citadel.audit.services import audit_record
 from citadel.core.errors import CitadelError, InvalidInput, NotFound
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
-from citadel.documents.models import AccessGrant, Document, GrantScope
-from citadel.documents.services import document_archive, document_upload
+from citadel.documents.models import Document
+from citadel.documents.services import access_grant, access_revoke, document_archive, document_upload
 from citadel.sources.connectors.base import ConnectorError, Item, Skipped
 from citadel.sources.connectors.folder import FolderConnector
 from citadel.sources.connectors.s3 import S3Connector
@@ -129,17 +129,19 @@ def _readers(source: Source, audience: dict) -> tuple[list[Team], list]:
     return teams, users
 
 
-def _grants_set(source: Source, document: Document, audience: dict) -> None:
-    """Make the document's grants those of the audience (in the caller's transaction)."""
-    document.grants.all().delete()
+def _grants_set(principal: Principal, source: Source, document: Document, audience: dict) -> None:
+    """Make the document's grants those of the audience, through the documents' own grant services
+    (an email's attachments follow, each change is audited), in the caller's transaction."""
+    for grant in list(document.grants.all()):
+        access_revoke(principal=principal, grant=grant)
     if audience.get("organization"):
-        AccessGrant.objects.create(document=document, scope=GrantScope.ORGANIZATION)
+        access_grant(principal=principal, document=document)
         return
     teams, users = _readers(source, audience)
-    AccessGrant.objects.bulk_create(
-        [AccessGrant(document=document, scope=GrantScope.TEAM, team=t) for t in teams]
-        + [AccessGrant(document=document, scope=GrantScope.USER, user=u) for u in users]
-    )
+    for team in teams:
+        access_grant(principal=principal, document=document, team=team)
+    for user in users:
+        access_grant(principal=principal, document=document, user=user)
 
 
 # --- sources -------------------------------------------------------------------------------------
@@ -409,7 +411,7 @@ def _regrant(sync, principal, row: SourceItem, audience: dict) -> None:
     if row.audience == audience or row.document is None:
         return
     with transaction.atomic():
-        _grants_set(sync.source, row.document, audience)
+        _grants_set(principal, sync.source, row.document, audience)
         SourceItem.objects.filter(pk=row.pk).update(audience=audience)
         audit_record(
             verb="sources.permissions_changed",

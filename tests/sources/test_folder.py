@@ -3,7 +3,9 @@ the folder's permission rules become the documents' grants."""
 
 import json
 import os
+import shutil
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -11,11 +13,14 @@ from django.core.management import call_command
 from citadel.answers.services import answer_question
 from citadel.audit.models import AuditEvent
 from citadel.core.errors import InvalidInput, PermissionDenied
-from citadel.documents.models import Document, VersionStatus
+from citadel.documents.models import Document, DocumentVersion, VersionStatus
+from citadel.ingestion.selectors import pending_attachment_versions
 from citadel.ingestion.services import version_run
 from citadel.retrieval.services import retrieve
 from citadel.sources.models import Outcome, SourceItem, SourceSync, SyncOutcome, SyncStatus
 from citadel.sources.services import source_create, source_sync_run, source_sync_start
+
+EMAIL = Path(__file__).resolve().parents[2] / "demo" / "corpus" / "summer-party-invitation.eml"
 
 
 @pytest.fixture
@@ -43,6 +48,8 @@ def _sync(admin, source):
     result = source_sync_run(sync_id=sync.pk, enqueue=False)
     for version_id in result.version_ids:
         version_run(version_id=version_id)
+        for attachment in pending_attachment_versions(document=DocumentVersion.objects.get(pk=version_id).document):
+            version_run(version_id=attachment.pk)
     return result.sync
 
 
@@ -215,3 +222,18 @@ def test_a_file_back_where_a_removed_one_was_becomes_a_new_document(people, fold
     assert (sync.added, sync.failed) == (1, 0)
     assert Document.objects.get(external_id="Share/canteen.md").archived_at is not None
     assert Document.objects.get(external_id="Share/canteen.md#2").archived_at is None
+
+
+def test_an_emails_attachments_follow_its_grants_when_the_rules_change(people, folder):
+    shutil.copy(EMAIL, folder / "legal" / "party.eml")
+    source = _source(people, folder)
+    _sync(people["admin"], source)
+    email = Document.objects.get(external_id="Share/legal/party.eml")
+    assert email.attachments.count() == 1
+
+    source.permissions = [{"match": "legal/**", "teams": ["Support"], "users": []}]
+    source.save()
+    _sync(people["admin"], source)
+
+    for document in (email, email.attachments.get()):
+        assert [g.team.name for g in document.grants.all()] == ["Support"]
