@@ -264,6 +264,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("CITADEL_FILE_UPLOAD_MAX_MEMORY_BYTES", 2 
 
 # Citadel's own knobs. Each has an environment variable of the same name.
 CITADEL = {
+    # Seals secrets kept in the database (a source's mailbox password); SECRET_KEY when unset.
+    # Changing it makes sealed secrets unreadable: their sources fail with a sentence saying so.
+    "SECRETS_KEY": os.environ.get("CITADEL_SECRETS_KEY", "") or SECRET_KEY,
     "MAX_UPLOAD_BYTES": env_int("CITADEL_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
     "MAX_PDF_PAGES": env_int("CITADEL_MAX_PDF_PAGES", 2000),
     # Rows holding data in one spreadsheet or CSV file (all sheets together).

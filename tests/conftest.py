@@ -15,6 +15,7 @@ from citadel.accounts.selectors import principal_for
 from citadel.accounts.services import organization_create, user_create_or_join
 from citadel.documents.services import document_upload
 from citadel.ingestion.services import version_run
+from tests.imap_server import DovecotServer
 from tests.llm_server import FakeLLMServer
 
 PASSWORD = "correct-horse-battery"
@@ -192,3 +193,11 @@ def s3_server():
     yield url
     server.terminate()
     server.wait(timeout=10)
+
+
+# A real IMAP server (Debian's Dovecot on 127.0.0.1) for mailbox sources.
+@pytest.fixture(scope="session")
+def imap_server():
+    server = DovecotServer(_free_port())
+    yield server
+    server.stop()

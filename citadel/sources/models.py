@@ -11,6 +11,8 @@ STUCK_AFTER_SECONDS = 1800
 class SourceKind(models.TextChoices):
     FOLDER = "folder"
     S3 = "s3", "S3 bucket"
+    IMAP = "imap", "IMAP mailbox"
+    WEB = "web", "Website"
 
 
 class DefaultAudience(models.TextChoices):
@@ -26,8 +28,10 @@ class Source(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=SourceKind)
     name = models.CharField(max_length=100)
-    # The kind's settings ({"path": ...} for a folder). Secrets are never kept here.
+    # The kind's settings ({"path": ...} for a folder), without its secrets.
     config = models.JSONField(default=dict)
+    # The kind's secrets (a mailbox password), sealed by core.secrets; never shown back.
+    secrets = models.TextField(blank=True, editable=False)
     # [{"match": "legal/**", "teams": ["Legal"], "users": ["ann"]}]: the first rule whose pattern
     # matches an item's path gives its readers; unmatched items get the default audience.
     permissions = models.JSONField(default=list, blank=True)
@@ -100,6 +104,8 @@ class SourceItem(models.Model):
     # The readers the source's permissions gave it: {"teams": [...], "users": [...]} or
     # {"organization": true}; compared on each sync to change the document's grants.
     audience = models.JSONField(default=dict)
+    # The connector's notes for its next listing (a web page's links and Last-Modified).
+    memo = models.JSONField(default=dict)
     last_seen_at = models.DateTimeField()
     removed_at = models.DateTimeField(null=True, blank=True)
 

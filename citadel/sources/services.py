@@ -31,12 +31,15 @@ from citadel.accounts.rules import require_role
 from citadel.audit.services import audit_record
 from citadel.core.errors import CitadelError, InvalidInput, NotFound
 from citadel.core.principal import Principal, Role
+from citadel.core.secrets import secrets_open, secrets_seal
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.models import Document
 from citadel.documents.services import access_grant, access_revoke, document_archive, document_upload
-from citadel.sources.connectors.base import ConnectorError, Item, Skipped
+from citadel.sources.connectors.base import ConnectorError, Item, Known, Readers, Skipped
 from citadel.sources.connectors.folder import FolderConnector
+from citadel.sources.connectors.imap import ImapConnector
 from citadel.sources.connectors.s3 import S3Connector
+from citadel.sources.connectors.web import WebConnector
 from citadel.sources.models import (
     DefaultAudience,
     Outcome,
@@ -52,11 +55,16 @@ from citadel.sources.selectors import acting_admin
 logger = logging.getLogger(__name__)
 
 SYNC_TASK = "citadel.sources.tasks.source_sync_run"
-CONNECTORS = {SourceKind.FOLDER: FolderConnector, SourceKind.S3: S3Connector}
+CONNECTORS = {
+    SourceKind.FOLDER: FolderConnector,
+    SourceKind.S3: S3Connector,
+    SourceKind.IMAP: ImapConnector,
+    SourceKind.WEB: WebConnector,
+}
 
 
 def connector_for(source: Source):
-    return CONNECTORS[source.kind](source.config)
+    return CONNECTORS[source.kind]({**source.config, **secrets_open(source.secrets)})
 
 
 # --- permission rules ----------------------------------------------------------------------------
@@ -108,15 +116,40 @@ def _clean_rules(organization_id: int, rules) -> list[dict]:
     return cleaned
 
 
-def audience_for(source: Source, key: str) -> dict:
-    """Who may read an item: the first rule matching its path, else the source's default."""
+def audience_for(source: Source, item: Item) -> dict:
+    """Who may read an item: the first rule matching its path, else the item's own access list
+    where the source has one, else the source's default."""
     for rule in source.permissions:
-        if _pattern(rule["match"]).match(key):
+        if _pattern(rule["match"]).match(item.key):
             return {"teams": rule["teams"], "users": rule["users"]}
+    if item.readers is not None:
+        return _mapped(source, item.readers)
     if source.default_audience == DefaultAudience.ORGANIZATION:
         return {"organization": True}
+    return _admins(source)
+
+
+def _admins(source: Source) -> dict:
     admins = Membership.objects.filter(organization_id=source.organization_id, role=Role.ADMIN)
     return {"teams": [], "users": sorted(admins.values_list("user__username", flat=True))}
+
+
+def _mapped(source: Source, readers: Readers) -> dict:
+    """The source's own readers as teams (by name) and members (by username or email), in any case
+    (a Unix group `legal` is the team Legal); names with
+    no team or member here are dropped, and a list that maps to nobody leaves the item to admins."""
+    if readers.everyone:
+        return {"organization": True}
+    groups = {g.lower() for g in readers.groups}
+    teams = [t for t in Team.objects.filter(organization_id=source.organization_id) if t.name.lower() in groups]
+    people = {p.lower() for p in readers.people}
+    members = Membership.objects.filter(organization_id=source.organization_id).values_list(
+        "user__username", "user__email"
+    )
+    users = sorted({username for username, email in members if {username.lower(), email.lower()} & people})
+    if not teams and not users:
+        return _admins(source)
+    return {"teams": sorted(t.name for t in teams), "users": users}
 
 
 def _readers(source: Source, audience: dict) -> tuple[list[Team], list]:
@@ -159,7 +192,15 @@ def source_create(*, principal: Principal, kind: str, name: str, config: dict) -
         raise InvalidInput("A source needs a name of at most 100 characters.")
     if not isinstance(config, dict):
         raise InvalidInput("The configuration is an object.")
-    settings_ = {k: v for k, v in config.items() if k not in ("permissions", "default_audience", "sync_every_minutes")}
+    secret_names = CONNECTORS[kind].secrets
+    settings_ = {
+        k: v
+        for k, v in config.items()
+        if k not in ("permissions", "default_audience", "sync_every_minutes", *secret_names)
+    }
+    secrets = {k: config[k] for k in secret_names if config.get(k)}
+    if not all(isinstance(v, str) for v in secrets.values()):
+        raise InvalidInput(f"{', '.join(secrets)}: secrets are strings.")
     every = config.get("sync_every_minutes")
     if every is not None and (not isinstance(every, int) or not 5 <= every <= 60 * 24 * 30):
         raise InvalidInput('"sync_every_minutes" is a whole number of minutes from 5 to 43200.')
@@ -171,13 +212,14 @@ def source_create(*, principal: Principal, kind: str, name: str, config: dict) -
         kind=kind,
         name=name,
         config=settings_,
+        secrets=secrets_seal(secrets),
         permissions=_clean_rules(principal.organization_id, config.get("permissions", [])),
         default_audience=audience,
         sync_every_minutes=every,
         created_by_id=principal.user_id,
     )
     try:
-        connector_for(source)
+        connector_for(source).close()
     except ConnectorError as exc:
         raise InvalidInput(str(exc)) from None
     try:
@@ -190,7 +232,13 @@ def source_create(*, principal: Principal, kind: str, name: str, config: dict) -
         organization=principal.organization_id,
         actor=principal,
         target=source,
-        metadata={"kind": kind, "name": name, "config": settings_, "permissions": source.permissions},
+        metadata={
+            "kind": kind,
+            "name": name,
+            "config": settings_,
+            "secrets": sorted(secrets),
+            "permissions": source.permissions,
+        },
     )
     return source
 
@@ -296,29 +344,39 @@ def source_sync_run(*, sync_id: int, enqueue: bool = True) -> SyncResult | None:
         sync.started_at = timezone.now()
         sync.save(update_fields=["status", "attempts", "started_at"])
     source = sync.source
+    known = {row.key: row for row in SourceItem.objects.filter(source=source, removed_at__isnull=True)}
+    connector = None
     try:
         principal = acting_admin(source=source)
         connector = connector_for(source)
-        listing = list(connector.list())
+        listing = list(connector.list({key: Known(r.size, r.modified, r.tag, r.memo) for key, r in known.items()}))
+        run = _Run(sync=sync, principal=principal, connector=connector, enqueue=enqueue)
+        items = [entry for entry in listing if isinstance(entry, Item)]
+        skipped = [entry for entry in listing if isinstance(entry, Skipped)]
+        for entry in skipped:
+            _outcome(sync, entry.key, Outcome.FAILED, entry.reason)
+        listed = {item.key for item in items}
+        gone = {key: row for key, row in known.items() if key not in listed and not _kept(key, skipped)}
+        for item in items:
+            try:
+                _sync_item(run, item, known.get(item.key), gone)
+            except (CitadelError, ValueError) as exc:
+                _outcome(sync, item.key, Outcome.FAILED, exc.message if isinstance(exc, CitadelError) else str(exc))
     except (CitadelError, ConnectorError) as exc:
         message = exc.message if isinstance(exc, CitadelError) else str(exc)
         return SyncResult(_finish(sync, SyncStatus.FAILED, error=message))
-    run = _Run(sync=sync, principal=principal, connector=connector, enqueue=enqueue)
-    items = [entry for entry in listing if isinstance(entry, Item)]
-    for skipped in (entry for entry in listing if isinstance(entry, Skipped)):
-        _outcome(sync, skipped.key, Outcome.FAILED, skipped.reason)
-    listed = {item.key for item in items}
-    known = {row.key: row for row in SourceItem.objects.filter(source=source, removed_at__isnull=True)}
-    gone = {key: row for key, row in known.items() if key not in listed}
-    for item in items:
-        try:
-            _sync_item(run, item, known.get(item.key), gone)
-        except (CitadelError, ValueError) as exc:
-            _outcome(sync, item.key, Outcome.FAILED, exc.message if isinstance(exc, CitadelError) else str(exc))
+    finally:
+        if connector is not None:
+            connector.close()
     for row in gone.values():
         _remove(sync, principal, row)
     _seen_unchanged(run)
     return SyncResult(_finish(sync, SyncStatus.DONE), run.version_ids)
+
+
+def _kept(key: str, skipped: list[Skipped]) -> bool:
+    """A key skipped this time (or under a skipped folder) keeps its document: unreadable is not gone."""
+    return any(key == entry.key or key.startswith(entry.key.rstrip("/") + "/") for entry in skipped)
 
 
 def _seen_unchanged(run: _Run) -> None:
@@ -332,10 +390,12 @@ def _seen_unchanged(run: _Run) -> None:
 
 def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> None:
     sync, principal, source = run.sync, run.principal, run.sync.source
-    audience = audience_for(source, item.key)
+    audience = audience_for(source, item)
     now = timezone.now()
     if row is not None and (row.size, row.modified, row.tag) == (item.size, item.modified, item.tag):
         _regrant(sync, principal, row, audience)
+        if row.memo != item.memo:
+            SourceItem.objects.filter(pk=row.pk).update(memo=item.memo)
         run.unchanged_ids.append(row.pk)
         return
     data = run.connector.read(item.key, max_bytes=settings.CITADEL["MAX_UPLOAD_BYTES"])
@@ -343,7 +403,7 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> Non
     if row is not None and row.sha256 == sha256:
         _regrant(sync, principal, row, audience)
         SourceItem.objects.filter(pk=row.pk).update(
-            size=item.size, modified=item.modified, tag=item.tag, last_seen_at=now
+            size=item.size, modified=item.modified, tag=item.tag, memo=item.memo, last_seen_at=now
         )
         _count(sync, Outcome.UNCHANGED)
         return
@@ -352,7 +412,7 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> Non
         if moved is not None:
             _rename(sync, moved, item, audience, principal, gone)
             return
-    filename = item.key.rsplit("/", 1)[-1]
+    filename = item.name or item.key.rsplit("/", 1)[-1]
     external_id = row.document.external_id if row is not None and row.document else _new_external_id(source, item.key)
     teams, users = _readers(source, audience) if not audience.get("organization") else ([], [])
     upload = document_upload(
@@ -375,6 +435,7 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> Non
                     "modified": item.modified,
                     "sha256": sha256,
                     "tag": item.tag,
+                    "memo": item.memo,
                     "audience": audience,
                     "last_seen_at": now,
                     "removed_at": None,
@@ -383,7 +444,7 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> Non
             _outcome(sync, item.key, Outcome.ADDED)
         else:
             SourceItem.objects.filter(pk=row.pk).update(
-                size=item.size, modified=item.modified, sha256=sha256, tag=item.tag, last_seen_at=now
+                size=item.size, modified=item.modified, sha256=sha256, tag=item.tag, memo=item.memo, last_seen_at=now
             )
             row.refresh_from_db()
             _regrant(sync, principal, row, audience)
@@ -428,9 +489,9 @@ def _rename(sync, row: SourceItem, item: Item, audience: dict, principal, gone: 
         gone.pop(row.key, None)
         document = Document.objects.select_for_update().get(pk=row.document_id)
         before = row.key
-        row.key, row.size, row.modified, row.tag = item.key, item.size, item.modified, item.tag
+        row.key, row.size, row.modified, row.tag, row.memo = item.key, item.size, item.modified, item.tag, item.memo
         row.last_seen_at = timezone.now()
-        row.save(update_fields=["key", "size", "modified", "tag", "last_seen_at"])
+        row.save(update_fields=["key", "size", "modified", "tag", "memo", "last_seen_at"])
         document.title = (
             item.key.rsplit("/", 1)[-1][:500] if document.title == before.rsplit("/", 1)[-1] else document.title
         )

@@ -19,27 +19,65 @@ def _admin(request):
     return require_role(request.principal, Role.ADMIN, "Sources are for admins.")
 
 
+# The form's fields each kind reads; the rest are left out of its configuration.
+KIND_FIELDS = {
+    SourceKind.FOLDER: ("path", "permissions_from"),
+    SourceKind.S3: ("bucket", "prefix", "endpoint_url", "region", "access_key_id", "secret_access_key"),
+    SourceKind.IMAP: ("host", "port", "security", "username", "password", "folders", "permissions_from"),
+    SourceKind.WEB: ("start_url", "sitemap_url", "max_depth", "max_pages"),
+}
+
+
 class SourceForm(forms.Form):
     name = forms.CharField(max_length=100)
     kind = forms.ChoiceField(choices=SourceKind.choices)
     path = forms.CharField(required=False, max_length=1000, help_text="A folder: its path on the workers' machines.")
-    bucket = forms.CharField(required=False, max_length=255)
+    bucket = forms.CharField(required=False, max_length=255, help_text="An S3 bucket, with its key prefix below.")
     prefix = forms.CharField(required=False, max_length=1000)
     endpoint_url = forms.CharField(required=False, max_length=500, label="Endpoint URL")
     region = forms.CharField(required=False, max_length=50)
+    access_key_id = forms.CharField(
+        required=False, max_length=200, label="Access key ID", help_text="Empty: the workers' own credentials."
+    )
+    secret_access_key = forms.CharField(required=False, max_length=200, widget=forms.PasswordInput)
+    host = forms.CharField(required=False, max_length=255, help_text="A mailbox: its IMAP server.")
+    port = forms.IntegerField(required=False, min_value=1, max_value=65535, help_text="993 with TLS, 143 otherwise.")
+    security = forms.ChoiceField(
+        required=False,
+        choices=[("tls", "TLS"), ("starttls", "STARTTLS"), ("none", "None (a server on this machine only)")],
+    )
+    username = forms.CharField(required=False, max_length=255)
+    password = forms.CharField(
+        required=False, max_length=500, widget=forms.PasswordInput, help_text="Kept sealed; never shown again."
+    )
+    folders = forms.CharField(required=False, max_length=1000, help_text="Mail folders, comma-separated: INBOX.")
+    start_url = forms.CharField(required=False, max_length=1000, label="Start URL", help_text="A website.")
+    sitemap_url = forms.CharField(required=False, max_length=1000, label="or sitemap URL")
+    max_depth = forms.IntegerField(required=False, min_value=0, max_value=10, help_text="Links from the start: 3.")
+    max_pages = forms.IntegerField(required=False, min_value=1, max_value=20000, help_text="Pages at most: 500.")
     permissions = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "legal/** = Legal"}),
         help_text="One rule a line: a pattern, then = and the teams (or @users) who may read what matches. "
         "The first match wins.",
     )
+    permissions_from = forms.ChoiceField(
+        required=False,
+        label="Then the source's own permissions",
+        choices=[
+            ("", "none"),
+            ("owner_group", "a folder's files: their owner and group"),
+            ("acl", "a mailbox's folders: their access lists"),
+        ],
+    )
     default_audience = forms.ChoiceField(choices=DefaultAudience.choices, label="Everything else is readable by")
     sync_every_minutes = forms.IntegerField(required=False, min_value=5, max_value=43200)
 
     def config(self) -> dict:
         data = self.cleaned_data
-        keys = ("path",) if data["kind"] == SourceKind.FOLDER else ("bucket", "prefix", "endpoint_url", "region")
-        config = {key: data[key] for key in keys if data.get(key)}
+        config = {key: data[key] for key in KIND_FIELDS[data["kind"]] if data.get(key) not in (None, "")}
+        if "folders" in config:
+            config["folders"] = [f.strip() for f in config["folders"].split(",") if f.strip()]
         rules = []
         for line in data["permissions"].splitlines():
             if not line.strip():

@@ -1,8 +1,10 @@
 """A folder source kept in sync: documents appear, change, move and disappear as the files do, and
 the folder's permission rules become the documents' grants."""
 
+import grp
 import json
 import os
+import pwd
 import shutil
 from io import StringIO
 from pathlib import Path
@@ -237,3 +239,42 @@ def test_an_emails_attachments_follow_its_grants_when_the_rules_change(people, f
 
     for document in (email, email.attachments.get()):
         assert [g.team.name for g in document.grants.all()] == ["Support"]
+
+
+def _readers(name: str) -> list[str]:
+    grants = Document.objects.get(external_id=f"Share/{name}").grants.all()
+    return sorted(g.team.name if g.team else g.user.username if g.user else "everyone" for g in grants)
+
+
+def test_files_own_permissions_become_grants_and_follow_a_chmod(world, people, folder):
+    """`permissions_from: owner_group`: a file's group (the team of that name) and owner (the member
+    of that username) read it, and everyone when it is readable by all."""
+    group = grp.getgrgid(os.getgid()).gr_name
+    owner = pwd.getpwuid(os.getuid()).pw_name
+    world.principal("gus", "acme", teams=[group.title()])
+    world.principal(owner, "acme")
+    for name, mode in (("handbook.md", 0o644), ("canteen.md", 0o640), ("legal/settlement.md", 0o600)):
+        os.chmod(folder / name, mode)
+    source = _source(people, folder, permissions=[], permissions_from="owner_group")
+
+    _sync(people["admin"], source)
+
+    assert _readers("handbook.md") == ["everyone"]
+    assert _readers("canteen.md") == sorted([group.title(), owner])
+    assert _readers("legal/settlement.md") == [owner]
+
+    os.chmod(folder / "canteen.md", 0o600)
+    second = _sync(people["admin"], source)
+
+    assert second.unchanged == 3
+    assert _readers("canteen.md") == [owner]
+    assert AuditEvent.objects.filter(verb="sources.permissions_changed").count() == 1
+
+
+def test_a_file_whose_owner_and_group_are_nobody_here_is_for_admins_only(people, folder):
+    os.chmod(folder / "canteen.md", 0o600)
+    source = _source(people, folder, permissions=[], permissions_from="owner_group")
+
+    _sync(people["admin"], source)
+
+    assert _readers("canteen.md") == ["ada"]

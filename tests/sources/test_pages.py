@@ -139,3 +139,40 @@ def test_an_admin_adds_a_source_with_its_rules_on_the_page(setup, login, tmp_pat
     ]
     assert source.default_audience == "admins"
     assert refused.status_code == 400 and b"is not a folder" in refused.content
+
+
+def test_a_mailbox_added_on_the_page_never_shows_its_password_back(setup, login, client, imap_server):
+    box = imap_server.mailbox("pages")
+    admin = login(_user(setup["admin"]))
+
+    added = admin.post(
+        reverse("sources:index"),
+        {
+            "name": "Support mail",
+            "kind": "imap",
+            "host": box.host,
+            "port": box.port,
+            "security": "none",
+            "username": box.username,
+            "password": box.password,
+            "folders": "INBOX",
+            "path": "/ignored/for/a/mailbox",
+            "default_audience": "admins",
+        },
+    )
+
+    from citadel.sources.models import Source
+
+    source = Source.objects.get(name="Support mail")
+    assert added.status_code == 302 and source.config == {
+        "host": box.host,
+        "port": box.port,
+        "security": "none",
+        "username": box.username,
+        "folders": ["INBOX"],
+    }
+    page = admin.get(reverse("sources:detail", args=[source.pk])).content.decode()
+    assert f"{box.username}@{box.host}" in page and box.password not in page
+    _, secret = api_token_create(user=_user(setup["admin"]), name="t")
+    api = client.get(f"/api/v1/sources/{source.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}").content.decode()
+    assert box.password not in api and box.password not in admin.get(reverse("sources:index")).content.decode()

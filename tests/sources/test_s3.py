@@ -103,3 +103,15 @@ def test_a_bucket_that_does_not_exist_is_refused_when_the_source_is_added(admin,
         source_create(
             principal=admin, kind="s3", name="Nope", config={"bucket": "no-such-bucket", "endpoint_url": s3_server}
         )
+
+
+def test_the_sources_own_credentials_are_sealed_and_used(admin, bucket, s3_server, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+
+    source = _source(admin, s3_server, access_key_id="AKIDEXAMPLE", secret_access_key="wJalrXUtnFEMI-example")
+
+    stored = type(source).objects.get(pk=source.pk)
+    assert "secret_access_key" not in stored.config and "wJalrXUtnFEMI" not in stored.secrets
+    assert _sync(admin, stored).added == 2

@@ -1,16 +1,25 @@
 """A folder on this machine (local or mounted). Links are followed only to files inside the
-folder; a link to a folder is not followed (no loops), and a link leading outside is skipped."""
+folder; a link to a folder is not followed (no loops), and a link leading outside is skipped.
 
+With `"permissions_from": "owner_group"` each file's own permissions say who reads it: its group
+(the team of that name, when the group may read it) and its owner (the member with that username), or everyone when the file
+is readable by all (`chmod o-r` restricts it)."""
+
+import grp
 import os
-from collections.abc import Iterator
+import pwd
+import stat as stat_
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from citadel.sources.connectors.base import ConnectorError, Item, Skipped
+from citadel.sources.connectors.base import ConnectorError, Item, Known, Readers, Skipped
 
 MAX_ITEMS = 200_000
 
 
 class FolderConnector:
+    secrets = ()
+
     def __init__(self, config: dict):
         path = str(config.get("path") or "").strip()
         if not path:
@@ -18,8 +27,12 @@ class FolderConnector:
         self.root = Path(path).resolve()
         if not self.root.is_dir():
             raise ConnectorError(f"{path} is not a folder this machine can read.")
+        permissions_from = config.get("permissions_from") or ""
+        if permissions_from not in ("", "owner_group"):
+            raise ConnectorError('A folder\'s "permissions_from" is "owner_group" or absent.')
+        self.own_permissions = permissions_from == "owner_group"
 
-    def list(self) -> Iterator[Item | Skipped]:
+    def list(self, known: Mapping[str, Known]) -> Iterator[Item | Skipped]:
         count = 0
         stack = [self.root]
         while stack:
@@ -52,7 +65,8 @@ class FolderConnector:
                     yield Skipped(key, f"the folder holds more than {MAX_ITEMS} files; the rest were not read")
                     return
                 stat = entry.stat()
-                yield Item(key=key, size=stat.st_size, modified=stat.st_mtime)
+                readers = _readers(stat) if self.own_permissions else None
+                yield Item(key=key, size=stat.st_size, modified=stat.st_mtime, readers=readers)
 
     def read(self, key: str, *, max_bytes: int) -> bytes:
         path = (self.root / key).resolve()
@@ -66,5 +80,22 @@ class FolderConnector:
         except OSError as exc:
             raise ValueError(f"it could not be read ({exc.strerror})") from None
 
+    def close(self) -> None:
+        pass
+
     def _key(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+
+def _readers(stat: os.stat_result) -> Readers:
+    if stat.st_mode & stat_.S_IROTH:
+        return Readers(everyone=True)
+    groups = _names(grp.getgrgid, stat.st_gid) if stat.st_mode & stat_.S_IRGRP else ()
+    return Readers(groups=groups, people=_names(pwd.getpwuid, stat.st_uid))
+
+
+def _names(lookup, number: int) -> tuple[str, ...]:
+    try:
+        return (lookup(number)[0],)
+    except KeyError:  # an id this machine has no name for: nobody to map it to
+        return ()

@@ -1,19 +1,21 @@
-"""An S3 bucket (or any S3-compatible store) and a key prefix. Credentials come from the
-environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the machine's role), never from the
-source's settings."""
+"""An S3 bucket (or any S3-compatible store) and a key prefix. Credentials are the source's own
+(`access_key_id` and `secret_access_key`, kept sealed) or the environment's (AWS_ACCESS_KEY_ID /
+AWS_SECRET_ACCESS_KEY, or the machine's role)."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from citadel.sources.connectors.base import ConnectorError, Item, Skipped
+from citadel.sources.connectors.base import ConnectorError, Item, Known, Skipped
 
 MAX_ITEMS = 200_000
 
 
 class S3Connector:
+    secrets = ("access_key_id", "secret_access_key")
+
     def __init__(self, config: dict):
         self.bucket = str(config.get("bucket") or "").strip()
         if not self.bucket:
@@ -25,6 +27,8 @@ class S3Connector:
             "s3",
             endpoint_url=config.get("endpoint_url") or None,
             region_name=config.get("region") or None,
+            aws_access_key_id=config.get("access_key_id") or None,
+            aws_secret_access_key=config.get("secret_access_key") or None,
             config=Config(connect_timeout=10, read_timeout=60, retries={"max_attempts": 3}),
         )
         try:
@@ -32,7 +36,7 @@ class S3Connector:
         except (ClientError, BotoCoreError) as exc:
             raise ConnectorError(f"The bucket {self.bucket} cannot be read ({_reason(exc)}).") from None
 
-    def list(self) -> Iterator[Item | Skipped]:
+    def list(self, known: Mapping[str, Known]) -> Iterator[Item | Skipped]:
         count = 0
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
         try:
@@ -65,6 +69,9 @@ class S3Connector:
             return response["Body"].read(max_bytes + 1)
         except (ClientError, BotoCoreError) as exc:
             raise ValueError(f"it could not be read ({_reason(exc)})") from None
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def _reason(exc: Exception) -> str:
