@@ -1,5 +1,6 @@
 """Shared fixtures: organizations, users with roles, and their principals, on real PostgreSQL."""
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -198,6 +199,8 @@ def s3_server():
 # A real IMAP server (Debian's Dovecot on 127.0.0.1) for mailbox sources.
 @pytest.fixture(scope="session")
 def imap_server():
+    if shutil.which("dovecot") is None:
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
     server = DovecotServer(_free_port())
     yield server
     server.stop()

@@ -50,11 +50,12 @@ class SourceOut(Schema):
 
 
 class SourceIn(Schema):
-    kind: limited(20, min_length=1) = Field(description="folder.")
+    kind: limited(20, min_length=1) = Field(description="folder, s3, imap or web.")
     name: limited(100, min_length=1)
     config: dict = Field(
-        description='The settings of the kind ({"path": ...}), "permissions" ([{"match", "teams", "users"}], first '
-        'match wins), "default_audience" ("organization" or "admins") and "sync_every_minutes".'
+        description='The settings of the kind ({"path": ...} for a folder; secrets such as "password" are sealed and '
+        'never returned), "permissions" ([{"match", "teams", "users"}], first match wins), "permissions_from", '
+        '"default_audience" ("organization" or "admins") and "sync_every_minutes".'
     )
 
 

@@ -16,6 +16,9 @@ other than "unchanged" is recorded with its sentence.
 import hashlib
 import logging
 import re
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -357,9 +360,9 @@ def source_sync_run(*, sync_id: int, enqueue: bool = True) -> SyncResult | None:
             _outcome(sync, entry.key, Outcome.FAILED, entry.reason)
         listed = {item.key for item in items}
         gone = {key: row for key, row in known.items() if key not in listed and not _kept(key, skipped)}
-        for item in items:
+        for item, content in _read_ahead(connector, items, known):
             try:
-                _sync_item(run, item, known.get(item.key), gone)
+                _sync_item(run, item, known.get(item.key), gone, content)
             except (CitadelError, ValueError) as exc:
                 _outcome(sync, item.key, Outcome.FAILED, exc.message if isinstance(exc, CitadelError) else str(exc))
     except (CitadelError, ConnectorError) as exc:
@@ -372,6 +375,27 @@ def source_sync_run(*, sync_id: int, enqueue: bool = True) -> SyncResult | None:
         _remove(sync, principal, row)
     _seen_unchanged(run)
     return SyncResult(_finish(sync, SyncStatus.DONE), run.version_ids)
+
+
+def _unchanged(row: SourceItem | None, item: Item) -> bool:
+    return row is not None and (row.size, row.modified, row.tag) == (item.size, item.modified, item.tag)
+
+
+def _read_ahead(connector, items: list[Item], known: dict) -> Iterator[tuple[Item, Future | None]]:
+    """Each item with the read of its bytes under way, when it must be read: a connector that
+    allows concurrent reads (S3: each a request) has several in flight while items are stored."""
+    width = connector.concurrent_reads
+    max_bytes = settings.CITADEL["MAX_UPLOAD_BYTES"]
+    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="source-read") as pool:
+        window: deque[tuple[Item, Future | None]] = deque()
+        for item in items:
+            needed = not _unchanged(known.get(item.key), item)
+            window.append((item, pool.submit(connector.read, item.key, max_bytes=max_bytes) if needed else None))
+            # Reads stay a few items ahead, so at most that many items' bytes are held at once.
+            if len(window) > width:
+                yield window.popleft()
+        while window:
+            yield window.popleft()
 
 
 def _kept(key: str, skipped: list[Skipped]) -> bool:
@@ -388,17 +412,17 @@ def _seen_unchanged(run: _Run) -> None:
             SourceSync.objects.filter(pk=run.sync.pk).update(unchanged=F("unchanged") + len(batch))
 
 
-def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict) -> None:
+def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict, content: Future | None) -> None:
     sync, principal, source = run.sync, run.principal, run.sync.source
     audience = audience_for(source, item)
     now = timezone.now()
-    if row is not None and (row.size, row.modified, row.tag) == (item.size, item.modified, item.tag):
+    if _unchanged(row, item):
         _regrant(sync, principal, row, audience)
         if row.memo != item.memo:
             SourceItem.objects.filter(pk=row.pk).update(memo=item.memo)
         run.unchanged_ids.append(row.pk)
         return
-    data = run.connector.read(item.key, max_bytes=settings.CITADEL["MAX_UPLOAD_BYTES"])
+    data = content.result()
     sha256 = hashlib.sha256(data).hexdigest()
     if row is not None and row.sha256 == sha256:
         _regrant(sync, principal, row, audience)

@@ -73,6 +73,8 @@ class ConnectorError(Exception):
 class Connector(Protocol):
     # The settings kept sealed (core.secrets) and never shown back.
     secrets: ClassVar[tuple[str, ...]]
+    # How many reads may run at once (from threads): 1 for a connector holding one connection.
+    concurrent_reads: ClassVar[int]
 
     def list(self, known: Mapping[str, Known]) -> Iterator[Item | Skipped]: ...
 

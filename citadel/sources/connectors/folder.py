@@ -19,6 +19,7 @@ MAX_ITEMS = 200_000
 
 class FolderConnector:
     secrets = ()
+    concurrent_reads = 1
 
     def __init__(self, config: dict):
         path = str(config.get("path") or "").strip()

@@ -31,6 +31,7 @@ _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[^\s"]+')
 
 class ImapConnector:
     secrets = ("password",)
+    concurrent_reads = 1
 
     def __init__(self, config: dict):
         self.host = str(config.get("host") or "").strip()

@@ -15,6 +15,7 @@ MAX_ITEMS = 200_000
 
 class S3Connector:
     secrets = ("access_key_id", "secret_access_key")
+    concurrent_reads = 8
 
     def __init__(self, config: dict):
         self.bucket = str(config.get("bucket") or "").strip()

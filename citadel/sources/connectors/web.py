@@ -56,6 +56,7 @@ class _Failed(Exception):
 
 class WebConnector:
     secrets = ()
+    concurrent_reads = 1
 
     def __init__(self, config: dict):
         self.start_url = str(config.get("start_url") or "").strip()

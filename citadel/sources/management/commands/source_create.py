@@ -1,7 +1,8 @@
 """`manage.py source_create KIND --org SLUG --name NAME --config FILE.json [--as USERNAME] [--json]`:
-add a source (KIND: folder). The config holds the kind's settings ({"path": ...}), "permissions"
-([{"match": "legal/**", "teams": ["Legal"], "users": []}], first match wins) and
-"default_audience" ("organization" or "admins"). The source acts as --as, an admin, or else as
+add a source (KIND: folder, s3, imap or web). The config holds the kind's settings ({"path": ...}
+for a folder; the README lists each kind's), "permissions" ([{"match": "legal/**", "teams":
+["Legal"], "users": []}], first match wins), "permissions_from" (the source's own permissions) and
+"default_audience" ("organization" or "admins"). Secrets in it are sealed and never printed. The source acts as --as, an admin, or else as
 the organization's longest-standing admin. Prints source_id, kind and name."""
 
 from citadel.accounts.models import Organization
