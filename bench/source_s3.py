@@ -20,9 +20,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _ingest_common import cleanup, sentence, setup_principal  # noqa: E402
-
 import boto3  # noqa: E402
+from _ingest_common import cleanup, sentence, setup_principal  # noqa: E402
 from django.core.files.base import ContentFile  # noqa: E402
 
 from citadel.documents.services import document_upload  # noqa: E402
