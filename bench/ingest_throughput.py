@@ -1,7 +1,8 @@
 """End-to-end ingestion throughput next to the raw embedding throughput of the same model on the
 same texts, in the same run (goal: the pipeline reaches >= 0.85 of the raw model).
 
-    CITADEL_DATA_DIR=/work/var-bench .venv/bin/python bench/ingest_throughput.py [--sections 300]
+    CITADEL_DATA_DIR=/work/var-bench .venv/bin/python bench/ingest_throughput.py [--sections 300] \
+        [--embedding-model all-MiniLM-L6-v2-int8]
 
 The pipeline figure is chunks per second for upload -> scanning -> parsing (sandboxed child
 process) -> chunking -> embedding -> indexing -> ready of one Markdown document, wall time. The raw
@@ -30,9 +31,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sections", type=int, default=120)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--embedding-model", help="the organization's embedding model (all-MiniLM-L6-v2-int8)")
     args = parser.parse_args()
 
     org, principal = setup_principal()
+    if args.embedding_model:
+        org.embedding_model = args.embedding_model
+        org.save(update_fields=["embedding_model"])
     try:
         model = embedder(org)
         ratios, pipelines, raws = [], [], []

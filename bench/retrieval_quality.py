@@ -3,7 +3,7 @@ alone, Citadel's fused ranking, and a plain reciprocal rank fusion of Citadel's 
 
     CITADEL_DATA_DIR=/work/var-<you> .venv/bin/python bench/retrieval_quality.py \
         [--beir ../shared/datasets/cranfield ...] [--squad ../shared/datasets/squad2-dev-rhine-complexity.json] \
-        [--reuse] [--cross-validate]
+        [--reuse] [--cross-validate] [--embedding-model all-MiniLM-L6-v2-int8]
 
 Collections: the demo set (demo/corpus/ and demo/golden.jsonl) always; each --beir DIR, a collection
 in BEIR's layout (corpus.jsonl with _id, title, text; queries.jsonl with _id, text; qrels.tsv with
@@ -18,6 +18,9 @@ ranking as `retrieve` returns it (100 passages), a plain RRF (k = 60, equal weig
 legs' document rankings, and the documents of fused's first 10 passages alone (what `evaluate`
 judges by default, at the product's own candidate depth); then how far fused lies above the
 better leg and above plain RRF.
+
+--embedding-model: the organizations' embedding model (all-MiniLM-L6-v2 unless given), each model's
+collections in organizations of their own, to set two models side by side.
 
 --cross-validate: for each collection in turn, the legs' weights are chosen on the other collections
 (best mean nDCG@10 over a small grid) and reported on the one held out, so no figure printed there
@@ -51,6 +54,7 @@ from citadel.evaluation.golden import parse_golden_jsonl  # noqa: E402
 from citadel.evaluation.metrics import mean, ndcg_at_k, recall_at_k, reciprocal_rank, unique_in_order  # noqa: E402
 from citadel.evaluation.retrieval_judge import retrieval_query  # noqa: E402
 from citadel.evaluation.scoring import reciprocal_rank_fusion  # noqa: E402
+from citadel.providers.embeddings import MINILM  # noqa: E402
 from citadel.retrieval.services import search  # noqa: E402
 
 K = 10
@@ -131,9 +135,11 @@ def squad_collections(path: Path) -> list[Collection]:
     return collections
 
 
-def ingested(collection: Collection, reuse: bool):
+def ingested(collection: Collection, reuse: bool, embedding_model: str = MINILM):
     """A principal of the collection's organization, ingesting it first unless --reuse finds it."""
     slug = "bench-" + "".join(c if c.isalnum() else "-" for c in collection.name.lower())[:40]
+    if embedding_model != MINILM:
+        slug = slug[:39] + "-" + "".join(c if c.isalnum() else "-" for c in embedding_model.lower())[-10:]
     username = f"{slug}-admin"
     org = Organization.objects.filter(slug=slug).first()
     if org is not None and not reuse:
@@ -141,6 +147,8 @@ def ingested(collection: Collection, reuse: bool):
         org = None
     if org is None:
         org = organization_create(slug=slug, name=f"Benchmark {collection.name}")
+        org.embedding_model = embedding_model
+        org.save(update_fields=["embedding_model"])
         user_create_or_join(username=username, organization=org, role="admin")
         with tempfile.TemporaryDirectory() as scratch:
             files = [str(p) for p in collection.files(Path(scratch))]
@@ -230,6 +238,7 @@ def main():
     parser.add_argument("--beir", action="append", type=Path, default=[], help="a BEIR-layout collection directory")
     parser.add_argument("--squad", action="append", type=Path, default=[], help="a SQuAD 2.0 JSON file")
     parser.add_argument("--cross-validate", action="store_true", help="choose the weights leaving one collection out")
+    parser.add_argument("--embedding-model", default=MINILM, help="the organizations' embedding model")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     collections = [demo_collection(), *map(beir_collection, args.beir)]
@@ -237,7 +246,7 @@ def main():
         collections.extend(squad_collections(path))
     principals = {}
     for collection in collections:
-        principals[collection.name] = ingested(collection, args.reuse)
+        principals[collection.name] = ingested(collection, args.reuse, args.embedding_model)
         report(principals[collection.name], collection)
     if args.cross_validate:
         cross_validate(principals, collections)

@@ -133,7 +133,7 @@ class SentenceTransformersEmbedder:
         torch.set_num_threads(max(1, settings.CITADEL["EMBED_THREADS"]))
         self.model_name = f"st:{path}"
         self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
-        self.dimensions = self._model.get_sentence_embedding_dimension()
+        self.dimensions = self._model.get_embedding_dimension()
         self.max_tokens = min(self.max_tokens, self._model.max_seq_length or self.max_tokens)
         self._lock = threading.Lock()
 

@@ -74,3 +74,13 @@ def test_the_local_model_runs_without_torch(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_another_sentence_transformers_model_runs_with_the_torch_install(minilm):
+    pytest.importorskip("sentence_transformers", reason="the optional torch install (requirements-torch.txt)")
+    path = str(bert_onnx.minilm_folder())
+
+    embedder = get_embedder(f"st:{path}")
+
+    assert (embedder.model_name, embedder.dimensions) == (f"st:{path}", 384)
+    assert _cosines(embedder.embed(REFERENCE["texts"][:3]), REFERENCE["vectors"][:3]).min() >= 0.9999
