@@ -102,6 +102,9 @@ CALIBRATIONS = {
         answerability=answerability.models()["all-MiniLM-L6-v2"],
     ),
 }
+# An organization searching with the int8 model is answered as the fp32 model's: its sentences are
+# scored by the model these thresholds were fitted on (the calibration names it).
+CALIBRATIONS["all-MiniLM-L6-v2-int8"] = CALIBRATIONS["all-MiniLM-L6-v2"]
 
 
 def calibration_for(embedding_model: str | None) -> Calibration:
