@@ -8,7 +8,10 @@ each document draws from one of 2,000 topics), and three other organizations hol
 the one HNSW index. Principals of the main organization may read 100%, 10%, 1% and 0.1% of its
 documents (team and user grants over randomly chosen documents). For each principal and query:
 
-* truth: exact cosine scan of the permitted set;
+* truth: exact cosine of the permitted set over the single-precision vectors as generated (numpy,
+  when this run loaded them; with --reuse, an exact scan of the stored half-precision vectors);
+* exact halfvec: the exact scan of the stored half-precision vectors, against that truth (what
+  storing in half precision costs before any index);
 * citadel: retrieval.services.dense_leg (bounded count, then exact scan, or HNSW with iterative scans
   joined, under a restrictive filter, by an exact scan of the permitted documents whose centroids
   lie nearest the query);
@@ -40,6 +43,7 @@ from _pg import ensure_shared_buffers  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from pgvector import HalfVector  # noqa: E402
 from pgvector.psycopg import register_vector  # noqa: E402
 
 from citadel.accounts.models import Organization  # noqa: E402
@@ -85,7 +89,8 @@ class Space:
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def load_org(slug: str, chunks: int, space: Space, rng) -> Organization:
+def load_org(slug: str, chunks: int, space: Space, rng, keep: list | None = None) -> Organization:
+    """`keep` collects (chunk ids, single-precision vectors) as generated, for the truth."""
     org = organization_create(slug=slug, name=slug)
     Organization.objects.filter(pk=org.pk).update(embedding_model=MODEL)
     docs = max(1, chunks // CHUNKS_PER_DOC)
@@ -164,15 +169,17 @@ def load_org(slug: str, chunks: int, space: Space, rng) -> Organization:
                 "COPY documents_chunkembedding (model, dimensions, embedding, chunk_id, organization_id, version_id)"
                 " FROM STDIN WITH (FORMAT BINARY)"
             ) as copy:
-                copy.set_types(["varchar", "int2", "vector", "int8", "int8", "int8"])
+                copy.set_types(["varchar", "int2", "halfvec", "int8", "int8", "int8"])
                 batch = 20_000
                 doc_latent = space.documents(rng, docs)
                 for start in range(0, docs * CHUNKS_PER_DOC, batch):
                     ids = np.arange(start, min(start + batch, docs * CHUNKS_PER_DOC))
                     vectors = space.chunks(rng, doc_latent[ids // CHUNKS_PER_DOC])
+                    if keep is not None:
+                        keep.append((chunk_base + ids, vectors))
                     for i, v in zip(ids, vectors, strict=True):
                         d = int(i) // CHUNKS_PER_DOC
-                        copy.write_row([MODEL, DIM, v, chunk_base + int(i), org.pk, ver_base + d])
+                        copy.write_row([MODEL, DIM, HalfVector(v), chunk_base + int(i), org.pk, ver_base + d])
             log(f"  {slug}: embeddings copied in {time.perf_counter() - t0:.1f}s")
             cur.execute(
                 "UPDATE documents_document SET current_version_id = id - %s + %s WHERE id BETWEEN %s AND %s",
@@ -219,7 +226,7 @@ def build_index(m: int = 16, ef_construction: int = 128) -> dict:
         t0 = time.perf_counter()
         cur.execute(
             "CREATE INDEX retrieval_embedding_hnsw_384 ON documents_chunkembedding"
-            " USING hnsw ((embedding::vector(384)) vector_cosine_ops)"
+            " USING hnsw ((embedding::halfvec(384)) halfvec_cosine_ops)"
             f" WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) WHERE dimensions = 384"
         )
         seconds = time.perf_counter() - t0
@@ -249,7 +256,7 @@ def exact(principal, vector, k: int) -> list[int]:
             WITH permitted AS ({sql})
             SELECT e.chunk_id FROM documents_chunkembedding e JOIN permitted p ON p.version_id = e.version_id
              WHERE e.model = %s AND e.dimensions = 384
-             ORDER BY e.embedding::vector(384) <=> %s::vector(384), e.chunk_id LIMIT %s
+             ORDER BY e.embedding::halfvec(384) <=> %s::halfvec(384), e.chunk_id LIMIT %s
             """,
             [*params, MODEL, vector, k],
         )
@@ -261,7 +268,7 @@ NAIVE_SQL = """
     SELECT e.chunk_id FROM documents_chunkembedding e
      WHERE e.dimensions = 384 AND e.model = %s
        AND e.version_id IN (SELECT version_id FROM permitted)
-     ORDER BY e.embedding::vector(384) <=> %s::vector(384) LIMIT %s
+     ORDER BY e.embedding::halfvec(384) <=> %s::halfvec(384) LIMIT %s
 """
 
 
@@ -337,12 +344,16 @@ def main():
         with connection.cursor() as cur:
             # Built once after loading: far faster than growing the graph row by row.
             cur.execute("DROP INDEX IF EXISTS retrieval_embedding_hnsw_384")
-        org = load_org(main_slug, args.chunks, space, rng)
+        kept: list = []
+        org = load_org(main_slug, args.chunks, space, rng, keep=kept)
+        truth_vectors = (np.concatenate([i for i, _ in kept]), np.concatenate([v for _, v in kept]))
+        del kept
         for i in range(OTHER_ORGS):
             load_org(f"bench-other-{i}-{args.chunks}", int(args.chunks * OTHER_SHARE), space, rng)
         users = {label: grant_fraction(org, rng, label, f) for label, f in FRACTIONS}
         report_build(build_index(args.m, args.ef_construction), args)
     else:
+        truth_vectors = None
         org = Organization.objects.get(slug=main_slug)
         users = {label: f"reader-{label.replace('%', 'pct').replace('.', '_')}" for label, _ in FRACTIONS}
         if args.rebuild_index:
@@ -367,7 +378,8 @@ def main():
     log(header)
     for label, _fraction in FRACTIONS:
         principal = principal_for(user=get_user_model().objects.get(username=users[label]), organization=org)
-        truths = [exact(principal, q, args.k) for q in queries]
+        stored = [exact(principal, q, args.k) for q in queries]
+        truths = stored if truth_vectors is None else exact_fp32(principal, truth_vectors, queries, args.k)
         for q in queries[:3]:  # warm caches for both methods alike
             dense_leg(principal=principal, vector=q.tolist(), n=n, settings=settings)
             naive(principal, q, args.k)
@@ -375,6 +387,11 @@ def main():
         c = measure(queries, truths, args.k, lambda q, p=principal: citadel(p, q, n, settings))
         nv = measure(queries, truths, args.k, lambda q, p=principal: (naive(p, q, args.k), ""))
         permitted = _permitted_chunks(principal)
+        if truth_vectors is not None:
+            halfvec_recall = statistics.mean(
+                len(set(s_[: args.k]) & set(t)) / max(1, len(t)) for s_, t in zip(stored, truths, strict=True)
+            )
+            log(f"{label:>6} exact scan of the half-precision vectors against the truth: recall {halfvec_recall:.3f}")
         log(
             f"{label:>6} {permitted:>8} | {c[0]:>14.3f} {c[1]:>7.1f} {c[2]:>7.1f} {c[3]:>6} | "
             f"{nv[0]:>12.3f} {nv[1]:>7.1f} {nv[2]:>7.1f} {naive_plan(principal, queries[0]):>8}"
@@ -386,6 +403,27 @@ def main():
             ):
                 r = measure(queries, truths, args.k, lambda q, p=principal, s=forced: citadel(p, q, n, s))
                 log(f"{'':>6} {'':>8} | forced {name:<5}: recall {r[0]:.3f} p50 {r[1]:.1f} ms p95 {r[2]:.1f} ms")
+
+
+def exact_fp32(principal, truth_vectors, queries, k: int) -> list[list[int]]:
+    """The permitted chunks nearest each query by cosine over the vectors as generated."""
+    ids, vectors = truth_vectors
+    sql, params = readable_versions_sql(principal)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"WITH permitted AS ({sql}) SELECT e.chunk_id FROM documents_chunkembedding e"
+            " JOIN permitted p ON p.version_id = e.version_id ORDER BY e.chunk_id",
+            params,
+        )
+        permitted = np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
+    rows = np.searchsorted(ids, permitted)
+    chosen = vectors[rows]
+    out = []
+    for q in queries:
+        scores = chosen @ (q / np.linalg.norm(q))
+        top = np.argsort(-scores, kind="stable")[:k] if len(scores) <= k else np.argpartition(-scores, k)[:k]
+        out.append([int(permitted[i]) for i in top])
+    return out
 
 
 def _permitted_chunks(principal) -> int:

@@ -56,7 +56,8 @@ def _plan_estimate(cursor, permitted: str, permitted_params: list, dimensions: i
 
 
 def dense_search(cursor, *, permitted, permitted_params, model, dimensions, vector, n, settings) -> tuple[list, dict]:
-    vec = f"vector({dimensions})"
+    # Chunk vectors are half precision (their index too); centroids single.
+    half, vec = f"halfvec({dimensions})", f"vector({dimensions})"
     literal = vector_literal(vector)
     if dimensions in INDEXED_DIMENSIONS:
         permitted_chunks, indexed = _plan_estimate(cursor, permitted, permitted_params, dimensions)
@@ -69,10 +70,10 @@ def dense_search(cursor, *, permitted, permitted_params, model, dimensions, vect
         cursor.execute(
             f"""
             WITH {permitted}
-            SELECT e.chunk_id, (e.embedding::{vec} <=> %s::{vec}) AS distance
+            SELECT e.chunk_id, (e.embedding::{half} <=> %s::{half}) AS distance
               FROM permitted p JOIN documents_chunkembedding e ON e.version_id = p.version_id
              WHERE e.model = %s AND e.dimensions = %s
-             ORDER BY (e.embedding::{vec} <=> %s::{vec}) + 0, e.chunk_id
+             ORDER BY (e.embedding::{half} <=> %s::{half}) + 0, e.chunk_id
              LIMIT %s
             """,
             [*permitted_params, literal, model, dimensions, literal, n],
@@ -97,11 +98,11 @@ def dense_search(cursor, *, permitted, permitted_params, model, dimensions, vect
             [str(ef_search), str(settings.max_scan_tuples)],
         )
         graph = f"""
-            SELECT e.chunk_id, (e.embedding::{vec} <=> %s::{vec}) AS distance
+            SELECT e.chunk_id, (e.embedding::{half} <=> %s::{half}) AS distance
               FROM documents_chunkembedding e
              WHERE e.dimensions = %s AND e.model = %s
                AND EXISTS (SELECT 1 FROM permitted p WHERE p.version_id = e.version_id)
-             ORDER BY e.embedding::{vec} <=> %s::{vec}
+             ORDER BY e.embedding::{half} <=> %s::{half}
              LIMIT %s"""
         graph_params = [literal, dimensions, model, literal, n]
         if not routed:
@@ -126,10 +127,10 @@ def dense_search(cursor, *, permitted, permitted_params, model, dimensions, vect
                          WHERE c.dimensions = %s) ranked
                      WHERE chunks_before < %s),
                 routed AS (
-                    SELECT e.chunk_id, (e.embedding::{vec} <=> %s::{vec}) AS distance
+                    SELECT e.chunk_id, (e.embedding::{half} <=> %s::{half}) AS distance
                       FROM nearest_documents r
                       JOIN documents_chunkembedding e ON e.version_id = r.version_id AND e.model = %s
-                     ORDER BY (e.embedding::{vec} <=> %s::{vec}) + 0, e.chunk_id
+                     ORDER BY (e.embedding::{half} <=> %s::{half}) + 0, e.chunk_id
                      LIMIT %s)
                 SELECT chunk_id, min(distance) AS distance
                   FROM (SELECT * FROM graph UNION ALL SELECT * FROM routed) found
@@ -161,11 +162,11 @@ def dense_scores(cursor, *, permitted, permitted_params, model, dimensions, vect
     query. Fusion scores the lexical leg's finds with it."""
     if not chunk_ids:
         return {}
-    vec = f"vector({dimensions})"
+    half = f"halfvec({dimensions})"
     cursor.execute(
         f"""
         WITH {permitted}
-        SELECT e.chunk_id, 1.0 - (e.embedding::{vec} <=> %s::{vec})
+        SELECT e.chunk_id, 1.0 - (e.embedding::{half} <=> %s::{half})
           FROM documents_chunkembedding e JOIN permitted p ON p.version_id = e.version_id
          WHERE e.chunk_id = ANY(%s) AND e.model = %s AND e.dimensions = %s
         """,
