@@ -15,12 +15,11 @@ from django.core.management import call_command
 from citadel.answers.services import answer_question
 from citadel.audit.models import AuditEvent
 from citadel.core.errors import InvalidInput, PermissionDenied
-from citadel.documents.models import Document, DocumentVersion, VersionStatus
-from citadel.ingestion.selectors import pending_attachment_versions
-from citadel.ingestion.services import version_run
+from citadel.documents.models import Document, VersionStatus
 from citadel.retrieval.services import retrieve
 from citadel.sources.models import Outcome, SourceItem, SourceSync, SyncOutcome, SyncStatus
-from citadel.sources.services import source_create, source_sync_run, source_sync_start
+from citadel.sources.services import source_create, source_sync_start
+from tests.sources.syncing import sync as _sync
 
 EMAIL = Path(__file__).resolve().parents[2] / "demo" / "corpus" / "summer-party-invitation.eml"
 
@@ -43,16 +42,6 @@ def people(world):
         "lawyer": world.principal("lee", org, teams=["Legal"]),
         "member": world.principal("max", org, teams=["Support"]),
     }
-
-
-def _sync(admin, source):
-    sync = source_sync_start(principal=admin, source_id=source.pk, enqueue=False)
-    result = source_sync_run(sync_id=sync.pk, enqueue=False)
-    for version_id in result.version_ids:
-        version_run(version_id=version_id)
-        for attachment in pending_attachment_versions(document=DocumentVersion.objects.get(pk=version_id).document):
-            version_run(version_id=attachment.pk)
-    return result.sync
 
 
 def _source(people, folder, **config):

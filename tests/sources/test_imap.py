@@ -9,12 +9,11 @@ from email.message import EmailMessage
 import pytest
 
 from citadel.core.errors import InvalidInput
-from citadel.documents.models import Document, DocumentVersion
-from citadel.ingestion.selectors import pending_attachment_versions
-from citadel.ingestion.services import version_run
+from citadel.documents.models import Document
 from citadel.sources.models import Outcome, Source, SyncOutcome, SyncStatus
 from citadel.sources.selectors import source_data, source_overview
-from citadel.sources.services import source_create, source_sync_run, source_sync_start
+from citadel.sources.services import source_create
+from tests.sources.syncing import sync as _sync
 
 
 def _message(subject: str, body: str, attachment: tuple[str, bytes] | None = None) -> bytes:
@@ -76,16 +75,6 @@ def _source(admin, box, **extra):
             **extra,
         },
     )
-
-
-def _sync(admin, source):
-    sync = source_sync_start(principal=admin, source_id=source.pk, enqueue=False)
-    result = source_sync_run(sync_id=sync.pk, enqueue=False)
-    for version_id in result.version_ids:
-        version_run(version_id=version_id)
-        for attachment in pending_attachment_versions(document=DocumentVersion.objects.get(pk=version_id).document):
-            version_run(version_id=attachment.pk)
-    return result.sync
 
 
 def test_each_message_becomes_an_email_document_and_folders_map_to_teams(people, mailbox):

@@ -6,10 +6,10 @@ import pytest
 
 from citadel.core.errors import InvalidInput
 from citadel.documents.models import Document
-from citadel.ingestion.services import version_run
 from citadel.sources.connectors import s3 as s3_connector
 from citadel.sources.models import Outcome, SyncOutcome, SyncStatus
-from citadel.sources.services import source_create, source_sync_run, source_sync_start
+from citadel.sources.services import source_create
+from tests.sources.syncing import sync as _sync
 
 BUCKET = "acme-share"
 
@@ -49,14 +49,6 @@ def _source(admin, s3_server, **extra):
             **extra,
         },
     )
-
-
-def _sync(admin, source):
-    sync = source_sync_start(principal=admin, source_id=source.pk, enqueue=False)
-    result = source_sync_run(sync_id=sync.pk, enqueue=False)
-    for version_id in result.version_ids:
-        version_run(version_id=version_id)
-    return result.sync
 
 
 def test_a_bucket_prefix_syncs_and_follows_changes_moves_and_deletions(admin, bucket, s3_server):

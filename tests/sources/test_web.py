@@ -8,9 +8,9 @@ import pytest
 
 from citadel.core.errors import InvalidInput
 from citadel.documents.models import Document
-from citadel.ingestion.services import version_run
 from citadel.sources.models import Outcome, SyncOutcome, SyncStatus
-from citadel.sources.services import source_create, source_sync_run, source_sync_start
+from citadel.sources.services import source_create
+from tests.sources.syncing import sync as _sync
 from tests.web_server import Page, Site, serve
 
 
@@ -84,14 +84,6 @@ def _source(admin, site, **config):
         name="Intranet",
         config={"start_url": site.url + "/", "permissions": [{"match": "hr/**", "teams": ["HR"]}], **config},
     )
-
-
-def _sync(admin, source):
-    sync = source_sync_start(principal=admin, source_id=source.pk, enqueue=False)
-    result = source_sync_run(sync_id=sync.pk, enqueue=False)
-    for version_id in result.version_ids:
-        version_run(version_id=version_id)
-    return result.sync
 
 
 def _failures(sync) -> dict[str, str]:
