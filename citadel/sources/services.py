@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -73,6 +74,7 @@ def connector_for(source: Source):
 # --- permission rules ----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def _pattern(glob: str) -> re.Pattern:
     """`legal/**` matches everything under legal/, `*` one path segment, `?` one character."""
     out, i = [], 0
@@ -119,40 +121,59 @@ def _clean_rules(organization_id: int, rules) -> list[dict]:
     return cleaned
 
 
-def audience_for(source: Source, item: Item) -> dict:
+@dataclass(frozen=True)
+class _Directory:
+    """Who is in the organization, read once per sync: the source's own access lists name people
+    and groups, and each item's names are looked up here, not in the database."""
+
+    admins: tuple[str, ...]
+    teams: dict[str, str]  # lower-cased name -> the team's name
+    people: dict[str, str]  # lower-cased username or email -> username
+
+    @classmethod
+    def of(cls, organization_id: int) -> "_Directory":
+        members = list(
+            Membership.objects.filter(organization_id=organization_id).values_list(
+                "user__username", "user__email", "role"
+            )
+        )
+        people = {}
+        for username, email, _ in members:
+            people[username.lower()] = username
+            if email:
+                people.setdefault(email.lower(), username)
+        teams = Team.objects.filter(organization_id=organization_id).values_list("name", flat=True)
+        return cls(
+            admins=tuple(sorted(u for u, _, role in members if role == Role.ADMIN)),
+            teams={name.lower(): name for name in teams},
+            people=people,
+        )
+
+
+def audience_for(source: Source, item: Item, directory: _Directory) -> dict:
     """Who may read an item: the first rule matching its path, else the item's own access list
     where the source has one, else the source's default."""
     for rule in source.permissions:
         if _pattern(rule["match"]).match(item.key):
             return {"teams": rule["teams"], "users": rule["users"]}
     if item.readers is not None:
-        return _mapped(source, item.readers)
+        return _mapped(item.readers, directory)
     if source.default_audience == DefaultAudience.ORGANIZATION:
         return {"organization": True}
-    return _admins(source)
+    return {"teams": [], "users": list(directory.admins)}
 
 
-def _admins(source: Source) -> dict:
-    admins = Membership.objects.filter(organization_id=source.organization_id, role=Role.ADMIN)
-    return {"teams": [], "users": sorted(admins.values_list("user__username", flat=True))}
-
-
-def _mapped(source: Source, readers: Readers) -> dict:
+def _mapped(readers: Readers, directory: _Directory) -> dict:
     """The source's own readers as teams (by name) and members (by username or email), in any case
-    (a Unix group `legal` is the team Legal); names with
-    no team or member here are dropped, and a list that maps to nobody leaves the item to admins."""
+    (a Unix group `legal` is the team Legal); names with no team or member here are dropped, and a
+    list that maps to nobody leaves the item to admins."""
     if readers.everyone:
         return {"organization": True}
-    groups = {g.lower() for g in readers.groups}
-    teams = [t for t in Team.objects.filter(organization_id=source.organization_id) if t.name.lower() in groups]
-    people = {p.lower() for p in readers.people}
-    members = Membership.objects.filter(organization_id=source.organization_id).values_list(
-        "user__username", "user__email"
-    )
-    users = sorted({username for username, email in members if {username.lower(), email.lower()} & people})
+    teams = sorted({directory.teams[g.lower()] for g in readers.groups if g.lower() in directory.teams})
+    users = sorted({directory.people[p.lower()] for p in readers.people if p.lower() in directory.people})
     if not teams and not users:
-        return _admins(source)
-    return {"teams": sorted(t.name for t in teams), "users": users}
+        return {"teams": [], "users": list(directory.admins)}
+    return {"teams": teams, "users": users}
 
 
 def _readers(source: Source, audience: dict) -> tuple[list[Team], list]:
@@ -330,6 +351,7 @@ class _Run:
     principal: Principal
     connector: object
     enqueue: bool
+    directory: _Directory
     version_ids: list[int] = field(default_factory=list)
     # Items seen unchanged: marked seen, and counted, in bulk at the end.
     unchanged_ids: list[int] = field(default_factory=list)
@@ -353,7 +375,13 @@ def source_sync_run(*, sync_id: int, enqueue: bool = True) -> SyncResult | None:
         principal = acting_admin(source=source)
         connector = connector_for(source)
         listing = list(connector.list({key: Known(r.size, r.modified, r.tag, r.memo) for key, r in known.items()}))
-        run = _Run(sync=sync, principal=principal, connector=connector, enqueue=enqueue)
+        run = _Run(
+            sync=sync,
+            principal=principal,
+            connector=connector,
+            enqueue=enqueue,
+            directory=_Directory.of(source.organization_id),
+        )
         items = [entry for entry in listing if isinstance(entry, Item)]
         skipped = [entry for entry in listing if isinstance(entry, Skipped)]
         for entry in skipped:
@@ -414,7 +442,7 @@ def _seen_unchanged(run: _Run) -> None:
 
 def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict, content: Future | None) -> None:
     sync, principal, source = run.sync, run.principal, run.sync.source
-    audience = audience_for(source, item)
+    audience = audience_for(source, item, run.directory)
     now = timezone.now()
     if _unchanged(row, item):
         _regrant(sync, principal, row, audience)
