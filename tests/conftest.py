@@ -18,6 +18,7 @@ from citadel.documents.services import document_upload
 from citadel.ingestion.services import version_run
 from tests.imap_server import DovecotServer
 from tests.llm_server import FakeLLMServer
+from tests.required import missing
 
 PASSWORD = "correct-horse-battery"
 
@@ -200,7 +201,7 @@ def s3_server():
 @pytest.fixture(scope="session")
 def imap_server():
     if shutil.which("dovecot") is None:
-        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
+        missing("Dovecot is not installed (apt-get install dovecot-imapd)")
     server = DovecotServer(_free_port())
     yield server
     server.stop()

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.required import missing
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CITADEL_CHROMIUM", "/usr/bin/chromium")
@@ -116,7 +118,7 @@ def _seed(site: Site, files: Path) -> None:
 @pytest.fixture(scope="session")
 def site():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     # Not under pytest's tmp dir: the embedded PostgreSQL runs as another user and must reach it.
     data_dir = Path(tempfile.mkdtemp(prefix="citadel-e2e-"))
     data_dir.chmod(0o755)
