@@ -11,7 +11,7 @@ from citadel.retrieval.types import LegHit
 # With document routing, the graph walk need not be as wide: measured on bench/retrieval_filtered.py,
 # the union at ef_search 300 keeps all of the recall of 1000 at a third of the walk.
 ROUTED_EF_SEARCH_CAP = 300
-# Dimensions that have a partial HNSW index (retrieval migration 0002); others are scanned exactly.
+# Dimensions that have a partial HNSW index (documents migrations 0008 and 0009); others are scanned exactly.
 INDEXED_DIMENSIONS = frozenset({384, 768, 1024, 1536})
 
 
