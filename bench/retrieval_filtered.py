@@ -220,7 +220,7 @@ def grant_fraction(org: Organization, rng, label: str, fraction: float) -> str:
     return username
 
 
-def build_index(m: int = 16, ef_construction: int = 128, memory: str = "4GB") -> dict:
+def build_index(m: int, ef_construction: int, memory: str) -> dict:
     """`memory` (maintenance_work_mem) must hold the whole graph, or the build spills and slows many times."""
     with connection.cursor() as cur:
         cur.execute("DROP INDEX IF EXISTS retrieval_embedding_hnsw_384")

@@ -3,8 +3,8 @@
 A half-precision 384-d node and its level-0 neighbour list of 2 x 16 item pointers take just over
 an eighth of an 8 KiB page, so seven fit on a page; with 2 x 12 eight do, and the index is a tenth
 smaller (1,150,000 chunks: see the README's benchmarks, which measure recall and latency against the
-single-precision index with 16). Wider vectors take a page share the neighbour lists barely move,
-so their indexes keep 16."""
+single-precision index with 16). A wider vector fills most of its page share by itself, so fewer
+neighbours would not fit more nodes on a page: those indexes keep 16."""
 
 from django.db import migrations
 
