@@ -21,7 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _ingest_common import cleanup, sentence, setup_principal  # noqa: E402
 
 from citadel.sources.connectors import folder as folder_connector  # noqa: E402
-from citadel.sources.services import source_create, source_sync_run, source_sync_start  # noqa: E402
+from citadel.sources.services import (  # noqa: E402
+    source_create,
+    source_root_grant,
+    source_sync_run,
+    source_sync_start,
+)
 
 
 class CountingFolder(folder_connector.FolderConnector):
@@ -54,6 +59,7 @@ def main() -> None:
             folder = root / f"team-{n % 20:02d}"
             folder.mkdir(exist_ok=True)
             (folder / f"note-{n:05d}.md").write_text(f"# Note {n}\n\n{sentence(n)} {sentence(n + 1)}\n")
+        source_root_grant(organization_id=org.pk, path=str(root))
         source = source_create(principal=principal, kind="folder", name="Bench", config={"path": str(root)})
         first_seconds, first_reads, first = _sync(principal, source)
         print(f"first sync: {args.files} files, {first_seconds:.1f} s, {first_reads} read, {first.added} added")

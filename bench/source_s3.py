@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# moto listens on 127.0.0.1, which sources reach only where the operator opens it.
+os.environ.setdefault("CITADEL_SOURCE_ALLOWED_NETWORKS", "127.0.0.1/32")
 import boto3  # noqa: E402
 from _ingest_common import cleanup, sentence, setup_principal  # noqa: E402
 from django.core.files.base import ContentFile  # noqa: E402
@@ -73,7 +75,14 @@ def main() -> None:
                 principal=principal,
                 kind="s3",
                 name=f"Bench {round_}",
-                config={"bucket": BUCKET, "prefix": f"round-{round_}", "endpoint_url": url, "region": "us-east-1"},
+                config={
+                    "bucket": BUCKET,
+                    "prefix": f"round-{round_}",
+                    "endpoint_url": url,
+                    "region": "us-east-1",
+                    "access_key_id": os.environ["AWS_ACCESS_KEY_ID"],
+                    "secret_access_key": os.environ["AWS_SECRET_ACCESS_KEY"],
+                },
             )
             started = time.perf_counter()
             sync = source_sync_start(principal=principal, source_id=source.pk, enqueue=False)

@@ -29,6 +29,10 @@ def env_int(name: str, default: int) -> int:
     return default if value in (None, "") else int(value)
 
 
+def env_list(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
 PROFILE = os.environ.get("CITADEL_PROFILE", "local")
 PRODUCTION = PROFILE == "production"
 
@@ -94,7 +98,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "citadel.accounts.middleware.PrincipalMiddleware",
-    # Body caps (413 before the body is read) and the 429 page for rate limits.
+    # Body caps (413 before the body is read), unreadable characters in fields (400) and the 429
+    # page for rate limits.
     "citadel.core.middleware.RequestGuardMiddleware",
 ]
 
@@ -247,6 +252,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions whose keys are checked before any lookup (a cookie may carry a NUL byte).
+SESSION_ENGINE = "citadel.core.sessions"
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -264,6 +271,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("CITADEL_FILE_UPLOAD_MAX_MEMORY_BYTES", 2 
 
 # Citadel's own knobs. Each has an environment variable of the same name.
 CITADEL = {
+    # What an organization's sources may reach (citadel.sources.connectors.reach). The operator decides, never an
+    # organization: folder roots are granted per organization (`source_root_grant`); network sources
+    # reach public addresses only, unless these networks (CIDRs or host names) are opened to them.
+    "SOURCE_ALLOWED_NETWORKS": env_list("CITADEL_SOURCE_ALLOWED_NETWORKS"),
+    # Environment variables a source may name as its password ("password_env"); none by default.
+    "SOURCE_SECRET_ENV": env_list("CITADEL_SOURCE_SECRET_ENV"),
+    # An S3 source without keys of its own may use the server's credentials (environment or role).
+    "SOURCE_S3_SERVER_CREDENTIALS": env_bool("CITADEL_SOURCE_S3_SERVER_CREDENTIALS", False),
     # Seals secrets kept in the database (a source's mailbox password); SECRET_KEY when unset.
     # Changing it makes sealed secrets unreadable: their sources fail with a sentence saying so.
     "SECRETS_KEY": os.environ.get("CITADEL_SECRETS_KEY", "") or SECRET_KEY,
@@ -273,6 +288,11 @@ CITADEL = {
     "MAX_SPREADSHEET_ROWS": env_int("CITADEL_MAX_SPREADSHEET_ROWS", 100_000),
     "MAX_DOCX_UNCOMPRESSED_BYTES": env_int("CITADEL_MAX_DOCX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024),
     "MAX_DOCX_COMPRESSION_RATIO": env_int("CITADEL_MAX_DOCX_COMPRESSION_RATIO", 100),
+    # Entries an Office file (a ZIP) may list; its listing is capped before it is read.
+    "MAX_ZIP_ENTRIES": env_int("CITADEL_MAX_ZIP_ENTRIES", 10_000),
+    # Documents one upload may become, across the whole tree of attached messages and their
+    # attachments (the upload itself included); the parent says what was left out.
+    "MAX_PARTS_PER_UPLOAD": env_int("CITADEL_MAX_PARTS_PER_UPLOAD", 100),
     "PARSE_TIMEOUT_SECONDS": env_int("CITADEL_PARSE_TIMEOUT_SECONDS", 120),
     "PARSE_MEMORY_BYTES": env_int("CITADEL_PARSE_MEMORY_BYTES", 1024 * 1024 * 1024),
     # OCR of one document's scanned pages (about 3 s a page on one core), on top of the parse time.

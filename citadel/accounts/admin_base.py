@@ -57,6 +57,19 @@ class OrgScopedAdmin(admin.ModelAdmin):
         principal = self._principal(request)
         return principal is not None and principal.has_role(self.min_role)
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # Read-only fields see only the object: it carries who is looking, so a field showing
+            # content built from documents shows only what that viewer may read.
+            obj._viewer = (self._principal(request), request.user.pk)
+        return obj
+
+    @staticmethod
+    def viewer(obj) -> tuple:
+        """(principal, user id) of who is looking at `obj`'s change page."""
+        return getattr(obj, "_viewer", (None, None))
+
     def get_queryset(self, request) -> QuerySet:
         qs = super().get_queryset(request)
         if request.user.is_superuser:

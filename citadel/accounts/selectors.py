@@ -27,6 +27,14 @@ def principal_for(*, user, organization: Organization | int) -> Principal:
     )
 
 
+def organization_by_slug(*, slug: str) -> Organization:
+    """The organization a command line names; NotFound with its slug otherwise."""
+    organization = Organization.objects.filter(slug=slug).first()
+    if organization is None:
+        raise NotFound(f"No organization {slug!r}.")
+    return organization
+
+
 def memberships_for_user(*, user) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("organization").order_by("organization__slug")
 

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_POST
 
 from citadel.accounts.middleware import SESSION_ORG_KEY
 from citadel.accounts.selectors import memberships_for_user
+from citadel.core.ids import parse_id
 from citadel.core.ratelimit import client_ip, limit_login
 
 
@@ -21,12 +22,8 @@ class LoginView(auth_views.LoginView):
 
 @require_POST
 def switch_organization(request):
-    wanted = request.POST.get("organization")
-    membership = (
-        memberships_for_user(user=request.user).filter(organization_id=wanted).first()
-        if wanted and wanted.isdigit()
-        else None
-    )
+    wanted = parse_id(request.POST.get("organization"))
+    membership = memberships_for_user(user=request.user).filter(organization_id=wanted).first() if wanted else None
     if membership is None:
         messages.error(request, "You are not a member of that organization.")
     else:

@@ -46,14 +46,8 @@ class QuestionAdmin(OrgScopedAdmin):
 
 
 class ViewerAwareAdmin(OrgScopedAdmin):
-    """Read-only pages whose fields show content built from documents: the object carries who is
-    looking, so each field can show only what that viewer may read (citadel.documents.access)."""
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None:
-            obj._viewer = (getattr(request, "principal", None), request.user.pk)
-        return obj
+    """Read-only pages whose fields show an answer: each shows only what the viewer (`viewer`) may
+    read of it (citadel.documents.access)."""
 
     def _visibility(self, answer: Answer, viewer):
         principal, user_id = viewer
@@ -94,7 +88,7 @@ class AnswerAdmin(ViewerAwareAdmin):
 
     @admin.display(description="text")
     def visible_text(self, obj: Answer) -> str:
-        visibility = self._visibility(obj, getattr(obj, "_viewer", (None, None)))
+        visibility = self._visibility(obj, self.viewer(obj))
         if visibility.awaiting_review:
             return "Not shown: waiting for a reviewer's decision, or rejected."
         if not visibility.content.complete:
@@ -115,7 +109,7 @@ class ReceiptAdmin(ViewerAwareAdmin):
 
     @admin.display(description="data")
     def visible_data(self, obj: Receipt) -> str:
-        visibility = self._visibility(obj.answer, getattr(obj, "_viewer", (None, None)))
+        visibility = self._visibility(obj.answer, self.viewer(obj))
         if visibility.awaiting_review:
             return "Not shown: the receipt opens to reviewers of this organization once the answer is published."
         shown = receipt_for_viewer(obj.data, visibility.content)

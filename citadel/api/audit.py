@@ -63,7 +63,8 @@ def audit_export(request, filters: Query[ExportFilters]):
         filters={**chosen.as_dict(), "via": "api"},
         rows=events.count(),
     )
-    lines = (json.dumps(row, default=str) + "\n" for row in audit_events_export_rows(events))
+    rows = audit_events_export_rows(events, principal=principal, user_id=request.user.pk)
+    lines = (json.dumps(row, default=str) + "\n" for row in rows)
     response = StreamingHttpResponse(lines, content_type=JSONL)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="audit-{access.organization.slug}-{stamp}.jsonl"'

@@ -91,6 +91,9 @@ class VersionOut(Schema):
     status_changed_at: datetime
     ready_at: datetime | None
     download_url: str
+    notice: str = Field(
+        "", description="What was left out of this version (an email's attachments past the upload's limit), or empty."
+    )
 
 
 class GrantOut(Schema):
@@ -190,6 +193,7 @@ def _version_out(request: HttpRequest, document: Document, version: DocumentVers
         "download_url": request.build_absolute_uri(
             reverse("api:document_version_file", kwargs={"document_id": document.pk, "number": version.number})
         ),
+        "notice": version.notice,
     }
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-MAX_ID = 2**63 - 1
+from citadel.core.ids import MAX_ID
 
 
 def _no_nul(value: str) -> str:
@@ -16,7 +16,24 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _no_nul_inside(value):
+    """A JSON object's keys and values, nested in objects and lists, hold no NUL either."""
+    if isinstance(value, str):
+        _no_nul(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul_inside(key)
+            _no_nul_inside(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul_inside(item)
+    return value
+
+
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+JsonObject = Annotated[dict, AfterValidator(_no_nul_inside)]
 
 
 def limited(max_length: int, *, min_length: int = 0):

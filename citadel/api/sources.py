@@ -6,7 +6,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from citadel.accounts.rules import require_role
-from citadel.api.fields import Id, limited
+from citadel.api.fields import Id, JsonObject, limited
 from citadel.api.responses import errors
 from citadel.core.principal import Role
 from citadel.sources import selectors
@@ -44,6 +44,10 @@ class SourceOut(Schema):
     default_audience: str
     sync_every_minutes: int | None
     paused: bool
+    paused_reason: str | None = Field(
+        description="Why Citadel paused it: what it reaches broke the operator's rules (a folder no longer "
+        "opened to the organization, an internal address). None when it was not paused by Citadel."
+    )
     documents: int
     last_sync: SyncOut | None
     next_sync_at: datetime | None
@@ -52,7 +56,7 @@ class SourceOut(Schema):
 class SourceIn(Schema):
     kind: limited(20, min_length=1) = Field(description="folder, s3, imap or web.")
     name: limited(100, min_length=1)
-    config: dict = Field(
+    config: JsonObject = Field(
         description='The settings of the kind ({"path": ...} for a folder; secrets such as "password" are sealed and '
         'never returned), "permissions" ([{"match", "teams", "users"}], first match wins), "permissions_from", '
         '"default_audience" ("organization" or "admins") and "sync_every_minutes".'

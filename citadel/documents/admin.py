@@ -1,9 +1,13 @@
+import json
+
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from citadel.accounts.admin_base import OrgScopedAdmin, site
 from citadel.accounts.selectors import principal_for
 from citadel.core.errors import CitadelError, NotFound
 from citadel.core.tasks import enqueue_on_commit
+from citadel.documents.access import WITHHELD_NOTE, content_view
 from citadel.documents.models import AccessGrant, Document, DocumentVersion, Label
 from citadel.documents.services import document_archive, version_retry
 
@@ -91,16 +95,32 @@ class DocumentVersionAdmin(OrgScopedAdmin):
     ]
     list_filter = ["status", "error_class"]
     search_fields = ["document__title", "document__external_id", "sha256"]
-    exclude = ["text"]
+    exclude = ["text", "metadata"]
     readonly_fields = [
         "document", "number", "file", "original_filename", "sha256", "size_bytes", "content_type", "status",
-        "error_class", "error_message", "attempts", "lease_expires_at", "chunks_total", "chunks_done", "metadata",
-        "created_by", "created_at", "status_changed_at", "ready_at",
+        "error_class", "error_message", "attempts", "lease_expires_at", "chunks_total", "chunks_done",
+        "readable_metadata", "upload", "attachments_left_out", "notice", "created_by", "created_at",
+        "status_changed_at", "ready_at",
     ]  # fmt: skip
     actions = ["retry_versions", "archive_documents"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("text")
+
+    @admin.display(description="metadata")
+    def readable_metadata(self, obj: DocumentVersion) -> str:
+        # What the parser recorded is read from the file (an email's sender and recipients), so it
+        # is shown as the document's text is: an admin manages every document, reads only some.
+        principal, user_id = self.viewer(obj)
+        content = content_view(
+            document_ids=[obj.document_id],
+            principal=principal,
+            user_id=user_id,
+            organization_id=obj.document.organization_id,
+        )
+        if not content.complete:
+            return WITHHELD_NOTE
+        return format_html("<pre>{}</pre>", json.dumps(obj.metadata, indent=2, sort_keys=True, ensure_ascii=False))
 
     def has_add_permission(self, request) -> bool:
         return False

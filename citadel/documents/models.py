@@ -123,6 +123,13 @@ class DocumentVersion(models.Model):
 
     text = models.TextField(blank=True, help_text="Extracted text; chunk offsets point into it.")
     metadata = models.JSONField(default=dict, blank=True)  # page count, parser, hidden-text findings ...
+    # An attachment's version: the uploaded version (the top email) whose ingestion made it. Every
+    # version one upload makes counts against that upload's limit (CITADEL_MAX_PARTS_PER_UPLOAD).
+    upload = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="parts")
+    # An email's attachments that did not become documents (the upload's limit), and what the
+    # uploader is told: on the email that lost them, and on the upload for its whole tree.
+    attachments_left_out = models.PositiveIntegerField(default=0)
+    notice = models.TextField(blank=True, help_text="What was left out of this version, said to the uploader.")
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,6 +5,7 @@ from django.db.models import Prefetch, QuerySet
 
 from citadel.accounts.models import Team
 from citadel.core.errors import InvalidInput, NotFound
+from citadel.core.ids import parse_id
 from citadel.core.principal import Principal
 from citadel.documents.access import (
     downloadable_versions,
@@ -172,10 +173,9 @@ def run_choices(principal: Principal) -> dict:
 
 def run_scope(data) -> dict:
     """The documents a submitted run form chose, as documents_for_run takes them."""
-    team = data.get("team") or ""
     return {
-        "document_ids": [int(i) for i in data.getlist("documents") if i.isdigit()],
-        "team_id": int(team) if team.isdigit() else None,
+        "document_ids": [i for i in map(parse_id, data.getlist("documents")) if i is not None],
+        "team_id": parse_id(data.get("team")),
         "label": data.get("label") or None,
     }
 

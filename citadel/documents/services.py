@@ -11,7 +11,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
 from citadel.accounts.models import Membership, Team
@@ -182,7 +182,15 @@ def document_upload(
 
 
 def _version_add(
-    document: Document, file: File, *, filename: str, sha256: str, size: int, created_by_id, title_from_filename: bool
+    document: Document,
+    file: File,
+    *,
+    filename: str,
+    sha256: str,
+    size: int,
+    created_by_id,
+    title_from_filename: bool,
+    upload: DocumentVersion | None = None,
 ) -> DocumentVersion:
     """The document's next version holding this file (the caller holds the document's row lock)."""
     number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
@@ -194,46 +202,68 @@ def _version_add(
         size_bytes=size,
         created_by_id=created_by_id,
         metadata={"title_from_filename": title_from_filename},
+        upload=upload,
     )
     version.file.save(filename, file, save=False)
     version.save()
     return version
 
 
-def attachments_store(*, email_version: DocumentVersion, files: list[tuple[str, bytes]]) -> list[DocumentVersion]:
+def attachments_store(
+    *, email_version: DocumentVersion, files: list[tuple[str, bytes]], left_out: int = 0
+) -> list[DocumentVersion]:
     """Each attachment of an email becomes a document of its own under the email, readable by
     whoever may read the email (its grants are copied, and follow the email's from then on), and
     is queued for ingestion. Attachment N of the email keeps external id "<email>/attachment-N", so
     a new version of the email adds versions to the same attachments; attachments the new version
-    no longer has are archived. Returns the versions added."""
+    no longer has are archived. Returns the versions added.
+
+    One upload becomes at most CITADEL["MAX_PARTS_PER_UPLOAD"] versions to process, itself
+    included, across its whole tree of attached emails: an attachment past that is left out (as
+    are the `left_out` ones the parser did not keep), and the email and the upload say so. The
+    count is taken under the upload's row lock, so attached emails stored by workers at the same
+    time share one budget; an attachment unchanged since the document's last version costs nothing,
+    so a retry counts nothing twice."""
     email = email_version.document
+    limit = settings.CITADEL["MAX_PARTS_PER_UPLOAD"]
     added: list[DocumentVersion] = []
     with transaction.atomic():
+        upload = DocumentVersion.objects.select_for_update().get(pk=email_version.upload_id or email_version.pk)
+        budget = limit - 1 - DocumentVersion.objects.filter(upload=upload).count()
         email = Document.objects.select_for_update().get(pk=email.pk)
         grants = list(email.grants.all())
         recorded = []
+        cut: list[int] = []
         for number, (raw_name, data) in enumerate(files, start=1):
             filename = _clean_filename(raw_name)
             external_id = f"{email.external_id[:230]}/attachment-{number}"
-            document, created = Document.objects.select_for_update().get_or_create(
-                organization_id=email.organization_id,
-                external_id=external_id,
-                defaults={
-                    "title": filename[:500],
-                    "parent": email,
-                    "attachment_number": number,
-                    "created_by_id": email_version.created_by_id,
-                },
+            document = (
+                Document.objects.select_for_update()
+                .filter(organization_id=email.organization_id, external_id=external_id)
+                .first()
             )
-            if document.parent_id != email.pk:
+            if document is not None and document.parent_id != email.pk:
                 recorded.append({"number": number, "filename": filename, "skipped": "external id taken"})
                 continue
             file = ContentFile(data, name=filename)
             sha256 = _sha256(file)
-            latest = document.versions.order_by("-number").only("sha256").first()
+            latest = document.versions.order_by("-number").only("sha256").first() if document else None
             if latest is not None and latest.sha256 == sha256:
                 continue
-            if created:
+            if budget <= 0:
+                cut.append(number)
+                recorded.append({"number": number, "filename": filename, "skipped": "upload limit"})
+                continue
+            budget -= 1
+            if document is None:
+                document = Document.objects.create(
+                    organization_id=email.organization_id,
+                    external_id=external_id,
+                    title=filename[:500],
+                    parent=email,
+                    attachment_number=number,
+                    created_by_id=email_version.created_by_id,
+                )
                 AccessGrant.objects.bulk_create(
                     [
                         AccessGrant(document=document, scope=g.scope, team_id=g.team_id, user_id=g.user_id)
@@ -251,14 +281,21 @@ def attachments_store(*, email_version: DocumentVersion, files: list[tuple[str, 
                 size=len(data),
                 created_by_id=email_version.created_by_id,
                 title_from_filename=False,
+                upload=upload,
             )
             added.append(version)
             recorded.append({"number": number, "document_id": document.pk, "version": version.number, "sha256": sha256})
             enqueue_on_commit(INGEST_TASK, version.pk)
-        gone = list(email.attachments.filter(attachment_number__gt=len(files), archived_at=None))
+        # An attachment left out this time must not go on serving what an earlier version carried.
+        gone = list(
+            email.attachments.filter(archived_at=None).filter(
+                Q(attachment_number__gt=len(files)) | Q(attachment_number__in=cut)
+            )
+        )
         for document in gone:
             _archive(document)
-        if recorded or gone:
+        _left_out_record(email_version=email_version, upload=upload, count=left_out + len(cut), limit=limit)
+        if recorded or gone or left_out:
             audit_record(
                 verb="documents.attachments_stored",
                 organization=email.organization_id,
@@ -268,9 +305,33 @@ def attachments_store(*, email_version: DocumentVersion, files: list[tuple[str, 
                     "version": email_version.number,
                     "attachments": recorded,
                     "archived": [d.pk for d in gone],
+                    "left_out": left_out + len(cut),
                 },
             )
     return added
+
+
+def _left_out_record(*, email_version: DocumentVersion, upload: DocumentVersion, count: int, limit: int) -> None:
+    """The email says how many of its attachments were left out, and the upload (whose row lock
+    the caller holds) how many its whole tree lost."""
+    DocumentVersion.objects.filter(pk=email_version.pk).update(
+        attachments_left_out=count, notice=_left_out_sentence(count, limit, tree=False)
+    )
+    own = count if upload.pk == email_version.pk else upload.attachments_left_out
+    total = own + (upload.parts.aggregate(n=Sum("attachments_left_out"))["n"] or 0)
+    DocumentVersion.objects.filter(pk=upload.pk).update(notice=_left_out_sentence(total, limit, tree=total > own))
+
+
+def _left_out_sentence(count: int, limit: int, *, tree: bool) -> str:
+    if not count:
+        return ""
+    what = f"{count} attachment{'s' if count != 1 else ''}"
+    if tree:
+        what += " of this email and of the emails attached to it"
+    return (
+        f"{what} {'were' if count != 1 else 'was'} left out: this upload reached the limit of {limit} documents "
+        "(CITADEL_MAX_PARTS_PER_UPLOAD)."
+    )
 
 
 def _grant_label(grant: AccessGrant) -> str:

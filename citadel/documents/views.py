@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from citadel.accounts.decorators import principal_required
 from citadel.accounts.rules import may_archive_document, may_manage_document
-from citadel.core.errors import CitadelError, PermissionDenied
+from citadel.core.errors import CitadelError, LimitExceeded, PermissionDenied
 from citadel.core.ratelimit import limit_action
 from citadel.documents import selectors
 from citadel.documents.access import get_downloadable_version, get_manageable_document
@@ -108,9 +108,18 @@ def upload(request):
     bound = request.method == "POST"
     form = UploadForm(request.POST if bound else None, request.FILES if bound else None, principal=request.principal)
     if request.method == "POST" and form.is_valid():
-        limit_action("upload", request.principal)
         added, unchanged, refused = [], [], []
-        for uploaded in form.cleaned_data["files"]:
+        files = form.cleaned_data["files"]
+        for index, uploaded in enumerate(files):
+            # Each file counts against the upload limits, as one upload through the API does: past
+            # them the rest of the files are refused, and a request with none allowed is a 429.
+            try:
+                limit_action("upload", request.principal)
+            except LimitExceeded as exc:
+                if not index:
+                    raise
+                refused.append(f"Not uploaded: {', '.join(f.name for f in files[index:])}. {exc.message}")
+                break
             try:
                 result = document_upload(
                     principal=request.principal,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from citadel.accounts.models import Organization
 from citadel.accounts.rules import require_role
 from citadel.core.errors import InvalidInput
+from citadel.core.ids import parse_id
 from citadel.core.principal import Role
 from citadel.evaluation import charts, scoring, selectors, services
 from citadel.evaluation.forms import (
@@ -230,8 +231,8 @@ def compare(request, principal):
     done = selectors.runs_for(principal=principal).filter(status=RunStatus.DONE)[:100]
     context = {"runs": done, "a_id": request.GET.get("a", ""), "b_id": request.GET.get("b", "")}
     if context["a_id"] and context["b_id"]:
-        a = selectors.get_run(principal=principal, run_id=context["a_id"])
-        b = selectors.get_run(principal=principal, run_id=context["b_id"])
+        a = selectors.get_run(principal=principal, run_id=parse_id(context["a_id"]))
+        b = selectors.get_run(principal=principal, run_id=parse_id(context["b_id"]))
         if not (a.status == b.status == RunStatus.DONE):
             messages.error(request, "Only finished runs can be compared.")
         else:
@@ -283,7 +284,7 @@ def settings_gate(request, principal):
     }
     proposed_run_id = request.GET.get("run")
     if proposed_run_id:
-        run = selectors.get_run(principal=principal, run_id=proposed_run_id)
+        run = selectors.get_run(principal=principal, run_id=parse_id(proposed_run_id))
         baseline = selectors.latest_done_run_on(principal=principal, settings=current, eval_set=run.eval_set)
         baseline_pending = (
             selectors.runs_for(principal=principal, eval_set=run.eval_set)

@@ -24,7 +24,7 @@ from citadel.accounts.selectors import principal_for
 from citadel.answers.checks import check_answer
 from citadel.answers.model_calls import model_call_record
 from citadel.answers.services import budget_check
-from citadel.audit.services import audit_record
+from citadel.audit.services import audit_record, content_digest
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
@@ -354,9 +354,11 @@ def extraction_value_review(*, principal: Principal, value_id: int, value: str |
             "extraction_id": cell.extraction_id,
             "document_id": cell.document_id,
             "field": cell.field_name,
-            "before": before,
-            "after": new,
             "decision": cell.status,
+            "before_digest": content_digest(before),
+            "after_digest": content_digest(new),
+            "chars_before": len(before),
+            "chars_after": len(new),
         },
     )
     extraction = Extraction.objects.select_for_update().get(pk=cell.extraction_id)

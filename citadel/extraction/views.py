@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from citadel.accounts.decorators import principal_required
 from citadel.core.errors import CitadelError, NotFound, PermissionDenied
+from citadel.core.ids import parse_id
 from citadel.documents.selectors import run_choices, run_scope
 from citadel.extraction import selectors, services
 from citadel.extraction.models import ExtractionStatus
@@ -102,8 +103,8 @@ def review_value(request, value_id: int):
         raise
     except CitadelError as exc:
         messages.error(request, exc.message)
-        back = request.POST.get("extraction", "")
-        return redirect("extraction:detail", int(back)) if back.isdigit() else redirect("extraction:index")
+        back = parse_id(request.POST.get("extraction"))
+        return redirect("extraction:detail", back) if back else redirect("extraction:index")
     messages.success(request, "Confirmed." if cell.status == "confirmed" else "Corrected.")
     return redirect("extraction:detail", cell.extraction_id)
 

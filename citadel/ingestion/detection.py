@@ -2,7 +2,9 @@
 trusted: a program renamed to report.pdf must fail as a program."""
 
 import csv
+import os
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 
@@ -175,7 +177,9 @@ def decode_text(data: bytes, *, partial: bool = False) -> str | None:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             return None
-    if b"\x00" in data:
+    # UTF-16 without a byte-order mark and binary data are full of NULs; text may hold a stray one
+    # (the pipeline removes it before storing the text).
+    if data.count(b"\x00") > len(data) / 100:
         return None
     try:
         return data.decode("utf-8-sig")
@@ -208,10 +212,13 @@ def inspect_ole(path: str) -> str:
 MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
 
 
-def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> str:
+def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int, max_entries: int) -> str:
     """Check an Office file's central directory before anything decompresses it: it must be a
     Word document, an Excel workbook or a PowerPoint presentation (which one is returned), and its
-    declared sizes must stay within the zip-bomb limits."""
+    declared sizes must stay within the zip-bomb limits. The number of entries is read from the
+    archive's end record before the directory itself is listed, and checked again once it is (an
+    end record may lie). Runs in the sandbox's child: a listing can take more memory than its file."""
+    _check_entries(zip_entry_count(path) or 0, max_entries)
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -219,6 +226,7 @@ def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> str:
         raise UnsupportedFileType(
             f"This file looks like a ZIP archive but cannot be opened ({exc}). {SUPPORTED}"
         ) from exc
+    _check_entries(len(infos), max_entries)
     names = {info.filename for info in infos}
     if "word/document.xml" in names:
         kind, what = DOCX, "Word file"
@@ -248,3 +256,42 @@ def inspect_zip(path: str, *, max_uncompressed: int, max_ratio: int) -> str:
             f"(limit {max_ratio}:1), so it was refused as a possible zip bomb. Re-save it and upload again."
         )
     return kind
+
+
+def _check_entries(count: int, max_entries: int) -> None:
+    if count > max_entries:
+        raise SuspectedZipBomb(
+            f"This Office file lists more than {max_entries:,} parts ({count:,}), far more than real documents "
+            "hold, so it was refused before they were read. Save it again from Word, Excel or PowerPoint and "
+            "upload that."
+        )
+
+
+_END = b"PK\x05\x06"
+_END_SIZE = 22
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_LOCATOR_SIZE = 20
+_ZIP64_END = b"PK\x06\x06"
+_ZIP64_END_SIZE = 56
+# The end record closes the file, after at most a 64 KB comment; ZIP64's records sit before it.
+_TAIL_BYTES = _END_SIZE + 0xFFFF + _ZIP64_LOCATOR_SIZE + _ZIP64_END_SIZE
+
+
+def zip_entry_count(path: str) -> int | None:
+    """How many entries a ZIP archive's end record (ZIP64's when the count overflows 16 bits)
+    says its central directory lists, read from the file's last bytes without reading the
+    directory; None when the file has no end record."""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, os.path.getsize(path) - _TAIL_BYTES))
+        tail = handle.read()
+    at = tail.rfind(_END)
+    if at < 0 or len(tail) - at < _END_SIZE:
+        return None
+    (entries,) = struct.unpack_from("<H", tail, at + 10)
+    # As zipfile reads it: the ZIP64 end record lies just before its locator, which lies just
+    # before the end record (data prepended to the archive shifts the offsets they hold).
+    locator = at - _ZIP64_LOCATOR_SIZE
+    record = locator - _ZIP64_END_SIZE
+    if record >= 0 and tail[locator : locator + 4] == _ZIP64_LOCATOR and tail[record : record + 4] == _ZIP64_END:
+        (entries,) = struct.unpack_from("<Q", tail, record + 32)
+    return entries

@@ -72,6 +72,6 @@ class ImageTooLarge(IngestionError):
 
 
 class EmailLimitExceeded(IngestionError):
-    """Too many attachments, or parts nested too deep."""
+    """Parts nested too deep."""
 
     error_class = "email_limit"

@@ -91,8 +91,9 @@ class ParsedDocument:
     metadata: dict = field(default_factory=dict)
     # PDFs and images: how each page was read.
     pages: list[PageRead] = field(default_factory=list)
-    # Emails: their attachments, in order (attachment 1 first).
+    # Emails: their attachments, in order (attachment 1 first), and how many more were left out.
     attachments: list[Attachment] = field(default_factory=list)
+    attachments_left_out: int = 0
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,9 @@ class Limits:
     # Tesseract processes reading one document's pages at once.
     ocr_threads: int = 2
     max_image_pixels: int = 80_000_000
-    # Emails: attachments of one message, and how deep parts may nest (messages inside messages).
-    max_attachments: int = 100
+    # Emails: attachments of one message kept (an upload's documents less the email itself; the
+    # rest are counted and left out), and how deep parts may nest (messages inside messages).
+    max_attachments: int = 99
     max_email_depth: int = 10
 
 
@@ -157,6 +159,7 @@ class _Builder:
         metadata: dict | None = None,
         pages: list[PageRead] | None = None,
         attachments: list[Attachment] | None = None,
+        attachments_left_out: int = 0,
     ) -> ParsedDocument:
         text = "".join(self.parts)
         if not text.strip():
@@ -173,6 +176,7 @@ class _Builder:
             metadata=metadata or {},
             pages=pages or [],
             attachments=attachments or [],
+            attachments_left_out=attachments_left_out,
         )
 
 
@@ -1005,7 +1009,7 @@ def _email_document(message, limits: Limits, *, parser: str) -> ParsedDocument:
     """Subject as title and heading, sender, recipients and date as a line under it, the body
     (plain text, or HTML read as HTML documents are), then the attachments' names. Attachments
     and attached messages are returned to become documents of their own."""
-    body, attachments = _email_parts(message, limits)
+    body, attachments, left_out = _email_parts(message, limits)
     subject = _mail_header(message, "Subject") or "(no subject)"
     builder = _Builder()
     headings = _Headings()
@@ -1023,8 +1027,10 @@ def _email_document(message, limits: Limits, *, parser: str) -> ParsedDocument:
         else:
             for paragraph in _paragraphs(content.replace("\r\n", "\n")):
                 builder.add(paragraph, heading_path=path)
-    if attachments:
-        names = ", ".join(f"{n} ({a.filename})" for n, a in enumerate(attachments, start=1))
+    names = ", ".join(f"{n} ({a.filename})" for n, a in enumerate(attachments, start=1))
+    if left_out:
+        names += f"{'; ' if names else ''}{left_out} {'more ' if names else ''}left out"
+    if names:
         builder.add(f"Attachments: {names}", heading_path=path)
     metadata = {
         "parser": parser,
@@ -1033,7 +1039,7 @@ def _email_document(message, limits: Limits, *, parser: str) -> ParsedDocument:
         "attachments": [a.filename for a in attachments],
         "hidden_elements_dropped": hidden,
     }
-    return builder.build(title=subject, metadata=metadata, attachments=attachments)
+    return builder.build(title=subject, metadata=metadata, attachments=attachments, attachments_left_out=left_out)
 
 
 def _mail_header(message, name: str) -> str:
@@ -1045,10 +1051,12 @@ def _mail_header(message, name: str) -> str:
 
 
 def _email_parts(message, limits: Limits):
-    """The body part and the attachments, walking the MIME tree within the depth and count limits.
-    An attached message is an attachment (a document of its own), not read into this one."""
+    """The body part, the attachments and how many more were left out, walking the MIME tree within
+    the depth limit; attachments past the count limit are counted, not kept. An attached message
+    is an attachment (a document of its own), not read into this one."""
     body = None
     attachments: list[Attachment] = []
+    left_out = 0
 
     def walk(part, depth: int) -> None:
         nonlocal body
@@ -1076,17 +1084,16 @@ def _email_parts(message, limits: Limits):
             body = part
 
     def add(filename: str, data: bytes | None) -> None:
+        nonlocal left_out
         if not data:
             return
-        attachments.append(Attachment(filename, data))
-        if len(attachments) > limits.max_attachments:
-            raise EmailLimitExceeded(
-                f"This email has more than {limits.max_attachments} attachments; the limit is "
-                f"{limits.max_attachments}. Upload the attachments as documents of their own."
-            )
+        if len(attachments) < limits.max_attachments:
+            attachments.append(Attachment(filename, data))
+        else:
+            left_out += 1
 
     walk(message, 0)
-    return body, attachments
+    return body, attachments, left_out
 
 
 def _too_deep(limits: Limits) -> EmailLimitExceeded:

@@ -32,6 +32,7 @@ class SandboxLimits:
     ocr_seconds: int = Limits.ocr_seconds
     ocr_threads: int = Limits.ocr_threads
     max_image_pixels: int = Limits.max_image_pixels
+    max_attachments: int = Limits.max_attachments
 
     def for_kind(self, kind: str) -> int:
         """The wall-clock and CPU budget of one parse of this kind."""
@@ -132,6 +133,7 @@ def parse_sandboxed(path: str, kind: str, limits: SandboxLimits) -> ParsedDocume
         ocr_seconds=limits.ocr_seconds,
         ocr_threads=limits.ocr_threads,
         max_image_pixels=limits.max_image_pixels,
+        max_attachments=limits.max_attachments,
     )
     return run_sandboxed(
         parse, path, kind, parser_limits, kind=kind, seconds=limits.for_kind(kind), memory_bytes=limits.memory_bytes

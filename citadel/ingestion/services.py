@@ -16,9 +16,12 @@ Safety properties, and where they come from:
 """
 
 import logging
+import re
 import time
+from bisect import bisect_left
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -39,12 +42,12 @@ from citadel.documents.models import (
 )
 from citadel.documents.services import INGEST_TASK, attachments_store
 from citadel.ingestion.chunking import ChunkSpec, chunk_document
-from citadel.ingestion.detection import OLE, ZIP, detect, inspect_ole, inspect_zip
+from citadel.ingestion.detection import EML, MSG, OLE, ZIP, detect, inspect_ole, inspect_zip
 from citadel.ingestion.embedding import embed_missing, models_to_embed, reuse_vectors, serving_model_share_locked
-from citadel.ingestion.errors import FileTooLarge, IngestionError, LeaseLost, TransientIngestionError
-from citadel.ingestion.parsers import PageRead
+from citadel.ingestion.errors import EmptyDocument, FileTooLarge, IngestionError, LeaseLost, TransientIngestionError
+from citadel.ingestion.parsers import PageRead, ParsedDocument
 from citadel.ingestion.retries import MAX_ATTEMPTS, is_transient, retry_delay
-from citadel.ingestion.sandbox import SandboxLimits, parse_sandboxed
+from citadel.ingestion.sandbox import SandboxLimits, parse_sandboxed, run_sandboxed
 from citadel.ingestion.storage import local_copy
 from citadel.providers.embeddings import get_embedder
 
@@ -182,10 +185,19 @@ def _scan(version: DocumentVersion, path: str) -> str:
     if detected.kind == OLE:
         return inspect_ole(path)
     if detected.kind == ZIP:
-        return inspect_zip(
-            path,
+        # Listed in the sandbox's child: a million-entry listing takes the child's memory, not ours.
+        inspect = partial(
+            inspect_zip,
             max_uncompressed=limits["MAX_DOCX_UNCOMPRESSED_BYTES"],
             max_ratio=limits["MAX_DOCX_COMPRESSION_RATIO"],
+            max_entries=limits["MAX_ZIP_ENTRIES"],
+        )
+        return run_sandboxed(
+            inspect,
+            path,
+            kind="Office",
+            seconds=limits["PARSE_TIMEOUT_SECONDS"],
+            memory_bytes=limits["PARSE_MEMORY_BYTES"],
         )
     return detected.kind
 
@@ -339,10 +351,11 @@ def version_process(*, version_id: int) -> DocumentVersion | None:
                 ocr_seconds=limits["OCR_TIMEOUT_SECONDS"],
                 ocr_threads=limits["OCR_THREADS"],
                 max_image_pixels=limits["MAX_IMAGE_PIXELS"],
+                max_attachments=max(0, limits["MAX_PARTS_PER_UPLOAD"] - 1),
             )
             _advance(version, VersionStatus.PARSING, extra_lease=sandbox.for_kind(kind), content_type=_ctype(kind))
             _step_delay()
-            parsed = parse_sandboxed(path, kind, sandbox)
+            parsed = _storable(parse_sandboxed(path, kind, sandbox))
         metadata = {**(version.metadata or {}), **parsed.metadata, "title": parsed.title}
         version.metadata = metadata
         _advance(version, VersionStatus.CHUNKING, text=parsed.text, metadata=metadata)
@@ -354,9 +367,13 @@ def version_process(*, version_id: int) -> DocumentVersion | None:
         if version.document.parent_id is not None:
             specs = _as_attachment(specs, version.document)
         _write_chunks(version, specs, parsed.pages)
-        if parsed.attachments:
+        if kind in (EML, MSG):
             # Stored (and queued) with the email's chunks: a retry of the email stores nothing twice.
-            attachments_store(email_version=version, files=[(a.filename, a.data) for a in parsed.attachments])
+            attachments_store(
+                email_version=version,
+                files=[(a.filename, a.data) for a in parsed.attachments],
+                left_out=parsed.attachments_left_out,
+            )
         version.chunks_total = len(specs)
         _advance(version, VersionStatus.EMBEDDING, chunks_total=len(specs), chunks_done=0)
         _step_delay()
@@ -378,6 +395,48 @@ def version_process(*, version_id: int) -> DocumentVersion | None:
             raise
         version_fail(version=version, error_class=exc.error_class, message=exc.message, attempt=version.attempts)
         return version
+
+
+# What PostgreSQL's text and jsonb cannot hold (NUL), with the other C0 controls that no reader
+# wants in a passage; tabs and line ends stay.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _storable(parsed: ParsedDocument) -> ParsedDocument:
+    """The parse without control characters, whichever parser read it: they go from the text (the
+    blocks' offsets move with it), the title, the metadata, the heading paths and the OCR words."""
+    removed = [match.start() for match in _UNSTORABLE.finditer(parsed.text)]
+    text = _UNSTORABLE.sub("", parsed.text)
+    if not text.strip():
+        raise EmptyDocument("No text could be extracted from this file.")
+    blocks = [
+        replace(
+            block,
+            char_start=block.char_start - bisect_left(removed, block.char_start),
+            char_end=block.char_end - bisect_left(removed, block.char_end),
+            heading_path=_storable_value(block.heading_path),
+            sheet=_storable_value(block.sheet),
+        )
+        for block in parsed.blocks
+    ]
+    return replace(
+        parsed,
+        text=text,
+        blocks=[b for b in blocks if b.char_end > b.char_start],
+        title=_storable_value(parsed.title),
+        metadata=_storable_value(parsed.metadata),
+        pages=[replace(page, words=_storable_value(page.words)) for page in parsed.pages],
+    )
+
+
+def _storable_value(value):
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("", value)
+    if isinstance(value, dict):
+        return {_storable_value(k): _storable_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_storable_value(v) for v in value)
+    return value
 
 
 def _as_attachment(specs: list[ChunkSpec], document) -> list[ChunkSpec]:

@@ -1,6 +1,8 @@
 """A published report as one reader may read it, in Markdown and PDF: each item's value and text,
 its citations (document, version, place and quote) and its review record, then what was searched.
-Items withheld from the reader are withheld in the export too."""
+Items withheld from the reader are withheld in the export too. Every text in the Markdown is
+written inert (titles, questions, answers and quotes come from documents, models and people), so
+no viewer makes HTML or a link of it."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,6 +10,7 @@ from pathlib import Path
 from django.utils import timezone
 from fpdf import FPDF
 
+from citadel.core.markdown import markdown_inert
 from citadel.reports.models import Report
 from citadel.reports.selectors import ItemView
 
@@ -79,21 +82,21 @@ def _header_lines(report: Report) -> list[str]:
 
 
 def report_markdown(*, report: Report, views: list[ItemView]) -> str:
-    out = [f"# {report.title}", ""]
-    out += [*_header_lines(report), ""]
+    out = [f"# {markdown_inert(report.title)}", ""]
+    out += [*map(markdown_inert, _header_lines(report)), ""]
     for row in _exported(views):
-        out.append(f"## {row.heading}")
+        out.append(f"## {markdown_inert(row.heading)}")
         out.append("")
-        out.append(f"**Status:** {row.status}" + (f"  \n**Value:** {row.value}" if row.value else ""))
+        out.append(f"**Status:** {row.status}" + (f"  \n**Value:** {markdown_inert(row.value)}" if row.value else ""))
         out.append("")
         if row.text:
-            out += [row.text, ""]
+            out += [markdown_inert(row.text), ""]
         for citation in row.citations:
-            out.append(f"- {citation}")
+            out.append(f"- {markdown_inert(citation)}")
         if row.citations:
             out.append("")
         if row.review:
-            out += [f"_Review: {row.review}._", ""]
+            out += [f"_Review: {markdown_inert(row.review)}._", ""]
     return "\n".join(out).rstrip() + "\n"
 
 

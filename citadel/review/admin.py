@@ -13,6 +13,7 @@ from django.utils.html import format_html_join
 
 from citadel.accounts.admin_base import OrgScopedAdmin, site
 from citadel.core.errors import CitadelError
+from citadel.core.ids import parse_id
 from citadel.core.principal import Role
 from citadel.review import selectors, services
 from citadel.review.models import OPEN_STATES, ReviewItem
@@ -81,8 +82,8 @@ class AssigneeFilter(admin.SimpleListFilter):
             return queryset.filter(assigned_to_id=request.user.pk)
         if value == "none":
             return queryset.filter(assigned_to__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(assigned_to_id=int(value))
+        if (user_id := parse_id(value)) is not None:
+            return queryset.filter(assigned_to_id=user_id)
         return queryset
 
 

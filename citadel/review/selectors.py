@@ -13,9 +13,9 @@ from citadel.answers.models import Answer, AnswerStatus, Citation, RetrievedPass
 from citadel.answers.selectors import answer_sources
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal, Role
-from citadel.documents.access import content_view, readable_chunk_ids
+from citadel.documents.access import ContentView, content_view, readable_chunk_ids
 from citadel.evaluation.models import GoldenQuestion
-from citadel.review.models import DECIDED_STATES, OPEN_STATES, ReviewItem
+from citadel.review.models import DECIDED_STATES, OPEN_STATES, ReviewEvent, ReviewItem
 
 FLAG_EXPLANATIONS = {
     "abstained": "the evidence found was too weak to answer",
@@ -125,7 +125,7 @@ def review_item_detail(principal: Principal, item: ReviewItem) -> dict:
         "promotable_documents": [{"document": d, "cited": c} for d, c in documents.values()],
         "golden": golden_for_answer(answer),
         "flag_explanations": list(zip(item.flags, flag_explanations(item.flags), strict=True)),
-        "history": item.history.select_related("actor").all(),
+        "history": review_history(item, content),
         "own_question": own,
         "can_decide": item.is_open and not own and content.complete,
         "can_escalate": item.is_open and not own,
@@ -133,6 +133,36 @@ def review_item_detail(principal: Principal, item: ReviewItem) -> dict:
             organization_id=item.organization_id, exclude_user_ids=(answer.question.asker_id,)
         ),
     }
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event of an item's history as one viewer may see it. An edit's diff quotes the answer,
+    so it is shown as the answer is: to a viewer who may read every document the answer is built
+    from. Others learn that an edit was made, by whom, when and how large it was."""
+
+    event: ReviewEvent
+    diff: str
+    diff_withheld: bool
+    lines_added: int
+    lines_removed: int
+
+
+def review_history(item: ReviewItem, content: ContentView) -> list[HistoryEntry]:
+    """The item's history for a viewer whose `content_view` of the answer's sources is `content`."""
+    entries = []
+    for event in item.history.select_related("actor"):
+        changed = [line for line in event.diff.splitlines() if not line.startswith(("+++", "---"))]
+        entries.append(
+            HistoryEntry(
+                event=event,
+                diff=event.diff if content.complete else "",
+                diff_withheld=bool(event.diff) and not content.complete,
+                lines_added=sum(line.startswith("+") for line in changed),
+                lines_removed=sum(line.startswith("-") for line in changed),
+            )
+        )
+    return entries
 
 
 def draft_text(item: ReviewItem) -> str:

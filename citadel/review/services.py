@@ -25,7 +25,7 @@ from citadel.answers.models import (
     ReviewOutcome,
 )
 from citadel.answers.selectors import answer_sources, get_answer
-from citadel.audit.services import audit_record
+from citadel.audit.services import audit_record, content_digest
 from citadel.core.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
@@ -358,13 +358,10 @@ def review_edit(*, principal: Principal, item_id: int, text: str, note: str = ""
     before = draft_text(item)
     if text == before:
         return item
-    diff = "".join(
+    # Lines compared without their ends, so a last line without one keeps a line of its own.
+    diff = "\n".join(
         difflib.unified_diff(
-            before.splitlines(keepends=True) or [""],
-            text.splitlines(keepends=True),
-            fromfile="before",
-            tofile="after",
-            lineterm="\n",
+            before.splitlines() or [""], text.splitlines(), fromfile="before", tofile="after", lineterm=""
         )
     )
     item.edited_text = text
@@ -378,6 +375,8 @@ def review_edit(*, principal: Principal, item_id: int, text: str, note: str = ""
         metadata={
             "answer_id": item.answer_id,
             "review_event_id": event.pk,
+            "before_digest": content_digest(before),
+            "after_digest": content_digest(text),
             "chars_before": len(before),
             "chars_after": len(text),
         },

@@ -39,6 +39,8 @@ class Source(models.Model):
     # Synced on its own this often (the reaper starts due syncs); None: only when asked.
     sync_every_minutes = models.PositiveIntegerField(null=True, blank=True)
     paused = models.BooleanField(default=False)
+    # Why Citadel paused it: what it reaches broke the operator's rules (citadel.sources.connectors.reach).
+    paused_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -48,6 +50,22 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SourceRoot(models.Model):
+    """A folder the operator opened to an organization's folder sources (`source_root_grant`): a
+    folder source's path must resolve inside one. The path is stored resolved."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=4096)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "path"]
+        constraints = [models.UniqueConstraint(fields=["organization", "path"], name="sourceroot_unique_path")]
+
+    def __str__(self) -> str:
+        return self.path
 
 
 class SyncStatus(models.TextChoices):

@@ -9,7 +9,8 @@ from citadel.accounts.models import Membership
 from citadel.accounts.selectors import principal_for
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal, Role
-from citadel.sources.models import Outcome, Source, SourceItem, SourceSync
+from citadel.sources.connectors.reach import Reach
+from citadel.sources.models import Outcome, Source, SourceItem, SourceRoot, SourceSync
 
 
 def acting_admin(*, source: Source) -> Principal:
@@ -30,6 +31,21 @@ def first_admin(*, organization_id: int) -> Principal:
     if membership is None:
         raise NotFound("The organization has no admin to add the source as.")
     return principal_for(user=membership.user_id, organization=organization_id)
+
+
+def reach_for(*, organization_id: int) -> Reach:
+    """What the organization's sources may reach, read afresh for each connection: a root revoked
+    since the last sync is gone from it."""
+    return Reach(roots=tuple(SourceRoot.objects.filter(organization_id=organization_id).values_list("path", flat=True)))
+
+
+def source_roots(*, organization_id: int | None = None) -> QuerySet[SourceRoot]:
+    roots = SourceRoot.objects.select_related("organization")
+    return roots.filter(organization_id=organization_id) if organization_id is not None else roots
+
+
+def source_root_data(root: SourceRoot) -> dict:
+    return {"organization": root.organization.slug, "path": root.path, "granted_at": root.granted_at}
 
 
 def get_source(*, principal: Principal, source_id) -> Source:
@@ -100,6 +116,7 @@ def source_data(overview: SourceOverview) -> dict:
         "default_audience": source.default_audience,
         "sync_every_minutes": source.sync_every_minutes,
         "paused": source.paused,
+        "paused_reason": source.paused_reason or None,
         "documents": overview.documents,
         "last_sync": sync_data(last) if last else None,
         "next_sync_at": overview.next_at,

@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -42,6 +43,7 @@ from citadel.documents.services import access_grant, access_revoke, document_arc
 from citadel.sources.connectors.base import ConnectorError, Item, Known, Readers, Skipped
 from citadel.sources.connectors.folder import FolderConnector
 from citadel.sources.connectors.imap import ImapConnector
+from citadel.sources.connectors.reach import Refused, root_refusal
 from citadel.sources.connectors.s3 import S3Connector
 from citadel.sources.connectors.web import WebConnector
 from citadel.sources.models import (
@@ -50,11 +52,12 @@ from citadel.sources.models import (
     Source,
     SourceItem,
     SourceKind,
+    SourceRoot,
     SourceSync,
     SyncOutcome,
     SyncStatus,
 )
-from citadel.sources.selectors import acting_admin
+from citadel.sources.selectors import acting_admin, reach_for
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +71,10 @@ CONNECTORS = {
 
 
 def connector_for(source: Source):
-    return CONNECTORS[source.kind]({**source.config, **secrets_open(source.secrets)})
+    """The source's connector, built under what its organization's sources may reach now."""
+    return CONNECTORS[source.kind](
+        {**source.config, **secrets_open(source.secrets)}, reach_for(organization_id=source.organization_id)
+    )
 
 
 # --- permission rules ----------------------------------------------------------------------------
@@ -201,6 +207,63 @@ def _grants_set(principal: Principal, source: Source, document: Document, audien
         access_grant(principal=principal, document=document, user=user)
 
 
+# --- folder roots (the operator's) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def source_root_grant(*, organization_id: int, path: str) -> SourceRoot:
+    """The operator opens a folder to an organization's folder sources. Refused: a folder Citadel or
+    the system keeps (or one holding it), and one overlapping another organization's root. Granting
+    a root already granted changes nothing."""
+    if "\x00" in str(path):
+        raise InvalidInput("A folder's path cannot hold a NUL character.")
+    given = Path(str(path or "").strip())
+    if not given.is_absolute():
+        raise InvalidInput(f"{path!r} is not an absolute path.")
+    real = given.resolve()
+    if not real.is_dir():
+        raise InvalidInput(f"{path} is not a folder on this machine.")
+    refusal = root_refusal(real)
+    if refusal is not None:
+        raise InvalidInput(refusal)
+    for other in SourceRoot.objects.exclude(organization_id=organization_id).select_related("organization"):
+        theirs = Path(other.path)
+        if real == theirs or real.is_relative_to(theirs) or theirs.is_relative_to(real):
+            raise InvalidInput(
+                f"{real} overlaps {theirs}, opened to {other.organization.slug}: a folder is opened to one "
+                "organization only."
+            )
+    root, created = SourceRoot.objects.get_or_create(organization_id=organization_id, path=str(real))
+    if created:
+        _root_audit("sources.root_granted", root)
+    return root
+
+
+@transaction.atomic
+def source_root_revoke(*, organization_id: int, path: str) -> SourceRoot:
+    """Close a root: the next sync of a source inside it fails with a sentence, and the source is
+    paused; what it brought in stays until an admin removes it."""
+    given = str(path or "").strip().replace("\x00", "")
+    candidates = {given, str(Path(given).resolve())} if given else set()
+    root = SourceRoot.objects.filter(organization_id=organization_id, path__in=candidates).first()
+    if root is None:
+        raise NotFound(f"{path} is not opened to this organization.")
+    _root_audit("sources.root_revoked", root)
+    root.delete()
+    return root
+
+
+def _root_audit(verb: str, root: SourceRoot) -> None:
+    audit_record(
+        verb=verb,
+        organization=root.organization_id,
+        actor=None,
+        actor_label="operator",
+        target=root,
+        metadata={"path": root.path},
+    )
+
+
 # --- sources -------------------------------------------------------------------------------------
 
 
@@ -276,7 +339,9 @@ def source_pause(*, principal: Principal, source_id: int, paused: bool) -> Sourc
         raise NotFound("No such source.")
     if source.paused != paused:
         source.paused = paused
-        source.save(update_fields=["paused"])
+        # Resumed by an admin: the next sync checks again what it reaches.
+        source.paused_reason = ""
+        source.save(update_fields=["paused", "paused_reason"])
         audit_record(
             verb="sources.paused" if paused else "sources.resumed",
             organization=principal.organization_id,
@@ -395,6 +460,8 @@ def source_sync_run(*, sync_id: int, enqueue: bool = True) -> SyncResult | None:
                 _outcome(sync, item.key, Outcome.FAILED, exc.message if isinstance(exc, CitadelError) else str(exc))
     except (CitadelError, ConnectorError) as exc:
         message = exc.message if isinstance(exc, CitadelError) else str(exc)
+        if isinstance(exc, Refused):
+            _pause_refused(source, message)
         return SyncResult(_finish(sync, SyncStatus.FAILED, error=message))
     finally:
         if connector is not None:
@@ -403,6 +470,21 @@ def source_sync_run(*, sync_id: int, enqueue: bool = True) -> SyncResult | None:
         _remove(sync, principal, row)
     _seen_unchanged(run)
     return SyncResult(_finish(sync, SyncStatus.DONE), run.version_ids)
+
+
+def _pause_refused(source: Source, reason: str) -> None:
+    """A source that reaches what the operator does not allow (created before the rules, or since
+    refused: a root revoked, a name resolving inward) is paused with the sentence, not retried on
+    its schedule; its documents stay."""
+    with transaction.atomic():
+        Source.objects.filter(pk=source.pk).update(paused=True, paused_reason=reason)
+        audit_record(
+            verb="sources.paused",
+            organization=source.organization_id,
+            actor=None,
+            target=source,
+            metadata={"reason": reason},
+        )
 
 
 def _unchanged(row: SourceItem | None, item: Item) -> bool:

@@ -118,7 +118,11 @@ def index(request):
     return render(
         request,
         "sources/index.html",
-        {"sources": selectors.source_overviews(principal=principal), "form": form},
+        {
+            "sources": selectors.source_overviews(principal=principal),
+            "roots": selectors.source_roots(organization_id=principal.organization_id),
+            "form": form,
+        },
         status=400 if form.errors else 200,
     )
 

@@ -14,7 +14,7 @@ from citadel.accounts.models import Membership, Organization
 from citadel.audit.models import AuditEvent, PromptLog
 from citadel.audit.services import audit_read_record
 from citadel.core.principal import Role
-from citadel.trail.selectors import prompt_log_content
+from citadel.trail.selectors import audit_metadata_shown, prompt_log_content
 
 
 def _record_superuser_reads(request, org_ids, what: str) -> None:
@@ -71,7 +71,9 @@ class AuditEventAdmin(AuditedReadAdmin):
 
     @admin.display(description="metadata")
     def metadata_json(self, obj: AuditEvent) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.metadata, indent=2, sort_keys=True, ensure_ascii=False))
+        principal, user_id = self.viewer(obj)
+        [(_, metadata)] = audit_metadata_shown([obj], principal=principal, user_id=user_id)
+        return format_html("<pre>{}</pre>", json.dumps(metadata, indent=2, sort_keys=True, ensure_ascii=False))
 
 
 @admin.register(PromptLog, site=site)
@@ -108,19 +110,12 @@ class PromptLogAdmin(AuditedReadAdmin):
     ]
     readonly_fields = fields
 
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None:
-            # The read-only fields below see only the object: it carries who is looking.
-            obj._viewer = (getattr(request, "principal", None), request.user.pk)
-        return obj
-
     def _content(self, obj: PromptLog):
         # The stored text is never rendered directly: the organization's current policy and the
         # viewer's own access to the documents in the prompt decide.
         cache = getattr(obj, "_visible_content", None)
         if cache is None:
-            principal, user_id = getattr(obj, "_viewer", (None, None))
+            principal, user_id = self.viewer(obj)
             organization = Organization.objects.get(pk=obj.organization_id)
             cache = obj._visible_content = prompt_log_content(
                 log=obj, organization=organization, principal=principal, user_id=user_id

@@ -3,9 +3,10 @@ citadel.accounts.rules grants (`audit_access_for`).
 
 Raw prompt/output text is shown only while the organization's current policy keeps raw content:
 a policy switched to `none` hides what was stored before, `redacted` masks what was stored full.
+Text that events of the past kept from documents is shown only to a viewer who may read them.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -90,9 +91,44 @@ EXPORT_FIELDS = [
 ]
 
 
-def audit_events_export_rows(events: QuerySet[AuditEvent]) -> Iterator[dict]:
-    """Rows for export, oldest first, streamed from a server-side cursor."""
-    for event in events.order_by("created_at", "id").iterator(chunk_size=1000):
+# Text read from a document that events of these verbs kept in their metadata before their writers
+# recorded digests instead. The rows stay as written (the trail is append-only and each row's hash
+# covers its metadata), so the text is withheld where it is shown, from a viewer who may not read
+# the document the event names in `document_id`.
+DOCUMENT_TEXT_KEYS = {"extraction.value_reviewed": ("before", "after")}
+WITHHELD_TEXT = "(withheld: read from a document you may not read)"
+
+
+def audit_metadata_shown(
+    events: Iterable[AuditEvent], *, principal: Principal | None, user_id: int
+) -> Iterator[tuple[AuditEvent, dict]]:
+    """Each event with its metadata as the viewer may see it: `principal` for a member of the
+    events' organization, None for a superuser who is not one. A row shown with its text withheld
+    no longer hashes to its `hash`; `manage.py audit_verify` checks the rows as stored."""
+    readable: dict[tuple, bool] = {}
+    for event in events:
+        keys = [key for key in DOCUMENT_TEXT_KEYS.get(event.verb, ()) if key in event.metadata]
+        if not keys:
+            yield event, event.metadata
+            continue
+        organization_id, document_id = document = (event.organization_id, event.metadata.get("document_id"))
+        if document not in readable:
+            view = content_view(
+                document_ids=[document_id], principal=principal, user_id=user_id, organization_id=organization_id
+            )
+            readable[document] = view.complete
+        if readable[document]:
+            yield event, event.metadata
+        else:
+            yield event, {**event.metadata, **dict.fromkeys(keys, WITHHELD_TEXT)}
+
+
+def audit_events_export_rows(
+    events: QuerySet[AuditEvent], *, principal: Principal | None, user_id: int
+) -> Iterator[dict]:
+    """Rows for export, oldest first, streamed from a server-side cursor, as the viewer may see them."""
+    ordered = events.order_by("created_at", "id").iterator(chunk_size=1000)
+    for event, metadata in audit_metadata_shown(ordered, principal=principal, user_id=user_id):
         yield {
             "id": event.pk,
             "created_at": event.created_at.isoformat(),
@@ -102,7 +138,7 @@ def audit_events_export_rows(events: QuerySet[AuditEvent]) -> Iterator[dict]:
             "verb": event.verb,
             "target_type": event.target_type,
             "target_id": event.target_id,
-            "metadata": event.metadata,
+            "metadata": metadata,
             "prev_hash": event.prev_hash,
             "hash": event.hash,
         }

@@ -24,6 +24,7 @@ from citadel.trail.selectors import (
     EXPORT_FIELDS,
     audit_events,
     audit_events_export_rows,
+    audit_metadata_shown,
     prompt_log_content,
     prompt_log_get,
     prompt_logs_readable,
@@ -71,9 +72,11 @@ def events(request):
         raise PermissionDenied("Only administrators read the audit trail.")
     form = EventFilterForm(request.GET)
     page = None
+    shown = []
     if form.is_valid():
         filters = form.filters()
         page = Paginator(audit_events(access=access, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+        shown = list(audit_metadata_shown(page, principal=request.principal, user_id=request.user.pk))
         _record_cross_org_read(request, access, "audit_events", {**filters.as_dict(), "page": page.number})
     template = "audit/events.html#results" if request.htmx else "audit/events.html"
     break_glass_until = (
@@ -87,7 +90,7 @@ def events(request):
     return render(
         request,
         template,
-        _context(request, access, form=form, page=page, break_glass_until=break_glass_until),
+        _context(request, access, form=form, page=page, shown=shown, break_glass_until=break_glass_until),
         status=200 if page is not None else 400,
     )
 
@@ -130,7 +133,7 @@ def export(request):
         filters={**filters.as_dict(), **({"superuser": True} if access.cross_org else {})},
         rows=qs.count(),
     )
-    rows = audit_events_export_rows(qs)
+    rows = audit_events_export_rows(qs, principal=request.principal, user_id=request.user.pk)
     body = _csv_lines(rows) if export_format == "csv" else (json.dumps(row, default=str) + "\n" for row in rows)
     response = StreamingHttpResponse(body, content_type=EXPORT_FORMATS[export_format])
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")

@@ -3,6 +3,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from citadel.accounts.middleware import SESSION_ORG_KEY
 
+# int() reads Arabic-Indic digits as it reads ASCII ones.
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 # Probes and the Prometheus scraper cannot log in (/metrics takes an optional bearer token).
 PUBLIC = {"login", "healthz", "readyz", "metrics"}
 
@@ -71,6 +73,26 @@ def test_user_switches_between_their_organizations_only(login, world):
 
     client.post(reverse("switch_organization"), {"organization": other.pk})
     assert client.session[SESSION_ORG_KEY] == world.org("globex").pk
+
+
+@pytest.mark.parametrize(
+    "spell", [lambda pk: str(pk).translate(ARABIC_INDIC), lambda pk: f"{pk}²"], ids=["arabic-indic", "superscript"]
+)
+def test_an_organization_id_written_in_other_digits_is_not_switched_to(login, world, spell):
+    # Given Sam, a member of acme and of globex, working in one of them
+    user = world.user("sam", "acme")
+    world.user("sam", "globex")
+    client = login(user)
+    client.get(reverse("home"))
+    working_in = client.session[SESSION_ORG_KEY]
+    other = world.org("globex" if working_in == world.org("acme").pk else "acme").pk
+
+    # When Sam asks for the other one by an id that int() reads but nobody typed as an id
+    response = client.post(reverse("switch_organization"), {"organization": spell(other)}, follow=True)
+
+    # Then there is no such membership, and Sam stays where Sam was
+    assert "You are not a member of that organization." in response.content.decode()
+    assert client.session[SESSION_ORG_KEY] == working_in
 
 
 def test_user_without_membership_sees_nothing(login, db):

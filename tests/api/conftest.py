@@ -12,7 +12,7 @@ from citadel.evaluation.services import eval_run_execute, eval_run_start, eval_s
 from citadel.extraction.services import extraction_schema_create, extraction_start
 from citadel.reports.services import report_start, report_template_create
 from citadel.review.models import ReviewItem
-from citadel.sources.services import source_create
+from citadel.sources.services import source_create, source_root_grant
 from tests.factories import make_document
 
 API = "/api/v1"
@@ -145,9 +145,9 @@ class Scenario:
         self.extraction = extraction_start(
             principal=bob, schema_slug="refund-terms", document_ids=[self.handbook.pk], enqueue=False
         )
-        self.source = source_create(
-            principal=ann, kind="folder", name="Share", config={"path": tempfile.mkdtemp(prefix="citadel-share-")}
-        )
+        share = tempfile.mkdtemp(prefix="citadel-share-")
+        source_root_grant(organization_id=self.acme.pk, path=share)
+        self.source = source_create(principal=ann, kind="folder", name="Share", config={"path": share})
 
     def path_ids(self) -> dict:
         """A real object for each path parameter of the API's operations."""

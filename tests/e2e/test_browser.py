@@ -1,6 +1,9 @@
 """Citadel in a real browser (Chromium), against the real server and worker."""
 
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 import pdfplumber
 import pytest
@@ -251,9 +254,11 @@ def _ready(page, title: str) -> None:
 
 
 def test_an_admin_keeps_a_folder_in_sync_and_its_team_folder_stays_with_the_team(page, shot, browser, site):
-    # Given a shared folder whose procurement/ sub-folder is for team Procurement
-    share = site.data_dir / "share"
+    # Given a shared folder the operator opened to acme, whose procurement/ sub-folder is for team
+    # Procurement (outside the data dir: the operator can never open that)
+    share = Path(tempfile.mkdtemp(prefix="citadel-e2e-share-"))
     (share / "procurement").mkdir(parents=True)
+    site.manage("source_root_grant", "acme", str(share))
     (share / "parking.md").write_text("# Parking\n\nVisitor parking is free for 2 hours.\n")
     (share / "kitchen.md").write_text("# Kitchen\n\nThe kitchen is cleaned every Friday.\n")
     (share / "procurement" / "rates.md").write_text("# Rates\n\nThe zebracrate supplier discount is 17 percent.\n")
@@ -299,6 +304,7 @@ def test_an_admin_keeps_a_folder_in_sync_and_its_team_folder_stays_with_the_team
     expect(asker.locator("#answer-slot")).not_to_contain_text("17 percent", timeout=30_000)
     shot(asker, "source-outsider")
     member.close()
+    shutil.rmtree(share, ignore_errors=True)
 
 
 def test_hostile_documents_render_inert(page, shot, watch):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from citadel.accounts.models import Membership, Team
 from citadel.audit.models import AuditEvent
+from citadel.audit.services import content_digest
 from citadel.core.errors import InvalidInput, NotFound, PermissionDenied
 from citadel.extraction.models import Extraction, ExtractionStatus, ExtractionValue, ValueStatus
 from citadel.extraction.selectors import extraction_csv, extraction_data, extraction_table, get_extraction
@@ -157,6 +158,30 @@ def test_missing_and_doubtful_values_wait_for_review_and_the_last_review_makes_i
     assert corrected.extracted_value == ""  # what the extractor read is kept beside the correction
     verbs = list(AuditEvent.objects.values_list("verb", flat=True))
     assert verbs.count("extraction.value_reviewed") == len(waiting) and "extraction.reviewed" in verbs
+
+
+def test_a_reviewed_value_is_audited_by_digests_not_by_the_value(setup):
+    """Given a value read from a Procurement-only contract, when a reviewer corrects it, then the
+    audit event names the document, the field and the decision, and keeps digests and sizes of the
+    value before and after but neither value: every admin reads the trail, while the values stay on
+    the table, where each reader is checked."""
+    extraction = _run(setup)
+    cell = ExtractionValue.objects.get(extraction=extraction, document=setup["contoso"], field_name="annual_fee")
+
+    extraction_value_review(principal=setup["reviewer"], value_id=cell.pk, value="18600 EUR")
+
+    event = AuditEvent.objects.get(verb="extraction.value_reviewed")
+    assert event.metadata == {
+        "extraction_id": extraction.pk,
+        "document_id": setup["contoso"].pk,
+        "field": "annual_fee",
+        "decision": ValueStatus.CORRECTED,
+        "before_digest": content_digest("18500 EUR"),
+        "after_digest": content_digest("18600 EUR"),
+        "chars_before": 9,
+        "chars_after": 9,
+    }
+    assert "18500" not in json.dumps(event.metadata) and "18600" not in json.dumps(event.metadata)
 
 
 def test_only_reviewers_who_may_read_the_document_check_its_values(setup):

@@ -28,9 +28,10 @@ def test_sync_ingest_prints_one_object_per_document(world, files):
 
     rows = run_ingest(str(files / "expenses.md"), str(files / "broken.pdf"), "--org", "acme", "--as", "ada", "--sync")
 
-    # The contract's fields, and `attachments` added beside them (an email's attachment documents).
+    # The contract's fields, and added beside them `attachments` (an email's attachment documents)
+    # and `notice` (what was left out of the upload).
     contract = {"id", "external_id", "title", "status", "version", "chunks", "error"}
-    assert [set(r) for r in rows] == [contract | {"attachments"}] * 2
+    assert [set(r) for r in rows] == [contract | {"attachments", "notice"}] * 2
     good, bad = rows
     assert good == {
         "id": Document.objects.get(external_id="expenses").pk,
@@ -40,6 +41,7 @@ def test_sync_ingest_prints_one_object_per_document(world, files):
         "version": 1,
         "chunks": 1,
         "error": None,
+        "notice": "",
         "attachments": [],
     }
     assert (bad["status"], bad["chunks"]) == ("failed", 0)

@@ -1,11 +1,14 @@
 """Each parser on a real file of its kind: text, pages and headings come out right."""
 
+import io
 import os
+import struct
+import zipfile
 
 import pytest
 
-from citadel.ingestion.detection import DOCX, HTML, MARKDOWN, PDF, TEXT, detect
-from citadel.ingestion.errors import CorruptFile, EmptyDocument, IngestionError, TooManyPages
+from citadel.ingestion.detection import DOCX, HTML, MARKDOWN, PDF, TEXT, detect, inspect_zip, zip_entry_count
+from citadel.ingestion.errors import CorruptFile, EmptyDocument, IngestionError, SuspectedZipBomb, TooManyPages
 from citadel.ingestion.parsers import Limits, parse
 from citadel.ingestion.sandbox import SandboxLimits, parse_sandboxed
 from tests.files import docx_bytes, pdf_bytes
@@ -129,6 +132,62 @@ def test_whitespace_only_text_is_empty(tmp_path):
 )
 def test_type_comes_from_content(data, kind):
     assert detect(data, size=len(data)).kind == kind
+
+
+def test_text_with_a_stray_nul_is_text_but_utf16_without_a_byte_order_mark_is_not():
+    note = (
+        b"Refunds take fourteen days\x00 from the day the parcel arrives at our warehouse in Lyon.\n"
+        + b"Thanks.\n" * 10
+    )
+    utf16 = "Refunds take fourteen days from the day the parcel arrives.".encode("utf-16-le")
+
+    assert detect(note, size=len(note)).kind == TEXT
+    with pytest.raises(IngestionError, match="binary data of an unknown kind"):
+        detect(utf16, size=len(utf16))
+
+
+def _office_zip(parts: int) -> bytes:
+    """A Word file's document part followed by `parts` empty parts."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+        for number in range(parts):
+            archive.writestr(f"word/media/part{number}.xml", b"")
+    return out.getvalue()
+
+
+def test_an_office_file_listing_too_many_parts_is_refused_from_its_end_record_before_it_is_listed(
+    tmp_path, monkeypatch
+):
+    """Given a Word file listing 301 parts and a limit of 100, when it is inspected, then it is
+    refused with a sentence before any ZipFile reads its central directory."""
+    path = _write(tmp_path, "parts.docx", _office_zip(300))
+
+    def listed(*args, **kwargs):
+        raise AssertionError("the central directory was listed")
+
+    monkeypatch.setattr(zipfile, "ZipFile", listed)
+    with pytest.raises(SuspectedZipBomb, match=r"This Office file lists more than 100 parts \(301\)"):
+        inspect_zip(path, max_uncompressed=10**9, max_ratio=100, max_entries=100)
+
+
+def test_an_end_record_that_understates_its_parts_is_caught_once_they_are_listed(tmp_path):
+    data = bytearray(_office_zip(300))
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, 1, 1)  # entries on this disk, entries in all
+    path = _write(tmp_path, "liar.docx", bytes(data))
+
+    assert zip_entry_count(path) == 1
+    with pytest.raises(SuspectedZipBomb, match=r"more than 100 parts \(301\)"):
+        inspect_zip(path, max_uncompressed=10**9, max_ratio=100, max_entries=100)
+
+
+def test_the_parts_of_a_zip64_archive_are_counted_from_its_zip64_end_record(tmp_path):
+    # More than 65,535 entries: the classic end record says 0xFFFF and ZIP64's holds the count.
+    path = _write(tmp_path, "many.docx", _office_zip(70_000))
+
+    assert zip_entry_count(path) == 70_001
+    assert zip_entry_count(_write(tmp_path, "plain.txt", b"no archive here")) is None
 
 
 def test_sandbox_returns_the_parse_and_survives_a_crashing_parser(tmp_path):

@@ -1,6 +1,9 @@
 """The pipeline end to end on real PostgreSQL: hostile files fail alone, tasks are idempotent,
 versions switch atomically and reuse unchanged vectors."""
 
+import io
+import zipfile
+
 import pytest
 from django.db import OperationalError
 from django.db.models import Count
@@ -8,9 +11,11 @@ from django.db.models import Count
 from citadel.audit.models import AuditEvent
 from citadel.documents.access import readable_chunks
 from citadel.documents.models import Chunk, ChunkEmbedding, DocumentVersion
+from citadel.documents.services import version_retry
 from citadel.ingestion import services
 from citadel.ingestion.services import version_run
 from citadel.providers.embeddings import MINILM, get_embedder
+from citadel.retrieval.services import retrieve
 from tests.files import ELF_EXECUTABLE, docx_bytes, pdf_bytes, zip_bomb_docx
 
 GOOD_MD = (
@@ -239,3 +244,99 @@ def test_a_passage_is_embedded_under_its_documents_title_and_cited_alone(admin, 
     chunk = version.chunks.get(text__contains="25 days")
     assert not chunk.text.startswith("Staff handbook")
     assert f"Staff handbook\n{chunk.text}" in embedded
+
+
+def _pdf(content: bytes, title: str) -> bytes:
+    """A one-page PDF showing `content` (a PDF string, escapes allowed) with `title` in its
+    document information, written with pypdf."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=612, height=792)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
+    )
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT /F1 12 Tf 72 720 Td (" + content + b") Tj ET")
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_pdf_with_nul_in_its_text_and_title_is_ready_without_them_and_found_by_search(admin, ingest):
+    """Given a PDF whose text and title hold NUL and other control characters (PostgreSQL text
+    cannot hold NUL), when it is ingested, then it is ready, none of them is stored, the offsets
+    of its passages still point into its text, and a search finds it."""
+    data = _pdf(b"Ref\\000unds take fourteen\\001 days from the arrival of the parcel.", "Refund\x00 policy\x07")
+
+    version = ingest(admin, "refunds.pdf", data)
+
+    assert version.status == "ready", version.error_message
+    assert version.text == "Refunds take fourteen days from the arrival of the parcel."
+    assert version.metadata["title"] == "Refund policy" and version.document.title == "Refund policy"
+    for chunk in version.chunks.all():
+        assert version.text[chunk.char_start : chunk.char_end] == chunk.text
+    hits = retrieve(principal=admin, query="how many days do refunds take", k=3)
+    assert [hit.document_id for hit in hits] == [version.document_id]
+
+
+# A stray NUL or two in a page of text (more than one byte in a hundred reads as binary data).
+SENTENCE = (
+    b"Refunds take fourteen days\x00 from the day the parcel arrives at our door, and the money is back by the "
+    b"next statement. Exchanges are free within thirty days, and a gift card never expires. Parcels that arrive "
+    b"damaged are replaced at once, without the need to send anything back to us."
+)
+
+
+@pytest.mark.parametrize("filename", ["refunds.txt", "refunds.md"])
+def test_a_text_file_with_stray_nul_bytes_is_ready_without_them(admin, ingest, filename):
+    """Given a text or Markdown file with a stray NUL in its first line (its title) and in its
+    text, when it is ingested, then it is ready and none is stored (Markdown, as CommonMark says,
+    reads NUL as the replacement character)."""
+    heading = b"# " if filename.endswith(".md") else b""
+
+    version = ingest(admin, filename, heading + b"Refunds\x00\n\n" + SENTENCE)
+
+    assert version.status == "ready", version.error_message
+    assert version.text.replace("\ufffd", "") == "Refunds\n\n" + SENTENCE.decode().replace("\x00", "")
+    assert version.document.title.rstrip("\ufffd") == "Refunds"
+
+
+def _office_file(parts: int) -> bytes:
+    """A Word file that lists `parts` empty parts after its document."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+        for number in range(parts):
+            archive.writestr(f"word/media/part{number}.xml", b"")
+    return out.getvalue()
+
+
+def test_an_office_file_listing_20000_parts_fails_unlisted_by_the_worker_and_can_be_retried(admin, ingest, monkeypatch):
+    """Given a .docx listing 20,000 parts (the limit is 10,000) beside a good one, when both are
+    ingested while the worker itself cannot open a ZIP archive, then the first fails saying why and
+    can be retried, and the good one is ready: Office files are listed in the sandbox's child."""
+    many = _office_file(20_000)
+    good = docx_bytes([(1, "Leave", ["Annual leave is 25 days."])])
+
+    def opened_in_the_worker(*args, **kwargs):
+        raise AssertionError("the worker opened a ZIP archive")
+
+    monkeypatch.setattr(zipfile, "ZipFile", opened_in_the_worker)
+    failed = ingest(admin, "many.docx", many)
+    ready = ingest(admin, "leave.docx", good)
+
+    assert (failed.status, failed.error_class) == ("failed", "zip_bomb")
+    assert failed.error_message.startswith("This Office file lists more than 10,000 parts (20,001)")
+    assert ready.status == "ready", ready.error_message
+    assert version_retry(principal=admin, version=failed, enqueue=False).status == "uploaded"

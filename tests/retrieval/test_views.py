@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 from tests.factories import make_document
@@ -49,6 +50,17 @@ def test_htmx_requests_get_the_results_partial(world, acme, login):
 def test_bad_input_is_a_400_not_a_500(world, acme, login):
     client = login(world.user("bob", "acme"))
     assert client.get(reverse("retrieval:search"), {"q": "x" * 3000}).status_code == 400
+
+
+@pytest.mark.parametrize("page", ["retrieval:search", "retrieval:hit_testing"])
+@pytest.mark.parametrize("query", [{"q": "refunds\x00"}, {"q": "refunds", "label": "\x00"}], ids=["q", "label"])
+def test_a_nul_byte_in_the_query_or_the_label_is_a_400_not_a_500(world, acme, login, page, query):
+    client = login(world.user("ada", "acme", role="admin"))
+
+    response = client.get(reverse(page), query)
+
+    assert response.status_code == 400
+    assert "The request holds characters that cannot be read (a NUL byte in" in response.content.decode()
 
 
 def test_hit_testing_is_for_admins_only(world, acme, login):

@@ -1,10 +1,12 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from citadel.accounts.models import Team
 from citadel.accounts.selectors import principal_for
 from citadel.documents.models import Document
 from citadel.review.models import ReviewItem
-from citadel.review.services import review_gate
+from citadel.review.services import review_edit, review_gate
+from tests.factories import make_document
 from tests.review.helpers import handbook, make_answer
 
 
@@ -47,6 +49,16 @@ class Acme:
             **kwargs,
         )
         return review_gate(answer=answer)
+
+    def legal_edit(self) -> ReviewItem:
+        """A pending item on an answer built from a memo only team Legal may read, which lena (a
+        reviewer in Legal) edited from "12 million" to "13 million"."""
+        self.lena = self.world.user("lena", "acme", role="reviewer", teams=["Legal"])
+        legal = Team.objects.get(organization=self.org, name="Legal")
+        memo = make_document(self.org, "memo", ["The settlement is 12 million."], grants=[legal], title="Memo")
+        item = self.pending_item(documents=[memo], text="The settlement is 12 million [1].")
+        review_edit(principal=self.principal("lena"), item_id=item.pk, text="The settlement is 13 million [1].")
+        return item
 
 
 @pytest.fixture

@@ -59,6 +59,20 @@ def test_the_change_page_shows_everything_needed_to_decide(acme, login):
         assert expected in html, expected
 
 
+def test_the_change_page_withholds_an_edit_from_a_reviewer_who_may_not_read_the_sources(acme, login):
+    """Given an answer built from a Legal-only memo and edited by a Legal reviewer, when an admin
+    outside Legal opens the item in Django admin, then the history says an edit was made and how
+    large it was, and shows neither the diff nor the text; the Legal reviewer sees the diff."""
+    item = acme.legal_edit()
+
+    outside = login(acme.boss).get(f"{LIST}{item.pk}/change/").content.decode()
+    legal = login(acme.lena).get(f"{LIST}{item.pk}/change/").content.decode()
+
+    assert "1 line added, 1 removed; the change is withheld: built from documents you may not read." in outside
+    assert "12 million" not in outside and "13 million" not in outside
+    assert "+The settlement is 13 million [1]." in legal
+
+
 def test_buttons_decide_through_the_services(acme, login):
     item = acme.pending_item()
     client = login(acme.rita)

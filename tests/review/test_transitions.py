@@ -1,10 +1,13 @@
 """pending -> approved | rejected | escalated; escalated -> approved | rejected; nothing else."""
 
+import json
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from citadel.audit.models import AuditEvent
+from citadel.audit.services import content_digest
 from citadel.core.errors import InvalidInput, InvalidTransition
 from citadel.review.models import TRANSITIONS, ReviewItem, ReviewState
 from citadel.review.services import review_approve, review_edit, review_escalate, review_gate, review_reject
@@ -184,6 +187,27 @@ def test_edits_keep_the_original_and_record_a_diff(acme):
     assert "-Refunds take 14 days [1]." in edits[0].diff and "+Refunds take 14 calendar days [1]." in edits[0].diff
     assert "-Refunds take 14 calendar days [1]." in edits[1].diff
     assert AuditEvent.objects.filter(verb="review.edited").count() == 2
+
+
+def test_an_edit_is_audited_by_digests_and_sizes_not_by_its_text(acme):
+    """Given a pending answer, when a reviewer edits it, then the audit event points at the item's
+    history entry and keeps digests and sizes of the text before and after, not the text: the
+    answer's words are shown only to those who may read its sources, and every admin reads the trail."""
+    item = acme.pending_item()
+
+    review_edit(principal=acme.principal("rita"), item_id=item.pk, text="Refunds take 14 calendar days [1].")
+
+    event = AuditEvent.objects.get(verb="review.edited")
+    edit = item.history.get(action="edited")
+    assert event.metadata == {
+        "answer_id": item.answer_id,
+        "review_event_id": edit.pk,
+        "before_digest": content_digest("Refunds take 14 days [1]."),
+        "after_digest": content_digest("Refunds take 14 calendar days [1]."),
+        "chars_before": 25,
+        "chars_after": 34,
+    }
+    assert "Refunds" not in json.dumps(event.metadata)
 
 
 def test_an_edit_that_changes_nothing_records_nothing(acme):

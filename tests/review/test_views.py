@@ -75,6 +75,30 @@ def test_sources_the_reviewer_may_not_read_stay_hidden(acme, login, world):
     assert "The CEO earns a lot." not in html and "restricted source" in html
 
 
+def test_a_reviewer_who_may_not_read_the_sources_sees_that_an_edit_was_made_but_not_the_change(acme, login):
+    """Given an answer built from a Legal-only memo and edited by a Legal reviewer, when a reviewer
+    outside Legal opens the item, then its history says who edited it, when and by how much, and
+    shows neither the diff nor the edited text."""
+    item = acme.legal_edit()
+
+    html = login(acme.rita).get(f"/review/items/{item.pk}/").content.decode()
+
+    assert "<strong>lena</strong> Edited" in html
+    assert "1 line added, 1 removed; the change is withheld: built from documents you may not read." in html
+    assert "12 million" not in html and "13 million" not in html and 'class="diff"' not in html
+
+
+def test_a_reviewer_who_may_read_the_sources_sees_the_edit(acme, login, world):
+    """Given the same edit, when another Legal reviewer opens the item, then the history shows the diff."""
+    item = acme.legal_edit()
+    lou = world.user("lou", "acme", role="reviewer", teams=["Legal"])
+
+    html = login(lou).get(f"/review/items/{item.pk}/").content.decode()
+
+    assert "-The settlement is 12 million [1].\n+The settlement is 13 million [1]." in html
+    assert "the change is withheld" not in html
+
+
 def test_approving_from_the_page_moves_on(acme, login):
     item = acme.pending_item()
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from citadel.accounts.services import api_token_create
 from citadel.core.errors import LimitExceeded
 from citadel.core.ratelimit import ratelimit_check
+from citadel.documents.models import Document
 from tests.conftest import PASSWORD
 from tests.factories import make_document
 
@@ -133,3 +134,19 @@ def test_uploading_is_limited_per_user(world, login, rate_limits):
     assert first.status_code == 302
     assert second.status_code == 429 and int(second["Retry-After"]) >= 1
     assert b"Too many uploads" in second.content
+
+
+def test_each_file_of_a_web_upload_counts_against_the_upload_limit(world, login, rate_limits):
+    """Given a limit of 3 uploads an hour, when one request through the upload page carries 5
+    files, then 3 are stored and the other 2 are refused with the limit's sentence, as 5 API
+    uploads would be; and the next request is a 429."""
+    client = login(world.user("ann", "acme"))
+    rate_limits(upload_user=(3, 3600), upload_org=(100, 3600))
+    files = [SimpleUploadedFile(f"note{i}.txt", f"Soup on day {i}.".encode()) for i in range(5)]
+
+    page = client.post(reverse("documents:upload"), {"files": files}, follow=True)
+    again = client.post(reverse("documents:upload"), {"files": [SimpleUploadedFile("late.txt", b"Soup later.")]})
+
+    assert sorted(Document.objects.values_list("title", flat=True)) == ["note0", "note1", "note2"]
+    assert "Not uploaded: note3.txt, note4.txt. Too many uploads in a short time." in page.content.decode()
+    assert again.status_code == 429 and int(again["Retry-After"]) >= 1

@@ -1,15 +1,18 @@
 """Staff see only what they may read.
 
 Given an organization with a team-only memo (team Legal), a document readable by one user only and
-a public handbook, and a Legal member's question answered from the memo (reviewed by a Legal
-reviewer, prompt logs kept in full), then an admin, a reviewer and a member outside Legal open every
-page, admin page, API endpoint and export that can mention that answer, its prompt log, its receipt
-or its review item, and none shows the memo's text; the Legal member and the Legal reviewer do see
-it. The pages are found by walking the URL patterns, the admin registry and the OpenAPI schema, so
-a page added later is walked too (or the test says which id it needs)."""
+a public handbook, and a Legal member's question answered from the memo (edited by a Legal reviewer,
+prompt logs kept in full), the memo's value read into a table and corrected by that reviewer, and a
+Legal-only email whose sender and recipients are recorded with its version, then an admin, a
+reviewer and a member outside Legal open every page, admin page, API endpoint and export that can
+mention that answer, its prompt log, its receipt, its review item, the value or the email, and none
+shows the memo's text, the edit, the corrected value or the email's addresses; the Legal member and
+the Legal reviewer do see them. The pages are found by walking the URL patterns, the admin registry
+and the OpenAPI schema, so a page added later is walked too (or the test says which id it needs)."""
 
 import json
 import re
+from email.message import EmailMessage
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -23,22 +26,44 @@ from citadel.answers.services import answer_question
 from citadel.audit.models import AuditEvent, PromptLog
 from citadel.audit.selectors import audit_chain_verify
 from citadel.extraction.models import ExtractionValue
-from citadel.extraction.services import extraction_execute, extraction_schema_create, extraction_start
+from citadel.extraction.services import (
+    extraction_execute,
+    extraction_schema_create,
+    extraction_start,
+    extraction_value_review,
+)
 from citadel.reports.services import report_execute, report_start, report_template_create
 from citadel.review.models import ReviewItem
-from citadel.review.services import review_approve
+from citadel.review.services import review_approve, review_edit
 from tests.factories import make_document
 
 CANARY = "zebracanary"
 MEMO = f"The settlement amount agreed with Initech is {CANARY} dollars, payable in March."
 QUESTION = "What is the settlement amount agreed with Initech?"
+# What the Legal reviewer adds to the answer, what she corrects the table's value to, and the
+# domain of the Legal email's sender and recipients: each as secret as the memo.
+EDIT_CANARY = "editcanary"
+VALUE_CANARY = "valuecanary"
+MAIL_CANARY = "mailcanary"
+CANARIES = (CANARY, EDIT_CANARY, VALUE_CANARY, MAIL_CANARY)
 # Web pages under these URL namespaces are walked; the rest are not about answers and records.
 NAMESPACES = ("answers", "review", "audit", "retrieval", "documents", "reports", "extraction", "classification")
 SKIP_VIEWS = {"answers:stream"}  # a server-sent-events stream for the asker's own question
 
 
+def _legal_email() -> bytes:
+    message = EmailMessage()
+    message["Subject"] = "Settlement call"
+    message["From"] = f"Outside Counsel <counsel@{MAIL_CANARY}.example>"
+    message["To"] = f"legal@{MAIL_CANARY}.example"
+    message["Cc"] = f"cfo@{MAIL_CANARY}.example"
+    message["Date"] = "Tue, 01 Dec 2026 09:30:00 +0000"
+    message.set_content("Notes of the call about the Initech settlement follow.")
+    return bytes(message)
+
+
 class Scene:
-    def __init__(self, world):
+    def __init__(self, world, ingest):
         self.org = world.org("acme")
         self.org.review_policy = "all"
         self.org.prompt_log_mode = "full"
@@ -82,6 +107,19 @@ class Scene:
         self.extraction = extraction_execute(extraction_id=extraction.pk)
         self.memo_value = ExtractionValue.objects.get(extraction=self.extraction, document=self.memo)
         assert CANARY in self.memo_value.value
+        # Lena adds a line to the waiting answer and corrects the value read from the memo.
+        review_edit(
+            principal=self.lena_principal,
+            item_id=self.item.pk,
+            text=f"{self.answer.text}\nChecked against the memo: {EDIT_CANARY}.",
+            note="Added the check.",
+        )
+        extraction_value_review(
+            principal=self.lena_principal, value_id=self.memo_value.pk, value=f"{VALUE_CANARY} dollars"
+        )
+        # And Lee files an email only Legal may read.
+        self.email = ingest(world.principal("lee", self.org), "settlement-call.eml", _legal_email(), teams=[legal])
+        assert self.email.status == "ready" and MAIL_CANARY in self.email.metadata["from"]
 
     def ids(self) -> dict:
         log = PromptLog.objects.filter(answer=self.answer).first()
@@ -107,8 +145,8 @@ class Scene:
 
 
 @pytest.fixture
-def scene(world) -> Scene:
-    return Scene(world)
+def scene(world, ingest) -> Scene:
+    return Scene(world, ingest)
 
 
 def _web_paths(ids: dict) -> list[str]:
@@ -176,6 +214,10 @@ def _pages(client, user, scene: Scene) -> dict[str, bytes]:
         "/audit/export/?format=csv",
         "/audit/export/?format=jsonl",
         f"/audit/timeline/?user={scene.lee.username}",
+        f"/audit/timeline/?user={scene.lena.username}",
+        f"/documents/{scene.email.document_id}/",
+        f"/documents/{scene.email.document_id}/versions/1/inspect/",
+        f"/documents/{scene.email.document_id}/versions/1/text/",
         f"/audit/prompt-logs/?user={scene.lee.username}",
         f"/review/?item={scene.item.pk}",
     ]
@@ -191,7 +233,7 @@ def _pages(client, user, scene: Scene) -> dict[str, bytes]:
 
 
 def _leaks(pages: dict[str, bytes]) -> list[str]:
-    return [path for path, body in pages.items() if CANARY.encode() in body]
+    return [f"{path} ({canary})" for path, body in pages.items() for canary in CANARIES if canary.encode() in body]
 
 
 def test_the_scene_answers_from_the_memo_and_a_legal_reviewer_gets_the_item(scene):
@@ -232,9 +274,18 @@ def test_the_legal_member_and_the_legal_reviewer_read_it(scene, client):
     assert CANARY.encode() in client.get(f"/admin/answers/answer/{answer}/change/").content
     assert CANARY.encode() in client.get(f"/reports/{scene.report.pk}/").content
     assert CANARY.encode() in client.get(f"/extractions/{scene.extraction.pk}/").content
+    edit_diff = re.compile(rf'<pre class="diff">[^<]*\n\+Checked against the memo: {EDIT_CANARY}\.')
+    assert edit_diff.search(client.get(f"/review/items/{item}/").content.decode())
+    assert (
+        f"+Checked against the memo: {EDIT_CANARY}."
+        in client.get(f"/admin/review/reviewitem/{item}/change/").content.decode()
+    )
+    assert VALUE_CANARY.encode() in client.get(f"/extractions/{scene.extraction.pk}/").content
     client.force_login(scene.lee)
     assert CANARY.encode() in client.get(f"/reports/{scene.report.pk}/export.md").content
     assert CANARY.encode() in client.get(f"/extractions/{scene.extraction.pk}/export.csv").content
+    assert VALUE_CANARY.encode() in client.get(f"/extractions/{scene.extraction.pk}/export.csv").content
+    assert MAIL_CANARY.encode() in client.get(f"/documents/{scene.email.document_id}/versions/1/text/").content
 
 
 def test_a_reviewer_outside_legal_sees_what_is_withheld_and_may_escalate_but_not_decide(scene, client):

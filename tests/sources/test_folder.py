@@ -18,7 +18,7 @@ from citadel.core.errors import InvalidInput, PermissionDenied
 from citadel.documents.models import Document, VersionStatus
 from citadel.retrieval.services import retrieve
 from citadel.sources.models import Outcome, SourceItem, SourceSync, SyncOutcome, SyncStatus
-from citadel.sources.services import source_create, source_sync_start
+from citadel.sources.services import source_create, source_root_grant, source_sync_start
 from tests.sources.syncing import sync as _sync
 
 EMAIL = Path(__file__).resolve().parents[2] / "demo" / "corpus" / "summer-party-invitation.eml"
@@ -45,6 +45,7 @@ def people(world):
 
 
 def _source(people, folder, **config):
+    source_root_grant(organization_id=people["admin"].organization_id, path=str(folder))
     return source_create(
         principal=people["admin"],
         kind="folder",
@@ -172,7 +173,7 @@ def test_a_source_syncs_once_at_a_time_and_only_admins_add_or_sync_it(people, fo
     with pytest.raises(PermissionDenied):
         source_sync_start(principal=people["member"], source_id=source.pk)
     with pytest.raises(InvalidInput, match="not a folder"):
-        source_create(principal=people["admin"], kind="folder", name="Nope", config={"path": "/no/such/folder"})
+        source_create(principal=people["admin"], kind="folder", name="Nope", config={"path": str(folder / "nope")})
     with pytest.raises(InvalidInput, match="no team or member named"):
         source_create(
             principal=people["admin"],
@@ -186,6 +187,9 @@ def test_the_commands_print_the_contract(people, folder, tmp_path):
     config = tmp_path / "source.json"
     config.write_text(json.dumps({"path": str(folder), "permissions": [{"match": "legal/**", "teams": ["Legal"]}]}))
     out = StringIO()
+    call_command("source_root_grant", "acme", str(folder), "--json", stdout=out)
+    granted = json.loads(out.getvalue())
+    out = StringIO()
     call_command(
         "source_create", "folder", "--org", "acme", "--name", "Share", "--config", str(config), "--json", stdout=out
     )
@@ -195,6 +199,7 @@ def test_the_commands_print_the_contract(people, folder, tmp_path):
     call_command("source_sync", str(created["source_id"]), "--sync", "--json", stdout=out)
     synced = json.loads(out.getvalue())
 
+    assert granted["organization"] == "acme" and granted["path"] == str(folder.resolve())
     assert created["kind"] == "folder" and created["name"] == "Share"
     assert synced["status"] == "done" and synced["added"] == 3 and synced["failed"] == []
     assert set(synced) >= {"source_id", "sync_id", "status", "added", "updated", "unchanged", "archived", "failed"}

@@ -15,6 +15,8 @@ from citadel.sources.selectors import source_data, source_overview
 from citadel.sources.services import source_create
 from tests.sources.syncing import sync as _sync
 
+pytestmark = pytest.mark.usefixtures("local_network")
+
 
 def _message(subject: str, body: str, attachment: tuple[str, bytes] | None = None) -> bytes:
     message = EmailMessage()
@@ -138,8 +140,9 @@ def test_a_wrong_password_is_refused_when_the_source_is_added(people, mailbox):
         _source(people["admin"], mailbox, password="wrong")
 
 
-def test_the_password_can_come_from_the_environment(people, mailbox, monkeypatch):
+def test_the_password_can_come_from_an_environment_variable_the_operator_lists(people, mailbox, monkeypatch, settings):
     monkeypatch.setenv("ACME_MAIL_PASSWORD", mailbox.password)
+    settings.CITADEL = {**settings.CITADEL, "SOURCE_SECRET_ENV": ["ACME_MAIL_PASSWORD"]}
 
     source = _source(people["admin"], mailbox, password="", password_env="ACME_MAIL_PASSWORD")
 

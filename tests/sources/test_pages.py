@@ -14,7 +14,13 @@ from citadel.documents.models import Document
 from citadel.ingestion.services import version_run
 from citadel.ops.reaper import reap_stale
 from citadel.sources.models import SourceSync, SyncStatus
-from citadel.sources.services import source_create, source_sync_run, source_sync_start, sources_sync_due
+from citadel.sources.services import (
+    source_create,
+    source_root_grant,
+    source_sync_run,
+    source_sync_start,
+    sources_sync_due,
+)
 
 
 @pytest.fixture
@@ -25,6 +31,7 @@ def setup(world, tmp_path):
     admin = world.principal("ada", org, role="admin")
     member = world.principal("max", org)
     world.principal("lee", org, teams=["Legal"])
+    source_root_grant(organization_id=org.pk, path=str(tmp_path / "share"))
     source = source_create(
         principal=admin, kind="folder", name="Share", config={"path": str(tmp_path / "share"), "sync_every_minutes": 60}
     )
@@ -86,6 +93,7 @@ def test_the_api_adds_lists_syncs_and_tells_the_history(setup, client, tmp_path)
     _, secret = api_token_create(user=_user(setup["admin"]), name="t")
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     (tmp_path / "other").mkdir()
+    source_root_grant(organization_id=setup["admin"].organization_id, path=str(tmp_path / "other"))
 
     created = client.post(
         "/api/v1/sources/",
@@ -113,6 +121,7 @@ def test_the_api_adds_lists_syncs_and_tells_the_history(setup, client, tmp_path)
 def test_an_admin_adds_a_source_with_its_rules_on_the_page(setup, login, tmp_path):
     client = login(_user(setup["admin"]))
     (tmp_path / "team-share").mkdir()
+    source_root_grant(organization_id=setup["admin"].organization_id, path=str(tmp_path / "team-share"))
 
     added = client.post(
         reverse("sources:index"),
@@ -128,6 +137,15 @@ def test_an_admin_adds_a_source_with_its_rules_on_the_page(setup, login, tmp_pat
         reverse("sources:index"),
         {"name": "Nowhere", "kind": "folder", "path": "/no/such/folder", "default_audience": "organization"},
     )
+    missing = client.post(
+        reverse("sources:index"),
+        {
+            "name": "Missing",
+            "kind": "folder",
+            "path": str(tmp_path / "team-share" / "no"),
+            "default_audience": "admins",
+        },
+    )
 
     from citadel.sources.models import Source
 
@@ -138,10 +156,11 @@ def test_an_admin_adds_a_source_with_its_rules_on_the_page(setup, login, tmp_pat
         {"match": "hr/*", "teams": ["Legal"], "users": []},
     ]
     assert source.default_audience == "admins"
-    assert refused.status_code == 400 and b"is not a folder" in refused.content
+    assert refused.status_code == 400 and b"not among the folders the operator has opened" in refused.content
+    assert missing.status_code == 400 and b"is not a folder" in missing.content
 
 
-def test_a_mailbox_added_on_the_page_never_shows_its_password_back(setup, login, client, imap_server):
+def test_a_mailbox_added_on_the_page_never_shows_its_password_back(setup, login, client, imap_server, local_network):
     box = imap_server.mailbox("pages")
     admin = login(_user(setup["admin"]))
 

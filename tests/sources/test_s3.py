@@ -12,6 +12,9 @@ from citadel.sources.services import source_create
 from tests.sources.syncing import sync as _sync
 
 BUCKET = "acme-share"
+# moto accepts any keys; a source brings its own unless the operator lends the server's.
+KEYS = {"access_key_id": "testing", "secret_access_key": "testing"}
+pytestmark = pytest.mark.usefixtures("local_network")
 
 
 @pytest.fixture
@@ -46,6 +49,7 @@ def _source(admin, s3_server, **extra):
             "endpoint_url": s3_server,
             "region": "us-east-1",
             "permissions": [{"match": "legal/**", "teams": ["Legal"]}],
+            **KEYS,
             **extra,
         },
     )
@@ -88,13 +92,27 @@ def test_a_bucket_too_large_to_list_syncs_what_it_read_and_says_so(admin, bucket
     assert "more than 1 objects" in reason
 
 
-def test_a_bucket_that_does_not_exist_is_refused_when_the_source_is_added(admin, s3_server, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def test_a_bucket_that_does_not_exist_is_refused_when_the_source_is_added(admin, s3_server):
     with pytest.raises(InvalidInput, match="cannot be read"):
         source_create(
-            principal=admin, kind="s3", name="Nope", config={"bucket": "no-such-bucket", "endpoint_url": s3_server}
+            principal=admin,
+            kind="s3",
+            name="Nope",
+            config={"bucket": "no-such-bucket", "endpoint_url": s3_server, **KEYS},
         )
+
+
+def test_the_servers_credentials_serve_a_source_only_where_the_operator_lends_them(admin, bucket, s3_server, settings):
+    """Given a source with no keys of its own, it is refused; once the operator sets
+    CITADEL_SOURCE_S3_SERVER_CREDENTIALS, the server's credentials (the environment's) read it."""
+    with pytest.raises(InvalidInput, match="needs its own access key"):
+        _source(admin, s3_server, access_key_id="", secret_access_key="")
+
+    settings.CITADEL = {**settings.CITADEL, "SOURCE_S3_SERVER_CREDENTIALS": True}
+    source = _source(admin, s3_server, access_key_id="", secret_access_key="")
+
+    assert source.secrets == ""
+    assert _sync(admin, source).added == 2
 
 
 def test_the_sources_own_credentials_are_sealed_and_used(admin, bucket, s3_server, monkeypatch):

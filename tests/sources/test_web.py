@@ -13,6 +13,8 @@ from citadel.sources.services import source_create
 from tests.sources.syncing import sync as _sync
 from tests.web_server import Page, Site, serve
 
+pytestmark = pytest.mark.usefixtures("local_network")
+
 
 def _html(title: str, text: str, *links: str) -> bytes:
     anchors = "".join(f'<li><a href="{link}">{link}</a></li>' for link in links)

@@ -1,5 +1,8 @@
-"""A folder on this machine (local or mounted). Links are followed only to files inside the
-folder; a link to a folder is not followed (no loops), and a link leading outside is skipped.
+"""A folder on this machine (local or mounted), inside a root the operator granted to the
+organization (`reach`). Links are followed only to files inside the folder; a link to a folder is
+not followed (no loops), and a link leading outside is skipped with its reason, never read. A file
+is opened one path segment at a time without following links, so one swapped for a link after it
+was listed is refused.
 
 With `"permissions_from": "owner_group"` each file's own permissions say who reads it: its group
 (the team of that name, when the group may read it) and its owner (the member with that username), or everyone when the file
@@ -13,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from citadel.sources.connectors.base import ConnectorError, Item, Known, Readers, Skipped
+from citadel.sources.connectors.reach import Reach, open_inside
 
 MAX_ITEMS = 200_000
 
@@ -21,11 +25,13 @@ class FolderConnector:
     secrets = ()
     concurrent_reads = 1
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, reach: Reach):
         path = str(config.get("path") or "").strip()
         if not path:
             raise ConnectorError("A folder source needs a path.")
-        self.root = Path(path).resolve()
+        if "\x00" in path:
+            raise ConnectorError("A folder's path cannot hold a NUL character.")
+        self.root = reach.folder(path)
         if not self.root.is_dir():
             raise ConnectorError(f"{path} is not a folder this machine can read.")
         permissions_from = config.get("permissions_from") or ""
@@ -71,15 +77,21 @@ class FolderConnector:
 
     def read(self, key: str, *, max_bytes: int) -> bytes:
         path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root):
+        if path == self.root or not path.is_relative_to(self.root):
             raise ValueError("the path leads outside the folder")
         try:
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise ValueError(f"it is larger than the {max_bytes // (1024 * 1024)} MB limit")
-            return path.read_bytes()
+            with os.fdopen(open_inside(self.root, path.relative_to(self.root)), "rb") as file:
+                stat = os.fstat(file.fileno())
+                if not stat_.S_ISREG(stat.st_mode):
+                    raise ValueError("it is not a file")
+                if stat.st_size > max_bytes:
+                    raise ValueError(f"it is larger than the {max_bytes // (1024 * 1024)} MB limit")
+                data = file.read(max_bytes + 1)
         except OSError as exc:
-            raise ValueError(f"it could not be read ({exc.strerror})") from None
+            raise ValueError(f"it could not be read ({exc.strerror or exc})") from None
+        if len(data) > max_bytes:
+            raise ValueError(f"it is larger than the {max_bytes // (1024 * 1024)} MB limit")
+        return data
 
     def close(self) -> None:
         pass

@@ -4,7 +4,9 @@ read (EXAMINE and BODY.PEEK).
 
 Settings: `host`, `port` (993 with TLS, else 143), `security` ("tls", "starttls" or "none", for a
 server on this machine only), `username`, `password` (kept sealed) or `password_env` (the name of
-an environment variable holding it), and `folders` (["INBOX"] unless set). A message's key is
+an environment variable holding it, one the operator lists in CITADEL_SOURCE_SECRET_ENV), and
+`folders` (["INBOX"] unless set). The host is reached only at addresses the operator lets sources
+reach, checked on the connection itself (`reach`), before the password is sent. A message's key is
 `<folder>/<UIDVALIDITY>-<UID>.eml`, so permission rules match folders (`Legal/**`); when a server
 renumbers a folder, the same messages come back as renames, not as new documents.
 
@@ -14,13 +16,13 @@ members (by username or email), `$group` identifiers teams, `anyone` and `authen
 The account Citadel signs in with is not a reader."""
 
 import imaplib
-import os
 import re
 import ssl
 import time
 from collections.abc import Iterator, Mapping, Sequence
 
 from citadel.sources.connectors.base import ConnectorError, Item, Known, Readers, Skipped
+from citadel.sources.connectors.reach import Reach
 
 MAX_ITEMS = 200_000
 _BATCH = 500
@@ -33,7 +35,7 @@ class ImapConnector:
     secrets = ("password",)
     concurrent_reads = 1
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, reach: Reach):
         self.host = str(config.get("host") or "").strip()
         self.username = str(config.get("username") or "").strip()
         if not self.host or not self.username:
@@ -43,13 +45,16 @@ class ImapConnector:
             raise ConnectorError('An IMAP source\'s "security" is "tls", "starttls" or "none".')
         if self.security == "none" and self.host not in _LOCAL:
             raise ConnectorError("A mailbox on another machine is read over TLS or STARTTLS, never in the clear.")
-        self.port = int(config.get("port") or (993 if self.security == "tls" else 143))
-        env_name = config.get("password_env") or ""
-        self.password = os.environ.get(env_name, "") if env_name else str(config.get("password") or "")
+        port = config.get("port") or (993 if self.security == "tls" else 143)
+        if isinstance(port, str) and re.fullmatch(r"[0-9]{1,5}", port.strip()):
+            port = int(port)
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+            raise ConnectorError('An IMAP source\'s "port" is a whole number from 1 to 65535.')
+        self.port = port
+        env_name = str(config.get("password_env") or "")
+        self.password = reach.secret_from_env(env_name) if env_name else str(config.get("password") or "")
         if not self.password:
-            raise ConnectorError(
-                f"The environment variable {env_name} is not set." if env_name else "An IMAP source needs a password."
-            )
+            raise ConnectorError("An IMAP source needs a password.")
         folders = config.get("folders") or ["INBOX"]
         if not isinstance(folders, list) or not all(isinstance(f, str) and f.strip() for f in folders):
             raise ConnectorError('"folders" is a list of folder names, such as ["INBOX"].')
@@ -58,6 +63,8 @@ class ImapConnector:
         if permissions_from not in ("", "acl"):
             raise ConnectorError('An IMAP source\'s "permissions_from" is "acl" or absent.')
         self.own_permissions = permissions_from == "acl"
+        reach.host(self.host, self.port)
+        self.reach = reach
         self.client = self._connect()
         if self.own_permissions and b"ACL" not in self.client.capability()[1][0].split():
             self.close()
@@ -66,9 +73,11 @@ class ImapConnector:
     def _connect(self) -> imaplib.IMAP4:
         try:
             if self.security == "tls":
-                client = imaplib.IMAP4_SSL(self.host, self.port, ssl_context=ssl.create_default_context(), timeout=30)
+                client = _GuardedIMAP4SSL(
+                    self.reach, self.host, self.port, ssl_context=ssl.create_default_context(), timeout=30
+                )
             else:
-                client = imaplib.IMAP4(self.host, self.port, timeout=30)
+                client = _GuardedIMAP4(self.reach, self.host, self.port, timeout=30)
                 if self.security == "starttls":
                     client.starttls(ssl_context=ssl.create_default_context())
             client.login(self.username, self.password)
@@ -176,6 +185,27 @@ class ImapConnector:
             received = imaplib.Internaldate2tuple(line)
             if {"uid", "size"} <= fields.keys() and received is not None:
                 yield int(fields["uid"]), int(fields["size"]), time.mktime(received)
+
+
+class _GuardedIMAP4(imaplib.IMAP4):
+    """IMAP whose socket is opened by the reach: the address connected to is the address checked."""
+
+    def __init__(self, reach: Reach, *args, **kwargs):
+        self.reach = reach
+        super().__init__(*args, **kwargs)
+
+    def _create_socket(self, timeout):
+        return self.reach.connect(self.host, self.port, timeout)
+
+
+class _GuardedIMAP4SSL(imaplib.IMAP4_SSL):
+    def __init__(self, reach: Reach, *args, **kwargs):
+        self.reach = reach
+        super().__init__(*args, **kwargs)
+
+    def _create_socket(self, timeout):
+        sock = self.reach.connect(self.host, self.port, timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
 
 
 def _quoted(folder: str) -> str:

@@ -2,10 +2,11 @@
 
 Settings: `start_url`, or `sitemap_url` (its pages are where the crawl starts; a sitemap index is
 followed), `max_depth` (links followed from a starting page: 3 unless set, at most 10) and
-`max_pages` (500 unless set, at most 20,000). Only pages on the start's host are read, robots.txt is
-obeyed, and each page's ETag and Last-Modified are sent back, so an unchanged page costs a
-304 and no download. Redirects are followed on the same host, at most 5 in a row. A page's key is
-its path with its query (`handbook/leave?lang=en`), so permission rules match paths (`hr/**`).
+`max_pages` (500 unless set, at most 20,000). Only pages on the start's host are read, at addresses
+the operator lets sources reach (`reach`, checked on every connection); robots.txt is obeyed, and
+each page's ETag and Last-Modified are sent back, so an unchanged page costs a 304 and no download.
+Redirects are followed on the same host, at most 5 in a row. A page's key is its path with its
+query (`handbook/leave?lang=en`), so permission rules match paths (`hr/**`).
 
 An endless calendar ends at the depth or page limit, a redirect loop at the fifth redirect, each
 with a failed outcome saying so. A page that fails to load keeps its document; a page that is gone
@@ -26,6 +27,7 @@ import requests
 from django.conf import settings
 
 from citadel.sources.connectors.base import ConnectorError, Item, Known, Skipped
+from citadel.sources.connectors.reach import Reach
 
 USER_AGENT = "CitadelBot/1.0 (+https://github.com/citadel; document sync)"
 MAX_REDIRECTS = 5
@@ -58,7 +60,7 @@ class WebConnector:
     secrets = ()
     concurrent_reads = 1
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, reach: Reach):
         self.start_url = str(config.get("start_url") or "").strip()
         self.sitemap_url = str(config.get("sitemap_url") or "").strip()
         if not self.start_url and not self.sitemap_url:
@@ -72,10 +74,13 @@ class WebConnector:
         if len(hosts) > 1:
             raise ConnectorError("The start page and the sitemap must be on the same site.")
         self.scheme, self.host = hosts.pop()
+        for url in filter(None, (self.start_url, self.sitemap_url)):
+            reach.url(url)
         self.max_depth = _limit(config, "max_depth", 3, 10)
         self.max_pages = _limit(config, "max_pages", 500, 20_000)
         self.max_bytes = settings.CITADEL["MAX_UPLOAD_BYTES"]
-        self.session = requests.Session()
+        # Every request, redirects included, connects through the reach's check.
+        self.session = reach.http_session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.spool = tempfile.TemporaryDirectory(prefix="citadel-web-")
         self.spooled: dict[str, Path] = {}  # the pages read while listing, by key

@@ -1,7 +1,6 @@
-from citadel.accounts.models import Organization
+from citadel.accounts.selectors import organization_by_slug
 from citadel.accounts.services import user_create_or_join
 from citadel.core.commands import JsonCommand
-from citadel.core.errors import NotFound
 from citadel.core.principal import Role
 
 
@@ -17,9 +16,7 @@ class Command(JsonCommand):
         parser.add_argument("--team", action="append", default=[], dest="teams")
 
     def run(self, *, username, org, role, password, email, teams, **_):
-        organization = Organization.objects.filter(slug=org).first()
-        if organization is None:
-            raise NotFound(f"No organization {org!r}.")
+        organization = organization_by_slug(slug=org)
         user, membership = user_create_or_join(
             username=username, organization=organization, role=role, password=password, teams=teams, email=email
         )

@@ -2,10 +2,8 @@
 fields to extract from FILE ({"slug", "title", "fields": [{"name", "type", "guidance", "choices"}]}),
 or replace the fields of the schema with that slug. Prints schema_id, slug and fields."""
 
-from citadel.accounts.models import Organization
-from citadel.accounts.selectors import principal_for_username
+from citadel.accounts.selectors import organization_by_slug, principal_for_username
 from citadel.core.commands import JsonCommand, read_json_file
-from citadel.core.errors import NotFound
 from citadel.extraction.services import extraction_schema_create
 
 
@@ -18,9 +16,7 @@ class Command(JsonCommand):
         parser.add_argument("--as", dest="username", help="The admin defining it (default: the operator).")
 
     def run(self, *, file, org, username=None, **_):
-        organization = Organization.objects.filter(slug=org).first()
-        if organization is None:
-            raise NotFound(f"No organization {org!r}.")
+        organization = organization_by_slug(slug=org)
         data = read_json_file(file)
         principal = principal_for_username(username=username, org_slug=org) if username else None
         schema = extraction_schema_create(organization_id=organization.pk, data=data, principal=principal)

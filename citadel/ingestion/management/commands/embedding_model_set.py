@@ -4,9 +4,8 @@ another embedding model (`all-MiniLM-L6-v2`, `all-MiniLM-L6-v2-int8`, `openai:NA
 the switch, in one transaction; the worker does it, or this command with --sync. Prints change_id,
 from_model, to_model, status, chunks_total and chunks_done."""
 
-from citadel.accounts.models import Organization
+from citadel.accounts.selectors import organization_by_slug
 from citadel.core.commands import JsonCommand
-from citadel.core.errors import NotFound
 from citadel.ingestion.reembedding import embedding_model_change_request, embedding_model_change_run
 
 
@@ -19,9 +18,7 @@ class Command(JsonCommand):
         parser.add_argument("--sync", action="store_true", help="Re-embed here and return when switched.")
 
     def run(self, *, model, org, sync=False, **_):
-        organization = Organization.objects.filter(slug=org).first()
-        if organization is None:
-            raise NotFound(f"No organization {org!r}.")
+        organization = organization_by_slug(slug=org)
         change = embedding_model_change_request(organization=organization, model_name=model)
         if sync:
             embedding_model_change_run(change_id=change.pk)

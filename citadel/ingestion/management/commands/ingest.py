@@ -71,7 +71,7 @@ class Command(JsonCommand):
                     enqueue=not sync,
                 )
         except CitadelError as exc:
-            return {**row, "version": None, "chunks": 0, "error": exc.message, "attachments": []}
+            return {**row, "version": None, "chunks": 0, "error": exc.message, "notice": "", "attachments": []}
         version = result.version
         if sync and version.status not in ("ready", "failed", "superseded", "archived"):
             version_run(version_id=version.pk)
@@ -88,6 +88,8 @@ class Command(JsonCommand):
             "version": version.number,
             "chunks": version.chunks.count(),
             "error": version.error_message if version.status == "failed" else None,
+            # What was left out (an email's attachments past the upload's limit), or "".
+            "notice": version.notice,
             "attachments": [
                 {"id": a.pk, "external_id": a.external_id, "title": a.title, "status": a.status}
                 for a in _attachments(result.document)

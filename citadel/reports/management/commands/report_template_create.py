@@ -2,10 +2,8 @@
 checklist from FILE ({"slug", "title", "items": [{"question", "type", "choices", "guidance"}]}),
 or replace the items of the one with that slug. Prints template_id, slug and items."""
 
-from citadel.accounts.models import Organization
-from citadel.accounts.selectors import principal_for_username
+from citadel.accounts.selectors import organization_by_slug, principal_for_username
 from citadel.core.commands import JsonCommand, read_json_file
-from citadel.core.errors import NotFound
 from citadel.reports.services import report_template_create
 
 
@@ -18,9 +16,7 @@ class Command(JsonCommand):
         parser.add_argument("--as", dest="username", help="The admin defining it (default: the operator).")
 
     def run(self, *, file, org, username=None, **_):
-        organization = Organization.objects.filter(slug=org).first()
-        if organization is None:
-            raise NotFound(f"No organization {org!r}.")
+        organization = organization_by_slug(slug=org)
         data = read_json_file(file)
         principal = principal_for_username(username=username, org_slug=org) if username else None
         template = report_template_create(organization_id=organization.pk, data=data, principal=principal)

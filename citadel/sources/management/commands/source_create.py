@@ -5,10 +5,8 @@ for a folder; the README lists each kind's), "permissions" ([{"match": "legal/**
 "default_audience" ("organization" or "admins"). Secrets in it are sealed and never printed. The source acts as --as, an admin, or else as
 the organization's longest-standing admin. Prints source_id, kind and name."""
 
-from citadel.accounts.models import Organization
-from citadel.accounts.selectors import principal_for_username
+from citadel.accounts.selectors import organization_by_slug, principal_for_username
 from citadel.core.commands import JsonCommand, read_json_file
-from citadel.core.errors import NotFound
 from citadel.sources.selectors import first_admin
 from citadel.sources.services import source_create
 
@@ -24,9 +22,7 @@ class Command(JsonCommand):
         parser.add_argument("--as", dest="username", help="The admin adding it.")
 
     def run(self, *, kind, org, name, config, username=None, **_):
-        organization = Organization.objects.filter(slug=org).first()
-        if organization is None:
-            raise NotFound(f"No organization {org!r}.")
+        organization = organization_by_slug(slug=org)
         principal = (
             principal_for_username(username=username, org_slug=org)
             if username

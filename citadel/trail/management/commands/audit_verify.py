@@ -5,9 +5,9 @@ Exit status 1 when a chain is broken; the report names the first bad event of ea
 import sys
 
 from citadel.accounts.models import Organization
+from citadel.accounts.selectors import organization_by_slug
 from citadel.audit.selectors import audit_chain_verify
 from citadel.core.commands import JsonCommand
-from citadel.core.errors import NotFound
 from citadel.trail.selectors import audit_chain_ids
 
 
@@ -25,9 +25,7 @@ class Command(JsonCommand):
 
     def run(self, *, org=None, **options):
         if org:
-            organization = Organization.objects.filter(slug=org).first()
-            if organization is None:
-                raise NotFound(f"No organization {org!r}.")
+            organization = organization_by_slug(slug=org)
             ids = [organization.pk]
         else:
             ids = audit_chain_ids()
