@@ -48,6 +48,16 @@ def zip_bomb_docx(padding_bytes: int = 8 * 1024 * 1024) -> bytes:
 ELF_EXECUTABLE = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x90" * 200
 
 
+def office_with_parts(parts: int) -> bytes:
+    """A Word file that lists `parts` empty parts after its document."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+        for number in range(parts):
+            archive.writestr(f"word/media/part{number}.xml", b"")
+    return out.getvalue()
+
+
 def xlsx_bytes(sheets: dict[str, list[list]], *, hidden: tuple[str, ...] = (), title: str = "") -> bytes:
     """A workbook with one sheet per entry (rows of cell values), written by openpyxl."""
     from openpyxl import Workbook

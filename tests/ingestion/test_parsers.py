@@ -1,6 +1,5 @@
 """Each parser on a real file of its kind: text, pages and headings come out right."""
 
-import io
 import os
 import struct
 import zipfile
@@ -11,7 +10,7 @@ from citadel.ingestion.detection import DOCX, HTML, MARKDOWN, PDF, TEXT, detect,
 from citadel.ingestion.errors import CorruptFile, EmptyDocument, IngestionError, SuspectedZipBomb, TooManyPages
 from citadel.ingestion.parsers import Limits, parse
 from citadel.ingestion.sandbox import SandboxLimits, parse_sandboxed
-from tests.files import docx_bytes, pdf_bytes
+from tests.files import docx_bytes, office_with_parts, pdf_bytes
 
 LIMITS = Limits(max_pdf_pages=50)
 
@@ -146,22 +145,12 @@ def test_text_with_a_stray_nul_is_text_but_utf16_without_a_byte_order_mark_is_no
         detect(utf16, size=len(utf16))
 
 
-def _office_zip(parts: int) -> bytes:
-    """A Word file's document part followed by `parts` empty parts."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("word/document.xml", "<w:document/>")
-        for number in range(parts):
-            archive.writestr(f"word/media/part{number}.xml", b"")
-    return out.getvalue()
-
-
 def test_an_office_file_listing_too_many_parts_is_refused_from_its_end_record_before_it_is_listed(
     tmp_path, monkeypatch
 ):
     """Given a Word file listing 301 parts and a limit of 100, when it is inspected, then it is
     refused with a sentence before any ZipFile reads its central directory."""
-    path = _write(tmp_path, "parts.docx", _office_zip(300))
+    path = _write(tmp_path, "parts.docx", office_with_parts(300))
 
     def listed(*args, **kwargs):
         raise AssertionError("the central directory was listed")
@@ -172,7 +161,7 @@ def test_an_office_file_listing_too_many_parts_is_refused_from_its_end_record_be
 
 
 def test_an_end_record_that_understates_its_parts_is_caught_once_they_are_listed(tmp_path):
-    data = bytearray(_office_zip(300))
+    data = bytearray(office_with_parts(300))
     end = data.rfind(b"PK\x05\x06")
     struct.pack_into("<HH", data, end + 8, 1, 1)  # entries on this disk, entries in all
     path = _write(tmp_path, "liar.docx", bytes(data))
@@ -184,7 +173,7 @@ def test_an_end_record_that_understates_its_parts_is_caught_once_they_are_listed
 
 def test_the_parts_of_a_zip64_archive_are_counted_from_its_zip64_end_record(tmp_path):
     # More than 65,535 entries: the classic end record says 0xFFFF and ZIP64's holds the count.
-    path = _write(tmp_path, "many.docx", _office_zip(70_000))
+    path = _write(tmp_path, "many.docx", office_with_parts(70_000))
 
     assert zip_entry_count(path) == 70_001
     assert zip_entry_count(_write(tmp_path, "plain.txt", b"no archive here")) is None

@@ -16,7 +16,7 @@ from citadel.ingestion import services
 from citadel.ingestion.services import version_run
 from citadel.providers.embeddings import MINILM, get_embedder
 from citadel.retrieval.services import retrieve
-from tests.files import ELF_EXECUTABLE, docx_bytes, pdf_bytes, zip_bomb_docx
+from tests.files import ELF_EXECUTABLE, docx_bytes, office_with_parts, pdf_bytes, zip_bomb_docx
 
 GOOD_MD = (
     b"# Parking\n\nStaff park on level 4. Visitors park on level 3.\n\n## Bikes\n\nBike racks are by the north door.\n"
@@ -312,21 +312,11 @@ def test_a_text_file_with_stray_nul_bytes_is_ready_without_them(admin, ingest, f
     assert version.document.title.rstrip("\ufffd") == "Refunds"
 
 
-def _office_file(parts: int) -> bytes:
-    """A Word file that lists `parts` empty parts after its document."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("word/document.xml", "<w:document/>")
-        for number in range(parts):
-            archive.writestr(f"word/media/part{number}.xml", b"")
-    return out.getvalue()
-
-
 def test_an_office_file_listing_20000_parts_fails_unlisted_by_the_worker_and_can_be_retried(admin, ingest, monkeypatch):
     """Given a .docx listing 20,000 parts (the limit is 10,000) beside a good one, when both are
     ingested while the worker itself cannot open a ZIP archive, then the first fails saying why and
     can be retried, and the good one is ready: Office files are listed in the sandbox's child."""
-    many = _office_file(20_000)
+    many = office_with_parts(20_000)
     good = docx_bytes([(1, "Leave", ["Annual leave is 25 days."])])
 
     def opened_in_the_worker(*args, **kwargs):
