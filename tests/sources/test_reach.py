@@ -361,6 +361,36 @@ def test_a_name_that_resolves_inward_once_checked_is_refused_on_the_connection(t
     assert canary_site.requests == []
 
 
+def test_an_s3_endpoint_and_a_mail_server_that_resolve_inward_once_checked_are_refused_on_the_connection(
+    tenants, resolver, s3_server
+):
+    """DNS rebinding against boto3 and imaplib: each connects through the check, so the second
+    lookup's 127.0.0.1 is refused before a request is sent or a password given."""
+    port = s3_server.rsplit(":", 1)[1]
+    resolver["s3.acme.example"] = [["93.184.216.34"], ["127.0.0.1"]]
+    resolver["mail.acme.example"] = [["93.184.216.34"], ["127.0.0.1"]]
+
+    with pytest.raises(InvalidInput, match=INTERNAL):
+        source_create(
+            principal=tenants["ada"],
+            kind="s3",
+            name="Bucket",
+            config={
+                "bucket": "acme",
+                "endpoint_url": f"http://s3.acme.example:{port}",
+                "access_key_id": "k",
+                "secret_access_key": "s",
+            },
+        )
+    with pytest.raises(InvalidInput, match=INTERNAL):
+        source_create(
+            principal=tenants["ada"],
+            kind="imap",
+            name="Mail",
+            config={"host": "mail.acme.example", "username": "u", "password": CANARY},
+        )
+
+
 def test_a_redirect_to_loopback_is_refused_on_its_connection(settings, resolver, canary_site):
     """Given a host the operator opened by name, a redirect from it to 127.0.0.1 is refused when
     the redirect's connection is made: every hop is checked, not only the first."""
