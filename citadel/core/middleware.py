@@ -5,21 +5,17 @@ its message (problem+json for JSON clients). The API's own handlers (citadel.api
 problem+json for its endpoints."""
 
 import json
-import re
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from citadel.core.characters import CONTROL_CHARACTERS
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound, PermissionDenied
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 API_PREFIX = "/api/"
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-# PostgreSQL text cannot hold NUL, and the other C0 controls but tab, newline and carriage return
-# are not text anyone types (nor can XML hold them, so neither can XLSX or DOCX): either is refused
-# at the door rather than at the database, as a 500, or deep inside a view.
-_UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _wants_json(request) -> bool:
@@ -97,7 +93,7 @@ def unreadable_text(request) -> InvalidInput | None:
     if request.path.startswith(API_PREFIX):
         return None
     for place, text in _unreadable_places(request):
-        found = _UNREADABLE.search(text)
+        found = CONTROL_CHARACTERS.search(text)
         if found:
             return InvalidInput(
                 f"The request holds characters that cannot be read ({_character(found.group())} in {place}).",

@@ -16,7 +16,6 @@ Safety properties, and where they come from:
 """
 
 import logging
-import re
 import time
 from bisect import bisect_left
 from dataclasses import replace
@@ -29,6 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from citadel.audit.services import audit_record
+from citadel.core.characters import CONTROL_CHARACTERS
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.lexical import chunks_lexical_update
 from citadel.documents.models import (
@@ -397,16 +397,11 @@ def version_process(*, version_id: int) -> DocumentVersion | None:
         return version
 
 
-# What PostgreSQL's text and jsonb cannot hold (NUL), with the other C0 controls that no reader
-# wants in a passage; tabs and line ends stay.
-_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def _storable(parsed: ParsedDocument) -> ParsedDocument:
     """The parse without control characters, whichever parser read it: they go from the text (the
     blocks' offsets move with it), the title, the metadata, the heading paths and the OCR words."""
-    removed = [match.start() for match in _UNSTORABLE.finditer(parsed.text)]
-    text = _UNSTORABLE.sub("", parsed.text)
+    removed = [match.start() for match in CONTROL_CHARACTERS.finditer(parsed.text)]
+    text = CONTROL_CHARACTERS.sub("", parsed.text)
     if not text.strip():
         raise EmptyDocument("No text could be extracted from this file.")
     blocks = [
@@ -431,7 +426,7 @@ def _storable(parsed: ParsedDocument) -> ParsedDocument:
 
 def _storable_value(value):
     if isinstance(value, str):
-        return _UNSTORABLE.sub("", value)
+        return CONTROL_CHARACTERS.sub("", value)
     if isinstance(value, dict):
         return {_storable_value(k): _storable_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

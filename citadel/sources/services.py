@@ -243,7 +243,9 @@ def source_root_grant(*, organization_id: int, path: str) -> SourceRoot:
 def source_root_revoke(*, organization_id: int, path: str) -> SourceRoot:
     """Close a root: the next sync of a source inside it fails with a sentence, and the source is
     paused; what it brought in stays until an admin removes it."""
-    given = str(path or "").strip().replace("\x00", "")
+    given = str(path or "").strip()
+    if "\x00" in given:
+        raise InvalidInput("A folder's path cannot hold a NUL character.")
     candidates = {given, str(Path(given).resolve())} if given else set()
     root = SourceRoot.objects.filter(organization_id=organization_id, path__in=candidates).first()
     if root is None:
