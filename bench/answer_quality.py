@@ -190,32 +190,64 @@ def report(title: str, c: Counter) -> None:
         f"  another article's questions {foreign}: abstained {c['foreign abstained']} "
         f"({share(c['foreign abstained'], foreign)})"
     )
+    goal("shown directly not answering <= 10%", bad_direct, direct, at_most=0.10)
+    goal(
+        "answerable answered directly with a gold answer >= 60%", c["answerable direct gold"], answerable, at_least=0.60
+    )
+    goal("answerable answered with a gold answer, directly or after review >= 75%", gold, answerable, at_least=0.75)
+    goal("unanswerable declined or partial >= 60%", declined, unanswerable, at_least=0.60)
+    goal("another article's questions declined >= 95%", c["foreign abstained"], foreign, at_least=0.95)
 
 
-def demo(*, reuse: bool, policy: str) -> None:
+def goal(name: str, n: int, d: int, *, at_least: float | None = None, at_most: float | None = None) -> None:
+    value = n / d if d else 0.0
+    met = value >= at_least if at_least is not None else value <= at_most
+    print(f"  goal {'met   ' if met else 'MISSED'} {name}: {value:.1%} ({n} of {d})")
+
+
+def demo(*, reuse: bool, policy: str, supports_out: Path | None = None) -> None:
     corpus = sorted(p for p in (ROOT / "demo" / "corpus").iterdir() if p.is_file())
     _, client = organization("answers-demo", "Demo", lambda _: corpus, reuse=reuse, policy=policy)
     golden = [json.loads(line) for line in (ROOT / "demo" / "golden.jsonl").read_text().splitlines() if line.strip()]
     unanswerable = [
         json.loads(line) for line in (ROOT / "demo" / "unanswerable.jsonl").read_text().splitlines() if line.strip()
     ]
-    answered = first_expected = 0
+    answered = first_expected = direct_expected = 0
     shown: Counter[str] = Counter()
+    supports = []
     for item in golden:
         body, answer = ask(client, item["question"])
         shown[outcome(body)] += 1
+        first = answer.citations.select_related("passage__document").order_by("n", "pk").first()
+        right = first is not None and first.passage.document.external_id in item["expected"]
+        supports.append({"set": "golden", "question": item["question"], "support": body["support"], "right": right})
         if outcome(body) != "abstained":
             answered += 1
-            first = answer.citations.select_related("passage__document").order_by("n", "pk").first()
-            if first is not None and first.passage.document.external_id in item["expected"]:
+            if right:
                 first_expected += 1
-    abstained = sum(outcome(ask(client, item["question"])[0]) == "abstained" for item in unanswerable)
+                direct_expected += outcome(body) == "direct"
+    abstained = 0
+    for item in unanswerable:
+        body, _ = ask(client, item["question"])
+        abstained += outcome(body) == "abstained"
+        supports.append(
+            {"set": "unanswerable", "question": item["question"], "support": body["support"], "right": False}
+        )
+    if supports_out:
+        supports_out.write_text(json.dumps(supports, indent=1) + "\n", encoding="utf-8")
     print("\ndemo")
     print(
         f"  golden {len(golden)}: answered {answered} (directly {shown['direct']}, sent to review {shown['review']}, "
-        f"partial {shown['partial']}), first citation from an expected document {first_expected}; "
-        f"unanswerable {len(unanswerable)}: abstained {abstained}"
+        f"partial {shown['partial']}), first citation from an expected document {first_expected} "
+        f"({direct_expected} of them directly); unanswerable {len(unanswerable)}: abstained {abstained}"
     )
+    goal(
+        "golden answered directly, an expected document first >= 75 of 88",
+        direct_expected,
+        len(golden),
+        at_least=75 / 88,
+    )
+    goal("unanswerable declined: every one", abstained, len(unanswerable), at_least=1.0)
     phrased(client)
 
 
@@ -245,6 +277,8 @@ def phrased(client: Client) -> None:
         f"{c['answerable abstained']}; near-misses {near}: abstained or partial {c['near-miss declined']}, "
         f"answered directly {c['near-miss direct']}, sent to review {c['near-miss review']}"
     )
+    goal("phrased answered correctly >= 80%", c["answerable correct"], answerable, at_least=0.80)
+    goal("phrased near-misses declined or partial >= 70%", c["near-miss declined"], near, at_least=0.70)
 
 
 def main():
@@ -252,9 +286,12 @@ def main():
     parser.add_argument("--squad", action="append", type=Path, default=[], help="a SQuAD 2.0 JSON file")
     parser.add_argument("--reuse", action="store_true", help="reuse organizations ingested before")
     parser.add_argument("--policy", default="flagged", choices=["none", "flagged", "all"])
+    parser.add_argument(
+        "--supports-out", type=Path, help="write the demo's supports here (development data for bench/fit_reader.py)"
+    )
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
-    demo(reuse=args.reuse, policy=args.policy)
+    demo(reuse=args.reuse, policy=args.policy, supports_out=args.supports_out)
     for path in args.squad:
         squad(path, reuse=args.reuse, policy=args.policy)
 

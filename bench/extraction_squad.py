@@ -4,9 +4,9 @@ date, an amount, a duration or a percentage, read from their paragraph by the of
     .venv/bin/python bench/extraction_squad.py ../shared/datasets/squad2-dev-rhine-complexity.json
 
 For every answerable question, each gold answer is tried as a value of each type
-(citadel.providers.values.find_value on the answer text alone); a question whose gold answer is
+(citadel.reading.values.find_value on the answer text alone); a question whose gold answer is
 such a value is then asked of its paragraph the way an extraction field is
-(citadel.providers.values.extract_field, the question as the field's words). A value equal to a
+(citadel.reading.values.extract_field, the question as the field's words). A value equal to a
 gold answer's is right; another value is wrong; none is missing. Nothing is fitted here.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from citadel.providers import values  # noqa: E402
+from citadel.reading import values  # noqa: E402
 
 KINDS = (values.DATE, values.AMOUNT, values.DURATION, values.PERCENTAGE)
 

@@ -1,4 +1,4 @@
-"""Fit the answerability model (citadel/providers/answerability.py) and report it held out.
+"""Fit the answerability model (citadel/reading/answerability.py) and report it held out.
 
     CITADEL_DATA_DIR=/work/var-<you> .venv/bin/python bench/fit_answerability.py \
         --squad ../shared/datasets/squad2-dev-rhine-complexity.json [--reuse] [--write]
@@ -45,7 +45,7 @@ from citadel.accounts.models import Organization  # noqa: E402
 from citadel.accounts.selectors import principal_for_username  # noqa: E402
 from citadel.answers.models import Question  # noqa: E402
 from citadel.answers.pipeline import Run, prepare_passages  # noqa: E402
-from citadel.providers import answerability, coverage, extractive  # noqa: E402
+from citadel.reading import answerability, coverage, extractive  # noqa: E402
 from citadel.retrieval.services import retrieve  # noqa: E402
 
 KEEP_RIGHT = 0.95

@@ -307,6 +307,10 @@ CITADEL = {
     # as many ingestion workers as cores); two workers of two threads each on 2 cores ingested
     # 6.8 documents/s where one worker did 11.3 (bench/load_ingest_and_ask.py).
     "EMBED_THREADS": env_int("CITADEL_EMBED_THREADS", 1),
+    # "local" reads candidate sentences with the reader trained here (citadel/reading/reader.py) to
+    # decide whether and what to answer; "off" (the default until the reader answers better than the
+    # answerability model: README, Benchmarks) decides with the fitted answerability model.
+    "READER": os.environ.get("CITADEL_READER", "off"),
     "TASK_LEASE_SECONDS": env_int("CITADEL_TASK_LEASE_SECONDS", 120),
     # How often each maintenance worker enqueues the prompt-log retention purge.
     "PROMPT_LOG_PURGE_SECONDS": env_int("CITADEL_PROMPT_LOG_PURGE_SECONDS", 3600),

@@ -148,6 +148,29 @@ def database_url(settings_dict: dict) -> str:
 
 
 @pytest.fixture
+def minilm(settings):
+    """The real all-MiniLM-L6-v2 for one test (tests marked `model`); loaded on first use, so a
+    test may change its settings first."""
+    from citadel.providers.embeddings import embedder_cache_clear
+
+    settings.CITADEL = {**settings.CITADEL, "EMBEDDER": "local"}
+    embedder_cache_clear()
+    yield
+    embedder_cache_clear()
+
+
+@pytest.fixture
+def reader(settings):
+    """The reader trained here (citadel/reading/reader.py) for one test (tests marked `model`)."""
+    from citadel.reading.reader import get_reader, reader_cache_clear
+
+    settings.CITADEL = {**settings.CITADEL, "READER": "local"}
+    reader_cache_clear()
+    yield get_reader()
+    reader_cache_clear()
+
+
+@pytest.fixture
 def child_env(transactional_db):
     """Environment for `manage.py` child processes: production settings, the test database."""
     import os

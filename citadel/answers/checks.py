@@ -6,9 +6,11 @@
 3. A sentence citing nothing, or whose cited passages share too few of its content words
    (SUPPORT_MIN_OVERLAP of its stems), is unsupported.
 Each kept citation gets a quote: the span of its passage that backs the sentence.
+`marker_citations` says, later, which of those quotes each [n] of the checked text stands for.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from citadel.providers import text as T
@@ -23,6 +25,8 @@ class CheckedCitation:
     quote: str
     start: int
     end: int
+    # The answer's sentence it backs (markers stripped): what the reader checks the quote against.
+    claim: str = field(default="", compare=False)
 
 
 @dataclass
@@ -91,6 +95,44 @@ def check_answer(*, text: str, passages: dict[int, str], allowed: set[int]) -> C
                 continue
             seen.add((n, span[0]))
             result.citations.append(
-                CheckedCitation(n=n, quote=passages[n][span[0] : span[1]], start=span[0], end=span[1])
+                CheckedCitation(n=n, quote=passages[n][span[0] : span[1]], start=span[0], end=span[1], claim=body)
             )
     return result
+
+
+def marker_citations(text: str, citations: Sequence[tuple[int, str]]) -> dict[tuple[int, int], int]:
+    """Which citation each [n] of a checked `text` stands for: {(offset of the marker, n): index into
+    `citations`}, given each citation's (n, quote) in the order check_answer returned them.
+
+    check_answer makes one citation per (passage, span) in the order of the text, and none for a
+    sentence that repeats a span already quoted; which span a marker stands for is not kept. So the
+    sentences are walked again: a sentence's [n] stands for passage n's next citation, or for an
+    earlier one when that backs the sentence better (a repeat)."""
+    of_passage: dict[int, list[int]] = {}
+    for index, (n, _) in enumerate(citations):
+        of_passage.setdefault(n, []).append(index)
+    used = dict.fromkeys(of_passage, 0)
+    found: dict[tuple[int, int], int] = {}
+    for start, end in T.sentence_spans(text):
+        body = T.strip_markers(text[start:end])
+        stems = set(T.content_stems(body))
+        chosen: dict[int, int] = {}
+        for match in T.MARKER.finditer(text, start, end):
+            for n in _numbers(match.group(1)):
+                if n not in of_passage:
+                    continue
+                if n not in chosen:
+                    candidates = of_passage[n][: used[n] + 1]
+                    scores = [_backing(citations[i][1], body, stems) for i in candidates]
+                    # On a tie the later candidate: the sentence's own new span over an earlier one.
+                    best = max(reversed(range(len(scores))), key=scores.__getitem__)
+                    used[n] = max(used[n], best + 1)
+                    chosen[n] = candidates[best]
+                found[(match.start(), n)] = chosen[n]
+    return found
+
+
+def _backing(quote: str, body: str, stems: set[str]) -> tuple[bool, int]:
+    """How closely a quote is the one check_answer took for a sentence: a span the sentence quotes or
+    is (found in it), else the passage sentence sharing most of its content words."""
+    return T.find_span(body, quote) is not None, len(stems & set(T.content_stems(quote)))

@@ -17,7 +17,6 @@ from citadel.answers.checks import CheckResult
 from citadel.answers.models import Question
 from citadel.core.principal import Principal
 from citadel.documents.models import Document, DocumentVersion
-from citadel.providers import coverage, extractive
 from citadel.providers.generation import (
     EXTRACTIVE,
     Generation,
@@ -27,7 +26,9 @@ from citadel.providers.generation import (
     cost_usd,
 )
 from citadel.providers.prompting import hidden_text_overlaps, looks_like_instructions
-from citadel.providers.registry import get_generator
+from citadel.reading import coverage, extractive
+from citadel.reading import reader as reading
+from citadel.reading.registry import get_generator
 from citadel.retrieval.types import Hit
 
 
@@ -66,13 +67,9 @@ class Run:
     model_read: bool = False
 
     @cached_property
-    def calibration(self) -> extractive.Calibration:
-        return extractive.calibration_for(self.organization.embedding_model)
-
-    @cached_property
-    def aligner(self) -> coverage.TokenAligner | None:
+    def answerer(self) -> extractive.ExtractiveGenerator:
         """One per answer, so the question's token vectors are computed once."""
-        return extractive.aligner_for(self.calibration)
+        return extractive.ExtractiveGenerator.for_embedder(self.organization.embedding_model)
 
 
 def prepare_passages(run: Run) -> None:
@@ -109,7 +106,7 @@ def prepare_passages(run: Run) -> None:
 
 def call_extractive(run: Run) -> Generation:
     call = ModelCall(provider=EXTRACTIVE, model=extractive.ExtractiveGenerator.model, started_at=timezone.now())
-    generator = extractive.ExtractiveGenerator(run.calibration, run.aligner)
+    generator = run.answerer
     scored, assessment = generator.assess(question=run.question.text, passages=run.passages)
     generation = generator.quote(question=run.question.text, scored=scored, assessment=assessment)
     # A fallback after the gate keeps the gate's assessment: it is the same computation.
@@ -134,9 +131,7 @@ def generate(run: Run, *, stream: bool, cancelled, partial: list[str]) -> Genera
         return generation
     # The evidence gate: what the extractive scorer finds is also what decides whether a model is
     # worth calling. When it would abstain, nothing in the sources answers the question.
-    _, run.assessment = extractive.ExtractiveGenerator(run.calibration, run.aligner).assess(
-        question=run.question.text, passages=run.passages
-    )
+    _, run.assessment = run.answerer.assess(question=run.question.text, passages=run.passages)
     if run.assessment.abstain:
         run.skipped_model = "evidence below threshold"
         return Generation(
@@ -227,9 +222,28 @@ def uncovered_for(run: Run, generation: Generation, checked: CheckResult) -> lis
         run.question.text,
         [c.quote for c in checked.citations],
         [run.passages[n - 1].text for n in cited],
-        run.aligner,
+        run.answerer.aligner,
     )
     return list(dict.fromkeys([p.text for p in missing] + list(generation.uncovered or [])))
+
+
+def claims_not_answering(run: Run, checked: CheckResult) -> list[str]:
+    """A language model's sentences none of whose quotes the reader judges to answer the question:
+    the quote exists, but it does not say what the model claims from it."""
+    reader = run.answerer.reader
+    if reader is None or not run.model_read or not checked.citations:
+        return []
+    quotes = list(dict.fromkeys(" ".join(c.quote.split()) for c in checked.citations))[: reading.MAX_CANDIDATES]
+    probability = {
+        quote: r.probability for quote, r in zip(quotes, reader.read(run.question.text, quotes), strict=True)
+    }
+    best: dict[str, float] = {}
+    for c in checked.citations:
+        p = probability.get(" ".join(c.quote.split()))
+        if p is not None:
+            best[c.claim] = max(best.get(c.claim, 0.0), p)
+    floor = reading.policy().abstain_below
+    return [claim for claim, p in best.items() if p < floor and claim not in checked.unsupported]
 
 
 def flags_for(

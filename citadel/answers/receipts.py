@@ -129,15 +129,15 @@ def receipt_data(
 
 def evidence_data(run: Run, answer: Answer, support) -> dict:
     """Why the answerer answered, answered in part or abstained: the support against its thresholds,
-    the signals behind it, and what of the question the sources leave unsaid."""
-    calibration = run.calibration
-    abstain_below, confident_from = calibration.support_thresholds
+    the signals behind it, what the reader made of each candidate sentence, and what of the question
+    the sources leave unsaid."""
+    calibration = run.answerer.calibration
     assessment = run.assessment
-    return {
+    data = {
         "support": support,
-        "score": "answerability" if calibration.answerability else "evidence",
-        "abstain_below": abstain_below,
-        "confident_from": confident_from,
+        "score": assessment.score if assessment else "evidence",
+        "abstain_below": assessment.abstain_below if assessment else calibration.abstain_below,
+        "confident_from": assessment.confident_from if assessment else calibration.confident_from,
         "best_evidence": assessment.evidence if assessment else None,
         "evidence_floor": calibration.abstain_below,
         "signals": assessment.signals if assessment else {},
@@ -145,6 +145,21 @@ def evidence_data(run: Run, answer: Answer, support) -> dict:
         "dense_weight": calibration.dense_weight,
         "embedding_model": run.organization.embedding_model,
     }
+    if assessment and assessment.read:
+        # Offsets are in the passage; the receipt shows each candidate's score, not its text.
+        data["reader"] = {
+            "model": assessment.model,
+            "candidates": [
+                {
+                    "n": r.sentence.n,
+                    "start": r.sentence.start,
+                    "end": r.sentence.end,
+                    "probability": round(r.probability, 4),
+                }
+                for r in assessment.read
+            ],
+        }
+    return data
 
 
 def receipt_for_viewer(data: dict, content: ContentView) -> dict:

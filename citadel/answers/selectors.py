@@ -2,6 +2,8 @@
 "source changed since" state, citation sources, and spend."""
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from citadel.accounts.rules import may_read_answer_text, sees_organization_answers
 from citadel.accounts.selectors import principal_for
+from citadel.answers.checks import marker_citations
 from citadel.answers.models import Answer, Citation, Question, QuestionOrigin, RetrievedPassage
 from citadel.audit.models import PromptLog
 from citadel.core.errors import NotFound
@@ -257,9 +260,41 @@ def source_changes(
     return result
 
 
-def answer_segments(text: str) -> list[tuple[str, object]]:
-    """The answer text as ("text", str) and ("cite", n) pieces, so templates can link each [n]
-    without marking anything safe."""
+@dataclass(frozen=True)
+class Marker:
+    """A citation marker as the reader sees it: its passage, its label and the citation it opens
+    (None when no citation of the answer matches it)."""
+
+    n: int
+    label: str
+    citation_id: int | None
+
+
+def quote_labels(cited: Sequence[int]) -> list[str]:
+    """Labels for citations given their passage numbers, in the order of the answer: "1" for a
+    passage quoted once, "1a", "1b" for two quotes of passage 1, so each quote has its own marker
+    while the stored text and `n` keep saying [1]."""
+    counts = Counter(cited)
+    seen: Counter[int] = Counter()
+    labels: list[str] = []
+    for n in cited:
+        labels.append(str(n) if counts[n] == 1 else f"{n}{_letters(seen[n])}")
+        seen[n] += 1
+    return labels
+
+
+def _letters(index: int) -> str:
+    """a, b, ... z, aa, ab, ...: a model may quote one passage in more than 26 sentences."""
+    letter = chr(ord("a") + index % 26)
+    return _letters(index // 26 - 1) + letter if index >= 26 else letter
+
+
+def answer_segments(text: str, citations: Sequence[Citation] = ()) -> list[tuple[str, object]]:
+    """The answer text as ("text", str) and ("cite", Marker) pieces, so templates can link each
+    marker to its own quote without marking anything safe. `citations`: the answer's, those of one
+    passage in the order they were written (the order of the text)."""
+    labels = quote_labels([c.n for c in citations])
+    quoted = marker_citations(text, [(c.n, c.quote) for c in citations])
     segments: list[tuple[str, object]] = []
     position = 0
     for match in MARKER.finditer(text):
@@ -267,7 +302,10 @@ def answer_segments(text: str) -> list[tuple[str, object]]:
             segments.append(("text", text[position : match.start()]))
         for number in re.split(r"[\s,;]+", match.group(1)):
             if number:
-                segments.append(("cite", int(number)))
+                n = int(number)
+                index = quoted.get((match.start(), n))
+                marker = Marker(n, str(n), None) if index is None else Marker(n, labels[index], citations[index].pk)
+                segments.append(("cite", marker))
         position = match.end()
     if position < len(text):
         segments.append(("text", text[position:]))
@@ -280,6 +318,7 @@ CONTEXT_CHARS = 1500
 @dataclass
 class CitationSource:
     citation: Citation
+    label: str  # the quote's marker, as the answer shows it ("1", "1b")
     available: bool
     title: str = ""
     version: int | None = None
@@ -309,18 +348,25 @@ class RowsView:
     rows: list[tuple[list[str], bool]]  # cells under the header, and whether the quote is in the row
 
 
-def citation_source(*, principal: Principal, answer: Answer, n: int) -> CitationSource:
+def citation_source(
+    *, principal: Principal, answer: Answer, n: int, citation_id: str | int | None = None
+) -> CitationSource:
     """The cited passage inside its document version's text, with the quote picked out.
 
-    Only shown while the viewer may read the chunk now (a current version of a document they
-    are granted); otherwise `available` is False and the page says why, showing the quote kept
-    in the receipt instead."""
-    citation = Citation.objects.filter(answer=answer, n=n).select_related("passage", "passage__chunk__version").first()
-    if citation is None:
-        raise NotFound("Citation not found.")
+    `citation_id` picks one of the passage's quotes when the answer quotes it more than once;
+    without it, the first. Only shown while the viewer may read the chunk now (a current version
+    of a document they are granted); otherwise `available` is False and the page says why, showing
+    the quote kept in the receipt instead."""
+    quotes = list(Citation.objects.filter(answer=answer, n=n).order_by("pk").values_list("pk", flat=True))
+    try:
+        position = quotes.index(int(citation_id)) if citation_id is not None else 0
+        citation = Citation.objects.select_related("passage", "passage__chunk__version").get(pk=quotes[position])
+    except (IndexError, TypeError, ValueError):
+        raise NotFound("Citation not found.") from None
+    label = quote_labels([n] * len(quotes))[position]
     chunk = citation.passage.chunk
     if chunk is None or not readable_chunks(principal).filter(pk=chunk.pk).exists():
-        return CitationSource(citation=citation, available=False)
+        return CitationSource(citation=citation, label=label, available=False)
     version = chunk.version
     text = version.text
     start, end = chunk.char_start, chunk.char_end
@@ -334,6 +380,7 @@ def citation_source(*, principal: Principal, answer: Answer, n: int) -> Citation
     original, slide_text, rows = _original(chunk, q_start - start, q_end - start)
     return CitationSource(
         citation=citation,
+        label=label,
         available=True,
         title=document.title,
         version=version.number,
@@ -379,10 +426,10 @@ def _original(chunk, quote_start: int, quote_end: int) -> tuple[str, str, "RowsV
     return "", "", None
 
 
-def citation_page_png(*, principal: Principal, answer: Answer, n: int) -> bytes:
-    """The cited page of a PDF or scan, drawn with the quote highlighted. NotFound unless the
-    viewer may read the passage now and it comes from a page."""
-    source = citation_source(principal=principal, answer=answer, n=n)
+def citation_page_png(*, principal: Principal, answer: Answer, n: int, citation_id: str | int | None = None) -> bytes:
+    """The cited page of a PDF or scan, drawn with the quote (as citation_source picks it)
+    highlighted. NotFound unless the viewer may read the passage now and it comes from a page."""
+    source = citation_source(principal=principal, answer=answer, n=n, citation_id=citation_id)
     if not source.available or source.original != "page":
         raise NotFound("This citation has no page to show.")
     chunk = source.citation.passage.chunk

@@ -37,7 +37,7 @@ from citadel.answers.models import (
     RetrievedPassage,
     ReviewOutcome,
 )
-from citadel.answers.pipeline import Run, flags_for, generate, prepare_passages, uncovered_for
+from citadel.answers.pipeline import Run, claims_not_answering, flags_for, generate, prepare_passages, uncovered_for
 from citadel.answers.receipts import receipt_data
 from citadel.answers.selectors import ABANDONED_AFTER_SECONDS, month_start, monthly_spend
 from citadel.audit.prompt_logs import prompt_log_record
@@ -261,6 +261,7 @@ def _finalize(run: Run, generation: Generation) -> Answer:
         checked = check_answer(text=generation.text, passages=passages_text, allowed=allowed)
         if not checked.text.strip():
             generation.abstained = True
+        checked.unsupported.extend(claims_not_answering(run, checked))
     cited_ns = {c.n for c in checked.citations}
     uncovered = uncovered_for(run, generation, checked)
     flags = flags_for(run, generation, checked, cited_ns, uncovered)

@@ -51,10 +51,17 @@ def answer_context(request, answer) -> dict:
     passages = list(answer.passages.with_sources())
     readable = readable_chunk_ids(principal, [p.chunk_id for p in passages])
     by_pk = {p.pk: p for p in passages}
-    citation_rows = list(answer.citations.all())
+    # By passage, each passage's quotes in the order of the text (the order they were written).
+    citation_rows = list(answer.citations.order_by("n", "pk"))
+    labels = selectors.quote_labels([c.n for c in citation_rows])
     citations = [
-        {"citation": c, "passage": by_pk[c.passage_id], "readable": by_pk[c.passage_id].chunk_id in readable}
-        for c in citation_rows
+        {
+            "citation": c,
+            "label": label,
+            "passage": by_pk[c.passage_id],
+            "readable": by_pk[c.passage_id].chunk_id in readable,
+        }
+        for c, label in zip(citation_rows, labels, strict=True)
     ]
     is_asker = answer.question.asker_id == principal.user_id
     visibility = selectors.answer_visibility(principal=principal, answer=answer)
@@ -66,7 +73,7 @@ def answer_context(request, answer) -> dict:
         "text_hidden": hidden,
         # The text is built from documents this viewer may not read (now): said, never shown.
         "withheld_sources": [] if visibility.awaiting_review else visibility.content.withheld_titles,
-        "segments": [] if hidden else selectors.answer_segments(answer.text),
+        "segments": [] if hidden else selectors.answer_segments(answer.text, citation_rows),
         "citations": [] if hidden else citations,
         "closest": [
             {"passage": p, "readable": p.chunk_id in readable, "snippet": p.chunk.text[:300] if p.chunk else ""}
@@ -142,12 +149,14 @@ def receipt(request, answer_id: int):
         raise PermissionDenied("The receipt opens once a reviewer publishes the answer.", code="awaiting_review")
     data = getattr(answer, "receipt", None)
     shown = receipt_for_viewer(data.data, visibility.content) if data else None
+    cited = shown["citations"] if shown else []
     return render(
         request,
         "answers/receipt.html",
         {
             "answer": answer,
             "receipt": shown,
+            "citations": list(zip(selectors.quote_labels([c["n"] for c in cited]), cited, strict=True)),
             "receipt_created_at": data.created_at if data else None,
             "changes": selectors.source_changes(answer=answer),
             "raw": json.dumps(shown, indent=2, sort_keys=True) if data else "",
@@ -166,8 +175,12 @@ def _answer_with_sources(request, answer_id: int):
 @require_GET
 @principal_required
 def source(request, answer_id: int, n: int):
+    """Passage n with one quote highlighted: ?citation= names which when the answer quotes the
+    passage more than once (each marker links to its own)."""
     answer = _answer_with_sources(request, answer_id)
-    found = selectors.citation_source(principal=request.principal, answer=answer, n=n)
+    found = selectors.citation_source(
+        principal=request.principal, answer=answer, n=n, citation_id=request.GET.get("citation")
+    )
     return render(request, "answers/source.html", {"answer": answer, "source": found})
 
 
@@ -177,7 +190,10 @@ def source_page(request, answer_id: int, n: int):
     """The cited page drawn as an image with the quote highlighted (never the file itself)."""
     answer = _answer_with_sources(request, answer_id)
     response = HttpResponse(
-        selectors.citation_page_png(principal=request.principal, answer=answer, n=n), content_type="image/png"
+        selectors.citation_page_png(
+            principal=request.principal, answer=answer, n=n, citation_id=request.GET.get("citation")
+        ),
+        content_type="image/png",
     )
     response["Cache-Control"] = "private, max-age=600"
     response["X-Content-Type-Options"] = "nosniff"

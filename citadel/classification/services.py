@@ -31,8 +31,8 @@ from citadel.documents.models import (
 )
 from citadel.providers.embeddings import get_embedder
 from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage
-from citadel.providers.registry import get_generator
 from citadel.providers.text import MARKER, sentence_spans
+from citadel.reading.registry import get_generator
 from citadel.retrieval.models import VersionCentroid
 
 PERSON_DECIDED = (LabelStatus.ACCEPTED, LabelStatus.REJECTED)

@@ -6,7 +6,7 @@
     extraction_value_review(principal=reviewer, value_id=..., value="60 days")   # confirm or correct
 
 Each field of each document is searched for in that document alone, as the runner, and its value
-read from the best sentence holding a value of the field's type (citadel.providers.values); the
+read from the best sentence holding a value of the field's type (citadel.reading.values); the
 confidence is how much of the field's words that sentence shares. Values below the threshold, and
 values not found, wait for a reviewer; the extraction is ready when none waits. Executing twice
 reads each cell once.
@@ -41,10 +41,11 @@ from citadel.extraction.models import (
     SchemaField,
     ValueStatus,
 )
-from citadel.providers import values
 from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage
-from citadel.providers.registry import get_generator
 from citadel.providers.text import sentence_spans, strip_markers
+from citadel.reading import values
+from citadel.reading.reader import get_reader
+from citadel.reading.registry import get_generator
 from citadel.retrieval.services import retrieve
 
 logger = logging.getLogger(__name__)
@@ -224,7 +225,9 @@ def _extract_document(principal: Principal, extraction: Extraction, document_id:
         cell = ExtractionValue(extraction=extraction, document_id=document_id, field_name=field["name"])
         read = _read_by_model(model, extraction, field, query, hits) if model is not None and hits else None
         if read is None:
-            found = values.extract_field(field["type"], query, [h.text for h in hits], choices=field["choices"])
+            found = values.extract_field(
+                field["type"], query, [h.text for h in hits], choices=field["choices"], reader=get_reader()
+            )
             read = (found, "extractive") if found is not None else None
         if read is None:
             cell.status = ValueStatus.NEEDS_REVIEW

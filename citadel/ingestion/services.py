@@ -364,6 +364,9 @@ def version_process(*, version_id: int) -> DocumentVersion | None:
         specs = chunk_document(
             parsed, count_tokens=embedder.count_tokens, max_tokens=embedder.max_tokens, **_chunk_settings(organization)
         )
+        if kind in (EML, MSG):
+            # An email has no pages or rows to say where a passage is: it is in the message.
+            specs = [replace(s, locator=EMAIL_LOCATOR) for s in specs]
         if version.document.parent_id is not None:
             specs = _as_attachment(specs, version.document)
         _write_chunks(version, specs, parsed.pages)
@@ -432,6 +435,9 @@ def _storable_value(value):
     if isinstance(value, list | tuple):
         return type(value)(_storable_value(v) for v in value)
     return value
+
+
+EMAIL_LOCATOR = "message body"
 
 
 def _as_attachment(specs: list[ChunkSpec], document) -> list[ChunkSpec]:

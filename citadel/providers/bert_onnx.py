@@ -1,7 +1,8 @@
 """all-MiniLM-L6-v2 as an ONNX graph built here from the packaged safetensors weights, with onnx's
 helper API: nothing is downloaded and no PyTorch is needed. The graph is the encoder of Hugging
 Face's BertModel, op for op (embeddings, post-norm layers with exact GELU), returning the last
-hidden state; pooling happens in the embedder. It is built once and kept under the data dir
+hidden state; pooling happens in the embedder. Given the reader's heads among the weights
+(citadel/reading/reader.py merges them in), it also returns their logits. It is built once and kept under the data dir
 (`models/`), with its int8 variant (ONNX Runtime's dynamic quantisation) when that is asked for."""
 
 import hashlib
@@ -40,18 +41,18 @@ def minilm_file(*, quantized: bool = False) -> Path:
         from safetensors.numpy import load_file
 
         config = json.loads((folder / "config.json").read_text())
-        _write_once(fp32, lambda path: onnx.save(bert_graph(load_file(weights), config), path))
+        write_once(fp32, lambda path: onnx.save(bert_graph(load_file(weights), config), path))
     if not quantized:
         return fp32
     int8 = cache / f"all-MiniLM-L6-v2-int8-{digest}.onnx"
     if not int8.exists():
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        _write_once(int8, lambda path: quantize_dynamic(fp32, path, weight_type=QuantType.QInt8))
+        write_once(int8, lambda path: quantize_dynamic(fp32, path, weight_type=QuantType.QInt8))
     return int8
 
 
-def _write_once(target: Path, write) -> None:
+def write_once(target: Path, write) -> None:
     """Written beside the target and renamed: processes starting at once never read half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".onnx.partial")
@@ -138,12 +139,23 @@ def bert_graph(weights: dict[str, np.ndarray], config: dict) -> onnx.ModelProto:
         x = layer_norm(op("Add", linear(gelu, f"{p}.output.dense"), x), f"{p}.output.LayerNorm")
 
     nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"]))
+    outputs = [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "tokens", hidden])]
+    if "reader.answer.weight" in weights:
+        # The reader's heads (citadel/reading/reader.py): whether the sentence answers, from the
+        # pooled [CLS]; where the answer's words start and end, from every token.
+        first = op("Squeeze", op("Gather", x, zero, axis=1), const(np.array([1], dtype=np.int64)))
+        pooled = op("Tanh", linear(first, "pooler.dense"))
+        nodes.append(helper.make_node("Identity", [linear(pooled, "reader.answer")], ["answer_logit"]))
+        nodes.append(helper.make_node("Identity", [linear(x, "reader.span")], ["span_logits"]))
+        outputs += [
+            helper.make_tensor_value_info("answer_logit", TensorProto.FLOAT, ["batch", 1]),
+            helper.make_tensor_value_info("span_logits", TensorProto.FLOAT, ["batch", "tokens", 2]),
+        ]
     ids = [
         helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "tokens"])
         for name in ("input_ids", "attention_mask", "token_type_ids")
     ]
-    output = helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "tokens", hidden])
-    graph = helper.make_graph(nodes, "bert", ids, [output], initializers)
+    graph = helper.make_graph(nodes, "bert", ids, outputs, initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="citadel")
     model.ir_version = 9
     onnx.checker.check_model(model, full_check=False)

@@ -5,7 +5,7 @@
   the `openai` SDK; OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL from the environment.
 * `anthropic`: the `anthropic` SDK; ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL.
 
-An organization picks one with `generation_provider` / `generation_model`; citadel.providers.registry
+An organization picks one with `generation_provider` / `generation_model`; citadel.reading.registry
 builds it. This module holds what the adapters share and imports none of them. Keys never live in the
 database. Model providers are wrapped in `citadel.providers.resilience` (timeouts, retries with
 jitter on 429/5xx, a circuit breaker shared through the cache); when one is unavailable it raises
@@ -65,7 +65,7 @@ class Generation:
     tokens_out: int = 0
     abstained: bool = False
     prompt_text: str = ""
-    # How likely the sources answer the question (0..1; citadel.providers.extractive's support),
+    # How likely the sources answer the question (0..1; citadel.reading.extractive's support),
     # and the signals behind it, for the receipt.
     support: float | None = None
     signals: dict = field(default_factory=dict)

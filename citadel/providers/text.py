@@ -16,6 +16,7 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:[ \t]*\[\d+(?:\s*[,;]\s*\d+
 # only before a blank line or a list item, or after a heading-like line (short, no end punctuation).
 _LIST_ITEM = re.compile(r"\s*(?:[-*•–]|\d+[.)])\s")
 _HEADING_MAX_WORDS = 10
+_SHORT_HEADING_WORDS = 5
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 STOPWORDS = frozenset(
@@ -83,6 +84,12 @@ def content_stems(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w.lower() not in STOPWORDS]
 
 
+def _title_case(line: str) -> bool:
+    """Most of the line's longer words capitalised, as titles are written."""
+    long_words = [w for w in words(line) if len(w) > 3]
+    return bool(long_words) and sum(w[0].isupper() for w in long_words) * 2 > len(long_words)
+
+
 def _hard_breaks(text: str) -> list[int]:
     """Offsets just after each line break that ends a sentence on its own."""
     breaks = []
@@ -92,10 +99,13 @@ def _hard_breaks(text: str) -> list[int]:
         rest = text[match.end() :]
         next_line = rest.split("\n", 1)[0]
         # Hard-wrapped prose continues in lower case; a heading is followed by a capitalised line.
+        # A line of sentence case longer than a few words is wrapped prose whose next line starts
+        # with a name ("takes place" / "Room 4B"), as OCR and slides break them.
         heading_like = (
             bool(line)
             and line[-1] not in ".,;:!?"
             and len(line.split()) <= _HEADING_MAX_WORDS
+            and (len(line.split()) <= _SHORT_HEADING_WORDS or _title_case(line))
             and next_line.strip()[:1].isupper()
         )
         if not next_line.strip() or _LIST_ITEM.match(next_line) or heading_like:

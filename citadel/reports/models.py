@@ -4,7 +4,7 @@ from django.core.validators import validate_slug
 from django.db import models
 
 from citadel.documents.models import DocumentRun
-from citadel.providers import values
+from citadel.reading import values
 
 MAX_ITEMS = 60
 

@@ -11,8 +11,8 @@ from citadel.answers.selectors import answer_citations, answer_visibility
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal
 from citadel.documents.models import Document
-from citadel.providers import values
 from citadel.providers.text import strip_markers
+from citadel.reading import values
 from citadel.reports.models import ItemStatus, Report, ReportItem, ReportStatus, ReportTemplate
 from citadel.review.models import DECIDED_STATES, OPEN_STATES, ReviewEvent, ReviewItem
 

@@ -17,8 +17,8 @@ from citadel.core.principal import Principal
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.models import Chunk, ChunkEmbedding, DocumentVersion, VersionStatus
 from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage
-from citadel.providers.registry import get_generator
 from citadel.providers.summarizer import SummaryPassage, summarize
+from citadel.reading.registry import get_generator
 from citadel.summaries.models import Summary, SummaryStatus
 
 SUMMARIZE_TASK = "citadel.summaries.tasks.summarize"

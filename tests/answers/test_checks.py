@@ -5,7 +5,7 @@ CheckResult: the cleaned answer text, one CheckedCitation per kept (passage, spa
 that are not backed by what they cite, and the citation numbers it removed. No database involved.
 """
 
-from citadel.answers.checks import SUPPORT_MIN_OVERLAP, CheckedCitation, CheckResult, check_answer
+from citadel.answers.checks import SUPPORT_MIN_OVERLAP, CheckedCitation, CheckResult, check_answer, marker_citations
 
 REFUNDS = "Refunds are approved by the\nfinance team within ten business days. Travel costs need a receipt."
 OFFICE = "The office closes at six on Fridays."
@@ -331,3 +331,61 @@ def test_every_citation_quote_is_the_exact_slice_of_its_passage():
     assert result.citations
     for citation in result.citations:
         assert PASSAGES[citation.n][citation.start : citation.end] == citation.quote
+
+
+# --- which citation each marker stands for ---------------------------------------------------
+
+
+def markers(result: CheckResult) -> list[int]:
+    """The citation index of each [n] of the checked text, in the order of the text."""
+    found = marker_citations(result.text, [(c.n, c.quote) for c in result.citations])
+    return [index for _, index in sorted(found.items())]
+
+
+def test_two_quotes_of_one_passage_each_have_their_own_marker():
+    """Given two sentences quoting different sentences of passage 1, each marked [1] (as the
+    extractive answerer writes them), when their markers are resolved, then the first [1] stands
+    for the first citation and the second [1] for the second."""
+    result = check(
+        "Refunds are approved by the finance team within ten business days. [1] Travel costs need a receipt. [1]"
+    )
+
+    assert [c.quote for c in result.citations] == [
+        "Refunds are approved by the\nfinance team within ten business days.",
+        "Travel costs need a receipt.",
+    ]
+    assert markers(result) == [0, 1]
+
+
+def test_a_sentence_repeating_an_earlier_quote_points_at_that_quote():
+    """Given a third sentence repeating the first one's span, when the markers are resolved, then
+    its [1] stands for the first citation (check_answer made none for it)."""
+    result = check(
+        "Travel costs need a receipt [1]. The office closes at six on Fridays [2]. "
+        "Refunds are approved by the finance team [1]. Travel costs need a receipt [1]."
+    )
+
+    assert [(c.n, c.quote) for c in result.citations] == [
+        (1, "Travel costs need a receipt."),
+        (2, OFFICE),
+        (1, "Refunds are approved by the\nfinance team within ten business days."),
+    ]
+    assert markers(result) == [0, 1, 2, 0]
+
+
+def test_a_paraphrase_quoted_twice_points_at_the_quote_sharing_its_words():
+    """Given two paraphrases of passage 1's sentences in the reverse of the passage's order, when
+    resolved, then each marker stands for the quote of the sentence it paraphrases."""
+    result = check("Receipts are needed for travel costs [1]. The finance team approves refunds [1].")
+
+    assert [c.quote for c in result.citations] == [
+        "Travel costs need a receipt.",
+        "Refunds are approved by the\nfinance team within ten business days.",
+    ]
+    assert markers(result) == [0, 1]
+
+
+def test_a_marker_with_no_citation_of_its_passage_stands_for_none():
+    """Given citations of passage 2 only, when a text citing [1] is resolved, then its [1] is left
+    out: the page shows it as a bare [1] linking to the passage."""
+    assert marker_citations("Travel costs need a receipt [1].", [(2, OFFICE)]) == {}

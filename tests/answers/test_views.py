@@ -73,7 +73,8 @@ def test_asking_through_htmx_returns_the_answer_card_with_citation_links(login, 
     answer = Answer.objects.get()
     body = response.content.decode()
     assert "badge-answered" in body and "14 days" in body
-    assert reverse("answers:source", args=[answer.pk, 1]) + "#cited" in body
+    citation = answer.citations.get()
+    assert reverse("answers:source", args=[answer.pk, 1]) + f"?citation={citation.pk}#cited" in body
     assert reverse("answers:receipt", args=[answer.pk]) in body
 
 
@@ -120,6 +121,87 @@ def test_a_citation_opens_the_passage_highlighted_in_its_document(login, ann, ac
     citation = answer.citations.get(n=1)
     assert f"<mark>{citation.quote}</mark>" in body
     assert 'id="cited"' in body
+
+
+# Two sentences of the refund policy, both from passage 1, written as the extractive answerer writes them.
+TWO_QUOTES = (
+    "Refunds are paid within 14 days of the returned item arriving at our warehouse. [1] Shipping is not refunded. [1]"
+)
+
+
+@pytest.fixture
+def quoted_twice(ann, acme, openai_env):
+    """An answer quoting passage 1 twice, and its two citations in the order of the text."""
+    acme.generation_provider = "openai"
+    acme.generation_model = "gpt-4o-mini"
+    acme.save()
+    openai_env.responder = lambda body: Reply(text=TWO_QUOTES)
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+    first, second = answer.citations.order_by("pk")
+    assert answer.text == TWO_QUOTES and (first.n, second.n) == (1, 1)
+    assert first.quote.startswith("Refunds are paid") and second.quote == "Shipping is not refunded."
+    return answer, first, second
+
+
+def _source_url(citation) -> str:
+    return reverse("answers:source", args=[citation.answer_id, citation.n]) + f"?citation={citation.pk}"
+
+
+def test_two_quotes_of_one_passage_have_their_own_markers_and_links(login, ann, quoted_twice):
+    """Given an answer whose stored text marks two quotes of passage 1 both [1], when its card is
+    shown, then the text marks them [1a] and [1b], and each marker and each "Open in document" link
+    opens its own quote."""
+    answer, first, second = quoted_twice
+
+    card = login(ann).get(reverse("answers:detail", args=[answer.pk])).content.decode()
+
+    assert f'<a class="cite" href="{_source_url(first)}#cited" title="Open source 1a">[1a]</a>' in card
+    assert f'<a class="cite" href="{_source_url(second)}#cited" title="Open source 1b">[1b]</a>' in card
+    assert card.index("[1a]</a>") < card.index("[1b]</a>") and "[1]</a>" not in card
+    assert f'<a href="{_source_url(first)}#cited">Open in document</a>' in card
+    assert f'<a href="{_source_url(second)}#cited">Open in document</a>' in card
+
+
+def test_each_quotes_link_highlights_that_quotes_offsets(login, ann, quoted_twice):
+    """Given the two quotes of passage 1, when each one's link is opened, then the page highlights
+    exactly that quote's span of the passage, under its own label."""
+    _, first, second = quoted_twice
+    client = login(ann)
+
+    for citation, label in ((first, "1a"), (second, "1b")):
+        response = client.get(_source_url(citation))
+
+        assert response.status_code == 200
+        source = response.context["source"]
+        chunk_text = citation.passage.chunk.text
+        assert (source.label, source.citation.pk) == (label, citation.pk)
+        assert len(source.chunk_before) == citation.quote_start
+        assert source.quote == chunk_text[citation.quote_start : citation.quote_end] == citation.quote
+        assert f"<mark>{citation.quote}</mark>" in response.content.decode()
+
+
+def test_a_source_link_without_a_citation_opens_the_first_quote_and_a_foreign_one_is_404(
+    login, ann, acme, quoted_twice
+):
+    """Given the two quotes of passage 1, when passage 1 is opened as links before quotes had
+    markers of their own did (no ?citation=), then the first quote is highlighted; a citation that
+    is not one of passage 1's quotes, or no number at all, is 404."""
+    answer, first, _ = quoted_twice
+    other = answer_question(principal=_principal(ann, acme), text=QUESTION).citations.first()
+    client = login(ann)
+    url = reverse("answers:source", args=[answer.pk, 1])
+
+    assert client.get(url).context["source"].citation.pk == first.pk
+    assert client.get(url, {"citation": other.pk}).status_code == 404
+    assert client.get(url, {"citation": "first"}).status_code == 404
+
+
+def test_the_receipt_labels_two_quotes_of_one_passage_as_the_card_does(login, ann, quoted_twice):
+    answer, _, _ = quoted_twice
+
+    receipt = login(ann).get(reverse("answers:receipt", args=[answer.pk])).content.decode()
+
+    assert receipt.index("[1a] Refund Policy") < receipt.index("[1b] Refund Policy")
 
 
 def test_the_receipt_shows_passages_scores_and_ranks(login, ann, acme):

@@ -186,6 +186,31 @@ def test_an_email_whose_subject_and_sender_hold_nul_is_ready_without_it(admin, i
     assert {tuple(path) for path in version.chunks.values_list("heading_path", flat=True)} == {("Q3 numbers",)}
 
 
+def test_a_citation_of_an_emails_body_is_located_in_the_message_body(admin, ingest):
+    """Given an email (no pages, no rows), when it is ingested and a question is answered from its
+    body, then its passages, and the answer's citation, say "message body" rather than nothing."""
+    version = ingest(admin, "q3.eml", eml_bytes())
+    assert version.status == "ready", version.error_message
+    assert list(version.chunks.values_list("locator", flat=True)) == ["message body"]
+
+    out = StringIO()
+    call_command("ask", "When does the Q3 travel budget close?", "--as", "ada", "--json", stdout=out)
+
+    [citation] = json.loads(out.getvalue())["citations"]
+    assert (citation["external_id"], citation["locator"], citation["page"]) == ("q3", "message body", None)
+
+
+def test_an_attached_email_says_whose_attachment_it_is_and_where_in_it(admin, ingest):
+    """Given an email with an email attached, when both are ingested, then the attached one's
+    passages are located in its message body, as an attachment of the outer email."""
+    inner = eml_bytes(subject="Hotel rates", body="Hotels are reimbursed up to 220 euros per night.")
+    _, [attached] = _ingest_with_attachments(ingest, admin, eml_bytes(attachments=[("hotel.eml", inner)]))
+
+    assert list(attached.current_version.chunks.values_list("locator", flat=True)) == [
+        'attachment 1 of email "Q3 numbers", message body'
+    ]
+
+
 def test_attachments_become_documents_with_the_emails_access_and_say_whose_they_are(admin, world, ingest):
     finance = world.org("acme").teams.get(name="Finance")
     outsider = world.principal("olga", "acme", role="member")

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from citadel.providers.text import sentence_spans
+from citadel.reading.reader import MAX_CANDIDATES, Reader
 
 YES_NO = "yes_no"
 DATE = "date"
@@ -226,16 +227,22 @@ RANK_DECAY = 0.9
 
 
 def extract_field(
-    kind: str, query: str, passages: list[str], *, choices: list[str] | tuple[str, ...] = ()
+    kind: str,
+    query: str,
+    passages: list[str],
+    *,
+    choices: list[str] | tuple[str, ...] = (),
+    reader: Reader | None = None,
 ) -> Extracted | None:
     """A field's value from the passages retrieval found in one document, best first.
 
-    Every sentence holding a value of the type is a candidate; the one sharing most of the field's
-    words (name and guidance, `query`) wins, passages further down counting a little less. The
-    confidence is that share, so a value read from a sentence that never names the field is a
-    guess a reviewer should check."""
+    Every sentence holding a value of the type is a candidate. With the reader, it reads the
+    candidates sharing most of the field's words (name and guidance, `query`) and the one it judges
+    most likely to answer wins, its probability the confidence. Without it, the one sharing most of
+    those words wins, passages further down counting a little less, and the confidence is that
+    share: a value read from a sentence that never names the field is a guess a reviewer checks."""
     asked = _stems(query)
-    best: Extracted | None = None
+    candidates: list[Extracted] = []
     for rank, passage in enumerate(passages):
         for start, end in sentence_spans(passage):
             sentence = passage[start:end]
@@ -243,12 +250,17 @@ def extract_field(
             if kind == YES_NO and overlap < YES_NO_MIN_OVERLAP:
                 continue
             found = find_value(kind, sentence, choices=choices, question=query)
-            if found is None:
-                continue
-            confidence = round(overlap * RANK_DECAY**rank, 3)
-            if best is None or confidence > best.confidence:
-                best = Extracted(found.value, rank, start, end, confidence)
-    return best
+            if found is not None:
+                candidates.append(Extracted(found.value, rank, start, end, round(overlap * RANK_DECAY**rank, 3)))
+    if not candidates:
+        return None
+    candidates.sort(key=lambda c: -c.confidence)
+    if reader is None:
+        return candidates[0]
+    read = candidates[:MAX_CANDIDATES]
+    readings = reader.read(query, [" ".join(passages[c.passage][c.start : c.end].split()) for c in read])
+    best, reading = max(zip(read, readings, strict=True), key=lambda pair: pair[1].probability)
+    return Extracted(best.value, best.passage, best.start, best.end, round(reading.probability, 3))
 
 
 def _stems(text: str) -> set[str]:

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from citadel.providers import extractive
 from citadel.providers.embeddings import MINILM, get_embedder
 from citadel.providers.generation import SourcePassage
+from citadel.reading import extractive
 
 LEAVE = (
     "Acme Corporation gives full-time employees paid time off to rest, travel and take care of personal "
@@ -71,3 +71,31 @@ def test_the_local_model_uses_the_configured_number_of_threads(minilm, settings)
     embedder.embed(["Employees receive 20 days of PTO."])
 
     assert embedder.threads == 1
+
+
+def test_a_question_and_a_heading_of_the_section_are_never_candidates():
+    # Given an FAQ passage whose first line is its section's heading, a statement and a question,
+    heading = "My laptop was lost or stolen. What do I do?"
+    passage = SourcePassage(
+        n=1,
+        text=f"{heading}\nReport a stolen laptop by calling the service desk on extension 4357.",
+        title="IT FAQ",
+        score=1.0,
+        relative_score=1.0,
+        section=heading,
+    )
+
+    # when the sentences are scored for a question about the stolen laptop,
+    scored = extractive.score_sentences("What should I do if my laptop is stolen?", [passage])
+
+    # then only the sentence that says what to do is a candidate.
+    assert [s.text for s in scored] == ["Report a stolen laptop by calling the service desk on extension 4357."]
+
+
+def test_without_the_reader_the_answer_is_the_best_sentences_by_evidence():
+    generation = extractive.ExtractiveGenerator().generate(
+        question="What is the nightly cap for hotels?", passages=_passages()
+    )
+
+    assert generation.text.startswith("Hotels are reimbursed up to a nightly cap of 250 dollars. [2]")
+    assert "reader" not in generation.details

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from citadel.providers import coverage
+from citadel.reading import coverage
 
 MODELS_FILE = Path(__file__).with_name("answerability.json")
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from citadel.providers.values import find_value, find_value_in
+from citadel.reading import values
+from citadel.reading.values import find_value, find_value_in
 
 
 @pytest.mark.parametrize(
@@ -94,3 +95,23 @@ def test_among_quotes_the_value_comes_from_the_one_closest_to_the_question():
 
     assert found.value == "Economy" and found.index == 1
     assert find_value_in("amount", quotes, question="How much?") is None
+
+
+def test_with_the_reader_the_value_comes_from_the_sentence_it_judges_to_answer():
+    # Given two sentences holding a duration, the first sharing more of the field's words,
+    from citadel.reading.reader import Reading
+
+    passages = [
+        "The notice period for renewals is listed in the annex, 90 days. Either party may terminate with 30 days notice."
+    ]
+
+    class Scripted:
+        def read(self, question, sentences):
+            return [Reading(probability=0.9 if "terminate" in s else 0.2, span=None) for s in sentences]
+
+    # when the reader judges the second to answer "termination notice period",
+    found = values.extract_field(values.DURATION, "termination notice period", passages, reader=Scripted())
+
+    # then its value is read, with the reader's probability as the confidence.
+    assert (found.value, found.confidence) == ("30 days", 0.9)
+    assert passages[0][found.start : found.end] == "Either party may terminate with 30 days notice."

@@ -10,7 +10,7 @@ holds a value of the type asked for (a date for "when", a quantity for "how many
 A part is covered when a sentence holds its stems (the shared light stemmer, so "approvals" meets
 "approved"), a word sharing its first five letters ("discovery" and "discovered"), or, where the
 embedder provides contextual token vectors, a token close enough to it in context (the threshold
-comes from the answerability fit: antonyms sit close to each other in these vectors, so it is high).
+comes from the embedder's calibration: antonyms sit close to each other in these vectors, so it is high).
 """
 
 import re

@@ -2,9 +2,9 @@
 
 import pytest
 
-from citadel.providers import answerability, extractive
 from citadel.providers.embeddings import MINILM
 from citadel.providers.generation import SourcePassage
+from citadel.reading import answerability, extractive
 
 MISSING = ("qualifier_missing", "number_missing", "negation_missing", "entity_missing", "type_missing")
 BASE = {"evidence": 0.6, "similarity": 0.6, "passage_similarity": 0.5, "margin": 0.05}

@@ -2,8 +2,8 @@
 
 import pytest
 
-from citadel.providers import coverage
 from citadel.providers.embeddings import MINILM, get_embedder
+from citadel.reading import coverage
 
 RHINE = (
     "The variant forms of the name of the Rhine in modern languages are all derived from the Gaulish name "

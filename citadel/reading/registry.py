@@ -3,11 +3,12 @@ adapter; the adapters import only what they share (citadel.providers.generation)
 
 from collections.abc import Callable
 
-from citadel.providers import anthropic_chat, extractive, openai_chat
+from citadel.providers import anthropic_chat, openai_chat
 from citadel.providers.generation import ANTHROPIC, EXTRACTIVE, OPENAI, PROVIDERS, GenerationProvider, ProviderError
+from citadel.reading import extractive
 
 _FACTORIES: dict[str, Callable[[str | None], GenerationProvider]] = {
-    EXTRACTIVE: lambda model: extractive.ExtractiveGenerator(),
+    EXTRACTIVE: lambda model: extractive.ExtractiveGenerator.for_embedder(None),
     OPENAI: lambda model: openai_chat.OpenAIChatGenerator(model=model),
     ANTHROPIC: lambda model: anthropic_chat.AnthropicGenerator(model=model),
 }
