@@ -7,8 +7,8 @@ What ships is the delta (model/reader.safetensors: the trained layers as int8 wi
 the heads in float32). On first use it is merged into the shipped MiniLM weights and built into an
 ONNX graph by the same builder as the embedder's (providers/bert_onnx.py), kept under the data dir.
 
-The answer logit becomes a probability by the Platt scaling fitted on held-out SQuAD articles when
-the model was trained (stored with the delta), so a score of 0.8 means about 8 in 10 such sentences
+The answer logit becomes a probability by the Platt scaling fitted, when the model was trained, on
+six SQuAD articles kept out of training and never reported (stored with the delta), so a score of 0.8 means about 8 in 10 such sentences
 answer. Which probabilities show an answer, send it to review or decline it is the policy
 (model/policy.json), chosen on development data by bench/fit_reader.py.
 """
@@ -80,25 +80,29 @@ def version() -> str:
     return f"citadel-reader-{_delta_digest()}"
 
 
-def merged_weights() -> tuple[dict, dict, dict]:
-    """The shipped MiniLM weights with the delta merged in (int8 rows scaled back to float32),
-    its config, and the delta's metadata."""
-    import numpy as np
+def _metadata() -> dict[str, str]:
+    """What the training script stored with the delta: the Platt coefficients, the token budget."""
     from safetensors import safe_open
+
+    with safe_open(DELTA_FILE, framework="numpy") as handle:
+        return handle.metadata() or {}
+
+
+def merged_weights() -> tuple[dict, dict]:
+    """The shipped MiniLM weights with the delta merged in (int8 rows scaled back to float32), and
+    its config."""
+    import numpy as np
     from safetensors.numpy import load_file
 
     folder = bert_onnx.minilm_folder()
     weights = load_file(folder / "model.safetensors")
     delta = load_file(DELTA_FILE)
-    with safe_open(DELTA_FILE, framework="numpy") as handle:
-        metadata = handle.metadata() or {}
     for name, value in delta.items():
         if name.endswith(".scale"):
             continue
         scale = delta.get(f"{name}.scale")
         weights[name] = value.astype(np.float32) * scale[:, None] if scale is not None else value
-    config = json.loads((folder / "config.json").read_text())
-    return weights, config, metadata
+    return weights, json.loads((folder / "config.json").read_text())
 
 
 def reader_file(*, quantized: bool = False) -> Path:
@@ -114,7 +118,7 @@ def reader_file(*, quantized: bool = False) -> Path:
     if not fp32.exists():
         import onnx
 
-        weights, config, _ = merged_weights()
+        weights, config = merged_weights()
         bert_onnx.write_once(fp32, lambda path: onnx.save(bert_onnx.bert_graph(weights, config), path))
     if not quantized:
         return fp32
@@ -131,11 +135,9 @@ class Reader:
 
     def __init__(self, *, quantized: bool | None = None) -> None:
         import onnxruntime
-        from safetensors import safe_open
         from tokenizers import Tokenizer
 
-        with safe_open(DELTA_FILE, framework="numpy") as handle:
-            metadata = handle.metadata() or {}
+        metadata = _metadata()
         self._a, self._b = float(metadata["platt_a"]), float(metadata["platt_b"])
         self.version = version()
         options = onnxruntime.SessionOptions()
