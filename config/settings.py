@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "citadel.core",
     "citadel.accounts",
     "citadel.audit",
+    "citadel.jobs",
     "citadel.documents",
     "citadel.ingestion",
     "citadel.retrieval",
@@ -322,6 +323,9 @@ CITADEL = {
     "WORKER_STALE_SECONDS": env_int("CITADEL_WORKER_STALE_SECONDS", 30),
     # Test hook only: sleep this long at each pipeline step, so a test can kill a worker mid-task.
     "INGEST_STEP_DELAY_SECONDS": float(os.environ.get("CITADEL_INGEST_STEP_DELAY_SECONDS") or 0),
+    # Test hook only: sleep this long each time a background run moves on (jobs.services.run_extend),
+    # so a test can make a run outlast its lease, or kill its worker mid-run.
+    "RUN_STEP_DELAY_SECONDS": float(os.environ.get("CITADEL_RUN_STEP_DELAY_SECONDS") or 0),
     # How long a new review item may wait before it counts as overdue.
     "REVIEW_DUE_HOURS": env_int("CITADEL_REVIEW_DUE_HOURS", 24),
     # Scheme and host put in front of links in emails (requests are not around when they are sent).

@@ -22,6 +22,7 @@ urlpatterns = [
     path("extractions/", include("citadel.extraction.urls")),
     path("evaluation/", include("citadel.evaluation.urls")),
     path("audit/", include("citadel.trail.urls")),
+    path("runs/", include("citadel.jobs.urls")),
     path("ops/", include("citadel.ops.urls")),
     path("", include("citadel.accounts.urls")),
     path("", answers_views.home, name="home"),

@@ -228,3 +228,30 @@ def imap_server():
     server = DovecotServer(_free_port())
     yield server
     server.stop()
+
+
+@pytest.fixture
+def as_worker():
+    """This process runs tasks as the named worker (as `manage.py worker` names itself)."""
+    from citadel.jobs.workers import worker_id_set
+
+    yield worker_id_set
+    worker_id_set(None)
+
+
+@pytest.fixture
+def embedding(monkeypatch):
+    """The fake embedding model, counting its calls: `embedding.on(n, what)` has `what` happen
+    while it embeds for the n-th time from then (a worker killed mid-run, a run cancelled)."""
+    from citadel.providers.embeddings import FakeEmbedder
+    from tests.workers import CallCounter
+
+    counter = CallCounter()
+    real = FakeEmbedder.embed
+
+    def embed(self, texts):
+        counter.called()
+        return real(self, texts)
+
+    monkeypatch.setattr(FakeEmbedder, "embed", embed)
+    return counter

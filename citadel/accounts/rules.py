@@ -98,3 +98,10 @@ def audit_access_for(*, user, principal: Principal | None, org_slug: str | None 
     else:
         raise PermissionDenied("Only administrators and reviewers read logs.")
     return AuditAccess(principal.user_id, Organization.objects.get(pk=principal.organization_id), role)
+
+
+def may_manage_run(principal: Principal, run) -> bool:
+    """Retry or cancel a background run (a report, an extraction, a summary, a sync, an evaluation):
+    the person who started it, and the organization's admins. The run must be of the principal's
+    organization; the caller has found it through the principal's organization."""
+    return isinstance(principal, Principal) and (principal.is_admin or run.owner_id == principal.user_id)

@@ -12,6 +12,7 @@ from citadel.api import (
     problems,
     reports,
     review,
+    runs,
     search,
     sources,
     summaries,
@@ -60,3 +61,4 @@ api.add_router("/extractions", extraction.router)
 api.add_router("/sources", sources.router)
 api.add_router("/evaluation", evaluation.router)
 api.add_router("/audit", audit.router)
+api.add_router("/runs", runs.router)

@@ -9,9 +9,11 @@ from pydantic import Field
 from citadel.accounts.rules import require_role
 from citadel.api.fields import Id
 from citadel.api.responses import errors
+from citadel.api.runs import RunOut as RunProgressOut
 from citadel.core.principal import Principal, Role
 from citadel.evaluation import selectors, services
 from citadel.evaluation.models import EvalRun, RunKind
+from citadel.jobs.selectors import run_progress
 
 router = Router(tags=["evaluation"])
 
@@ -36,7 +38,7 @@ class RunOut(Schema):
     eval_set: str
     kind: str
     k: int
-    status: str
+    status: str = Field(description="queued, running, done, failed or cancelled.")
     done: int
     total: int
     progress_percent: int
@@ -47,6 +49,9 @@ class RunOut(Schema):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    run: RunProgressOut = Field(
+        description="The evaluation as a run: progress, time running, a lost worker, who cancelled it."
+    )
 
 
 class ResultOut(Schema):
@@ -83,10 +88,11 @@ def _run_out(run: EvalRun) -> dict:
         "metrics": run.metrics or {},
         "settings": run.settings or {},
         "settings_applied": run.settings_applied,
-        "error": run.error,
+        "error": run.error_message,
         "created_at": run.created_at,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
+        "run": run_progress(run),
     }
 
 
@@ -135,7 +141,8 @@ def eval_runs(request):
 @router.post("/runs", response={202: RunDetail, **errors(400, 401, 403, 404, 422)}, url_name="eval_run_start")
 def eval_run_start(request, payload: RunIn):
     """Queue a run of a golden set with the organization's current retrieval settings; poll the
-    run until its status is `done` or `failed`."""
+    run until its status is `done`, `failed` or `cancelled` (cancel it with
+    `POST /runs/evaluation_runs/{id}/cancel`)."""
     principal = _admin(request.auth)
     run = services.eval_run_start(principal=principal, eval_set_id=payload.eval_set_id, kind=payload.kind, k=payload.k)
     return Status(202, _run_detail(principal, run.pk))

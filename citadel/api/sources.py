@@ -8,6 +8,7 @@ from pydantic import Field
 from citadel.accounts.rules import require_role
 from citadel.api.fields import Id, JsonObject, limited
 from citadel.api.responses import errors
+from citadel.api.runs import RunOut
 from citadel.core.principal import Role
 from citadel.sources import selectors
 from citadel.sources.services import source_create, source_sync_start
@@ -23,7 +24,7 @@ class FailedItemOut(Schema):
 class SyncOut(Schema):
     source_id: int
     sync_id: int
-    status: str = Field(description="queued, running, done or failed.")
+    status: str = Field(description="queued, running, done, failed or cancelled.")
     added: int
     updated: int
     unchanged: int
@@ -33,6 +34,7 @@ class SyncOut(Schema):
     error: str | None
     started_at: datetime | None
     finished_at: datetime | None
+    run: RunOut = Field(description="The sync as a run: progress, time running, a lost worker, who cancelled it.")
 
 
 class SourceOut(Schema):

@@ -6,6 +6,7 @@ from pydantic import Field
 from citadel.api.answers import CitationOut
 from citadel.api.fields import Id
 from citadel.api.responses import errors
+from citadel.api.runs import RunOut
 from citadel.documents.access import get_readable_document
 from citadel.summaries.selectors import document_summary, summary_data
 from citadel.summaries.services import summary_ensure
@@ -17,12 +18,17 @@ class SummaryOut(Schema):
     document: str = Field(description="The document's external id.")
     version: int | None = Field(description="The document's current version.")
     status: str = Field(
-        description="ready; queued (being written); failed; stale (written for an older version, shown "
-        "until the current one's is ready); none (not requested: the organization summarises on demand)."
+        description="ready; queued (waiting or being written); failed; cancelled; stale (written for an older "
+        "version, shown until the current one's is ready); none (not requested: the organization summarises on "
+        "demand)."
     )
     text: str = Field(description="The overview, then the key points; every sentence quoted and marked [n].")
     citations: list[CitationOut]
     error: str | None = Field(description="Why the summary could not be written (status failed).")
+    run: RunOut | None = Field(
+        description="The current version's summary as a background run: its progress, time running, a lost "
+        "worker, who cancelled it (POST /runs/summaries/{id}/cancel). Null before one is requested."
+    )
 
 
 @router.get("/{document_id}/summary", response={200: SummaryOut, **errors(401, 403, 404)}, url_name="summary_detail")

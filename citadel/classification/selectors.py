@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from citadel.classification.models import LabellingRun
 from citadel.core.principal import Principal
 from citadel.documents.access import readable_documents
 from citadel.documents.models import DocumentLabel, Label, LabelStatus
@@ -24,3 +25,10 @@ def labels_to_review(principal: Principal) -> QuerySet[DocumentLabel]:
         .select_related("label", "document")
         .order_by("confidence", "document__title")
     )
+
+
+def labelling_latest(principal: Principal) -> LabellingRun | None:
+    """The organization's latest labelling run, for reviewers and admins (they see suggestions come)."""
+    if not isinstance(principal, Principal) or not principal.is_reviewer:
+        return None
+    return LabellingRun.objects.filter(organization_id=principal.organization_id).select_related("cancelled_by").first()

@@ -4,6 +4,7 @@ by asking it which labels fit; and by people: reviewers accept or reject what th
 remove labels. A person's decision stands: the classifier never changes a label a person decided.
 Each change is one transaction with its audit event."""
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -17,8 +18,10 @@ from citadel.answers.model_calls import model_call_record
 from citadel.answers.services import budget_check
 from citadel.audit.services import audit_record
 from citadel.classification import scoring
+from citadel.classification.models import LabellingRun, LabellingStatus
 from citadel.core.errors import LimitExceeded, NotFound
 from citadel.core.principal import Principal, Role
+from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.access import readable_documents
 from citadel.documents.models import (
     Chunk,
@@ -29,13 +32,16 @@ from citadel.documents.models import (
     LabelStatus,
     VersionStatus,
 )
+from citadel.jobs.services import RunStopped, run_claim, run_extend, run_fail, run_finish
 from citadel.providers.embeddings import get_embedder
 from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage
 from citadel.providers.text import MARKER, sentence_spans
 from citadel.reading.registry import get_generator
 from citadel.retrieval.models import VersionCentroid
 
+logger = logging.getLogger(__name__)
 PERSON_DECIDED = (LabelStatus.ACCEPTED, LabelStatus.REJECTED)
+LABELLING_TASK = "citadel.classification.tasks.labelling_run_execute"
 
 
 @dataclass
@@ -90,19 +96,59 @@ def labels_for_ready_version(*, version_id: int) -> list[DocumentLabel]:
     return _classify(version.document, LabelSet.load(organization), organization)
 
 
-def labels_classify_organization(*, organization_id: int) -> int:
-    """Label every ready document of the organization again (its labels changed); returns how
-    many documents were classified."""
-    organization = Organization.objects.get(pk=organization_id)
-    known = LabelSet.load(organization)
-    documents = Document.objects.filter(
-        organization=organization, archived_at__isnull=True, current_version__status=VersionStatus.READY
+def labelling_run_request(*, organization_id: int, requested_by_id: int | None, reason: str) -> LabellingRun:
+    """Label every ready document of the organization again (its labels changed), in the
+    background. A run still queued takes the new reason too: it will read the labels as they are
+    when it starts. In the caller's transaction, with its audit event."""
+    run = (
+        LabellingRun.objects.select_for_update()
+        .filter(organization_id=organization_id, status=LabellingStatus.QUEUED)
+        .first()
     )
-    count = 0
-    for document in documents.iterator():
-        _classify(document, known, organization)
-        count += 1
-    return count
+    if run is not None:
+        run.reason = f"{run.reason}; {reason}"[:300]
+        run.save(update_fields=["reason"])
+        return run
+    run = LabellingRun.objects.create(organization_id=organization_id, requested_by_id=requested_by_id, reason=reason)
+    audit_record(
+        verb="classification.labelling_requested",
+        organization=organization_id,
+        actor=None,
+        target=run,
+        metadata={"reason": reason, "requested_by": requested_by_id},
+    )
+    enqueue_on_commit(LABELLING_TASK, run.pk)
+    return run
+
+
+def labelling_run_execute(*, run_id: int) -> LabellingRun | None:
+    """Label every ready document of the run's organization again, one document at a time; a run
+    taken over resumes where its lost worker stopped, and a cancelled one stops before the next
+    document. (Labelling a document twice gives the same labels, so a document is not written in
+    the transaction that moves the run on: a model call must not hold one open.)"""
+    run, claimed = run_claim(LabellingRun, run_id)
+    if not claimed:
+        return run
+    try:
+        organization = Organization.objects.get(pk=run.organization_id)
+        known = LabelSet.load(organization)
+        documents = list(
+            Document.objects.filter(
+                organization=organization, archived_at__isnull=True, current_version__status=VersionStatus.READY
+            ).order_by("pk")
+        )
+        run_extend(run, total=len(documents))
+        for n, document in enumerate(documents[run.done :], start=run.done + 1):
+            run_extend(run)
+            _classify(document, known, organization)
+            run_extend(run, done=n)
+        with transaction.atomic():
+            return run_finish(run, status=LabellingStatus.DONE)
+    except RunStopped:
+        return LabellingRun.objects.get(pk=run_id)
+    except Exception as exc:
+        logger.exception("labelling run %s failed", run_id)
+        return run_fail(run, f"Labelling stopped ({type(exc).__name__}); retry it.")
 
 
 def _classify(document: Document, known: LabelSet, organization: Organization) -> list[DocumentLabel]:

@@ -12,8 +12,6 @@ def classify_ready_version(version_id: int) -> dict:
 
 
 @task(queue_name="default")
-def classify_organization(organization_id: int) -> dict:
-    return {
-        "organization_id": organization_id,
-        "documents": services.labels_classify_organization(organization_id=organization_id),
-    }
+def labelling_run_execute(run_id: int) -> dict:
+    run = services.labelling_run_execute(run_id=run_id)
+    return {"run_id": run_id, "status": run.status if run else "missing"}

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from citadel.accounts.decorators import principal_required
+from citadel.accounts.rules import may_manage_run
 from citadel.classification import selectors, services
 from citadel.core.errors import NotFound, PermissionDenied
 from citadel.core.ids import parse_id
@@ -56,6 +57,13 @@ def set_label(request, document_id: int):
 def review(request):
     if not request.principal.is_reviewer:
         raise PermissionDenied("Only reviewers and admins decide labels.")
+    run = selectors.labelling_latest(request.principal)
     return render(
-        request, "classification/review.html", {"suggestions": selectors.labels_to_review(request.principal)[:200]}
+        request,
+        "classification/review.html",
+        {
+            "suggestions": selectors.labels_to_review(request.principal)[:200],
+            "run": run,
+            "may_manage": run is not None and may_manage_run(request.principal, run),
+        },
     )

@@ -28,3 +28,18 @@ def enqueue_on_commit(path: str, *args, run_after: datetime | None = None) -> No
     if run_after is not None and task.get_backend().supports_defer:
         task = task.using(run_after=run_after)
     transaction.on_commit(lambda: task.enqueue(*args))
+
+
+def task_waiting(path: str, *args) -> bool | None:
+    """Whether a task `path(*args)` is waiting or running in the task database; None where the
+    backend keeps its queue elsewhere (RQ, or the immediate backend of tests) and cannot say."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    # The task's own backend: django.tasks.default_task_backend is a proxy, never an instance of
+    # the backend's class (asking it made the versions' half of the reaper a no-op).
+    if not isinstance(task_named(path).get_backend(), DatabaseBackend):
+        return None
+    return DBTaskResult.objects.filter(
+        status__in=["READY", "RUNNING"], task_path=path, args_kwargs__args=list(args)
+    ).exists()

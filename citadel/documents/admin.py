@@ -6,9 +6,8 @@ from django.utils.html import format_html
 from citadel.accounts.admin_base import OrgScopedAdmin, site
 from citadel.accounts.selectors import principal_for
 from citadel.core.errors import CitadelError, NotFound
-from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.access import WITHHELD_NOTE, content_view
-from citadel.documents.models import AccessGrant, Document, DocumentVersion, Label
+from citadel.documents.models import AccessGrant, Document, DocumentVersion
 from citadel.documents.services import document_archive, version_retry
 
 
@@ -146,28 +145,3 @@ class DocumentVersionAdmin(OrgScopedAdmin):
     def archive_documents(self, request, queryset):
         documents = Document.objects.filter(pk__in=queryset.values("document_id"), archived_at__isnull=True)
         DocumentAdmin.archive_documents(self, request, documents)
-
-
-# Labels are given in the background by citadel.classification, which sits above documents: its
-# task is named by path (core/tasks.py).
-CLASSIFY_ORGANIZATION_TASK = "citadel.classification.tasks.classify_organization"
-
-
-@admin.register(Label, site=site)
-class LabelAdmin(OrgScopedAdmin):
-    """Adding, changing or deleting a label labels every document again, in the background."""
-
-    list_display = ["name", "description"]
-    search_fields = ["name", "description"]
-    exclude = ["organization"]
-    audited_fields = ("name", "description")
-    unique_in_organization = ("name",)
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        enqueue_on_commit(CLASSIFY_ORGANIZATION_TASK, obj.organization_id)
-
-    def delete_model(self, request, obj):
-        organization_id = obj.organization_id
-        super().delete_model(request, obj)
-        enqueue_on_commit(CLASSIFY_ORGANIZATION_TASK, organization_id)

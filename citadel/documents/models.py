@@ -1,11 +1,11 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import validate_slug
 from django.db import models
-from django.utils import timezone
 from pgvector.django import HalfVectorField
+
+from citadel.jobs.models import Run, RunStatus
 
 
 class VersionStatus(models.TextChoices):
@@ -334,21 +334,80 @@ class DocumentLabel(models.Model):
         return f"{self.label} on {self.document_id} ({self.status})"
 
 
-class RunStatus(models.TextChoices):
-    """The states every background run over documents shares; each kind adds its own."""
+def reviewed_run_statuses(name: str, *, module: str, done: str) -> type[models.TextChoices]:
+    """The states of a kind of run over documents whose results a reviewer checks (a report, an
+    extraction): a run's (RunStatus), "needs_review" while a reviewer has something to decide, and
+    `done` once nothing waits ("published"). In this order: the order of the status field's
+    choices in the migrations. `module`: the kind's models' module, where the class is named."""
+    return models.TextChoices(
+        name,
+        [
+            ("QUEUED", RunStatus.QUEUED.value),
+            ("RUNNING", RunStatus.RUNNING.value),
+            ("NEEDS_REVIEW", ("needs_review", "Needs review")),
+            (done.upper(), done),
+            ("FAILED", RunStatus.FAILED.value),
+            ("CANCELLED", RunStatus.CANCELLED.value),
+        ],
+        module=module,
+    )
 
-    QUEUED = "queued"
-    RUNNING = "running"
-    FAILED = "failed"
+
+class RunDefinition(models.Model):
+    """What a kind of run over documents runs, defined once by an admin and run by members (a
+    checklist, an extraction schema): a slug unique in its organization, a title, and ordered parts
+    in the kind's own model, which has a foreign key to it (related name PARTS), a `position`, a
+    `type`, `choices` and `guidance`, and its own PART_KEY. Every kind is saved, checked, shown and
+    run the same way (citadel.documents.runs); what differs is named here, for its messages."""
+
+    # Each kind's words: "template" with its "item"/"items", each needing "a question".
+    NOUN = ""
+    PART = ""
+    PARTS = ""
+    PART_NEEDS = ""
+    # The field that says what a part is ("question"); unique among the parts when it names a
+    # column (an extraction's fields).
+    PART_KEY = ""
+    UNIQUE_PART_KEY = False
+    MAX_PARTS = 0
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    slug = models.CharField(max_length=80, validators=[validate_slug])
+    title = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["title"]
+        # Named after each kind's model, as when each declared its own: "reporttemplate_unique_slug".
+        constraints = [models.UniqueConstraint(fields=["organization", "slug"], name="%(class)s_unique_slug")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def parts(self) -> models.QuerySet:
+        return getattr(self, self.PARTS).all()
+
+    @classmethod
+    def part_data(cls, part: models.Model) -> dict:
+        """A part as the admin's audit, the commands, the API and an extraction's copy give it."""
+        key = cls.PART_KEY
+        return {key: getattr(part, key), "type": part.type, "choices": part.choices, "guidance": part.guidance}
 
 
-class DocumentRun(models.Model):
+class DocumentRun(Run):
     """A background job a member runs over a fixed set of documents with their own permissions (a
-    checklist's report, an extraction): its runner, its documents, and the states of a run that
-    survives its worker dying."""
+    checklist's report, an extraction): its runner and its documents. Its life (queued, claimed by
+    a worker that extends its lease, finished, failed, cancelled, retried) is citadel.jobs'."""
 
-    # A run this long lost its worker: shown as failed, and retried like a failure.
-    STUCK_AFTER_SECONDS = 900
+    OWNER_FIELD = "runner"
+    ORGANIZATION_LOOKUP = "organization_id"
+    # Each kind's foreign key to the RunDefinition it runs ("template"), and the state in which
+    # members see the runs others started (a published report), if there is one.
+    DEFINITION = ""
+    SHARED_STATUS: str | None = None
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     title = models.CharField(max_length=200)
@@ -357,27 +416,16 @@ class DocumentRun(models.Model):
     # "documents of team Support").
     document_ids = models.JSONField(default=list)
     scope_label = models.CharField(max_length=300)
-    error_message = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(Run.Meta):
         abstract = True
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.created_at:%Y-%m-%d})"
 
-    @property
-    def stuck(self) -> bool:
-        return (
-            self.status == RunStatus.RUNNING
-            and self.started_at is not None
-            and self.started_at < timezone.now() - timedelta(seconds=self.STUCK_AFTER_SECONDS)
-        )
-
-    @property
-    def shown_status(self) -> str:
-        return RunStatus.FAILED if self.stuck else self.status
+    def keep_parts(self, parts: list) -> list[models.Model]:
+        """The definition's parts as this run keeps them, so that changing the definition later
+        changes no run made: set on the run before it is first saved, or returned as rows saved
+        with it (citadel.documents.runs.document_run_start)."""
+        raise NotImplementedError

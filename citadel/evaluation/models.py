@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import models
 
+from citadel.jobs.models import Run
+from citadel.jobs.models import RunStatus as JobStatus
+
 
 class EvalSet(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
@@ -55,16 +58,26 @@ class RunKind(models.TextChoices):
 
 
 class RunStatus(models.TextChoices):
-    QUEUED = "queued"
-    RUNNING = "running"
+    # A run's states (citadel.jobs.models.RunStatus), and the one an evaluation run finishes in.
+    QUEUED = JobStatus.QUEUED.value
+    RUNNING = JobStatus.RUNNING.value
     DONE = "done"
-    FAILED = "failed"
+    FAILED = JobStatus.FAILED.value
+    CANCELLED = JobStatus.CANCELLED.value
 
 
-FINISHED_STATUSES = (RunStatus.DONE, RunStatus.FAILED)
+FINISHED_STATUSES = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
-class EvalRun(models.Model):
+class EvalRun(Run):
+    """A run of a golden set: a run (citadel.jobs). The task claims it and moves its lease on with
+    each question it answers; a run whose worker was lost is queued again by the reaper and starts
+    again from its first question; a cancelled one stops before its next question. `done` of
+    `total`: the questions answered."""
+
+    OWNER_FIELD = "started_by"
+    ORGANIZATION_LOOKUP = "organization_id"
+
     eval_set = models.ForeignKey(EvalSet, on_delete=models.CASCADE, related_name="runs")
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     # Runs retrieve as this user, so they measure what an admin of the organization may see.
@@ -77,15 +90,7 @@ class EvalRun(models.Model):
     # organization's current settings whatever `settings` says.
     settings_applied = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=RunStatus, default=RunStatus.QUEUED)
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
     metrics = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Moves with every answered question; a run untouched for long has lost its worker.
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

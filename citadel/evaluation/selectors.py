@@ -29,7 +29,9 @@ def questions_of(*, eval_set: EvalSet) -> QuerySet[GoldenQuestion]:
 
 
 def runs_for(*, principal: Principal, eval_set: EvalSet | None = None) -> QuerySet[EvalRun]:
-    runs = EvalRun.objects.filter(organization_id=principal.organization_id).select_related("eval_set", "started_by")
+    runs = EvalRun.objects.filter(organization_id=principal.organization_id).select_related(
+        "eval_set", "started_by", "cancelled_by"
+    )
     return runs.filter(eval_set=eval_set) if eval_set is not None else runs
 
 

@@ -1,24 +1,25 @@
-"""Writes of the evaluation app: golden sets, runs, and the gate in front of retrieval settings."""
+"""Writes of the evaluation app: golden sets, runs, and the gate in front of retrieval settings.
+
+An evaluation run is a background run (citadel.jobs): the task claims it, and the transaction
+writing each question's result moves its lease on and its progress (`run_extend`), so only the
+worker that owns the run writes. A run whose worker was lost is queued again by the reaper and
+starts again from its first question (its partial results are deleted: `eval_run_reset`); a
+cancelled one stops before its next question."""
 
 import inspect
 import logging
-from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
-from django.utils import timezone
 
 from citadel.accounts.models import Organization
 from citadel.accounts.rules import require_role
 from citadel.accounts.selectors import principal_for
 from citadel.audit.services import audit_record
 from citadel.core.errors import CitadelError, InvalidInput, NotFound
-from citadel.core.locks import session_lock
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
 from citadel.evaluation import golden, scoring
 from citadel.evaluation.models import (
-    FINISHED_STATUSES,
     EvalResult,
     EvalRun,
     EvalSet,
@@ -28,11 +29,13 @@ from citadel.evaluation.models import (
     RunStatus,
 )
 from citadel.evaluation.retrieval_settings import organization_retrieval_settings, proposed_retrieval_settings
+from citadel.jobs.services import RunStopped, run_claim, run_extend, run_fail, run_finish
 from citadel.retrieval import services as retrieval
 
 logger = logging.getLogger(__name__)
 
 MAX_RUN_K = 50
+EXECUTE_TASK = "citadel.evaluation.tasks.eval_run_task"
 
 
 def _require_admin(principal: Principal | None) -> Principal:
@@ -211,44 +214,51 @@ def eval_run_start(
         target=run,
         metadata={"eval_set_id": eval_set.pk, "kind": kind, "k": k, "settings": measured},
     )
-    enqueue_on_commit("citadel.evaluation.tasks.eval_run_task", run.pk)
+    enqueue_on_commit(EXECUTE_TASK, run.pk)
     return run
 
 
 def eval_run_execute(*, run_id: int) -> EvalRun | None:
-    """Runs every question of the run and stores results and metrics. Idempotent: a finished run
-    is left alone, a run another worker is executing is skipped, and a run whose worker died
-    starts again from its first question."""
-    # One executor per run; the lock dies with a killed worker, so a retried task can take over.
-    with session_lock("citadel.evalrun", run_id) as acquired:
-        if not acquired:
-            return None
-        with transaction.atomic():
-            run = EvalRun.objects.select_for_update().filter(pk=run_id).first()
-            if run is None or run.status in FINISHED_STATUSES:
-                return run
-            run.results.all().delete()
-            run.status, run.done, run.started_at, run.error = RunStatus.RUNNING, 0, timezone.now(), ""
-            questions = list(run.eval_set.questions.order_by("id"))
-            run.total = len(questions)
-            run.save(update_fields=["status", "done", "started_at", "error", "total", "updated_at"])
-        try:
-            _execute(run, questions)
-        except CitadelError as exc:
-            return _finish_failed(run, exc.message)
-        except Exception as exc:
-            logger.exception("Evaluation run %s failed", run_id)
-            return _finish_failed(run, f"{type(exc).__name__}: the run stopped on an unexpected error.")
+    """Runs every question of the run and stores results and metrics, as the worker that claims it
+    (citadel.jobs.services.run_claim). A run that ended, or one a live worker runs, is left alone;
+    one whose worker was lost starts again from its first question. A worker whose run was
+    cancelled or taken over stops before its next question and writes nothing more."""
+    run, claimed = run_claim(EvalRun, run_id)
+    if not claimed:
         return run
+    try:
+        questions = list(run.eval_set.questions.order_by("id"))
+        with transaction.atomic():
+            # What an earlier pass wrote (its worker was lost) is written again, once.
+            eval_run_reset(run)
+            run_extend(run, done=0, total=len(questions))
+        return _execute(run, questions)
+    except RunStopped:
+        run.refresh_from_db()
+        return run
+    except CitadelError as exc:
+        # Failed with the sentence, audited `evaluation.failed`.
+        return run_fail(run, exc.message)
+    except Exception as exc:
+        logger.exception("Evaluation run %s failed", run_id)
+        return run_fail(run, f"{type(exc).__name__}: the run stopped on an unexpected error.")
 
 
-def _execute(run: EvalRun, questions: list[GoldenQuestion]) -> None:
+def eval_run_reset(run: EvalRun) -> None:
+    """Undo a pass that stopped (the reaper calls this when it queues a run whose worker was lost
+    again, and so does a retry): its results are deleted and it starts from its first question."""
+    run.results.all().delete()
+    EvalRun.objects.filter(pk=run.pk).update(done=0)
+    run.done = 0
+
+
+def _execute(run: EvalRun, questions: list[GoldenQuestion]) -> EvalRun:
     try:
         principal = principal_for(user=run.started_by_id, organization=run.organization_id)
     except NotFound:
         raise InvalidInput("The admin who started this run is no longer a member of the organization.") from None
     rows, classifications = [], []
-    for question in questions:
+    for done, question in enumerate(questions, start=1):
         if run.kind == RunKind.ANSWER:
             result = _answer_one(run, principal, question)
             classifications.append(result.classification)
@@ -257,36 +267,19 @@ def _execute(run: EvalRun, questions: list[GoldenQuestion]) -> None:
         rows.append({**result.metrics, "abstained": result.abstained})
         with transaction.atomic():
             result.save()
-            EvalRun.objects.filter(pk=run.pk).update(done=F("done") + 1, updated_at=timezone.now())
+            # Still this worker's run (not cancelled, not taken over), or the result rolls back.
+            run_extend(run, done=done)
     with transaction.atomic():
-        run.refresh_from_db()
-        run.metrics = scoring.run_metrics(
+        metrics = scoring.run_metrics(
             rows, k=run.k, classifications=classifications if run.kind == RunKind.ANSWER else None
         )
-        run.status, run.finished_at = RunStatus.DONE, timezone.now()
-        run.save(update_fields=["metrics", "status", "finished_at", "updated_at"])
+        run = run_finish(run, status=RunStatus.DONE, metrics=metrics)
         audit_record(
             verb="evaluation.run_finished",
             organization=run.organization_id,
             actor=None,
             target=run,
             metadata={"metrics": run.metrics},
-        )
-
-
-def _finish_failed(run: EvalRun, message: str) -> EvalRun:
-    with transaction.atomic():
-        now = timezone.now()
-        EvalRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=message, finished_at=now, updated_at=now
-        )
-        run.refresh_from_db()
-        audit_record(
-            verb="evaluation.run_failed",
-            organization=run.organization_id,
-            actor=None,
-            target=run,
-            metadata={"error": message},
         )
     return run
 
@@ -344,40 +337,6 @@ def _unique(values) -> list:
         if value not in out:
             out.append(value)
     return out
-
-
-@transaction.atomic
-def eval_runs_reap(
-    *, running_grace: timedelta = timedelta(minutes=2), queued_limit: timedelta = timedelta(hours=24)
-) -> int:
-    """Fails runs that can no longer finish, so nothing stays 'running' forever: a running run
-    that no worker holds (its lock died with the worker) and that has not moved for
-    `running_grace`, and a run still queued after `queued_limit`. Returns how many it failed."""
-    now = timezone.now()
-    stale = EvalRun.objects.filter(
-        Q(status=RunStatus.RUNNING, updated_at__lt=now - running_grace)
-        | Q(status=RunStatus.QUEUED, created_at__lt=now - queued_limit)
-    )
-    reaped = 0
-    for run in stale.select_for_update(skip_locked=True):
-        with session_lock("citadel.evalrun", run.pk) as free:
-            if not free:
-                continue
-        if run.status == RunStatus.RUNNING:
-            run.error = "The worker running this evaluation stopped. Start the run again."
-        else:
-            run.error = "No worker picked this run up. Check that a worker serves the default queue."
-        run.status, run.finished_at = RunStatus.FAILED, now
-        run.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        audit_record(
-            verb="evaluation.run_failed",
-            organization=run.organization_id,
-            actor=None,
-            target=run,
-            metadata={"error": run.error, "reaped": True},
-        )
-        reaped += 1
-    return reaped
 
 
 # --- the retrieval settings gate ---------------------------------------------------------------

@@ -6,8 +6,3 @@ from citadel.evaluation import services
 @task(queue_name="default")
 def eval_run_task(run_id: int) -> None:
     services.eval_run_execute(run_id=run_id)
-
-
-@task(queue_name="maintenance")
-def eval_runs_reap_task() -> int:
-    return services.eval_runs_reap()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citadel.accounts.models import Organization
-from citadel.accounts.rules import require_role
+from citadel.accounts.rules import may_manage_run, require_role
 from citadel.core.errors import InvalidInput
 from citadel.core.ids import parse_id
 from citadel.core.principal import Role
@@ -34,6 +34,8 @@ from citadel.evaluation.retrieval_settings import (
 )
 
 RECENT_RUNS = 25
+# The evaluation runs' name among the kinds of run (citadel.evaluation.apps).
+RUN_KIND = "evaluation_runs"
 
 
 def admin_only(view):
@@ -195,7 +197,7 @@ def run_detail(request, principal, run_id):
     run = selectors.get_run(principal=principal, run_id=run_id)
     other_runs = selectors.runs_for(principal=principal).filter(status=RunStatus.DONE).exclude(pk=run.pk)[:50]
     context = {
-        "run": run,
+        **_progress_context(principal, run),
         "results": selectors.results_of(run=run) if run.finished else [],
         "metric_rows": _metric_rows(run),
         "other_runs": other_runs,
@@ -204,11 +206,20 @@ def run_detail(request, principal, run_id):
     return render(request, "evaluation/run_detail.html", context)
 
 
+def _progress_context(principal, run) -> dict:
+    # The run's progress, time running, a lost worker and its Cancel button (templates/jobs/_run_status.html).
+    return {"run": run, "run_kind": RUN_KIND, "may_manage": may_manage_run(principal, run)}
+
+
 @require_GET
 @admin_only
 def run_progress(request, principal, run_id):
+    """The run's progress, polled by its page while it runs. Opened as a page (where the Cancel
+    button posted from the polled part leads back to), it is the run's page."""
     run = selectors.get_run(principal=principal, run_id=run_id)
-    response = render(request, "evaluation/run_detail.html#progress", {"run": run})
+    if not request.htmx:
+        return redirect("evaluation:run_detail", run_id=run.pk)
+    response = render(request, "evaluation/run_detail.html#progress", _progress_context(principal, run))
     if run.finished:
         # Polling only happens while a page shows an unfinished run: reload it for the results.
         response["HX-Refresh"] = "true"
@@ -293,6 +304,8 @@ def settings_gate(request, principal):
         )
         context.update(
             proposed_run=run,
+            run_kind=RUN_KIND,
+            may_manage=may_manage_run(principal, run),
             baseline=baseline,
             baseline_pending=baseline_pending,
             settings_rows=_settings_rows(current, run.settings),

@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, validate_slug
+from django.core.validators import RegexValidator
 from django.db import models
 
-from citadel.documents.models import DocumentRun
+from citadel.documents.models import DocumentRun, RunDefinition, reviewed_run_statuses
 from citadel.reading import values
 
 MAX_FIELDS = 30
@@ -13,22 +13,17 @@ FieldType = models.TextChoices(
 )
 
 
-class ExtractionSchema(models.Model):
+class ExtractionSchema(RunDefinition):
     """The fields an admin wants read out of documents into a table."""
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
-    slug = models.CharField(max_length=80, validators=[validate_slug])
-    title = models.CharField(max_length=200)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["title"]
-        constraints = [models.UniqueConstraint(fields=["organization", "slug"], name="extractionschema_unique_slug")]
-
-    def __str__(self) -> str:
-        return self.title
+    NOUN = "schema"
+    PART = "field"
+    PARTS = "fields"
+    PART_NEEDS = "a name and a type"
+    # A field names a column of the table.
+    PART_KEY = "name"
+    UNIQUE_PART_KEY = True
+    MAX_PARTS = MAX_FIELDS
 
 
 class SchemaField(models.Model):
@@ -64,28 +59,28 @@ class SchemaField(models.Model):
         return " ".join(part for part in (self.name.replace("_", " "), self.guidance) if part)
 
 
-class ExtractionStatus(models.TextChoices):
-    QUEUED = "queued"
-    RUNNING = "running"
-    # Every value read; some wait for a reviewer (low confidence, or not found).
-    NEEDS_REVIEW = "needs_review", "Needs review"
-    READY = "ready"
-    FAILED = "failed"
+# A run's states, and an extraction's own: every value read, some waiting for a reviewer (low
+# confidence, or not found), then ready.
+ExtractionStatus = reviewed_run_statuses("ExtractionStatus", module=__name__, done="ready")
 
 
 class Extraction(DocumentRun):
     """One run of a schema over documents, with the runner's permissions: a row per document."""
-
-    # A hundred documents take well under a minute.
-    STUCK_AFTER_SECONDS = 1800
 
     schema = models.ForeignKey(ExtractionSchema, null=True, on_delete=models.SET_NULL, related_name="extractions")
     # The fields as they were when the run started: [{"name", "type", "choices", "guidance"}].
     fields = models.JSONField(default=list)
     status = models.CharField(max_length=12, choices=ExtractionStatus, default=ExtractionStatus.QUEUED, db_index=True)
 
+    DEFINITION = "schema"
+
     class Meta(DocumentRun.Meta):
         pass
+
+    def keep_parts(self, parts: list[SchemaField]) -> list:
+        """The fields, kept on the extraction itself: its rows are written per document."""
+        self.fields = [ExtractionSchema.part_data(field) for field in parts]
+        return []
 
 
 class ValueStatus(models.TextChoices):

@@ -7,38 +7,33 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import QuerySet
-from django.urls import reverse
 
-from citadel.core.errors import NotFound
 from citadel.core.principal import Principal
 from citadel.core.spreadsheets import spreadsheet_safe
 from citadel.documents.access import readable_document_ids
 from citadel.documents.models import Document
+from citadel.documents.runs import (
+    DocumentRunReads,
+    document_run_data,
+    document_run_get,
+    document_runs_visible,
+    run_definitions_for,
+)
 from citadel.extraction.models import Extraction, ExtractionSchema, ExtractionValue, ValueStatus
 
 
 def schemas_for(principal: Principal) -> QuerySet[ExtractionSchema]:
-    if not isinstance(principal, Principal):
-        return ExtractionSchema.objects.none()
-    return ExtractionSchema.objects.filter(organization_id=principal.organization_id).prefetch_related("fields")
+    return run_definitions_for(model=ExtractionSchema, principal=principal)
 
 
 def visible_extractions(principal: Principal) -> QuerySet[Extraction]:
     """Reviewers and admins see the organization's extractions (they review the values); a member
     sees the ones they ran."""
-    if not isinstance(principal, Principal):
-        return Extraction.objects.none()
-    extractions = Extraction.objects.filter(organization_id=principal.organization_id)
-    if not principal.is_reviewer:
-        extractions = extractions.filter(runner_id=principal.user_id)
-    return extractions.select_related("runner", "schema")
+    return document_runs_visible(model=Extraction, principal=principal)
 
 
 def get_extraction(*, principal: Principal, extraction_id) -> Extraction:
-    try:
-        return visible_extractions(principal).get(pk=int(extraction_id))
-    except (Extraction.DoesNotExist, TypeError, ValueError):
-        raise NotFound("Extraction not found.") from None
+    return document_run_get(visible_extractions(principal), extraction_id)
 
 
 @dataclass
@@ -140,15 +135,11 @@ def _citation(cell: ExtractionValue) -> dict | None:
 def extraction_data(*, principal: Principal, extraction: Extraction, site_url: str = "") -> dict:
     """The extraction as `extract --json` and the API give it, for this reader."""
     table = extraction_table(principal=principal, extraction=extraction)
-    return {
-        "extraction_id": extraction.pk,
-        "title": extraction.title,
-        "schema": extraction.schema.slug if extraction.schema else None,
-        "status": extraction.shown_status,
-        "error": extraction.error_message or None,
-        "scope": extraction.scope_label,
-        "fields": [{"name": f["name"], "type": f["type"]} for f in extraction.fields],
-        "rows": [
+    return document_run_data(
+        extraction,
+        site_url=site_url,
+        fields=[{"name": f["name"], "type": f["type"]} for f in extraction.fields],
+        rows=[
             {
                 "document": row.document.external_id,
                 "title": row.document.title,
@@ -164,10 +155,9 @@ def extraction_data(*, principal: Principal, extraction: Extraction, site_url: s
             }
             for row in table.rows
         ],
-        "withheld_rows": table.withheld,
-        "values_to_review": table.to_review,
-        "url": site_url.rstrip("/") + reverse("extraction:detail", args=[extraction.pk]),
-    }
+        withheld_rows=table.withheld,
+        values_to_review=table.to_review,
+    )
 
 
 def extraction_csv(*, principal: Principal, extraction: Extraction) -> str:
@@ -196,3 +186,8 @@ def extraction_csv(*, principal: Principal, extraction: Extraction) -> str:
             + [spreadsheet_safe(s) for s in sources]
         )
     return out.getvalue()
+
+
+# How the pages, commands and API every run over documents has read extractions
+# (citadel.documents.runs).
+READS = DocumentRunReads(model=Extraction, visible=visible_extractions, data=extraction_data)

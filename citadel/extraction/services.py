@@ -13,34 +13,29 @@ reads each cell once.
 """
 
 import logging
+from typing import Unpack
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from citadel.accounts.models import Organization
 from citadel.accounts.rules import require_role
-from citadel.accounts.selectors import principal_for
 from citadel.answers.checks import check_answer
 from citadel.answers.model_calls import model_call_record
 from citadel.answers.services import budget_check
 from citadel.audit.services import audit_record, content_digest
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound
 from citadel.core.principal import Principal, Role
-from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.access import readable_documents
-from citadel.documents.runs import run_claim, run_definition_save, run_fail, run_retry
-from citadel.documents.selectors import documents_for_run
+from citadel.documents.runs import RunScope, document_run_execute, document_run_start, run_definition_create
 from citadel.extraction.models import (
-    MAX_FIELDS,
     Extraction,
     ExtractionSchema,
     ExtractionStatus,
     ExtractionValue,
-    FieldType,
-    SchemaField,
     ValueStatus,
 )
+from citadel.jobs.services import RunStopped, run_extend, run_fail, run_finish, run_retry
 from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage
 from citadel.providers.text import sentence_spans, strip_markers
 from citadel.reading import values
@@ -71,125 +66,48 @@ REVIEW_BELOW = 0.5
 # --- schemas -------------------------------------------------------------------------------------
 
 
-def _schema_fields(data) -> list[SchemaField]:
-    fields = data.get("fields") if isinstance(data, dict) else None
-    if not isinstance(fields, list) or not fields:
-        raise InvalidInput("A schema needs a list of fields, each with a name and a type.")
-    if len(fields) > MAX_FIELDS:
-        raise InvalidInput(f"A schema holds at most {MAX_FIELDS} fields; this one has {len(fields)}.")
-    built, names = [], set()
-    for position, raw in enumerate(fields, start=1):
-        if not isinstance(raw, dict):
-            raise InvalidInput(f"Field {position} must be an object with a name and a type.")
-        kind = raw.get("type", FieldType.TEXT)
-        if kind not in FieldType.values:
-            raise InvalidInput(f"Field {position}: the type must be one of {', '.join(FieldType.values)}.")
-        field = SchemaField(
-            position=position,
-            name=str(raw.get("name") or "").strip(),
-            type=kind,
-            choices=raw.get("choices") or [],
-            guidance=raw.get("guidance") or "",
-        )
-        try:
-            field.clean()
-            field.clean_fields(exclude=["schema"])
-        except ValidationError as exc:
-            raise InvalidInput(f"Field {position}: {' '.join(exc.messages)}") from None
-        if field.name in names:
-            raise InvalidInput(f"Field {position}: another field is named {field.name}.")
-        names.add(field.name)
-        built.append(field)
-    return built
-
-
-@transaction.atomic
 def extraction_schema_create(
     *, organization_id: int, data: dict, principal: Principal | None = None
 ) -> ExtractionSchema:
     """Create a schema, or replace the title and fields of the one with the same slug (runs
     already made keep the fields they were run with). `principal`: the admin defining it; None
     for the operator's command line."""
-    if principal is not None:
-        require_role(principal, Role.ADMIN, "Only admins define extraction schemas.")
-        if principal.organization_id != organization_id:
-            raise NotFound("No such organization.")
-    if not isinstance(data, dict):
-        raise InvalidInput("A schema is an object with a slug, a title and fields.")
-    fields = _schema_fields(data)
-    return run_definition_save(
-        model=ExtractionSchema,
-        part_field="schema",
-        organization_id=organization_id,
-        data=data,
-        parts=fields,
-        principal=principal,
-        audit_parts=[{"name": f.name, "type": f.type} for f in fields],
+    return run_definition_create(
+        model=ExtractionSchema, organization_id=organization_id, data=data, principal=principal
     )
 
 
 # --- running -------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def extraction_start(
-    *,
-    principal: Principal,
-    schema_slug: str,
-    document_ids: list[int] | None = None,
-    team_id: int | None = None,
-    label: str | None = None,
-    enqueue: bool = True,
+    *, principal: Principal, schema_slug: str, enqueue: bool = True, **scope: Unpack[RunScope]
 ) -> Extraction:
     """Queue a run of the schema over the chosen documents (or a team's, or those with a label), as
-    `principal`."""
-    if not isinstance(principal, Principal):
-        raise NotFound("No such organization.")
-    schema = ExtractionSchema.objects.filter(organization_id=principal.organization_id, slug=schema_slug).first()
-    if schema is None:
-        raise NotFound(f"No extraction schema {schema_slug!r}.")
-    fields = [
-        {"name": f.name, "type": f.type, "choices": f.choices, "guidance": f.guidance} for f in schema.fields.all()
-    ]
-    if not fields:
-        raise InvalidInput("This schema has no fields.")
-    ids, label = documents_for_run(principal=principal, document_ids=document_ids, team_id=team_id, label=label)
-    extraction = Extraction.objects.create(
-        organization_id=principal.organization_id,
-        schema=schema,
-        title=schema.title,
-        fields=fields,
-        runner_id=principal.user_id,
-        document_ids=ids,
-        scope_label=label,
-    )
-    audit_record(
-        verb="extraction.started",
-        organization=principal.organization_id,
-        actor=principal,
-        target=extraction,
-        metadata={"schema": schema.slug, "document_ids": ids, "scope": label, "fields": len(fields)},
-    )
-    if enqueue:
-        enqueue_on_commit(EXECUTE_TASK, extraction.pk)
-    return extraction
+    `principal`, with the schema's fields as they are now (Extraction.keep_parts)."""
+    return document_run_start(model=Extraction, principal=principal, slug=schema_slug, enqueue=enqueue, **scope)
 
 
 def extraction_execute(*, extraction_id: int) -> Extraction | None:
-    """Read every cell not yet read, a document at a time. Safe to run again: a killed run resumes
-    with the next document, each cell read once."""
-    extraction, claimed = run_claim(Extraction, extraction_id)
-    if not claimed:
-        return extraction
-    try:
-        principal = principal_for(user=extraction.runner_id, organization=extraction.organization_id)
-    except NotFound:
-        return run_fail(extraction, "The person who ran this extraction is no longer a member of the organization.")
-    done = set(ExtractionValue.objects.filter(extraction=extraction).values_list("document_id", flat=True))
+    """Read every cell not yet read, a document at a time. Safe to run again: a run whose worker was
+    lost resumes with the next document, each cell read once. A run cancelled, or taken over by
+    another worker, stops before its next document and writes nothing more."""
+    return document_run_execute(model=Extraction, run_id=extraction_id, work=_execute)
+
+
+def _execute(extraction: Extraction, principal: Principal) -> Extraction:
+    read = set(ExtractionValue.objects.filter(extraction=extraction).values_list("document_id", flat=True))
+    done = sum(document_id in read for document_id in extraction.document_ids)
+    run_extend(extraction, done=done, total=len(extraction.document_ids))
     try:
         for document_id in extraction.document_ids:
-            if document_id not in done:
-                _extract_document(principal, extraction, document_id)
+            if document_id not in read:
+                # Still this worker's, and not cancelled: else it stops here, before the next document.
+                run_extend(extraction)
+                done += 1
+                _extract_document(principal, extraction, document_id, done=done)
+    except RunStopped:
+        raise
     except CitadelError as exc:
         return run_fail(extraction, exc.message)
     except Exception as exc:
@@ -198,9 +116,7 @@ def extraction_execute(*, extraction_id: int) -> Extraction | None:
     with transaction.atomic():
         extraction = Extraction.objects.select_for_update().get(pk=extraction.pk)
         waiting = extraction.values.filter(status=ValueStatus.NEEDS_REVIEW).count()
-        extraction.status = ExtractionStatus.NEEDS_REVIEW if waiting else ExtractionStatus.READY
-        extraction.finished_at = timezone.now()
-        extraction.save(update_fields=["status", "finished_at"])
+        extraction = run_finish(extraction, status=ExtractionStatus.NEEDS_REVIEW if waiting else ExtractionStatus.READY)
         audit_record(
             verb="extraction.finished",
             organization=extraction.organization_id,
@@ -211,11 +127,11 @@ def extraction_execute(*, extraction_id: int) -> Extraction | None:
     return extraction
 
 
-def _extract_document(principal: Principal, extraction: Extraction, document_id: int) -> None:
+def _extract_document(principal: Principal, extraction: Extraction, document_id: int, *, done: int) -> None:
     """A document's row, written in one transaction. With a language model configured, each value
     is the model's, when the value it states is found in the passage it cites; otherwise (no model,
     the budget spent, the model failing, abstaining or stating what its passage does not say) the
-    value is read offline."""
+    value is read offline. `done`: the documents read once this one is written (the run's progress)."""
     organization = Organization.objects.get(pk=extraction.organization_id)
     model = _model_for(organization)
     cells = []
@@ -244,6 +160,8 @@ def _extract_document(principal: Principal, extraction: Extraction, document_id:
     with transaction.atomic():
         # A run resumed after its worker died may find the row written: it stands.
         ExtractionValue.objects.bulk_create(cells, ignore_conflicts=True)
+        # In the row's transaction: a worker that lost the run writes nothing more.
+        run_extend(extraction, done=done)
 
 
 def _model_for(organization: Organization):
@@ -314,8 +232,9 @@ def _log(model, extraction: Extraction, hits, started, *, status: str, generatio
 
 
 def extraction_retry(*, principal: Principal, extraction_id: int) -> Extraction:
-    """Run a failed (or stuck) extraction again; the rows already read are kept."""
-    return run_retry(model=Extraction, principal=principal, run_id=extraction_id, task=EXECUTE_TASK)
+    """Run a failed or cancelled extraction again, as its runner or an admin; the rows already read
+    are kept."""
+    return run_retry(model=Extraction, principal=principal, run_id=extraction_id)
 
 
 # --- review --------------------------------------------------------------------------------------
@@ -350,7 +269,7 @@ def extraction_value_review(*, principal: Principal, value_id: int, value: str |
     cell.save(update_fields=["status", "value", "reviewed_by", "reviewed_at"])
     audit_record(
         verb="extraction.value_reviewed",
-        organization=principal.organization_id,
+        organization=cell.extraction.organization_id,
         actor=principal,
         target=cell,
         metadata={

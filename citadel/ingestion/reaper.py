@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from citadel.audit.services import audit_record
+from citadel.core.tasks import task_waiting
 from citadel.documents.models import (
     IN_PROGRESS_STATUSES,
     DocumentVersion,
@@ -25,22 +27,26 @@ def versions_reap_stale(*, now=None) -> dict:
     """Notice versions whose processing died with its worker (citadel.ops.reaper calls this
     under its one-reaper-at-a-time lock).
 
-    (a) A version in progress whose lease ran out is re-queued (attempts left) or failed with a
+    (a) A version in progress whose lease ran out, or whose task is no longer waiting or running
+        (its worker was lost: the task was failed just before, in this pass) while a long step's
+        lease (a parse's budget) still runs, is re-queued (attempts left) or failed with a
         sentence the uploader can act on.
     (b) A version still `uploaded` long after upload with no task waiting for it (its task was
         reaped before it started) is queued again."""
-    from django_tasks_db.models import DBTaskResult
-
     now = now or timezone.now()
     stale = timedelta(seconds=settings.CITADEL["WORKER_STALE_SECONDS"])
     report = {"versions_requeued": [], "versions_failed": [], "versions_resubmitted": []}
-    expired = (
+    in_progress = (
         DocumentVersion.objects.select_for_update(skip_locked=True)
         .select_related("document")
-        .filter(status__in=IN_PROGRESS_STATUSES, lease_expires_at__lt=now)
+        .filter(status__in=IN_PROGRESS_STATUSES)
         .exclude(status=VersionStatus.UPLOADED)
     )
+    expired = in_progress.filter(Q(lease_expires_at__lt=now) | Q(status_changed_at__lt=now - stale))
     for version in expired:
+        lease_ran_out = version.lease_expires_at is not None and version.lease_expires_at < now
+        if not lease_ran_out and task_waiting(INGEST_TASK, version.pk) is not False:
+            continue
         if version.attempts >= MAX_ATTEMPTS:
             version_fail(
                 version=version,
@@ -67,26 +73,13 @@ def versions_reap_stale(*, now=None) -> dict:
         version_enqueue(version_id=version.pk)
         report["versions_requeued"].append(version.pk)
 
-    if _tasks_in_database():
-        waiting = DocumentVersion.objects.select_for_update(skip_locked=True).filter(
-            status=VersionStatus.UPLOADED, lease_expires_at__isnull=True, status_changed_at__lt=now - stale
-        )
-        for version in waiting:
-            queued = DBTaskResult.objects.filter(
-                status__in=["READY", "RUNNING"],
-                task_path=INGEST_TASK,
-                args_kwargs__args=[version.pk],
-            ).exists()
-            if not queued:
-                version.status_changed_at = now
-                version.save(update_fields=["status_changed_at"])
-                version_enqueue(version_id=version.pk)
-                report["versions_resubmitted"].append(version.pk)
+    waiting = DocumentVersion.objects.select_for_update(skip_locked=True).filter(
+        status=VersionStatus.UPLOADED, lease_expires_at__isnull=True, status_changed_at__lt=now - stale
+    )
+    for version in waiting:
+        if task_waiting(INGEST_TASK, version.pk) is False:
+            version.status_changed_at = now
+            version.save(update_fields=["status_changed_at"])
+            version_enqueue(version_id=version.pk)
+            report["versions_resubmitted"].append(version.pk)
     return report
-
-
-def _tasks_in_database() -> bool:
-    from django.tasks import default_task_backend
-    from django_tasks_db.backend import DatabaseBackend
-
-    return isinstance(default_task_backend, DatabaseBackend)

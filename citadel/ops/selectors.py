@@ -22,7 +22,8 @@ from django_tasks_db.models import DBTaskResult
 from citadel.accounts.models import Organization
 from citadel.audit.models import PromptLog
 from citadel.documents.models import DocumentVersion
-from citadel.ops.models import TaskOrigin, WorkerHeartbeat
+from citadel.jobs.models import WorkerHeartbeat
+from citadel.ops.models import TaskOrigin
 
 DEFAULT_HEARTBEAT_STALE_SECONDS = 30
 LIST_LIMIT = 50

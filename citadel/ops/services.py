@@ -11,33 +11,7 @@ from citadel.audit.services import audit_record
 from citadel.core import context
 from citadel.core.errors import InvalidInput, InvalidTransition, NotFound
 from citadel.ops import selectors
-from citadel.ops.models import CanaryRun, TaskOrigin, WorkerHeartbeat
-
-
-def worker_heartbeat_beat(*, worker_id: str, queues: str, current_task_id: str = "") -> None:
-    now = timezone.now()
-    WorkerHeartbeat.objects.update_or_create(
-        worker_id=worker_id,
-        defaults={
-            "hostname": socket.gethostname(),
-            "pid": os.getpid(),
-            "queues": queues,
-            "last_seen_at": now,
-            "current_task_id": current_task_id,
-        },
-        create_defaults={
-            "hostname": socket.gethostname(),
-            "pid": os.getpid(),
-            "queues": queues,
-            "started_at": now,
-            "last_seen_at": now,
-            "current_task_id": current_task_id,
-        },
-    )
-
-
-def worker_heartbeat_remove(*, worker_id: str) -> None:
-    WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
+from citadel.ops.models import CanaryRun, TaskOrigin
 
 
 def canary_run_record(*, key: str) -> int:

@@ -6,10 +6,13 @@ class ReportsConfig(AppConfig):
     label = "reports"
 
     def ready(self) -> None:
-        from citadel.reports.services import report_item_decided
+        from citadel.jobs.registry import RunKind, run_kind_register
+        from citadel.reports.models import Report
+        from citadel.reports.services import EXECUTE_TASK, report_item_decided, report_reset
         from citadel.review.signals import review_decided
 
         def decided(sender, *, item, principal, **_) -> None:
             report_item_decided(answer_id=item.answer_id, principal=principal)
 
         review_decided.connect(decided, dispatch_uid="citadel.reports.item_decided", weak=False)
+        run_kind_register(RunKind(name="reports", model=Report, task=EXECUTE_TASK, reset=report_reset))

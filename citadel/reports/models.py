@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
 from django.db import models
 
-from citadel.documents.models import DocumentRun
+from citadel.documents.models import DocumentRun, RunDefinition, reviewed_run_statuses
 from citadel.reading import values
 
 MAX_ITEMS = 60
@@ -12,22 +11,15 @@ MAX_ITEMS = 60
 ItemType = models.TextChoices("ItemType", [(kind.upper(), (kind, label)) for kind, label in values.VALUE_TYPES.items()])
 
 
-class ReportTemplate(models.Model):
+class ReportTemplate(RunDefinition):
     """A checklist an admin defines once and members run over documents."""
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
-    slug = models.CharField(max_length=80, validators=[validate_slug])
-    title = models.CharField(max_length=200)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["title"]
-        constraints = [models.UniqueConstraint(fields=["organization", "slug"], name="reporttemplate_unique_slug")]
-
-    def __str__(self) -> str:
-        return self.title
+    NOUN = "template"
+    PART = "item"
+    PARTS = "items"
+    PART_NEEDS = "a question"
+    PART_KEY = "question"
+    MAX_PARTS = MAX_ITEMS
 
 
 class TemplateItem(models.Model):
@@ -57,12 +49,8 @@ class TemplateItem(models.Model):
             raise ValidationError({"choices": str(exc)}) from None
 
 
-class ReportStatus(models.TextChoices):
-    QUEUED = "queued"
-    RUNNING = "running"
-    NEEDS_REVIEW = "needs_review", "Needs review"
-    PUBLISHED = "published"
-    FAILED = "failed"
+# A run's states, and a report's own: in review until its last item is decided, then published.
+ReportStatus = reviewed_run_statuses("ReportStatus", module=__name__, done="published")
 
 
 class ItemStatus(models.TextChoices):
@@ -91,8 +79,19 @@ class Report(DocumentRun):
     # Written once, when published: what was searched, what was found, who decided each item.
     receipt = models.JSONField(null=True, blank=True)
 
+    DEFINITION = "template"
+    # Members read the reports others ran once they are published.
+    SHARED_STATUS = ReportStatus.PUBLISHED
+
     class Meta(DocumentRun.Meta):
         pass
+
+    def keep_parts(self, parts: list[TemplateItem]) -> list["ReportItem"]:
+        """Each item as a row of the report, numbered; its answer is written there."""
+        return [
+            ReportItem(report=self, n=n, question_text=i.question, type=i.type, choices=i.choices, guidance=i.guidance)
+            for n, i in enumerate(parts, start=1)
+        ]
 
 
 class ReportItem(models.Model):

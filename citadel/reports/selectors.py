@@ -3,17 +3,22 @@ item, the receipt, and the JSON scripts get."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
-from django.urls import reverse
+from django.db.models import QuerySet
 
 from citadel.answers.models import Answer, Citation
 from citadel.answers.selectors import answer_citations, answer_visibility
-from citadel.core.errors import NotFound
 from citadel.core.principal import Principal
 from citadel.documents.models import Document
+from citadel.documents.runs import (
+    DocumentRunReads,
+    document_run_data,
+    document_run_get,
+    document_runs_visible,
+    run_definitions_for,
+)
 from citadel.providers.text import strip_markers
 from citadel.reading import values
-from citadel.reports.models import ItemStatus, Report, ReportItem, ReportStatus, ReportTemplate
+from citadel.reports.models import ItemStatus, Report, ReportItem, ReportTemplate
 from citadel.review.models import DECIDED_STATES, OPEN_STATES, ReviewEvent, ReviewItem
 
 NOT_FOUND_TEXT = "Not found in the documents."
@@ -21,27 +26,17 @@ WITHHELD_TEXT = "Withheld: this item cites a document you may not read."
 
 
 def templates_for(principal: Principal) -> QuerySet[ReportTemplate]:
-    if not isinstance(principal, Principal):
-        return ReportTemplate.objects.none()
-    return ReportTemplate.objects.filter(organization_id=principal.organization_id).prefetch_related("items")
+    return run_definitions_for(model=ReportTemplate, principal=principal)
 
 
 def visible_reports(principal: Principal) -> QuerySet[Report]:
     """Reviewers and admins see the organization's reports (they review them); a member sees the
     reports they ran and the published ones."""
-    if not isinstance(principal, Principal):
-        return Report.objects.none()
-    reports = Report.objects.filter(organization_id=principal.organization_id)
-    if not principal.is_reviewer:
-        reports = reports.filter(Q(runner_id=principal.user_id) | Q(status=ReportStatus.PUBLISHED))
-    return reports.select_related("runner", "template", "published_by")
+    return document_runs_visible(model=Report, principal=principal).select_related("published_by")
 
 
 def get_report(*, principal: Principal, report_id) -> Report:
-    try:
-        return visible_reports(principal).get(pk=int(report_id))
-    except (Report.DoesNotExist, TypeError, ValueError):
-        raise NotFound("Report not found.") from None
+    return document_run_get(visible_reports(principal), report_id)
 
 
 def item_value(item: ReportItem, answer: Answer) -> str | None:
@@ -153,20 +148,16 @@ def progress(report: Report) -> dict:
 def report_data(*, principal: Principal, report: Report, site_url: str = "") -> dict:
     """The report as `report_run --json` and the API give it, for this reader."""
     items = report_items(principal=principal, report=report)
-    return {
-        "report_id": report.pk,
-        "title": report.title,
-        "template": report.template.slug if report.template else None,
-        "status": report.shown_status,
-        "error": report.error_message or None,
-        "scope": report.scope_label,
-        "documents": list(
+    return document_run_data(
+        report,
+        site_url=site_url,
+        documents=list(
             Document.objects.filter(pk__in=report.document_ids, organization_id=report.organization_id)
             .order_by("title")
             .values_list("external_id", flat=True)
         ),
-        "progress": progress(report),
-        "items": [
+        progress=progress(report),
+        items=[
             {
                 "n": view.item.n,
                 "question": view.item.question_text,
@@ -182,8 +173,7 @@ def report_data(*, principal: Principal, report: Report, site_url: str = "") -> 
             }
             for view in items
         ],
-        "url": site_url.rstrip("/") + reverse("reports:detail", args=[report.pk]),
-    }
+    )
 
 
 def report_receipt_data(report: Report) -> dict:
@@ -268,3 +258,7 @@ def receipt_for_reader(*, principal: Principal, report: Report) -> dict | None:
             entry = {**entry, "value": None, "passages": [], "citations": [], "withheld": True}
         items.append(entry)
     return {**report.receipt, "items": items}
+
+
+# How the pages, commands and API every run over documents has read reports (citadel.documents.runs).
+READS = DocumentRunReads(model=Report, visible=visible_reports, data=report_data)

@@ -13,31 +13,25 @@ once.
 """
 
 import logging
+from typing import Unpack
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from citadel.accounts.rules import require_role
-from citadel.accounts.selectors import principal_for
 from citadel.answers.models import Answer, AnswerStatus, QuestionOrigin, ReviewOutcome
 from citadel.answers.services import answer_build, question_create
 from citadel.audit.services import audit_record
-from citadel.core.errors import CitadelError, InvalidInput, NotFound
-from citadel.core.principal import Principal, Role
-from citadel.core.tasks import enqueue_on_commit
-from citadel.documents.runs import run_claim, run_definition_save, run_fail, run_retry
-from citadel.documents.selectors import documents_for_run
+from citadel.core.errors import CitadelError
+from citadel.core.principal import Principal
+from citadel.documents.runs import RunScope, document_run_execute, document_run_start, run_definition_create
+from citadel.jobs.services import RunStopped, run_extend, run_fail, run_finish, run_retry
 from citadel.reports.models import (
     DECIDED_ITEM_STATUSES,
-    MAX_ITEMS,
     ItemStatus,
-    ItemType,
     Report,
     ReportItem,
     ReportStatus,
     ReportTemplate,
-    TemplateItem,
 )
 from citadel.reports.selectors import item_value, report_receipt_data
 
@@ -49,111 +43,22 @@ EXECUTE_TASK = "citadel.reports.tasks.report_execute"
 # --- templates -----------------------------------------------------------------------------------
 
 
-def _template_items(data) -> list[TemplateItem]:
-    items = data.get("items") if isinstance(data, dict) else None
-    if not isinstance(items, list) or not items:
-        raise InvalidInput("A template needs a list of items, each with a question.")
-    if len(items) > MAX_ITEMS:
-        raise InvalidInput(f"A template holds at most {MAX_ITEMS} items; this one has {len(items)}.")
-    built = []
-    for position, raw in enumerate(items, start=1):
-        if not isinstance(raw, dict):
-            raise InvalidInput(f"Item {position} must be an object with a question.")
-        kind = raw.get("type", ItemType.TEXT)
-        if kind not in ItemType.values:
-            raise InvalidInput(f"Item {position}: the type must be one of {', '.join(ItemType.values)}.")
-        item = TemplateItem(
-            position=position,
-            question=raw.get("question") or "",
-            type=kind,
-            choices=raw.get("choices") or [],
-            guidance=raw.get("guidance") or "",
-        )
-        try:
-            item.clean()
-            item.clean_fields(exclude=["template"])
-        except ValidationError as exc:
-            raise InvalidInput(f"Item {position}: {' '.join(exc.messages)}") from None
-        built.append(item)
-    return built
-
-
-@transaction.atomic
 def report_template_create(*, organization_id: int, data: dict, principal: Principal | None = None) -> ReportTemplate:
     """Create a template, or replace the title and items of the one with the same slug (reports
     already run keep the items they were run with). `principal`: the admin defining it; None for
     the operator's command line."""
-    if principal is not None:
-        require_role(principal, Role.ADMIN, "Only admins define report templates.")
-        if principal.organization_id != organization_id:
-            raise NotFound("No such organization.")
-    if not isinstance(data, dict):
-        raise InvalidInput("A template is an object with a slug, a title and items.")
-    items = _template_items(data)
-    return run_definition_save(
-        model=ReportTemplate,
-        part_field="template",
-        organization_id=organization_id,
-        data=data,
-        parts=items,
-        principal=principal,
-        audit_parts=[{"question": i.question, "type": i.type} for i in items],
-    )
+    return run_definition_create(model=ReportTemplate, organization_id=organization_id, data=data, principal=principal)
 
 
 # --- running -------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def report_start(
-    *,
-    principal: Principal,
-    template_slug: str,
-    document_ids: list[int] | None = None,
-    team_id: int | None = None,
-    label: str | None = None,
-    enqueue: bool = True,
+    *, principal: Principal, template_slug: str, enqueue: bool = True, **scope: Unpack[RunScope]
 ) -> Report:
     """Queue a run of the template over the chosen documents (or a team's, or those with a label), as
-    `principal`."""
-    if not isinstance(principal, Principal):
-        raise NotFound("No such organization.")
-    template = ReportTemplate.objects.filter(organization_id=principal.organization_id, slug=template_slug).first()
-    if template is None:
-        raise NotFound(f"No report template {template_slug!r}.")
-    items = list(template.items.all())
-    if not items:
-        raise InvalidInput("This template has no items.")
-    ids, label = documents_for_run(principal=principal, document_ids=document_ids, team_id=team_id, label=label)
-    report = Report.objects.create(
-        organization_id=principal.organization_id,
-        template=template,
-        title=template.title,
-        runner_id=principal.user_id,
-        document_ids=ids,
-        scope_label=label,
-    )
-    ReportItem.objects.bulk_create(
-        ReportItem(
-            report=report,
-            n=n,
-            question_text=item.question,
-            type=item.type,
-            choices=item.choices,
-            guidance=item.guidance,
-        )
-        for n, item in enumerate(items, start=1)
-    )
-    audit_record(
-        verb="reports.started",
-        organization=principal.organization_id,
-        actor=principal,
-        target=report,
-        metadata={"template": template.slug, "document_ids": ids, "scope": label, "items": len(items)},
-    )
-    if enqueue:
-        enqueue_on_commit(EXECUTE_TASK, report.pk)
-    return report
+    `principal`: each item becomes an item of the report (Report.keep_parts)."""
+    return document_run_start(model=Report, principal=principal, slug=template_slug, enqueue=enqueue, **scope)
 
 
 def _asked(item: ReportItem) -> str:
@@ -166,17 +71,21 @@ def _asked(item: ReportItem) -> str:
 
 def report_execute(*, report_id: int) -> Report | None:
     """Answer every item not yet answered, then hand the report to review. Safe to run again: a
-    killed run resumes where it stopped, each item answered once."""
-    report, claimed = run_claim(Report, report_id)
-    if not claimed:
-        return report
-    try:
-        principal = principal_for(user=report.runner_id, organization=report.organization_id)
-    except NotFound:
-        return run_fail(report, "The person who ran this report is no longer a member of the organization.")
+    run whose worker was lost resumes where it stopped, each item answered once. A run cancelled,
+    or taken over by another worker, stops before its next item and writes nothing more."""
+    return document_run_execute(model=Report, run_id=report_id, work=_execute)
+
+
+def _execute(report: Report, principal: Principal) -> Report:
+    items = report.items.all()
+    run_extend(report, done=items.exclude(status=ItemStatus.QUEUED).count(), total=items.count())
     for item in report.items.filter(status=ItemStatus.QUEUED).select_related("question"):
+        # Still this worker's, and not cancelled: else it stops here, before asking the next item.
+        run_extend(report)
         try:
             _answer_item(principal, report, item)
+        except RunStopped:
+            raise
         except CitadelError as exc:
             return run_fail(report, f"Item {item.n} could not be answered: {exc.message}")
         except Exception as exc:
@@ -187,9 +96,7 @@ def report_execute(*, report_id: int) -> Report | None:
         failed = list(report.items.filter(status=ItemStatus.FAILED).values_list("n", flat=True))
         if failed:
             return run_fail(report, f"Item {failed[0]} could not be answered; retry the report.")
-        report.status = ReportStatus.NEEDS_REVIEW
-        report.finished_at = timezone.now()
-        report.save(update_fields=["status", "finished_at"])
+        report = run_finish(report, status=ReportStatus.NEEDS_REVIEW)
         audit_record(
             verb="reports.needs_review",
             organization=report.organization_id,
@@ -215,6 +122,8 @@ def _answer_item(principal: Principal, report: Report, item: ReportItem) -> None
         item.status = _item_status(answer)
         item.value = item_value(item, answer) or ""
         item.save(update_fields=["status", "value"])
+        # In the item's transaction: a worker that lost the run writes nothing more.
+        run_extend(report, done=report.items.exclude(status=ItemStatus.QUEUED).count())
 
 
 def _item_status(answer: Answer) -> str:
@@ -229,14 +138,16 @@ def _item_status(answer: Answer) -> str:
     return ItemStatus.NOT_FOUND if answer.abstained else ItemStatus.ANSWERED
 
 
+def report_reset(report: Report) -> None:
+    """Undo what a failed or lost run left half done: its failed items are asked again (those
+    answered are kept). In the transaction that queues it again (citadel.jobs: retry, reaper)."""
+    report.items.filter(status=ItemStatus.FAILED).update(status=ItemStatus.QUEUED, question=None, value="")
+
+
 def report_retry(*, principal: Principal, report_id: int) -> Report:
-    """Run a failed (or stuck) report again: the items already answered are kept, the failed ones
-    asked again."""
-
-    def reset(report: Report) -> None:
-        report.items.filter(status=ItemStatus.FAILED).update(status=ItemStatus.QUEUED, question=None, value="")
-
-    return run_retry(model=Report, principal=principal, run_id=report_id, task=EXECUTE_TASK, reset=reset)
+    """Run a failed or cancelled report again, as its runner or an admin: the items already
+    answered are kept, the failed ones asked again (report_reset)."""
+    return run_retry(model=Report, principal=principal, run_id=report_id)
 
 
 # --- review --------------------------------------------------------------------------------------

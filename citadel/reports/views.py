@@ -1,82 +1,31 @@
 """The Reports section: run a checklist, follow it, read and export the reviewed result."""
 
-from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from citadel.accounts.decorators import principal_required
-from citadel.core.errors import CitadelError, NotFound
-from citadel.documents.selectors import run_choices, run_scope
-from citadel.reports import exports, selectors, services
-from citadel.reports.models import ReportStatus
-
-RUNNING = (ReportStatus.QUEUED, ReportStatus.RUNNING)
+from citadel.core.errors import NotFound
+from citadel.documents.run_views import DocumentRunPages
+from citadel.reports import exports, selectors
+from citadel.reports.models import Report, ReportStatus
 
 
-@require_GET
-@principal_required
-def index(request):
-    principal = request.principal
-    return render(
-        request,
-        "reports/index.html",
-        {
-            "templates": selectors.templates_for(principal),
-            "reports": selectors.visible_reports(principal)[:50],
-            **run_choices(principal),
-        },
-    )
+class ReportPages(DocumentRunPages):
+    """The index, starting a report, its page and the items polled on it, retrying it."""
+
+    reads = selectors.READS
+    polled = "items"
+
+    def context(self, request, report: Report) -> dict:
+        return {
+            "items": selectors.report_items(principal=request.principal, report=report),
+            "progress": selectors.progress(report),
+        }
 
 
-@require_POST
-@principal_required
-def start(request):
-    try:
-        report = services.report_start(
-            principal=request.principal, template_slug=request.POST.get("template", ""), **run_scope(request.POST)
-        )
-    except CitadelError as exc:
-        messages.error(request, exc.message)
-        return redirect("reports:index")
-    return redirect("reports:detail", report.pk)
-
-
-def _context(request, report) -> dict:
-    shown = report.shown_status
-    return {
-        "report": report,
-        "status": shown,
-        "items": selectors.report_items(principal=request.principal, report=report),
-        "progress": selectors.progress(report),
-        "polling": shown in RUNNING,
-        "may_retry": shown == ReportStatus.FAILED
-        and (report.runner_id == request.principal.user_id or request.principal.is_admin),
-    }
-
-
-@require_GET
-@principal_required
-def detail(request, report_id: int):
-    report = selectors.get_report(principal=request.principal, report_id=report_id)
-    return render(request, "reports/detail.html", _context(request, report))
-
-
-@require_GET
-@principal_required
-def items(request, report_id: int):
-    """The progress and items, polled by the page while the report runs."""
-    report = selectors.get_report(principal=request.principal, report_id=report_id)
-    return render(request, "reports/detail.html#items", _context(request, report))
-
-
-@require_POST
-@principal_required
-def retry(request, report_id: int):
-    report = selectors.get_report(principal=request.principal, report_id=report_id)
-    services.report_retry(principal=request.principal, report_id=report.pk)
-    return redirect("reports:detail", report.pk)
+pages = ReportPages()
 
 
 @require_GET

@@ -1,11 +1,7 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
-# A sync reads files and queues them; one running this long lost its worker.
-STUCK_AFTER_SECONDS = 1800
+from citadel.jobs.models import Run, RunStatus
 
 
 class SourceKind(models.TextChoices):
@@ -69,27 +65,33 @@ class SourceRoot(models.Model):
 
 
 class SyncStatus(models.TextChoices):
-    QUEUED = "queued"
-    RUNNING = "running"
+    # A run's states (citadel.jobs.models.RunStatus), and the one a sync finishes in.
+    QUEUED = RunStatus.QUEUED.value
+    RUNNING = RunStatus.RUNNING.value
     DONE = "done"
-    FAILED = "failed"
+    FAILED = RunStatus.FAILED.value
+    CANCELLED = RunStatus.CANCELLED.value
 
 
-class SourceSync(models.Model):
+class SourceSync(Run):
+    """One sync of a source: a run (citadel.jobs). The task claims it and moves its lease on with
+    each item it records; a sync whose worker was lost is queued again by the reaper and resumes
+    (the items it recorded are unchanged the second time); a cancelled one stops before the next
+    item. `done` of `total`: the items listed that it went through."""
+
+    OWNER_FIELD = "requested_by"
+    ORGANIZATION_LOOKUP = "source__organization_id"
+
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="syncs")
-    status = models.CharField(max_length=8, choices=SyncStatus, default=SyncStatus.QUEUED, db_index=True)
+    status = models.CharField(max_length=10, choices=SyncStatus, default=SyncStatus.QUEUED, db_index=True)
     added = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     archived = models.PositiveIntegerField(default=0)
     renamed = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
-    error_message = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
+    # None: the schedule asked for it.
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -100,13 +102,8 @@ class SourceSync(models.Model):
             )
         ]
 
-    @property
-    def stuck(self) -> bool:
-        return (
-            self.status == SyncStatus.RUNNING
-            and self.started_at is not None
-            and self.started_at < timezone.now() - timedelta(seconds=STUCK_AFTER_SECONDS)
-        )
+    def __str__(self) -> str:
+        return f"sync {self.pk} of source {self.source_id}"
 
 
 class SourceItem(models.Model):

@@ -9,6 +9,7 @@ from citadel.accounts.models import Membership
 from citadel.accounts.selectors import principal_for
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal, Role
+from citadel.jobs.selectors import run_progress
 from citadel.sources.connectors.reach import Reach
 from citadel.sources.models import Outcome, Source, SourceItem, SourceRoot, SourceSync
 
@@ -71,6 +72,8 @@ def sync_data(sync: SourceSync) -> dict:
         "error": sync.error_message or None,
         "started_at": sync.started_at,
         "finished_at": sync.finished_at,
+        # What every run says: progress, time running, a lost worker, who cancelled it.
+        "run": run_progress(sync),
     }
 
 
@@ -97,7 +100,7 @@ def source_overviews(*, principal: Principal) -> list[SourceOverview]:
 
 
 def sync_history(*, source: Source, limit: int = 20) -> QuerySet[SourceSync]:
-    return source.syncs.prefetch_related("outcomes").order_by("-created_at")[:limit]
+    return source.syncs.select_related("cancelled_by").prefetch_related("outcomes").order_by("-created_at")[:limit]
 
 
 def document_origin(*, document) -> SourceItem | None:

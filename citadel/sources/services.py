@@ -9,13 +9,19 @@ size and time, or same content) is left alone; a changed one becomes a new versi
 document; a new one a new document, or, when its content is that of an item gone since, a rename
 of that document (no re-reading, no re-embedding); an item gone is archived. The source's
 permission rules give each item its readers, and a change there changes the document's grants.
-Each item is its own transaction, so a killed sync resumes where it stopped, and every outcome
-other than "unchanged" is recorded with its sentence.
+Each item is its own transaction, and every outcome other than "unchanged" is recorded with its
+sentence.
+
+A sync is a run (citadel.jobs): the task claims it, and each item's transaction moves its lease on
+and its progress (`run_extend`), so only the worker that owns the sync writes. A sync whose worker
+was lost is queued again by the reaper and resumes: what the first pass recorded is unchanged the
+second time, and counted once. A cancelled sync stops before its next item.
 """
 
 import hashlib
 import logging
 import re
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -40,6 +46,7 @@ from citadel.core.secrets import secrets_open, secrets_seal
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.models import Document
 from citadel.documents.services import access_grant, access_revoke, document_archive, document_upload
+from citadel.jobs.services import RunStopped, run_claim, run_extend, run_fail, run_finish
 from citadel.sources.connectors.base import ConnectorError, Item, Known, Readers, Skipped
 from citadel.sources.connectors.folder import FolderConnector
 from citadel.sources.connectors.imap import ImapConnector
@@ -365,8 +372,9 @@ def source_sync_start(*, principal: Principal, source_id: int, enqueue: bool = T
 
 
 def sources_sync_due(*, now=None) -> list[int]:
-    """Start the syncs their schedules say are due, and take over those whose worker died; the
-    reaper calls this. Returns the ids of the syncs queued."""
+    """Start the syncs their schedules say are due; the reaper calls this. A source with a sync
+    queued or running gets none (one whose worker was lost is the jobs reaper's to queue again).
+    Returns the ids of the syncs queued."""
     now = now or timezone.now()
     queued = []
     for source in Source.objects.filter(paused=False, sync_every_minutes__isnull=False):
@@ -377,22 +385,16 @@ def sources_sync_due(*, now=None) -> list[int]:
             latest = source.syncs.order_by("-created_at").first()
             due = latest is None or latest.created_at <= now - timedelta(minutes=source.sync_every_minutes)
             open_ = latest is not None and latest.status in (SyncStatus.QUEUED, SyncStatus.RUNNING)
-            if (open_ and latest.stuck) or (due and not open_):
+            if due and not open_:
                 queued.append(_sync_queue(source, requested_by=None, enqueue=True).pk)
     return queued
 
 
 def _sync_queue(source: Source, *, requested_by: Principal | None, enqueue: bool) -> SourceSync:
     open_sync = source.syncs.filter(status__in=[SyncStatus.QUEUED, SyncStatus.RUNNING]).first()
-    if open_sync is not None and not open_sync.stuck:
-        return open_sync
     if open_sync is not None:
-        # Its worker died: it is taken over rather than run beside it.
-        open_sync.status = SyncStatus.QUEUED
-        open_sync.save(update_fields=["status"])
-        sync = open_sync
-    else:
-        sync = SourceSync.objects.create(source=source, requested_by_id=requested_by.user_id if requested_by else None)
+        return open_sync
+    sync = SourceSync.objects.create(source=source, requested_by_id=requested_by.user_id if requested_by else None)
     audit_record(
         verb="sources.sync_requested",
         organization=source.organization_id,
@@ -412,8 +414,14 @@ class SyncResult:
     version_ids: list[int] = field(default_factory=list)
 
 
+# A pass through unchanged items (which record nothing) moves the sync's lease on this often.
+EXTEND_EVERY_SECONDS = 5.0
+
+
 @dataclass
-class _Run:
+class _Pass:
+    """One worker's pass through a sync it claimed."""
+
     sync: SourceSync
     principal: Principal
     connector: object
@@ -422,56 +430,105 @@ class _Run:
     version_ids: list[int] = field(default_factory=list)
     # Items seen unchanged: marked seen, and counted, in bulk at the end.
     unchanged_ids: list[int] = field(default_factory=list)
+    # The items of the listing gone through.
+    done: int = 0
+    extended_at: float = field(default_factory=time.monotonic)
+
+    def advance(self, *, recorded: bool = True) -> None:
+        """One more item gone through. One whose outcome was recorded moves the lease on (and
+        raises RunStopped when the sync is no longer this worker's) in the transaction recording
+        it; an unchanged one, only every few seconds."""
+        self.done += 1
+        self.keep(force=recorded)
+
+    def keep(self, *, force: bool = False) -> None:
+        if force or time.monotonic() - self.extended_at >= EXTEND_EVERY_SECONDS:
+            run_extend(self.sync, done=self.done)
+            self.extended_at = time.monotonic()
 
 
 def source_sync_run(*, sync_id: int, enqueue: bool = True) -> SyncResult | None:
-    """Run a queued sync. With enqueue=False the versions it uploads are not queued for ingestion:
-    the caller ingests them (`source_sync --sync`)."""
-    with transaction.atomic():
-        sync = SourceSync.objects.select_for_update().select_related("source").filter(pk=sync_id).first()
-        if sync is None or sync.status != SyncStatus.QUEUED:
-            return SyncResult(sync) if sync is not None else None
-        sync.status = SyncStatus.RUNNING
-        sync.attempts += 1
-        sync.started_at = timezone.now()
-        sync.save(update_fields=["status", "attempts", "started_at"])
+    """Run a queued sync (or take over one whose worker was lost), as the worker that claims it: a
+    sync that ended, or one a live worker runs, is returned as it is. A worker whose sync was
+    cancelled or taken over stops before its next item and writes nothing more. With
+    enqueue=False the versions it uploads are not queued for ingestion: the caller ingests them
+    (`source_sync --sync`)."""
+    sync, claimed = run_claim(SourceSync, sync_id)
+    if sync is None:
+        return None
+    if not claimed:
+        return SyncResult(sync)
     source = sync.source
-    known = {row.key: row for row in SourceItem.objects.filter(source=source, removed_at__isnull=True)}
     connector = None
+    run = None
     try:
+        if sync.attempts > 1:
+            _resume(sync)
+        known = {row.key: row for row in SourceItem.objects.filter(source=source, removed_at__isnull=True)}
         principal = acting_admin(source=source)
         connector = connector_for(source)
-        listing = list(connector.list({key: Known(r.size, r.modified, r.tag, r.memo) for key, r in known.items()}))
-        run = _Run(
+        run = _Pass(
             sync=sync,
             principal=principal,
             connector=connector,
             enqueue=enqueue,
             directory=_Directory.of(source.organization_id),
         )
+        listing = []
+        for entry in connector.list({key: Known(r.size, r.modified, r.tag, r.memo) for key, r in known.items()}):
+            listing.append(entry)
+            run.keep()
         items = [entry for entry in listing if isinstance(entry, Item)]
         skipped = [entry for entry in listing if isinstance(entry, Skipped)]
-        for entry in skipped:
-            _outcome(sync, entry.key, Outcome.FAILED, entry.reason)
+        with transaction.atomic():
+            run_extend(sync, done=0, total=len(items))
+            for entry in skipped:
+                _outcome(sync, entry.key, Outcome.FAILED, entry.reason)
         listed = {item.key for item in items}
         gone = {key: row for key, row in known.items() if key not in listed and not _kept(key, skipped)}
         for item, content in _read_ahead(connector, items, known):
             try:
-                _sync_item(run, item, known.get(item.key), gone, content)
+                with transaction.atomic():
+                    version_id = _sync_item(run, item, known.get(item.key), gone, content)
             except (CitadelError, ValueError) as exc:
-                _outcome(sync, item.key, Outcome.FAILED, exc.message if isinstance(exc, CitadelError) else str(exc))
+                with transaction.atomic():
+                    _outcome(sync, item.key, Outcome.FAILED, exc.message if isinstance(exc, CitadelError) else str(exc))
+                    run.advance()
+            else:
+                if version_id is not None:
+                    run.version_ids.append(version_id)
+        for row in gone.values():
+            _remove(run, row)
+        _seen_unchanged(run)
+        return SyncResult(_finish(run), run.version_ids)
+    except RunStopped:
+        # Cancelled, or taken over by another worker: what it recorded stands; nothing more.
+        sync.refresh_from_db()
+        return SyncResult(sync, run.version_ids if run is not None else [])
     except (CitadelError, ConnectorError) as exc:
         message = exc.message if isinstance(exc, CitadelError) else str(exc)
         if isinstance(exc, Refused):
             _pause_refused(source, message)
-        return SyncResult(_finish(sync, SyncStatus.FAILED, error=message))
+        return SyncResult(run_fail(sync, message))
+    except Exception:
+        logger.exception("Sync %s of source %s stopped on an unexpected error", sync.pk, source.pk)
+        run_fail(
+            sync, "The sync stopped on an unexpected error. Sync again; if it fails again, tell your administrator."
+        )
+        raise
     finally:
         if connector is not None:
             connector.close()
-    for row in gone.values():
-        _remove(sync, principal, row)
-    _seen_unchanged(run)
-    return SyncResult(_finish(sync, SyncStatus.DONE), run.version_ids)
+
+
+def _resume(sync: SourceSync) -> None:
+    """A sync taken over (or retried) goes through its listing again: the items the last pass
+    recorded are unchanged now (and not counted twice, see `_sync_item`), and those that failed
+    are tried again, so their failures are forgotten."""
+    with transaction.atomic():
+        run_extend(sync, done=0)
+        sync.outcomes.filter(outcome=Outcome.FAILED).delete()
+        SourceSync.objects.filter(pk=sync.pk).update(failed=0)
 
 
 def _pause_refused(source: Source, reason: str) -> None:
@@ -515,16 +572,19 @@ def _kept(key: str, skipped: list[Skipped]) -> bool:
     return any(key == entry.key or key.startswith(entry.key.rstrip("/") + "/") for entry in skipped)
 
 
-def _seen_unchanged(run: _Run) -> None:
+def _seen_unchanged(run: _Pass) -> None:
     now = timezone.now()
     for start in range(0, len(run.unchanged_ids), 5000):
         batch = run.unchanged_ids[start : start + 5000]
         with transaction.atomic():
+            run.keep(force=True)
             SourceItem.objects.filter(pk__in=batch).update(last_seen_at=now)
             SourceSync.objects.filter(pk=run.sync.pk).update(unchanged=F("unchanged") + len(batch))
 
 
-def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict, content: Future | None) -> None:
+def _sync_item(run: _Pass, item: Item, row: SourceItem | None, gone: dict, content: Future | None) -> int | None:
+    """Bring one item in, in the caller's transaction, which ends with the sync's progress (the
+    item rolls back when the sync is no longer this worker's). Returns the version it uploaded."""
     sync, principal, source = run.sync, run.principal, run.sync.source
     audience = audience_for(source, item, run.directory)
     now = timezone.now()
@@ -532,8 +592,10 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict, conten
         _regrant(sync, principal, row, audience)
         if row.memo != item.memo:
             SourceItem.objects.filter(pk=row.pk).update(memo=item.memo)
-        run.unchanged_ids.append(row.pk)
-        return
+        if not _seen_by(sync, row):
+            run.unchanged_ids.append(row.pk)
+        run.advance(recorded=False)
+        return None
     data = content.result()
     sha256 = hashlib.sha256(data).hexdigest()
     if row is not None and row.sha256 == sha256:
@@ -542,12 +604,14 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict, conten
             size=item.size, modified=item.modified, tag=item.tag, memo=item.memo, last_seen_at=now
         )
         _count(sync, Outcome.UNCHANGED)
-        return
+        run.advance()
+        return None
     if row is None:
         moved = next((r for r in gone.values() if r.sha256 == sha256 and r.document_id), None)
         if moved is not None:
             _rename(sync, moved, item, audience, principal, gone)
-            return
+            run.advance()
+            return None
     filename = item.name or item.key.rsplit("/", 1)[-1]
     external_id = row.document.external_id if row is not None and row.document else _new_external_id(source, item.key)
     teams, users = _readers(source, audience) if not audience.get("organization") else ([], [])
@@ -560,33 +624,38 @@ def _sync_item(run: _Run, item: Item, row: SourceItem | None, gone: dict, conten
         users=users,
         enqueue=run.enqueue,
     )
-    with transaction.atomic():
-        if row is None:
-            row, _ = SourceItem.objects.update_or_create(
-                source=source,
-                key=item.key,
-                defaults={
-                    "document": upload.document,
-                    "size": item.size,
-                    "modified": item.modified,
-                    "sha256": sha256,
-                    "tag": item.tag,
-                    "memo": item.memo,
-                    "audience": audience,
-                    "last_seen_at": now,
-                    "removed_at": None,
-                },
-            )
-            _outcome(sync, item.key, Outcome.ADDED)
-        else:
-            SourceItem.objects.filter(pk=row.pk).update(
-                size=item.size, modified=item.modified, sha256=sha256, tag=item.tag, memo=item.memo, last_seen_at=now
-            )
-            row.refresh_from_db()
-            _regrant(sync, principal, row, audience)
-            _outcome(sync, item.key, Outcome.UPDATED)
-    if upload.created:
-        run.version_ids.append(upload.version.pk)
+    if row is None:
+        row, _ = SourceItem.objects.update_or_create(
+            source=source,
+            key=item.key,
+            defaults={
+                "document": upload.document,
+                "size": item.size,
+                "modified": item.modified,
+                "sha256": sha256,
+                "tag": item.tag,
+                "memo": item.memo,
+                "audience": audience,
+                "last_seen_at": now,
+                "removed_at": None,
+            },
+        )
+        _outcome(sync, item.key, Outcome.ADDED)
+    else:
+        SourceItem.objects.filter(pk=row.pk).update(
+            size=item.size, modified=item.modified, sha256=sha256, tag=item.tag, memo=item.memo, last_seen_at=now
+        )
+        row.refresh_from_db()
+        _regrant(sync, principal, row, audience)
+        _outcome(sync, item.key, Outcome.UPDATED)
+    run.advance()
+    return upload.version.pk if upload.created else None
+
+
+def _seen_by(sync: SourceSync, row: SourceItem) -> bool:
+    """Whether an earlier pass of this sync (one whose worker was lost) recorded the item: it was
+    counted then, and is not counted again."""
+    return sync.attempts > 1 and row.last_seen_at >= sync.created_at
 
 
 def _new_external_id(source: Source, key: str) -> str:
@@ -643,13 +712,14 @@ def _rename(sync, row: SourceItem, item: Item, audience: dict, principal, gone: 
     _regrant(sync, principal, row, audience)
 
 
-def _remove(sync, principal, row: SourceItem) -> None:
+def _remove(run: _Pass, row: SourceItem) -> None:
     with transaction.atomic():
+        run.keep(force=True)
         SourceItem.objects.filter(pk=row.pk).update(removed_at=timezone.now())
         document = Document.objects.filter(pk=row.document_id, archived_at__isnull=True).first()
         if document is not None:
-            document_archive(principal=principal, document=document)
-        _outcome(sync, row.key, Outcome.ARCHIVED)
+            document_archive(principal=run.principal, document=document)
+        _outcome(run.sync, row.key, Outcome.ARCHIVED)
 
 
 def _count(sync: SourceSync, outcome: str) -> None:
@@ -662,24 +732,17 @@ def _outcome(sync: SourceSync, key: str, outcome: str, error: str = "") -> None:
         _count(sync, outcome)
 
 
-def _finish(sync: SourceSync, status: str, *, error: str = "") -> SourceSync:
+def _finish(run: _Pass) -> SourceSync:
     with transaction.atomic():
-        SourceSync.objects.filter(pk=sync.pk).update(status=status, error_message=error, finished_at=timezone.now())
-        sync.refresh_from_db()
+        counts = SourceSync.objects.filter(pk=run.sync.pk).values(
+            "added", "updated", "unchanged", "renamed", "archived", "failed"
+        )[0]
+        sync = run_finish(run.sync, status=SyncStatus.DONE, done=run.done)
         audit_record(
-            verb="sources.synced" if status == SyncStatus.DONE else "sources.sync_failed",
+            verb="sources.synced",
             organization=sync.source.organization_id,
             actor=None,
             target=sync.source,
-            metadata={
-                "sync_id": sync.pk,
-                "added": sync.added,
-                "updated": sync.updated,
-                "unchanged": sync.unchanged,
-                "renamed": sync.renamed,
-                "archived": sync.archived,
-                "failed": sync.failed,
-                "error": error,
-            },
+            metadata={"sync_id": sync.pk, **counts, "error": ""},
         )
     return sync

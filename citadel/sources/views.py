@@ -7,12 +7,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citadel.accounts.decorators import principal_required
-from citadel.accounts.rules import require_role
+from citadel.accounts.rules import may_manage_run, require_role
 from citadel.core.errors import InvalidInput
 from citadel.core.principal import Role
 from citadel.documents.access import get_readable_document
 from citadel.sources import selectors, services
 from citadel.sources.models import DefaultAudience, SourceKind
+
+# The syncs' name among the kinds of run (citadel.sources.apps).
+RUN_KIND = "source_syncs"
 
 
 def _admin(request):
@@ -132,10 +135,14 @@ def index(request):
 def detail(request, source_id: int):
     principal = _admin(request)
     source = selectors.get_source(principal=principal, source_id=source_id)
+    syncs = list(selectors.sync_history(source=source))
+    for sync in syncs:
+        # Each sync's progress, time running, a lost worker and its Cancel button (templates/jobs/_run_status.html).
+        sync.may_manage = may_manage_run(principal, sync)
     return render(
         request,
         "sources/detail.html",
-        {"overview": selectors.source_overview(source), "syncs": selectors.sync_history(source=source)},
+        {"overview": selectors.source_overview(source), "syncs": syncs, "run_kind": RUN_KIND},
     )
 
 

@@ -4,25 +4,33 @@ citations in the fields answers use."""
 from dataclasses import dataclass, field
 
 from citadel.documents.models import Document
+from citadel.jobs.models import RETRYABLE
+from citadel.jobs.selectors import run_progress
 from citadel.summaries.models import Summary, SummaryStatus
 
 
 @dataclass
 class SummaryView:
-    # "ready", "queued" (or being written), "failed", "stale" (written for an older version;
-    # the newer one is on its way or failed), or "none"
+    # "ready", "queued" (or being written, or waiting for the reaper to give it to another worker
+    # after its worker was lost), "failed", "cancelled", "stale" (written for an older version;
+    # the newer one is on its way or not requested), or "none"
     state: str
     summary: Summary | None = None
     text: str = ""
     citations: list[dict] = field(default_factory=list)
+    # The current version's summary, the run whose progress pages and scripts show (for a stale
+    # view, `summary` is the older one shown meanwhile).
+    current: Summary | None = None
 
 
 def document_summary(*, document: Document) -> SummaryView:
     """The summary of the document's current version, or the latest of an older one (stale).
     The caller has checked that the reader may read the document."""
-    current = Summary.objects.filter(version_id=document.current_version_id).first()
+    current = Summary.objects.filter(version_id=document.current_version_id).select_related("cancelled_by").first()
     if current is not None and current.status == SummaryStatus.READY:
-        return _view("ready", current, document)
+        return _view("ready", current, document, current)
+    if current is not None and current.status in RETRYABLE:
+        return SummaryView(str(current.status), current, current=current)
     older = (
         Summary.objects.filter(document=document, status=SummaryStatus.READY)
         .exclude(version_id=document.current_version_id)
@@ -30,16 +38,14 @@ def document_summary(*, document: Document) -> SummaryView:
         .order_by("-version__number")
         .first()
     )
-    if current is not None and (current.status == SummaryStatus.FAILED or current.stuck):
-        return SummaryView("failed", current)
     if older is not None:
-        return _view("stale", older, document)
+        return _view("stale", older, document, current)
     if current is not None:
-        return SummaryView("queued", current)
+        return SummaryView("queued", current, current=current)
     return SummaryView("none")
 
 
-def _view(state: str, summary: Summary, document: Document) -> SummaryView:
+def _view(state: str, summary: Summary, document: Document, current: Summary | None) -> SummaryView:
     version = summary.version
 
     def citation(n: int, sentence: dict) -> dict:
@@ -56,7 +62,7 @@ def _view(state: str, summary: Summary, document: Document) -> SummaryView:
         }
 
     if summary.written:
-        return SummaryView(state, summary, summary.text, [citation(s["n"], s) for s in summary.sentences])
+        return SummaryView(state, summary, summary.text, [citation(s["n"], s) for s in summary.sentences], current)
     citations, overview, points = [], [], []
     for n, sentence in enumerate(summary.sentences, start=1):
         citations.append(citation(n, sentence))
@@ -64,7 +70,7 @@ def _view(state: str, summary: Summary, document: Document) -> SummaryView:
     text = " ".join(overview)
     if points:
         text += "\n\nKey points:\n" + "\n".join(f"- {p}" for p in points)
-    return SummaryView(state, summary, text, citations)
+    return SummaryView(state, summary, text, citations, current)
 
 
 def summary_data(*, document: Document, view: SummaryView) -> dict:
@@ -76,4 +82,7 @@ def summary_data(*, document: Document, view: SummaryView) -> dict:
         "text": view.text,
         "citations": view.citations,
         "error": view.summary.error_message if view.state == "failed" and view.summary else None,
+        # The current version's summary as a run (citadel.jobs.selectors.run_progress): its
+        # progress, time running, a lost worker, who cancelled it; None before one is requested.
+        "run": run_progress(view.current) if view.current is not None else None,
     }

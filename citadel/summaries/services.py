@@ -1,6 +1,8 @@
 """Writing summaries: requested (when a version becomes ready, or by a reader), then written in
 the background from the version's own sentences. Each change is one transaction with its audit
-event; running a summary twice writes it once."""
+event. A summary is a run (citadel.jobs): the task claims it, so running it twice writes it once,
+and only the worker that still owns it writes it (one that lost it, or whose summary was
+cancelled, writes nothing)."""
 
 from dataclasses import dataclass, field
 
@@ -16,6 +18,8 @@ from citadel.core.errors import InvalidInput, LimitExceeded
 from citadel.core.principal import Principal
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.models import Chunk, ChunkEmbedding, DocumentVersion, VersionStatus
+from citadel.jobs.models import RETRYABLE
+from citadel.jobs.services import RunStopped, run_claim, run_extend, run_fail, run_finish, run_requeue
 from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage
 from citadel.providers.summarizer import SummaryPassage, summarize
 from citadel.reading.registry import get_generator
@@ -25,9 +29,11 @@ SUMMARIZE_TASK = "citadel.summaries.tasks.summarize"
 
 
 def summary_request(*, version: DocumentVersion, principal: Principal | None = None, enqueue: bool = True) -> Summary:
-    """The version's summary, queued for writing unless it exists and is not failed (a failed
-    one is queued again: this is its retry). `principal` is the reader who asked; None when the
-    version becoming ready asked."""
+    """The version's summary, queued for writing unless it exists and is neither failed nor
+    cancelled (such a one is queued again: this is its retry, which any reader of the document may
+    ask for). One being written stays as it is, even when its worker was lost: the reaper queues
+    that one again. `principal` is the reader who asked; None when the version becoming ready
+    asked."""
     with transaction.atomic():
         summary, created = Summary.objects.select_for_update().get_or_create(
             version=version,
@@ -37,11 +43,14 @@ def summary_request(*, version: DocumentVersion, principal: Principal | None = N
                 "requested_by_id": principal.user_id if principal else None,
             },
         )
-        if not created and summary.status != SummaryStatus.FAILED and not summary.stuck:
+        if not created and summary.status not in RETRYABLE:
             return summary
-        summary.status = SummaryStatus.QUEUED
-        summary.error_message = ""
-        summary.save(update_fields=["status", "error_message"])
+        if not created:
+            # Not run_retry: its rule (who started it, or an admin) is not this one's, as any
+            # reader of the document may ask for its summary again.
+            run_requeue(summary, enqueue=enqueue)
+        elif enqueue:
+            enqueue_on_commit(SUMMARIZE_TASK, summary.pk)
         audit_record(
             verb="summaries.requested" if created else "summaries.retried",
             organization=version.document.organization_id,
@@ -49,8 +58,6 @@ def summary_request(*, version: DocumentVersion, principal: Principal | None = N
             target=summary,
             metadata={"document_id": version.document_id, "version": version.number},
         )
-        if enqueue:
-            enqueue_on_commit(SUMMARIZE_TASK, summary.pk)
     return summary
 
 
@@ -78,28 +85,43 @@ def summary_for_ready_version(*, version_id: int) -> Summary | None:
 
 
 def summary_write(*, summary_id: int) -> Summary | None:
-    """Write a queued summary. A summary already written is left alone; a version that cannot be
-    summarised (archived, or holding no sentence) fails with a sentence and can be retried."""
-    with transaction.atomic():
-        summary = Summary.objects.select_for_update().filter(pk=summary_id).first()
-        if summary is None or summary.status not in (SummaryStatus.QUEUED, SummaryStatus.RUNNING):
-            return summary
-        summary.status = SummaryStatus.RUNNING
-        summary.attempts += 1
-        summary.started_at = timezone.now()
-        summary.save(update_fields=["status", "attempts", "started_at"])
+    """Write a queued summary, as the worker that claims it (citadel.jobs.services.run_claim): a
+    summary written, failed, cancelled or being written by a live worker is left alone. A version
+    that cannot be summarised (archived, or holding no sentence) fails with a sentence and can be
+    requested again. A worker whose summary was cancelled or taken over stops and writes nothing."""
+    summary, claimed = run_claim(Summary, summary_id)
+    if not claimed:
+        return summary
+    try:
+        run_extend(summary, done=0, total=1)
+        return _summary_write(summary)
+    except RunStopped:
+        summary.refresh_from_db()
+        return summary
+    except Exception:
+        run_fail(
+            summary,
+            "The summary could not be written because of an unexpected error. Request it again; if it "
+            "fails again, tell your administrator.",
+        )
+        raise
+
+
+def _summary_write(summary: Summary) -> Summary:
     version = DocumentVersion.objects.select_related("document__organization").get(pk=summary.version_id)
     try:
         sentences = _summary_sentences(version)
     except InvalidInput as exc:
-        return _finish(summary, status=SummaryStatus.FAILED, error=exc.message)
+        return run_fail(summary, exc.message)
     organization = version.document.organization
     if sentences and (organization.generation_provider or EXTRACTIVE).strip().lower() != EXTRACTIVE:
+        # Still this worker's (not cancelled) before the model is asked.
+        run_extend(summary)
         written = _written(summary, version, sentences)
         if written.text:
-            return _finish(summary, status=SummaryStatus.READY, written=written)
-        return _finish(summary, status=SummaryStatus.READY, sentences=sentences, notice=written.notice)
-    return _finish(summary, status=SummaryStatus.READY, sentences=sentences)
+            return _finish(summary, written=written)
+        return _finish(summary, sentences=sentences, notice=written.notice)
+    return _finish(summary, sentences=sentences)
 
 
 def _summary_sentences(version: DocumentVersion) -> list[dict]:
@@ -139,35 +161,26 @@ def _summary_sentences(version: DocumentVersion) -> list[dict]:
 
 
 def _finish(
-    summary: Summary,
-    *,
-    status: str,
-    sentences: list[dict] | None = None,
-    written: "_Written | None" = None,
-    notice: str = "",
-    error: str = "",
+    summary: Summary, *, sentences: list[dict] | None = None, written: "_Written | None" = None, notice: str = ""
 ) -> Summary:
+    """Write the summary and its audit event in one transaction, as the worker that still owns it
+    (run_finish raises RunStopped otherwise, and nothing is written)."""
     fields = {"sentences": sentences or [], "text": "", "written_by": EXTRACTIVE, "notice": notice}
     if written is not None:
         fields = {"sentences": written.citations, "text": written.text, "written_by": written.model, "notice": ""}
     with transaction.atomic():
-        updated = Summary.objects.filter(pk=summary.pk, status=SummaryStatus.RUNNING).update(
-            status=status, error_message=error, finished_at=timezone.now(), **fields
+        summary = run_finish(summary, status=SummaryStatus.READY, done=1, **fields)
+        audit_record(
+            verb="summaries.written",
+            organization=summary.organization_id,
+            target=summary,
+            metadata={
+                "document_id": summary.document_id,
+                "sentences": len(fields["sentences"]),
+                "written_by": fields["written_by"],
+                "notice": fields["notice"],
+            },
         )
-        if updated:
-            audit_record(
-                verb="summaries.written" if status == SummaryStatus.READY else "summaries.failed",
-                organization=summary.organization_id,
-                target=summary,
-                metadata={
-                    "document_id": summary.document_id,
-                    "sentences": len(fields["sentences"]),
-                    "written_by": fields["written_by"],
-                    "notice": fields["notice"],
-                    "error": error,
-                },
-            )
-    summary.refresh_from_db()
     return summary
 
 

@@ -7,6 +7,8 @@ from citadel.summaries import services
 
 @task(queue_name="default")
 def summarize(summary_id: int) -> dict:
+    """Write one summary. The summary is a run (citadel.jobs): a second delivery of this task, or
+    one for a summary cancelled meanwhile, finds nothing to claim and does nothing."""
     summary = services.summary_write(summary_id=summary_id)
     return {"summary_id": summary_id, "status": summary.status if summary else "missing"}
 

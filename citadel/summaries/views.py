@@ -1,24 +1,42 @@
 """The summary card on a document's page (an htmx partial the page loads), and asking for one."""
 
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from citadel.accounts.decorators import principal_required
+from citadel.accounts.rules import may_manage_run
 from citadel.documents.access import get_readable_document
+from citadel.jobs.models import OPEN
 from citadel.summaries import selectors, services
 
 
 def _card(request, document):
     view = selectors.document_summary(document=document)
+    run = view.current
     return render(
-        request, "summaries/_card.html", {"document": document, "view": view, "polling": view.state == "queued"}
+        request,
+        "summaries/_card.html",
+        {
+            "document": document,
+            "view": view,
+            # The current version's summary while it is queued, being written, failed or cancelled:
+            # the card shows its progress, time running, a lost worker and the Cancel button.
+            "run": run if run is not None and view.state != "ready" else None,
+            "may_manage": run is not None and may_manage_run(request.principal, run),
+            "polling": run is not None and run.status in OPEN,
+        },
     )
 
 
 @require_GET
 @principal_required
 def card(request, document_id: int):
-    return _card(request, get_readable_document(request.principal, document_id))
+    document = get_readable_document(request.principal, document_id)
+    if not request.htmx:
+        # Opened as a page (the Cancel button comes back here): the document's page shows the card.
+        return redirect(reverse("documents:detail", args=[document.pk]) + "#summary")
+    return _card(request, document)
 
 
 @require_POST

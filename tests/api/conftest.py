@@ -158,6 +158,7 @@ class Scenario:
             "answer_id": self.answer.pk,
             "item_id": self.review_item.pk,
             "run_id": self.run.pk,
+            "kind": "evaluation_runs",
             "report_id": self.report.pk,
             "extraction_id": self.extraction.pk,
             "source_id": self.source.pk,

@@ -38,6 +38,7 @@ def _single_object_calls(s) -> list[tuple[str, str, dict | None]]:
         ("GET", f"/sources/{s.source.pk}", None),
         ("POST", f"/sources/{s.source.pk}/syncs", None),
         ("GET", f"/sources/{s.source.pk}/syncs", None),
+        ("POST", f"/runs/reports/{s.report.pk}/cancel", None),
     ]
 
 
@@ -65,6 +66,8 @@ def test_another_organizations_objects_are_not_found_on_every_endpoint(scenario,
     scenario.handbook.refresh_from_db()
     assert scenario.handbook.archived_at is None
     assert scenario.handbook.grants.filter(pk=scenario.grant.pk).exists()
+    scenario.report.refresh_from_db()
+    assert scenario.report.cancelled_at is None
 
 
 def test_lists_and_search_of_another_organization_show_none_of_acmes_rows(scenario, as_user):
@@ -118,6 +121,7 @@ def test_every_operation_of_the_schema_has_a_cross_organization_case(scenario, c
 
 def _template(path: str, s) -> str:
     replacements = [
+        (f"/runs/reports/{s.report.pk}/", "/runs/{kind}/{run_id}/"),
         (f"/documents/{s.handbook.pk}", "/documents/{document_id}"),
         ("/versions/1/", "/versions/{number}/"),
         (f"/grants/{s.grant.pk}", "/grants/{grant_id}"),

@@ -1,4 +1,5 @@
 import pytest
+from django.test import override_settings
 
 from citadel.evaluation.services import eval_set_create, golden_question_add
 from tests.factories import make_document
@@ -25,3 +26,11 @@ def acme(world):
     for question, expected in QUESTIONS:
         golden_question_add(principal=admin, eval_set_id=eval_set.pk, question=question, expected_external_ids=expected)
     return org, admin, eval_set
+
+
+@pytest.fixture
+def db_queue(db):
+    """Tasks go to django-tasks-db's table (as in production) instead of running in-process."""
+    queues = ["default", "ingestion", "answers", "maintenance"]
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": queues}}):
+        yield

@@ -1,15 +1,24 @@
-"""Runs: started by an admin, executed as a background task with that admin's principal."""
+"""Runs: started by an admin, executed as a background task with that admin's principal. A run is
+a background run (citadel.jobs): one whose worker was lost is queued again by the reaper and
+finishes with one result per question, one nobody picked up is given a task again, and its starter
+may cancel it. Only the clock (timestamps, the reaper's "now") and the embedding model are faked."""
 
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from citadel.accounts.models import Membership
+from citadel.accounts.services import api_token_create
 from citadel.audit.models import AuditEvent
 from citadel.core.errors import InvalidInput, PermissionDenied
 from citadel.evaluation.models import Classification, EvalResult, EvalRun, RunKind, RunStatus
-from citadel.evaluation.services import eval_run_execute, eval_run_start, eval_runs_reap, eval_set_create
+from citadel.evaluation.services import EXECUTE_TASK, eval_run_execute, eval_run_start, eval_set_create
+from citadel.jobs.reaper import runs_reap
+from citadel.jobs.services import run_claim, run_extend
+from tests.workers import WorkerKilled, heartbeat, killed
 
 
 def _run(principal, eval_set, django_capture_on_commit_callbacks, **kwargs) -> EvalRun:
@@ -99,7 +108,8 @@ def test_a_run_whose_admin_left_the_organization_fails_with_a_reason(acme, djang
 
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
-    assert "no longer a member" in run.error
+    assert "no longer a member" in run.error_message
+    assert AuditEvent.objects.filter(verb="evaluation.failed", target_id=str(run.pk)).exists()
 
 
 def test_only_admins_start_runs_and_empty_sets_are_refused(acme, world):
@@ -121,7 +131,7 @@ def test_an_answer_run_classifies_each_question(acme, django_capture_on_commit_c
 
     run = _run(admin, eval_set, django_capture_on_commit_callbacks, kind=RunKind.ANSWER)
 
-    assert run.status == RunStatus.DONE, run.error
+    assert run.status == RunStatus.DONE, run.error_message
     by_question = {r.question: r for r in run.results.all()}
     payroll = by_question["What is the salary band of engineers?"]
     assert payroll.classification == Classification.RETRIEVAL_MISS
@@ -137,18 +147,118 @@ def test_an_answer_run_classifies_each_question(acme, django_capture_on_commit_c
     assert run.metrics["abstention_rate"] == pytest.approx(1 / 3, abs=1e-4)
 
 
-def test_the_reaper_fails_runs_whose_worker_died_and_runs_nobody_picked_up(acme):
+def _verbs() -> list[str]:
+    return list(AuditEvent.objects.order_by("pk").values_list("verb", flat=True))
+
+
+def _kill():
+    raise WorkerKilled
+
+
+def test_a_run_whose_worker_was_lost_is_queued_again_and_finishes_with_one_result_per_question(
+    acme, as_worker, embedding, django_capture_on_commit_callbacks
+):
+    """Given worker-a killed while the model embedded the second question (the first one's result
+    written), when the reaper runs once worker-a's lease has expired with no heartbeat from it, then
+    the run is queued again and worker-b runs it from its first question: it finishes with exactly
+    one result per question."""
     _, admin, eval_set = acme
-    dead = eval_run_start(principal=admin, eval_set_id=eval_set.pk)
-    forgotten = eval_run_start(principal=admin, eval_set_id=eval_set.pk)
+    run = eval_run_start(principal=admin, eval_set_id=eval_set.pk)  # not committed: no task ran
+    heartbeat("worker-a")
+    as_worker("worker-a")
+    embedding.on(2, _kill)
+    killed(eval_run_execute, run_id=run.pk)
+    left = EvalRun.objects.get(pk=run.pk)
+    assert (left.status, left.worker_id, left.done, left.total) == (RunStatus.RUNNING, "worker-a", 1, 3)
+    assert left.results.count() == 1 and not left.lost  # its lease still runs
+
+    as_worker("worker-b")
+    # Ten minutes on: worker-a's lease has expired and it has not beaten since.
+    with django_capture_on_commit_callbacks(execute=True):
+        reaped = runs_reap(now=timezone.now() + timedelta(minutes=10))
+
+    assert reaped["evaluation_runs"]["requeued"] == [run.pk]
+    run.refresh_from_db()
+    assert (run.status, run.worker_id, run.attempts, run.done, run.total) == (RunStatus.DONE, "worker-b", 2, 3, 3)
+    questions = sorted(eval_set.questions.values_list("pk", flat=True))
+    assert sorted(run.results.values_list("golden_question_id", flat=True)) == questions
+    assert run.metrics["questions"] == 3
+    assert _verbs().count("evaluation.requeued") == 1 and _verbs().count("evaluation.run_finished") == 1
+
+
+def test_a_run_on_a_live_worker_is_never_taken_over(acme, as_worker):
+    """Given a run its worker has been running for an hour while its lease is live, when the
+    reaper runs and the task is delivered again to worker-b, then it stays worker-a's, untouched."""
+    _, admin, eval_set = acme
+    run = eval_run_start(principal=admin, eval_set_id=eval_set.pk)
+    as_worker("worker-a")
+    claimed, _ = run_claim(EvalRun, run.pk)
+    EvalRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    run_extend(claimed, done=0, total=3)
+
+    as_worker("worker-b")
+    reaped = runs_reap()
+    delivered = eval_run_execute(run_id=run.pk)
+
+    assert reaped["evaluation_runs"] == {"requeued": [], "failed": [], "resubmitted": []}
+    assert (delivered.status, delivered.worker_id, delivered.attempts) == (RunStatus.RUNNING, "worker-a", 1)
+    assert not delivered.lost and delivered.running_for >= timedelta(hours=1)
+    assert not EvalResult.objects.filter(run=run).exists()
+
+
+def test_a_run_nobody_picked_up_is_given_a_task_again_instead_of_failing(
+    acme, db_queue, django_capture_on_commit_callbacks
+):
+    """Given a run queued long ago whose task was lost (the database went away as it was
+    written), when the reaper runs, then the run stays queued and a task is written for it again;
+    a run queued a moment ago is left to its task."""
+    _, admin, eval_set = acme
+    forgotten = eval_run_start(principal=admin, eval_set_id=eval_set.pk)  # not committed: no task
     fresh = eval_run_start(principal=admin, eval_set_id=eval_set.pk)
-    long_ago = timezone.now() - timedelta(days=2)
-    EvalRun.objects.filter(pk=dead.pk).update(status=RunStatus.RUNNING, updated_at=long_ago)
-    EvalRun.objects.filter(pk=forgotten.pk).update(created_at=long_ago)
+    EvalRun.objects.filter(pk=forgotten.pk).update(queued_at=timezone.now() - timedelta(days=2))
 
-    assert eval_runs_reap() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        reaped = runs_reap()
 
+    assert reaped["evaluation_runs"]["resubmitted"] == [forgotten.pk]
     statuses = dict(EvalRun.objects.values_list("pk", "status"))
-    assert statuses == {dead.pk: RunStatus.FAILED, forgotten.pk: RunStatus.FAILED, fresh.pk: RunStatus.QUEUED}
-    assert "worker" in EvalRun.objects.get(pk=dead.pk).error
-    assert eval_runs_reap() == 0
+    assert statuses == {forgotten.pk: RunStatus.QUEUED, fresh.pk: RunStatus.QUEUED}
+    tasks = DBTaskResult.objects.filter(task_path=EXECUTE_TASK, status="READY")
+    assert [t.args_kwargs["args"] for t in tasks] == [[forgotten.pk]]
+    assert runs_reap()["evaluation_runs"]["resubmitted"] == []  # its task waits now
+
+
+def test_the_starter_cancels_a_running_run_and_it_stops_before_the_next_question(acme, embedding, world, client):
+    """Given a retrieval run of three questions, when the admin who started it presses Cancel on
+    its page while the second question is being embedded, then no further question is asked, the
+    run is cancelled by them (audited `evaluation.cancelled`) and keeps the result it finished."""
+    _, admin, eval_set = acme
+    run = eval_run_start(principal=admin, eval_set_id=eval_set.pk)
+    client.force_login(world.user("ada", "acme", role="admin"))
+    page = reverse("evaluation:run_detail", args=[run.pk])
+    cancel = reverse("jobs:cancel", args=["evaluation_runs", run.pk])
+    pressed = []
+
+    def press_cancel():
+        progress = client.get(reverse("evaluation:run_progress", args=[run.pk]), HTTP_HX_REQUEST="true")
+        assert cancel in progress.content.decode()
+        pressed.append(client.post(cancel, {"next": page}))
+
+    embedding.on(2, press_cancel)
+    stopped = eval_run_execute(run_id=run.pk)
+
+    assert pressed[0].status_code == 302 and pressed[0].url == page
+    assert embedding.calls == 2  # the third question was never asked
+    run.refresh_from_db()
+    assert stopped.status == run.status == RunStatus.CANCELLED
+    assert (run.cancelled_by_id, run.done, run.total, run.results.count()) == (admin.user_id, 1, 3, 1)
+    assert run.metrics == {}
+    event = AuditEvent.objects.get(verb="evaluation.cancelled")
+    assert event.actor_id == admin.user_id and event.metadata["was"] == "running"
+    assert "evaluation.run_finished" not in _verbs()
+    shown = client.get(page).content.decode()
+    assert "cancelled by ada" in shown and cancel not in shown
+    _, secret = api_token_create(user=world.user("ada", "acme", role="admin"), name="t")
+    api = client.get(f"/api/v1/evaluation/runs/{run.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
+    assert (api["status"], api["error"], api["done"], api["total"]) == ("cancelled", "", 1, 3)
+    assert (api["run"]["kind"], api["run"]["cancelled_by"]) == ("evaluation_runs", "ada")

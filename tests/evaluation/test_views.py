@@ -129,17 +129,23 @@ def test_starting_a_run_from_the_web_runs_it_and_progress_reloads_when_done(
     assert "3 / 3" in progress.content.decode()
 
 
-def test_an_unfinished_run_page_polls_its_progress(acme, world, client):
+def test_an_unfinished_run_page_polls_its_progress_with_its_cancel_button(acme, world, client):
+    """Given a queued run, when its page is shown and polled, then the polled part shows its
+    progress and the Cancel button; opened as a page (where Cancel leads back), it is the run's page."""
     _, admin, eval_set = acme
     run = eval_run_start(principal=admin, eval_set_id=eval_set.pk)  # no commit: still queued
     c = _admin_client(client, world)
 
     page = c.get(reverse("evaluation:run_detail", args=[run.pk])).content.decode()
-    progress = c.get(reverse("evaluation:run_progress", args=[run.pk]))
+    progress = c.get(reverse("evaluation:run_progress", args=[run.pk]), HTTP_HX_REQUEST="true")
+    opened = c.get(reverse("evaluation:run_progress", args=[run.pk]))
 
     assert f'hx-get="{reverse("evaluation:run_progress", args=[run.pk])}"' in page
     assert "HX-Refresh" not in progress
     assert "0 / 3" in progress.content.decode()
+    cancel = reverse("jobs:cancel", args=["evaluation_runs", run.pk])
+    assert cancel in page and cancel in progress.content.decode()
+    assert opened.status_code == 302 and opened.url == reverse("evaluation:run_detail", args=[run.pk])
 
 
 def test_the_settings_apply_button_is_refused_without_a_run(acme, world, client):

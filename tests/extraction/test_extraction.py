@@ -17,6 +17,7 @@ from citadel.accounts.models import Membership, Team
 from citadel.audit.models import AuditEvent
 from citadel.audit.services import content_digest
 from citadel.core.errors import InvalidInput, NotFound, PermissionDenied
+from citadel.extraction import services
 from citadel.extraction.models import Extraction, ExtractionStatus, ExtractionValue, ValueStatus
 from citadel.extraction.selectors import extraction_csv, extraction_data, extraction_table, get_extraction
 from citadel.extraction.services import (
@@ -25,6 +26,8 @@ from citadel.extraction.services import (
     extraction_start,
     extraction_value_review,
 )
+from citadel.jobs.services import run_cancel
+from tests.api.conftest import ApiClient
 from tests.factories import make_document
 
 SCHEMA = {
@@ -59,35 +62,31 @@ CONTOSO = [
 
 @pytest.fixture
 def setup(world):
+    """Ada (admin), Max (member) and Rita (reviewer) of Procurement, Otto (a reviewer of Sales), the
+    Northwind contract and Contoso's, granted to Procurement, and the contract-terms schema."""
     org = world.org("acme")
-    admin = world.principal("ada", org, role="admin", teams=["Procurement"])
-    runner = world.principal("max", org, teams=["Procurement"])
-    reviewer = world.principal("rita", org, role="reviewer", teams=["Procurement"])
-    outsider_reviewer = world.principal("otto", org, role="reviewer", teams=["Sales"])
-    procurement = Team.objects.get(organization=org, name="Procurement")
-    northwind = make_document(org, "northwind", NORTHWIND, title="Northwind contract")
-    contoso = make_document(org, "contoso", CONTOSO, grants=[procurement], title="Contoso contract")
-    extraction_schema_create(organization_id=org.pk, data=SCHEMA, principal=admin)
-    return {
+    made = {
         "org": org,
-        "admin": admin,
-        "runner": runner,
-        "reviewer": reviewer,
-        "outsider": outsider_reviewer,
-        "northwind": northwind,
-        "contoso": contoso,
-        "procurement": procurement,
+        "admin": world.principal("ada", org, role="admin", teams=["Procurement"]),
+        "runner": world.principal("max", org, teams=["Procurement"]),
+        "reviewer": world.principal("rita", org, role="reviewer", teams=["Procurement"]),
+        "outsider": world.principal("otto", org, role="reviewer", teams=["Sales"]),
+        "procurement": Team.objects.get(organization=org, name="Procurement"),
     }
+    made["northwind"] = make_document(org, "northwind", NORTHWIND, title="Northwind contract")
+    made["contoso"] = make_document(org, "contoso", CONTOSO, grants=[made["procurement"]], title="Contoso contract")
+    extraction_schema_create(organization_id=org.pk, data=SCHEMA, principal=made["admin"])
+    return made
+
+
+def _start(setup, *documents: str) -> Extraction:
+    """The runner's extraction of contract terms from these of the setup's documents, not queued."""
+    ids = [setup[name].pk for name in documents]
+    return extraction_start(principal=setup["runner"], schema_slug="contract-terms", document_ids=ids, enqueue=False)
 
 
 def _run(setup) -> Extraction:
-    extraction = extraction_start(
-        principal=setup["runner"],
-        schema_slug="contract-terms",
-        document_ids=[setup["northwind"].pk, setup["contoso"].pk],
-        enqueue=False,
-    )
-    return extraction_execute(extraction_id=extraction.pk)
+    return extraction_execute(extraction_id=_start(setup, "northwind", "contoso").pk)
 
 
 def _cells(extraction, document) -> dict[str, ExtractionValue]:
@@ -233,18 +232,24 @@ def test_the_table_sorts_by_a_field_and_filters_rows_to_review(setup):
     assert [r.document.external_id for r in found.rows] == ["northwind"]
 
 
-def test_running_again_reads_each_cell_once_and_a_stuck_run_resumes(setup):
-    extraction = extraction_start(
-        principal=setup["runner"], schema_slug="contract-terms", document_ids=[setup["northwind"].pk], enqueue=False
+def test_running_again_reads_each_cell_once_and_a_lost_run_resumes(setup):
+    extraction = _start(setup, "northwind")
+    # Given another worker took it and holds its lease
+    Extraction.objects.filter(pk=extraction.pk).update(
+        status=ExtractionStatus.RUNNING,
+        started_at=timezone.now(),
+        worker_id="elsewhere:1",
+        lease_expires_at=timezone.now() + timedelta(minutes=2),
     )
-    Extraction.objects.filter(pk=extraction.pk).update(status=ExtractionStatus.RUNNING, started_at=timezone.now())
     assert extraction_execute(extraction_id=extraction.pk).status == ExtractionStatus.RUNNING
 
-    Extraction.objects.filter(pk=extraction.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    # When its lease expired and that worker is silent, the run resumes here, each cell read once
+    Extraction.objects.filter(pk=extraction.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     finished = extraction_execute(extraction_id=extraction.pk)
     again = extraction_execute(extraction_id=extraction.pk)
 
     assert finished.status == again.status
+    assert (finished.done, finished.total) == (1, 1)
     assert ExtractionValue.objects.filter(extraction=extraction).count() == len(SCHEMA["fields"])
 
 
@@ -273,17 +278,7 @@ def test_extract_prints_the_contract(setup):
     out = StringIO()
 
     call_command(
-        "extract",
-        "contract-terms",
-        "--as",
-        "max",
-        "--document",
-        "northwind",
-        "--document",
-        "contoso",
-        "--sync",
-        "--json",
-        stdout=out,
+        *"extract contract-terms --as max --document northwind --document contoso --sync --json".split(), stdout=out
     )
 
     result = json.loads(out.getvalue())
@@ -292,6 +287,9 @@ def test_extract_prints_the_contract(setup):
     assert row["values"]["annual_fee"]["value"] == "48000 USD"
     assert row["values"]["annual_fee"]["citation"]["quote"] == "The annual fee is $48,000 per year."
     assert set(row["values"]["annual_fee"]) >= {"value", "confidence", "citation"}
+    run = result["run"]
+    assert run["kind"] == "extractions" and run["id"] == result["extraction_id"] and run["status"] == "needs_review"
+    assert (run["done"], run["total"], run["worker_lost"]) == (2, 2, False)
 
 
 def test_the_schema_command_and_the_api(setup, client, tmp_path):
@@ -304,19 +302,15 @@ def test_the_schema_command_and_the_api(setup, client, tmp_path):
     assert json.loads(out.getvalue())["slug"] == "short"
 
     _, secret = api_token_create(user=Membership.objects.get(user_id=setup["runner"].user_id).user, name="t")
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-    schemas = client.get("/api/v1/extractions/schemas", **headers).json()
-    started = client.post(
-        "/api/v1/extractions",
-        data=json.dumps({"schema": "contract-terms", "documents": ["northwind"]}),
-        content_type="application/json",
-        **headers,
-    )
+    api = ApiClient(client, secret)
+    schemas = api.get("/extractions/schemas").json()
+    started = api.post("/extractions", {"schema": "contract-terms", "documents": ["northwind"]})
     assert {s["slug"] for s in schemas} == {"contract-terms", "short"}
     assert started.status_code == 202 and started.json()["status"] == "queued"
     extraction_execute(extraction_id=started.json()["extraction_id"])
-    read = client.get(f"/api/v1/extractions/{started.json()['extraction_id']}", **headers).json()
+    read = api.get(f"/extractions/{started.json()['extraction_id']}").json()
     assert read["rows"][0]["values"]["vendor"]["value"] == "Northwind Traders"
+    assert started.json()["run"]["status"] == "queued" and (read["run"]["done"], read["run"]["total"]) == (1, 1)
 
 
 def test_a_member_runs_and_reviews_on_the_pages(setup, login):
@@ -343,3 +337,42 @@ def test_a_member_runs_and_reviews_on_the_pages(setup, login):
         assert reviewed.status_code == 302
         cell.refresh_from_db()
         assert cell.value == "Silver" and cell.status == ValueStatus.CORRECTED
+
+
+# --- the run's life (citadel.jobs) ---------------------------------------------------------------
+
+
+def test_cancelling_a_running_extraction_stops_it_before_the_next_document_and_it_can_be_retried(
+    setup, monkeypatch, login
+):
+    """Given an extraction reading its second document, when its runner cancels it, then that
+    document's row is not written and the worker stops, the first row stays, the cancellation is
+    audited with who did it, and a retry reads the rest. Only the reader (a model) is faked."""
+    extraction = _start(setup, "northwind", "contoso")
+    reads = []
+
+    def reader():
+        reads.append(1)
+        if len(reads) == len(SCHEMA["fields"]) + 1:  # the second document's first field
+            run_cancel(model=Extraction, principal=setup["runner"], run_id=extraction.pk)
+
+    monkeypatch.setattr(services, "get_reader", reader)
+
+    stopped = extraction_execute(extraction_id=extraction.pk)
+
+    assert stopped.status == ExtractionStatus.CANCELLED and len(reads) == 2 * len(SCHEMA["fields"])
+    read = set(ExtractionValue.objects.filter(extraction=extraction).values_list("document_id", flat=True))
+    assert read == {setup["northwind"].pk} and (stopped.done, stopped.total) == (1, 2)
+    event = AuditEvent.objects.get(verb="extraction.cancelled")
+    assert event.actor_id == setup["runner"].user_id
+    client = login(Membership.objects.get(user_id=setup["runner"].user_id).user)
+    page = client.get(reverse("extraction:detail", args=[extraction.pk])).content.decode()
+    assert "cancelled by max" in page and reverse("extraction:retry", args=[extraction.pk]) in page
+    assert extraction_data(principal=setup["runner"], extraction=stopped)["run"]["cancelled_by"] == "max"
+
+    assert client.post(reverse("extraction:retry", args=[extraction.pk])).status_code == 302
+    finished = extraction_execute(extraction_id=extraction.pk)
+
+    assert finished.status == ExtractionStatus.NEEDS_REVIEW and (finished.done, finished.total) == (2, 2)
+    assert ExtractionValue.objects.filter(extraction=extraction).count() == 2 * len(SCHEMA["fields"])
+    assert AuditEvent.objects.filter(verb="extraction.retried", actor_id=setup["runner"].user_id).exists()

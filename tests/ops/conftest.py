@@ -2,7 +2,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from citadel.ops.models import WorkerHeartbeat
+from citadel.jobs.models import WorkerHeartbeat
 
 QUEUES = ["default", "ingestion", "answers", "maintenance"]
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
-from citadel.ops.models import WorkerHeartbeat
+from citadel.jobs.models import WorkerHeartbeat
 
 
 def test_healthz_needs_no_login_and_no_database(client):

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from citadel.ops.models import WorkerHeartbeat
 from citadel.ops.reaper import reap_stale
+from tests.workers import heartbeat
 
 
 def running_task(worker_id: str, started_minutes_ago: int = 5) -> DBTaskResult:
@@ -21,18 +21,6 @@ def running_task(worker_id: str, started_minutes_ago: int = 5) -> DBTaskResult:
         run_after=now,
         started_at=now - timedelta(minutes=started_minutes_ago),
         worker_ids=[worker_id],
-    )
-
-
-def heartbeat(worker_id: str, seconds_ago: int) -> None:
-    now = timezone.now()
-    WorkerHeartbeat.objects.create(
-        worker_id=worker_id,
-        hostname="h",
-        pid=1,
-        queues="*",
-        started_at=now - timedelta(hours=1),
-        last_seen_at=now - timedelta(seconds=seconds_ago),
     )
 
 
@@ -50,8 +38,13 @@ def test_running_tasks_of_dead_workers_fail_and_live_ones_stay():
     assert "stopped sending heartbeats" in DBTaskResult.objects.get(pk=stale.pk).traceback
 
 
+RUN_KINDS = ("summaries", "source_syncs", "evaluation_runs", "reports", "extractions", "labelling")
+
+
 @pytest.mark.django_db
 def test_the_report_names_every_kind_of_reaped_work():
+    """Every kind of run is reported by its name, beside the tasks, the versions and the keys kept
+    for scripts written before (eval_runs_failed, source_syncs_queued)."""
     report = reap_stale()
 
     assert set(report) == {
@@ -61,4 +54,8 @@ def test_the_report_names_every_kind_of_reaped_work():
         "versions_resubmitted",
         "eval_runs_failed",
         "source_syncs_queued",
+        *RUN_KINDS,
     }
+    for kind in RUN_KINDS:
+        assert report[kind] == {"requeued": [], "failed": [], "resubmitted": []}, kind
+    assert (report["eval_runs_failed"], report["source_syncs_queued"]) == (0, [])

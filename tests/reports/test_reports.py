@@ -9,17 +9,22 @@ from io import StringIO
 
 import pdfplumber
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from citadel.accounts.models import Membership, Team
+from citadel.answers import pipeline
 from citadel.answers.models import Question, QuestionOrigin
 from citadel.answers.selectors import question_history
 from citadel.audit.models import AuditEvent
 from citadel.core.errors import InvalidInput, NotFound, PermissionDenied
+from citadel.jobs.reaper import runs_reap
+from citadel.jobs.selectors import run_progress
+from citadel.jobs.services import RunStopped, run_cancel, run_claim, run_extend, worker_heartbeat_beat
 from citadel.reports.models import ItemStatus, Report, ReportStatus, ReportTemplate
-from citadel.reports.selectors import WITHHELD_TEXT, get_report, report_items
+from citadel.reports.selectors import WITHHELD_TEXT, get_report, report_data, report_items
 from citadel.reports.services import (
     report_execute,
     report_retry,
@@ -170,20 +175,29 @@ def test_a_run_answers_every_item_from_the_chosen_documents_and_sends_each_to_re
     assert {"reports.started", "reports.needs_review"} <= set(AuditEvent.objects.values_list("verb", flat=True))
 
 
-def test_running_again_answers_each_item_once_and_a_stuck_run_resumes(setup):
+def test_running_again_answers_each_item_once_and_a_lost_run_resumes(setup):
     report = report_start(
         principal=setup["runner"], template_slug="policy-review", document_ids=[setup["policy"].pk], enqueue=False
     )
-    # A worker took it and died after two items.
-    Report.objects.filter(pk=report.pk).update(status=ReportStatus.RUNNING, started_at=timezone.now())
+    # Given another worker took it and holds its lease
+    Report.objects.filter(pk=report.pk).update(
+        status=ReportStatus.RUNNING,
+        started_at=timezone.now(),
+        worker_id="elsewhere:1",
+        lease_expires_at=timezone.now() + timedelta(minutes=2),
+    )
     assert report_execute(report_id=report.pk).status == ReportStatus.RUNNING  # someone is on it
 
-    Report.objects.filter(pk=report.pk).update(started_at=timezone.now() - timedelta(hours=1))
-    assert get_report(principal=setup["runner"], report_id=report.pk).shown_status == ReportStatus.FAILED
+    # When its lease expired and that worker never beat a heartbeat (it died)
+    Report.objects.filter(pk=report.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    shown = get_report(principal=setup["runner"], report_id=report.pk)
     finished = report_execute(report_id=report.pk)
     again = report_execute(report_id=report.pk)
 
+    # Then it is shown running with its worker lost (never failed), resumes here, and each item is asked once
+    assert shown.status == ReportStatus.RUNNING and shown.lost
     assert finished.status == again.status == ReportStatus.NEEDS_REVIEW
+    assert (finished.done, finished.total, finished.attempts) == (5, 5, 1)
     assert Question.objects.filter(report_item__report=report).count() == 5
 
 
@@ -328,9 +342,13 @@ def test_a_member_runs_a_checklist_from_the_reports_page(setup, login, django_ca
     assert len(callbacks) == 1  # the run is queued for the worker
     detail = client.get(response.url)
     assert b"Waiting for a worker" in detail.content and b'hx-get="' in detail.content
+    # The run's state and its Cancel button are in the part the page polls
+    polled = detail.content.decode().split('id="report-items"', 1)[1]
+    assert 'data-run-status="queued"' in polled and reverse("jobs:cancel", args=["reports", report.pk]) in polled
     report_execute(report_id=report.pk)
-    partial = client.get(reverse("reports:items", args=[report.pk]))
+    partial = client.get(reverse("reports:items", args=[report.pk]), headers={"HX-Request": "true"})
     assert b"In review: 0 of 5 items decided" in partial.content and b"hx-trigger" not in partial.content
+    assert b"5 of 5 done" in partial.content and b'data-run-status="needs_review"' in partial.content
 
 
 def test_report_run_prints_the_contract(setup):
@@ -354,6 +372,10 @@ def test_report_run_prints_the_contract(setup):
     assert result["status"] == "needs_review" and result["url"].endswith(f"/reports/{result['report_id']}/")
     assert [i["status"] for i in result["items"]] == ["pending_review"] * 5
     assert set(result["items"][0]) >= {"n", "question", "status", "value", "text", "citations"}
+    run = result["run"]
+    assert run["kind"] == "reports" and run["id"] == result["report_id"] and run["status"] == "needs_review"
+    assert (run["done"], run["total"], run["attempts"], run["worker_lost"]) == (5, 5, 1, False)
+    assert run["running_seconds"] is not None and run["cancelled_by"] is None
 
 
 def test_the_api_runs_and_reads_a_report(setup, client):
@@ -383,4 +405,175 @@ def test_the_api_runs_and_reads_a_report(setup, client):
     report_execute(report_id=report_id)
     read = client.get(f"/api/v1/reports/{report_id}", **headers).json()
     assert read["status"] == "needs_review" and read["progress"] == {"total": 5, "answered": 5, "decided": 0}
+    assert read["run"]["status"] == "needs_review" and (read["run"]["done"], read["run"]["total"]) == (5, 5)
+    assert started.json()["run"]["status"] == "queued" and started.json()["run"]["worker_lost"] is False
     assert ReportTemplate.objects.count() == 1
+
+
+# --- the run's life (citadel.jobs) ---------------------------------------------------------------
+# Only the clock (django.utils.timezone.now, moved on by hand) and the model call are faked.
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = timezone.now()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", clock)
+    return clock
+
+
+@pytest.fixture
+def model_calls(monkeypatch):
+    """Each call of the (extractive) model runs `during(n)` first, n counting from 1."""
+    original = pipeline.call_extractive
+    calls = {"n": 0, "during": lambda n: None}
+
+    def call(run):
+        calls["n"] += 1
+        calls["during"](calls["n"])
+        return original(run)
+
+    monkeypatch.setattr(pipeline, "call_extractive", call)
+    return calls
+
+
+def _queued(setup, principal=None) -> Report:
+    return report_start(
+        principal=principal or setup["runner"],
+        template_slug="policy-review",
+        document_ids=[setup["policy"].pk, setup["card"].pk],
+        enqueue=False,
+    )
+
+
+def test_a_report_slower_than_the_old_window_finishes_once_and_is_never_shown_failed(
+    setup, clock, model_calls, settings
+):
+    """Given a worker whose lease is ten minutes and a model that takes five minutes an item, when
+    the report runs for longer than the old fifteen-minute window, then every time anyone looks
+    it is running with its worker alive, the reaper leaves it alone, and it finishes once."""
+    settings.CITADEL = {**settings.CITADEL, "TASK_LEASE_SECONDS": 600}
+    report = _queued(setup)
+    seen = []
+
+    def slow(n):
+        clock.advance(minutes=5)
+        shown = get_report(principal=setup["runner"], report_id=report.pk)
+        seen.append((shown.status, shown.lost, run_progress(shown)["worker_lost"], runs_reap()["reports"]))
+
+    model_calls["during"] = slow
+
+    finished = report_execute(report_id=report.pk)
+
+    assert len(seen) >= 4 and finished.finished_at - finished.started_at > timedelta(minutes=15)
+    nothing_reaped = {"requeued": [], "failed": [], "resubmitted": []}
+    assert all(s == (ReportStatus.RUNNING, False, False, nothing_reaped) for s in seen)
+    assert finished.status == ReportStatus.NEEDS_REVIEW and (finished.attempts, finished.done, finished.total) == (
+        1,
+        5,
+        5,
+    )
+    again = report_execute(report_id=report.pk)
+    assert again.status == ReportStatus.NEEDS_REVIEW and again.attempts == 1
+    assert AuditEvent.objects.filter(verb="reports.needs_review").count() == 1
+    assert not AuditEvent.objects.filter(verb__in=["reports.failed", "reports.requeued"]).exists()
+
+
+def test_a_second_claim_waits_for_the_lease_and_the_heartbeat_then_takes_the_report_over(setup, clock, as_worker):
+    """Given worker A claimed a report, when worker B tries to claim it, then it may not while A's
+    lease is live, nor once the lease expired while A still beats its heartbeat; it may once A's
+    heartbeat is stale too, and A, coming back, writes nothing more."""
+    report = _queued(setup)
+    worker_heartbeat_beat(worker_id="worker-a", queues="default")
+    as_worker("worker-a")
+    run_a, claimed = run_claim(Report, report.pk)
+    assert claimed
+
+    as_worker("worker-b")
+    assert run_claim(Report, report.pk)[1] is False  # the lease is live
+
+    clock.advance(seconds=settings.CITADEL["TASK_LEASE_SECONDS"] + 1)
+    worker_heartbeat_beat(worker_id="worker-a", queues="default")
+    assert run_claim(Report, report.pk)[1] is False  # the lease ran out, but A is alive
+    assert not get_report(principal=setup["runner"], report_id=report.pk).lost
+
+    clock.advance(seconds=settings.CITADEL["WORKER_STALE_SECONDS"] + 1)
+    assert get_report(principal=setup["runner"], report_id=report.pk).lost
+    finished = report_execute(report_id=report.pk)
+
+    assert finished.status == ReportStatus.NEEDS_REVIEW and finished.worker_id == "worker-b"
+    assert finished.attempts == 2
+    as_worker("worker-a")
+    with pytest.raises(RunStopped):
+        run_extend(run_a, done=1)
+    assert Report.objects.get(pk=report.pk).done == 5
+
+
+def test_cancelling_a_running_report_stops_it_before_the_next_item_and_it_can_be_retried(setup, model_calls):
+    """Given a report running its second item, when its runner cancels it, then the worker stops
+    before the next item (asking the model nothing more), the first item stays answered, the
+    cancellation is audited with who did it, and a retry finishes it, each item asked once."""
+    report = _queued(setup)
+
+    def cancel_during_the_second(n):
+        if n == 2:
+            run_cancel(model=Report, principal=setup["runner"], run_id=report.pk)
+
+    model_calls["during"] = cancel_during_the_second
+
+    stopped = report_execute(report_id=report.pk)
+
+    assert stopped.status == ReportStatus.CANCELLED and model_calls["n"] == 2
+    statuses = dict(stopped.items.values_list("n", "status"))
+    assert statuses == {1: ItemStatus.PENDING_REVIEW, **dict.fromkeys(range(2, 6), ItemStatus.QUEUED)}
+    assert stopped.done == 1 and stopped.total == 5 and stopped.cancelled_by_id == setup["runner"].user_id
+    event = AuditEvent.objects.get(verb="reports.cancelled")
+    assert event.actor_id == setup["runner"].user_id and event.metadata["was"] == "running"
+    shown = report_data(principal=setup["runner"], report=stopped)
+    assert shown["status"] == "cancelled" and shown["run"]["cancelled_by"] == "max"
+
+    retried = report_retry(principal=setup["runner"], report_id=report.pk)
+    assert retried.status == ReportStatus.QUEUED and retried.cancelled_by_id is None
+    model_calls["during"] = lambda n: None
+    finished = report_execute(report_id=report.pk)
+    assert finished.status == ReportStatus.NEEDS_REVIEW and finished.done == 5
+    assert Question.objects.filter(report_item__report=report).count() == 5
+    assert AuditEvent.objects.filter(verb="reports.retried", actor_id=setup["runner"].user_id).exists()
+
+
+def test_a_member_cannot_cancel_another_members_report_and_an_admin_can(setup, login):
+    """Given a member's queued report, when another member (who may see it once published, but
+    not manage it) or a reviewer tries to cancel it, then it is not found for them and stays
+    queued; the organization's admin cancels it, from its page."""
+    report = _queued(setup)
+
+    with pytest.raises(NotFound):
+        run_cancel(model=Report, principal=setup["outsider"], run_id=report.pk)
+    reviewer = login(Membership.objects.get(user_id=setup["reviewer"].user_id).user)
+    cancel_url = reverse("jobs:cancel", args=["reports", report.pk])
+    assert cancel_url not in reviewer.get(reverse("reports:detail", args=[report.pk])).content.decode()
+    assert reviewer.post(cancel_url).status_code == 404
+    assert Report.objects.get(pk=report.pk).status == ReportStatus.QUEUED
+
+    admin = login(Membership.objects.get(user_id=setup["admin"].user_id).user)
+    page = reverse("reports:detail", args=[report.pk])
+    assert cancel_url in admin.get(page).content.decode()
+    response = admin.post(cancel_url, {"next": page})
+
+    cancelled = Report.objects.get(pk=report.pk)
+    assert response.status_code == 302 and response.url == page
+    assert cancelled.status == ReportStatus.CANCELLED and cancelled.cancelled_by_id == setup["admin"].user_id
+    shown = admin.get(page).content.decode()
+    assert "cancelled by ada" in shown and reverse("reports:retry", args=[report.pk]) in shown
+    # A Cancel posted from the polled part comes back to the page, not the bare part
+    assert admin.get(reverse("reports:items", args=[report.pk])).url == page

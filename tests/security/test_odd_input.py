@@ -87,6 +87,7 @@ class Scene:
             "action": "approve",
             "grant_id": self.document.grants.get().pk,
             "run_id": self.run.pk,
+            "kind": "evaluation_runs",
             "eval_set_id": self.eval_set.pk,
             "report_id": self.report.pk,
             "extraction_id": self.extraction.pk,

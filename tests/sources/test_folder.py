@@ -25,16 +25,6 @@ EMAIL = Path(__file__).resolve().parents[2] / "demo" / "corpus" / "summer-party-
 
 
 @pytest.fixture
-def folder(tmp_path):
-    root = tmp_path / "share"
-    (root / "legal").mkdir(parents=True)
-    (root / "handbook.md").write_text("# Handbook\n\nRefunds are paid within 14 days of the return.\n")
-    (root / "canteen.md").write_text("# Canteen\n\nThe canteen opens at eight in the morning.\n")
-    (root / "legal" / "settlement.md").write_text("# Settlement\n\nThe settlement with Initech is 40,000 dollars.\n")
-    return root
-
-
-@pytest.fixture
 def people(world):
     org = world.org("acme")
     return {
@@ -203,6 +193,8 @@ def test_the_commands_print_the_contract(people, folder, tmp_path):
     assert created["kind"] == "folder" and created["name"] == "Share"
     assert synced["status"] == "done" and synced["added"] == 3 and synced["failed"] == []
     assert set(synced) >= {"source_id", "sync_id", "status", "added", "updated", "unchanged", "archived", "failed"}
+    assert synced["run"]["kind"] == "source_syncs" and synced["run"]["status"] == "done"
+    assert (synced["run"]["done"], synced["run"]["total"], synced["run"]["attempts"]) == (3, 3, 1)
     assert set(Document.objects.values_list("current_version__status", flat=True)) == {VersionStatus.READY}
 
 

@@ -79,14 +79,22 @@ def test_pausing_keeps_the_schedule_from_syncing(setup, login):
     assert len(sources_sync_due()) == 1
 
 
-def test_the_reaper_starts_due_syncs_and_takes_over_a_dead_one(setup):
+def test_the_reaper_starts_due_syncs_and_leaves_a_lost_one_to_the_runs_reaper(setup):
+    """Given a source synced every hour, when the reaper runs, then it queues one sync, and none
+    while that one is open; when the sync's worker is lost (running, no lease, no heartbeat), then
+    the schedule does not queue another: the runs' reaper queues the same sync again."""
     first = reap_stale()["source_syncs_queued"]
     assert len(first) == 1 and reap_stale()["source_syncs_queued"] == []  # queued already, not due again
 
+    two_hours_ago = timezone.now() - timedelta(hours=2)
     SourceSync.objects.filter(pk=first[0]).update(
-        status=SyncStatus.RUNNING, started_at=timezone.now() - timedelta(hours=2)
+        status=SyncStatus.RUNNING, created_at=two_hours_ago, started_at=two_hours_ago, worker_id="gone"
     )
-    assert reap_stale()["source_syncs_queued"] == first  # its worker died: queued again, the same sync
+    assert sources_sync_due() == []  # due again, but a sync is open
+    report = reap_stale()
+    assert report["source_syncs"]["requeued"] == first  # its worker was lost: queued again, the same sync
+    assert report["source_syncs_queued"] == first
+    assert SourceSync.objects.get().status == SyncStatus.QUEUED
 
 
 def test_the_api_adds_lists_syncs_and_tells_the_history(setup, client, tmp_path):
@@ -112,6 +120,9 @@ def test_the_api_adds_lists_syncs_and_tells_the_history(setup, client, tmp_path)
     assert created.status_code == 201 and created.json()["kind"] == "folder"
     assert refused.status_code == 422
     assert synced.status_code == 202 and synced.json()["status"] == "queued"
+    run = synced.json()["run"]
+    assert (run["kind"], run["id"], run["status"]) == ("source_syncs", synced.json()["sync_id"], "queued")
+    assert (run["worker_lost"], run["cancelled_by"], run["running_seconds"]) == (False, None, None)
     assert [s["name"] for s in client.get("/api/v1/sources/", **headers).json()] == ["Other", "Share"]
     history = client.get(f"/api/v1/sources/{setup['source'].pk}/syncs", **headers).json()
     assert [h["sync_id"] for h in history] == [synced.json()["sync_id"]]

@@ -128,19 +128,10 @@ def test_a_table_without_sentences_gets_an_empty_summary_not_a_failure(admin, in
     summary = _summary(version)
 
     assert (summary.status, summary.sentences) == (SummaryStatus.READY, [])
-    card = login(world.user("ada", "acme", role="admin")).get(reverse("summaries:card", args=[version.document_id]))
-    assert "holds no full sentences to quote" in card.content.decode()
-
-
-def test_a_summary_whose_worker_died_shows_as_failed_and_can_be_retried(admin, ingest):
-    version = ingest(admin, "travel.md", POLICY.encode())
-    summary_for_ready_version(version_id=version.pk)
-    Summary.objects.filter(version=version).update(
-        status=SummaryStatus.RUNNING, started_at=timezone.now() - timezone.timedelta(hours=1)
+    card = login(world.user("ada", "acme", role="admin")).get(
+        reverse("summaries:card", args=[version.document_id]), HTTP_HX_REQUEST="true"
     )
-
-    assert document_summary(document=version.document).state == "failed"
-    assert summary_request(version=version, enqueue=False).status == SummaryStatus.QUEUED
+    assert "holds no full sentences to quote" in card.content.decode()
 
 
 def test_the_summarize_command_prints_the_contract(admin, ingest, world):
@@ -155,6 +146,8 @@ def test_the_summarize_command_prints_the_contract(admin, ingest, world):
     assert set(result["citations"][0]) == {
         "n", "chunk_id", "document_id", "external_id", "title", "version", "page", "locator", "quote"
     }  # fmt: skip
+    assert result["run"]["kind"] == "summaries" and result["run"]["status"] == "ready"
+    assert (result["run"]["done"], result["run"]["total"], result["run"]["attempts"]) == (1, 1, 1)
 
 
 def test_a_reader_without_access_gets_no_summary(admin, ingest, world):
@@ -173,8 +166,13 @@ def test_the_document_page_loads_the_summary_card_for_readers_only(admin, ingest
     _summary(version)
     reader, other = world.user("ada", "acme", role="admin"), world.user("max", "acme")
 
-    card = login(reader).get(reverse("summaries:card", args=[version.document_id])).content.decode()
-    hidden = login(other).get(reverse("summaries:card", args=[version.document_id]))
+    url = reverse("summaries:card", args=[version.document_id])
+    card = login(reader).get(url, HTTP_HX_REQUEST="true").content.decode()
+    hidden = login(other).get(url, HTTP_HX_REQUEST="true")
+    opened = login(reader).get(url)
 
     assert "Key points" in card or "[1]" in card
     assert hidden.status_code == 404 and b"reimbursed" not in hidden.content
+    # Opened as a page (where the Cancel button comes back to), the card is the document page's.
+    assert opened.status_code == 302
+    assert opened.url == reverse("documents:detail", args=[version.document_id]) + "#summary"

@@ -1,8 +1,9 @@
 """`manage.py reap_stale`: fail tasks of dead workers, re-queue (or fail) versions whose lease ran
-out, fail evaluation runs that can no longer finish. Workers run this every 30 seconds; the command
-is for cron or an operator."""
+out, and every kind of run that lost its worker (reported by the kind's name). Workers run this
+every 30 seconds; the command is for cron or an operator."""
 
 from citadel.core.commands import JsonCommand
+from citadel.jobs.registry import run_kinds
 from citadel.ops.reaper import reap_stale
 
 
@@ -18,5 +19,11 @@ class Command(JsonCommand):
         return (
             f"Tasks failed: {len(result['tasks_failed'])}; versions re-queued: {len(result['versions_requeued'])}; "
             f"versions failed: {len(result['versions_failed'])}; versions resubmitted: "
-            f"{len(result['versions_resubmitted'])}; evaluation runs failed: {result['eval_runs_failed']}."
+            f"{len(result['versions_resubmitted'])}; "
+            + "; ".join(
+                f"{kind.name}: {len(result[kind.name]['requeued'])} re-queued, {len(result[kind.name]['failed'])} "
+                f"failed, {len(result[kind.name]['resubmitted'])} resubmitted"
+                for kind in run_kinds()
+            )
+            + "."
         )

@@ -19,8 +19,10 @@ from django.db.backends.signals import connection_created
 from django_tasks_db.management.commands import db_worker
 
 from citadel.audit.schedule import prompt_logs_purge_forever, serves_maintenance
+from citadel.jobs.registry import run_kinds
+from citadel.jobs.services import worker_heartbeat_beat, worker_heartbeat_remove
+from citadel.jobs.workers import worker_id_set
 from citadel.ops.reaper import reap_stale
-from citadel.ops.services import worker_heartbeat_beat, worker_heartbeat_remove
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ class Command(db_worker.Command):
             connection_created.connect(_nice_database_session, weak=False, dispatch_uid="citadel-worker-nice")
         worker_id = options.get("worker_id") or db_worker.get_random_string(32)
         options["worker_id"] = worker_id
+        # The runs this process claims are owned by this id, the one its heartbeat keeps alive.
+        worker_id_set(worker_id)
         stop = threading.Event()
         beat = threading.Thread(
             target=_beat_forever, args=(worker_id, options["queue_name"], stop), daemon=True, name="heartbeat"
@@ -108,20 +112,23 @@ def _nice_database_session(sender, connection, **kwargs) -> None:
 
 
 def _beat_forever(worker_id: str, queues: str, stop: threading.Event) -> None:
+    # A live worker must never look stale: beat well within the staleness window, however short.
+    every = min(HEARTBEAT_SECONDS, settings.CITADEL["WORKER_STALE_SECONDS"] / 3)
     while not stop.is_set():
         try:
             worker_heartbeat_beat(worker_id=worker_id, queues=queues)
         finally:
             close_old_connections()
-        stop.wait(HEARTBEAT_SECONDS)
+        stop.wait(every)
 
 
 def _reap_forever(stop: threading.Event) -> None:
     while not stop.wait(REAP_SECONDS):
         try:
             report = reap_stale()
-            if any(
-                report.get(key) for key in ("tasks_failed", "versions_requeued", "versions_failed", "eval_runs_failed")
+            runs = [report.get(kind.name, {}) for kind in run_kinds()]
+            if any(report.get(key) for key in ("tasks_failed", "versions_requeued", "versions_failed")) or any(
+                run.get("requeued") or run.get("failed") for run in runs
             ):
                 logger.warning("Reaper: %s", report)
         except Exception:  # the reaper must never take the worker down

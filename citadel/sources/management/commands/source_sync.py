@@ -1,7 +1,9 @@
 """`manage.py source_sync SOURCE_ID [--sync] [--json]`: sync a source now. Without --sync the sync
 is queued for the worker; with it, the sync runs here and so does the ingestion of what it added
-or changed. Prints source_id, sync_id, status, added, updated, unchanged, renamed, archived and
-failed [item, error]."""
+or changed. Prints source_id, sync_id, status, added, updated, unchanged, renamed, archived,
+failed [item, error], error, started_at, finished_at and run (the sync as every run says itself:
+kind, id, status, worker_lost, attempts, done, total, started_at, running_seconds, cancelled_by,
+cancelled_at)."""
 
 from citadel.core.commands import JsonCommand
 from citadel.core.errors import NotFound

@@ -1,7 +1,10 @@
 """`manage.py summarize EXTERNAL_ID --as USERNAME [--org SLUG] [--sync] [--json]`: the summary of
-the document's current version: document, version, status (ready | queued | failed | stale),
-text and citations [n, chunk_id, document_id, external_id, title, version, page, locator, quote].
-Without a summary yet, one is requested (written in the background, or here with --sync)."""
+the document's current version: document, version, status (ready | queued | failed | cancelled |
+stale | none), text, citations [n, chunk_id, document_id, external_id, title, version, page,
+locator, quote], error, and run (the current version's summary as a background run: kind, id,
+status, worker_lost, attempts, done, total, started_at, running_seconds, cancelled_by,
+cancelled_at; null before one is requested). Without a summary yet, or with a failed or cancelled
+one, one is requested (written in the background, or here with --sync)."""
 
 from citadel.accounts.selectors import principal_for_username
 from citadel.core.commands import JsonCommand
@@ -36,4 +39,11 @@ class Command(JsonCommand):
             lines.append(result["text"])
         if result["error"]:
             lines.append(f"error: {result['error']}")
+        run = result["run"]
+        if run is not None and run["status"] != "ready":
+            lines.append(
+                f"run: {run['status']}{' (worker lost, will resume)' if run['worker_lost'] else ''}, "
+                f"{run['done']}/{run['total']} done"
+                + (f", cancelled by {run['cancelled_by']}" if run["cancelled_by"] else "")
+            )
         return "\n".join(lines)
