@@ -102,8 +102,6 @@ def _execute(extraction: Extraction, principal: Principal) -> Extraction:
     try:
         for document_id in extraction.document_ids:
             if document_id not in read:
-                # Still this worker's, and not cancelled: else it stops here, before the next document.
-                run_extend(extraction)
                 done += 1
                 _extract_document(principal, extraction, document_id, done=done)
     except RunStopped:
@@ -160,7 +158,8 @@ def _extract_document(principal: Principal, extraction: Extraction, document_id:
     with transaction.atomic():
         # A run resumed after its worker died may find the row written: it stands.
         ExtractionValue.objects.bulk_create(cells, ignore_conflicts=True)
-        # In the row's transaction: a worker that lost the run writes nothing more.
+        # In the row's transaction: a worker whose run was cancelled or taken over meanwhile writes
+        # nothing and stops (RunStopped) before the next document.
         run_extend(extraction, done=done)
 
 

@@ -78,12 +78,12 @@ def report_execute(*, report_id: int) -> Report | None:
 
 def _execute(report: Report, principal: Principal) -> Report:
     items = report.items.all()
-    run_extend(report, done=items.exclude(status=ItemStatus.QUEUED).count(), total=items.count())
+    done = items.exclude(status=ItemStatus.QUEUED).count()
+    run_extend(report, done=done, total=items.count())
     for item in report.items.filter(status=ItemStatus.QUEUED).select_related("question"):
-        # Still this worker's, and not cancelled: else it stops here, before asking the next item.
-        run_extend(report)
+        done += 1
         try:
-            _answer_item(principal, report, item)
+            _answer_item(principal, report, item, done=done)
         except RunStopped:
             raise
         except CitadelError as exc:
@@ -107,7 +107,10 @@ def _execute(report: Report, principal: Principal) -> Report:
     return report
 
 
-def _answer_item(principal: Principal, report: Report, item: ReportItem) -> None:
+def _answer_item(principal: Principal, report: Report, item: ReportItem, *, done: int) -> None:
+    """Ask the item and write its answer; `done`: the items answered once it is written. The write
+    moves the run on in the same transaction, so a worker whose run was cancelled or taken over
+    meanwhile writes nothing and stops (RunStopped) before the next item."""
     question = item.question
     if question is None:
         with transaction.atomic():
@@ -122,8 +125,7 @@ def _answer_item(principal: Principal, report: Report, item: ReportItem) -> None
         item.status = _item_status(answer)
         item.value = item_value(item, answer) or ""
         item.save(update_fields=["status", "value"])
-        # In the item's transaction: a worker that lost the run writes nothing more.
-        run_extend(report, done=report.items.exclude(status=ItemStatus.QUEUED).count())
+        run_extend(report, done=done)
 
 
 def _item_status(answer: Answer) -> str:
