@@ -59,7 +59,7 @@ def env(child_env):
         **child_env,
         "CITADEL_TASK_LEASE_SECONDS": "2",
         "CITADEL_WORKER_STALE_SECONDS": "3",
-        "CITADEL_RUN_STEP_DELAY_SECONDS": "0.6",
+        "CITADEL_RUN_STEP_DELAY_SECONDS": "1.5",
     }
 
 
@@ -150,7 +150,7 @@ def test_a_report_slower_than_its_lease_runs_once_on_one_of_two_workers(report, 
     run = Report.objects.get(pk=report.pk)
     assert run.status == ReportStatus.NEEDS_REVIEW and run.attempts == 1
     assert run.worker_id in ("worker-a", "worker-b") and (run.done, run.total) == (6, 6)
-    assert run.running_for > timedelta(seconds=4 * 2)
+    assert run.running_for > timedelta(seconds=3 * 2)
     assert (ReportStatus.RUNNING, False) in seen and not {s for s in seen if s[1] or s[0] == ReportStatus.FAILED}
     assert asked_once(run)
     wait_for(lambda: not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists(), 30, "both tasks")
