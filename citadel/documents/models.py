@@ -427,5 +427,6 @@ class DocumentRun(Run):
     def keep_parts(self, parts: list) -> list[models.Model]:
         """The definition's parts as this run keeps them, so that changing the definition later
         changes no run made: set on the run before it is first saved, or returned as rows saved
-        with it (citadel.documents.runs.document_run_start)."""
-        raise NotImplementedError
+        with it (citadel.documents.runs.document_run_start). Every kind defines it: a kind that
+        does not cannot start a run."""
+        raise NotImplementedError(f"{type(self).__name__} does not say how it keeps its definition's parts.")

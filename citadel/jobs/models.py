@@ -102,6 +102,11 @@ class Run(models.Model):
         return getattr(self, f"{self.OWNER_FIELD}_id")
 
     @property
+    def organization_pk(self) -> int:
+        """Its organization's id, through ORGANIZATION_LOOKUP (a sync reaches it through its source)."""
+        return type(self).objects.filter(pk=self.pk).values_list(self.ORGANIZATION_LOOKUP, flat=True).get()
+
+    @property
     def running_for(self) -> timedelta | None:
         """How long it has been running (until it finished)."""
         if self.started_at is None or self.status == RunStatus.QUEUED:

@@ -47,7 +47,7 @@ def _reap(kind: RunKind, now: datetime) -> dict[str, list[int]]:
         run.save(update_fields=["status", "error_message", "finished_at", "queued_at", "worker_id", "lease_expires_at"])
         audit_record(
             verb=f"{model._meta.app_label}.{'failed' if run.status == RunStatus.FAILED else 'requeued'}",
-            organization=model.objects.filter(pk=run.pk).values_list(model.ORGANIZATION_LOOKUP, flat=True).get(),
+            organization=run.organization_pk,
             actor=None,
             target=run,
             metadata={"worker": lost_worker, "attempts": run.attempts, "error": run.error_message},

@@ -43,14 +43,10 @@ def lease_seconds() -> int:
     return settings.CITADEL["TASK_LEASE_SECONDS"]
 
 
-def _organization_id(run: Run) -> int:
-    return run._meta.model.objects.filter(pk=run.pk).values_list(run.ORGANIZATION_LOOKUP, flat=True).get()
-
-
 def _audit(run: Run, verb: str, *, actor: Principal | None = None, **metadata) -> None:
     audit_record(
         verb=f"{run._meta.app_label}.{verb}",
-        organization=_organization_id(run),
+        organization=run.organization_pk,
         actor=actor,
         target=run,
         metadata=metadata,
