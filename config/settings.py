@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "citadel.accounts",
     "citadel.audit",
     "citadel.jobs",
+    "citadel.notifications",
     "citadel.documents",
     "citadel.ingestion",
     "citadel.retrieval",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("evaluation/", include("citadel.evaluation.urls")),
     path("audit/", include("citadel.trail.urls")),
     path("runs/", include("citadel.jobs.urls")),
+    path("notifications/", include("citadel.notifications.urls")),
     path("ops/", include("citadel.ops.urls")),
     path("", include("citadel.accounts.urls")),
     path("", answers_views.home, name="home"),

@@ -43,5 +43,17 @@ install_lock requirements.txt
 # `--dev` (make test, make lint, CI): the tests' and linters' tools too.
 if [ "${1:-}" = "--dev" ]; then
   install_lock requirements-dev.txt
+  # The browser tests' JavaScript tools (axe-core), from the npm registry as package-lock.json pins them.
+  if [ -f package.json ] && ! command -v npm >/dev/null 2>&1; then
+    # scripts/test-packages.sh installs it; without it the accessibility checks are skipped (CI fails them).
+    echo "bootstrap: npm not installed; the browser tests' accessibility checks need it (apt-get install npm)." >&2
+  elif [ -f package.json ]; then
+    want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+    if [ "$(cat node_modules/.package-lock.sha256 2>/dev/null)" != "$want" ]; then
+      echo "bootstrap: installing package-lock.json"
+      npm ci --no-audit --no-fund --silent
+      echo "$want" > node_modules/.package-lock.sha256
+    fi
+  fi
 fi
 bash scripts/system-packages.sh

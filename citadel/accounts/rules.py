@@ -47,6 +47,11 @@ def may_manage_document(principal: Principal, document) -> bool:
     return principal.is_admin or document.created_by_id == principal.user_id
 
 
+def may_rename_document(principal: Principal, document) -> bool:
+    """Change a document's title: admins, and its uploader (its creator, `created_by`)."""
+    return principal.is_admin or document.created_by_id == principal.user_id
+
+
 def may_archive_document(principal: Principal, document) -> bool:
     return principal.is_admin and document.archived_at is None
 

@@ -6,6 +6,7 @@ app_name = "answers"
 urlpatterns = [
     path("", views.ask, name="ask"),
     path("spend/", views.spend, name="spend"),
+    path("history/", views.history, name="history"),
     path("<int:answer_id>/", views.detail, name="detail"),
     path("<int:answer_id>/receipt/", views.receipt, name="receipt"),
     path("<int:answer_id>/sources/<int:n>/", views.source, name="source"),

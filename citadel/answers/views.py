@@ -8,11 +8,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citadel.accounts.decorators import principal_required
-from citadel.accounts.models import Organization
+from citadel.accounts.models import Organization, ReviewPolicy
 from citadel.accounts.rules import require_role
 from citadel.answers import selectors, services
+from citadel.answers.models import Answer, AnswerStatus, QuestionOrigin, ReviewOutcome
 from citadel.answers.receipts import receipt_for_viewer
-from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound, PermissionDenied
+from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound
 from citadel.core.principal import Role
 from citadel.core.ratelimit import limit_action
 from citadel.documents.access import readable_chunk_ids
@@ -28,6 +29,10 @@ FLAG_LABELS = {
     "watch_word": "Watch word",
     "suspicious_source": "Suspicious source",
 }
+
+
+def flag_word(flag: str) -> str:
+    return FLAG_LABELS.get(flag, flag.replace("_", " "))
 
 
 class AskForm(forms.Form):
@@ -82,8 +87,49 @@ def answer_context(request, answer) -> dict:
         "changes": selectors.source_changes(
             answer=answer, citations=citation_rows, passages=passages, viewer=principal
         ),
-        "flag_labels": [FLAG_LABELS.get(f, f.replace("_", " ")) for f in answer.flags],
+        "card_status": card_status(answer),
+        "flag_labels": flag_labels(answer),
     }
+
+
+def card_status(answer: Answer) -> str:
+    """The one state the card's badge shows (citadel.core.states, kind "answer"): an abstention
+    reads as one whether or not a reviewer still checks it (as `ask --json` says), a rejection as
+    a rejection; the review itself is told beside it (templates/review/_review_status.html)."""
+    if answer.status == AnswerStatus.REJECTED:
+        return answer.status
+    return answer.outcome
+
+
+def flag_labels(answer: Answer) -> list[str]:
+    """The builder's flags as badges, while they still matter: once a reviewer approved the
+    answer their decision is what counts, and a flag that only repeats the status badge is left
+    out."""
+    if answer.review_state == ReviewOutcome.APPROVED:
+        return []
+    repeated = {"abstained"} if answer.abstained else set()
+    if answer.partial:
+        repeated.add("partial")
+    return [flag_word(f) for f in answer.flags if f not in repeated]
+
+
+def _asked(response: HttpResponse) -> HttpResponse:
+    """A question was asked: the ask page's history (listening for this event) lists it now."""
+    response["HX-Trigger"] = "question-asked"
+    return response
+
+
+def _history(principal) -> list[dict]:
+    """The asker's latest questions, each with the one state its answer's card shows."""
+    rows = []
+    for question in selectors.question_history(principal=principal):
+        answer = getattr(question, "answer", None)
+        if answer is not None:
+            status = card_status(answer)
+        else:
+            status = "interrupted" if selectors.is_abandoned(question) else "answering"
+        rows.append({"question": question, "answer": answer, "status": status})
+    return rows
 
 
 @require_http_methods(["GET", "POST"])
@@ -101,7 +147,7 @@ def ask(request):
                 label = form.cleaned_data.get("label")
                 question = services.question_create(principal=principal, text=text, labels=[label] if label else None)
                 if request.htmx and _streams(question.organization):
-                    return render(request, "answers/question.html#streaming", {"question": question})
+                    return _asked(render(request, "answers/question.html#streaming", {"question": question}))
                 answer = services.answer_build(principal=principal, question=question)
             except LimitExceeded as exc:
                 context["error"] = exc.message
@@ -113,7 +159,7 @@ def ask(request):
             else:
                 if request.htmx:
                     answer = selectors.get_answer(principal=principal, answer_id=answer.pk)
-                    return render(request, "answers/answer.html#card", answer_context(request, answer))
+                    return _asked(render(request, "answers/answer.html#card", answer_context(request, answer)))
                 return redirect("answers:detail", answer.pk)
         else:
             status = 400
@@ -122,14 +168,18 @@ def ask(request):
             if status == 429:
                 response["Retry-After"] = str(context.get("retry_after", 3600))
             return response
-    context["history"] = [
-        {"question": q, "answer": getattr(q, "answer", None), "abandoned": selectors.is_abandoned(q)}
-        for q in selectors.question_history(principal=principal)
-    ]
+    context["history"] = _history(principal)
     response = render(request, "answers/ask.html", context, status=status)
     if status == 429:
         response["Retry-After"] = str(context.get("retry_after", 3600))
     return response
+
+
+@require_GET
+@principal_required
+def history(request):
+    """The ask page's "My questions", fetched again after each question and each streamed answer."""
+    return render(request, "answers/ask.html#history", {"history": _history(request.principal)})
 
 
 @require_GET
@@ -143,12 +193,15 @@ def detail(request, answer_id: int):
 @require_GET
 @principal_required
 def receipt(request, answer_id: int):
+    """The receipt, for whoever may see the answer. While a reviewer holds the answer back from
+    its asker (waiting, or rejected), the asker reads what was searched, scored and paid, never the
+    text or its quotes."""
     answer = selectors.get_answer(principal=request.principal, answer_id=answer_id)
     visibility = selectors.answer_visibility(principal=request.principal, answer=answer)
-    if visibility.awaiting_review:
-        raise PermissionDenied("The receipt opens once a reviewer publishes the answer.", code="awaiting_review")
     data = getattr(answer, "receipt", None)
     shown = receipt_for_viewer(data.data, visibility.content) if data else None
+    if shown and visibility.awaiting_review:
+        shown = _held_for_review(shown)
     cited = shown["citations"] if shown else []
     return render(
         request,
@@ -156,12 +209,63 @@ def receipt(request, answer_id: int):
         {
             "answer": answer,
             "receipt": shown,
+            "held_for_review": visibility.awaiting_review,
+            "card_status": card_status(answer),
+            **(_written_status(shown) if shown else {}),
+            "review_words": review_words(shown["review"], answer=answer, flags=shown.get("flags", [])) if shown else "",
             "citations": list(zip(selectors.quote_labels([c["n"] for c in cited]), cited, strict=True)),
             "receipt_created_at": data.created_at if data else None,
             "changes": selectors.source_changes(answer=answer),
             "raw": json.dumps(shown, indent=2, sort_keys=True) if data else "",
         },
     )
+
+
+def _written_status(shown: dict) -> dict:
+    """The receipt's status when written, read as the card reads it: an abstention that waited for
+    review was an abstention (the review line says it waited)."""
+    flags = shown.get("flags", [])
+    abstained = "abstained" in flags
+    return {
+        "written_status": AnswerStatus.INSUFFICIENT_EVIDENCE if abstained else shown.get("status"),
+        "flag_words": [flag_word(f) for f in flags if not (abstained and f == "abstained")],
+    }
+
+
+def _held_for_review(shown: dict) -> dict:
+    """A receipt without what a reviewer holds back: the text, the quotes, and the offsets that
+    would point at them."""
+    evidence = {k: v for k, v in shown.get("evidence", {}).items() if k != "reader"}
+    return {
+        **shown,
+        "text": "",
+        "original_text": "",
+        "unsupported_sentences": [],
+        "evidence": evidence,
+        "citations": [
+            {k: v for k, v in c.items() if k not in ("quote_start", "quote_end")} | {"quote": "", "withheld": True}
+            for c in shown.get("citations", [])
+        ],
+    }
+
+
+def review_words(review: dict, *, answer: Answer, flags: list[str]) -> str:
+    """The receipt's review line as people read it: whether a reviewer had to look, and why."""
+    policy = review.get("policy")
+    if review.get("required"):
+        if answer.question.origin == QuestionOrigin.REPORT:
+            why = "every item of a report is reviewed"
+        elif policy == ReviewPolicy.ALL:
+            why = "your organization reviews every answer"
+        else:
+            raised = ", ".join(flag_word(f).lower() for f in flags) or "a flag"
+            why = f"your organization reviews flagged answers, and this one raised: {raised}"
+        return f"Required: sent to review item {review.get('item_id')}, because {why}."
+    if policy == ReviewPolicy.FLAGGED:
+        return "Not needed: your organization reviews only flagged answers, and this one raised no flag."
+    if policy == ReviewPolicy.NONE:
+        return "Not needed: your organization does not review answers."
+    return "Not needed."
 
 
 def _answer_with_sources(request, answer_id: int):

@@ -9,6 +9,7 @@ from citadel.api import (
     documents,
     evaluation,
     extraction,
+    notifications,
     problems,
     reports,
     review,
@@ -62,3 +63,4 @@ api.add_router("/sources", sources.router)
 api.add_router("/evaluation", evaluation.router)
 api.add_router("/audit", audit.router)
 api.add_router("/runs", runs.router)
+api.add_router("/notifications", notifications.router)

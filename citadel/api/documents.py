@@ -1,5 +1,5 @@
-"""Documents: upload (with access restrictions), list, detail with pipeline state, new version,
-retry, archive, delete, download of the original, and grants.
+"""Documents: upload (with access restrictions), list, detail with pipeline state, rename, new
+version, retry, archive, delete, download of the original, and grants.
 
 Every document is loaded through citadel.documents.access, so another organization's document,
 or one the caller may not see, answers 404 exactly like a missing one."""
@@ -163,6 +163,10 @@ class UploadIn(Schema):
 
 class NewVersionIn(Schema):
     title: limited(500) | None = None
+
+
+class RenameIn(Schema):
+    title: limited(500, min_length=1) = Field(description="The title people know the document by.")
 
 
 class GrantIn(Schema):
@@ -350,6 +354,17 @@ def document_upload(request, file: File[UploadedFile], data: Form[UploadIn]):
 def document_detail(request, document_id: Id):
     """One document with its pipeline state, every version (newest first) and, for admins, its grants."""
     return _detail_out(request, request.auth, document_id)
+
+
+@router.patch(
+    "/{document_id}", response={200: DocumentDetail, **errors(400, 401, 403, 404, 422)}, url_name="document_rename"
+)
+def document_rename(request, document_id: Id, payload: RenameIn):
+    """Rename the document (its uploader or an admin); its external id stays. The title chosen is
+    kept when new versions arrive."""
+    principal = request.auth
+    services.document_rename(principal=principal, document_id=document_id, title=payload.title)
+    return _detail_out(request, principal, document_id)
 
 
 @router.post(

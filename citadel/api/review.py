@@ -40,6 +40,11 @@ class ReviewItemOut(Schema):
         description="Cited documents no reviewer or admin could read when the item opened: it waits, unassigned, "
         "for someone with access to them.",
     )
+    joined_to: int | None = Field(
+        None,
+        description="The item this one waits on: the same question asked on the same sources while it was open. "
+        "Its decision is this item's too.",
+    )
 
 
 class ReviewPage(Schema):
@@ -71,6 +76,9 @@ class ReviewItemDetail(ReviewItemOut):
         description="Documents the answer is built from that you may not read: its texts are withheld; escalate it.",
     )
     flag_explanations: list[str]
+    also_asked_by: list[str] = Field(
+        default_factory=list, description="Askers of the items that joined this one: the decision answers them too."
+    )
     notes: str
     decision_reason: str
     can_decide: bool
@@ -101,6 +109,7 @@ def _item_out(item: ReviewItem) -> dict:
         "decided_by": item.decided_by.get_username() if item.decided_by_id else None,
         "decided_at": item.decided_at,
         "needs_access_to": list(item.needs_access_to or []),
+        "joined_to": item.joined_to_id,
     }
 
 
@@ -132,6 +141,7 @@ def _detail_out(principal, item_id: int) -> dict:
         "original_text": "" if detail["text_withheld"] else item.answer.original_text,
         "text_withheld": detail["text_withheld"],
         "flag_explanations": [explanation for _, explanation in detail["flag_explanations"]],
+        "also_asked_by": detail["also_asked_by"],
         "notes": item.notes,
         "decision_reason": item.decision_reason,
         "can_decide": detail["can_decide"],

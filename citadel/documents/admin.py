@@ -61,6 +61,11 @@ class DocumentAdmin(OrgScopedAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # documents arrive through upload, which runs the pipeline
 
+    def save_model(self, request, obj, form, change):
+        if "title" in form.changed_data:
+            obj.title_set_by_person = True  # an admin's title outlives new versions, as a rename's does
+        super().save_model(request, obj, form, change)
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # deletion goes through document_delete (files, vectors, audit)
 

@@ -39,6 +39,8 @@ class Document(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="documents")
     external_id = models.CharField(max_length=255)
     title = models.CharField(max_length=500)
+    # A title its owner or an admin chose: a new version's parsed title does not replace it.
+    title_set_by_person = models.BooleanField(default=False)
     current_version = models.OneToOneField(
         "DocumentVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -101,6 +103,13 @@ class AccessGrant(models.Model):
 def version_upload_to(instance: "DocumentVersion", filename: str) -> str:
     # The stored name never uses the uploader's file name: it is the content hash.
     return f"originals/{instance.document.organization_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+def version_page_images_dir(*, organization_id: int, version_id: int) -> str:
+    """Where the pages of a version drawn for citations are kept (citadel.ingestion.page_images):
+    under the version's id, whose file never changes; removed with the version's file
+    (citadel.documents.services.document_delete)."""
+    return f"page-images/{organization_id}/{version_id}"
 
 
 class DocumentVersion(models.Model):

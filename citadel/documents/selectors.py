@@ -1,5 +1,8 @@
 """Reads for document pages. Visibility comes from access.py; this adds what pages show."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
@@ -160,12 +163,54 @@ def runnable_documents(principal: Principal) -> QuerySet[Document]:
     return readable_documents(principal).filter(archived_at__isnull=True, current_version__status=VersionStatus.READY)
 
 
+@dataclass(frozen=True, slots=True)
+class RunChoice:
+    """A document as a run's form offers it: beside its title what tells it from others titled
+    alike (its external id, who may read it, when its version became ready)."""
+
+    pk: int
+    title: str
+    external_id: str
+    audience: str  # "everyone", its teams' names, or "named people"
+    ready_at: datetime | None
+
+
+def _audience(principal: Principal, grants: list[AccessGrant]) -> str:
+    """Who may read a document, in the words of a run's form: a member hears only of their own
+    teams (the organization's other teams are admins' business)."""
+    if any(g.scope == GrantScope.ORGANIZATION for g in grants):
+        return "everyone"
+    teams = sorted(
+        g.team.name
+        for g in grants
+        if g.scope == GrantScope.TEAM and (principal.is_admin or g.team_id in principal.team_ids)
+    )
+    people = ["named people"] if any(g.scope == GrantScope.USER for g in grants) else []
+    return ", ".join(teams + people) or "named people"
+
+
 def run_choices(principal: Principal) -> dict:
-    """What a form choosing a run's documents offers: the documents, the teams (a member's own;
-    every team to an admin) and the labels."""
+    """What a form choosing a run's documents offers: the documents (RunChoice), the teams (a
+    member's own; every team to an admin) and the labels."""
     teams, _ = audience_choices(principal)
+    documents = (
+        runnable_documents(principal)
+        .order_by("title", "external_id")
+        .only("pk", "title", "external_id", "current_version__ready_at")
+        .select_related("current_version")
+        .prefetch_related(Prefetch("grants", queryset=AccessGrant.objects.select_related("team")))
+    )
     return {
-        "documents": runnable_documents(principal).order_by("title").only("pk", "title"),
+        "documents": [
+            RunChoice(
+                pk=d.pk,
+                title=d.title,
+                external_id=d.external_id,
+                audience=_audience(principal, list(d.grants.all())),
+                ready_at=d.current_version.ready_at,
+            )
+            for d in documents
+        ],
         "teams": teams if principal.is_admin else teams.filter(pk__in=principal.team_ids),
         "labels": label_names(principal),
     }

@@ -15,11 +15,12 @@ from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
 from citadel.accounts.models import Membership, Team
-from citadel.accounts.rules import may_manage_document, require_role
+from citadel.accounts.rules import may_manage_document, may_rename_document, require_role
 from citadel.audit.services import audit_record
 from citadel.core.errors import InvalidInput, InvalidTransition, PermissionDenied
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
+from citadel.documents.access import get_manageable_document
 from citadel.documents.models import (
     IN_PROGRESS_STATUSES,
     AccessGrant,
@@ -27,6 +28,7 @@ from citadel.documents.models import (
     DocumentVersion,
     GrantScope,
     VersionStatus,
+    version_page_images_dir,
 )
 
 # The ingestion pipeline's task, named by its path: ingestion sits above documents.
@@ -122,6 +124,7 @@ def document_upload(
                 organization_id=principal.organization_id,
                 external_id=external_id,
                 title=(title or external_id)[:500],
+                title_set_by_person=bool(title),
                 created_by_id=principal.user_id,
             )
             try:
@@ -141,8 +144,8 @@ def document_upload(
             if latest is not None and latest.sha256 == sha256:
                 return UploadResult(document=document, version=latest, created=False)
             if title:
-                document.title = title[:500]
-                document.save(update_fields=["title", "updated_at"])
+                document.title, document.title_set_by_person = title[:500], True
+                document.save(update_fields=["title", "title_set_by_person", "updated_at"])
 
         version = _version_add(
             document,
@@ -387,6 +390,35 @@ def version_retry(*, principal: Principal, version: DocumentVersion, enqueue: bo
     return version
 
 
+MAX_TITLE_CHARS = 500
+
+
+@transaction.atomic
+def document_rename(*, principal: Principal, document_id: int, title: str) -> Document:
+    """Give a document the title people know it by (its owner or an admin); its external id stays.
+    A document the principal may not see is NotFound; one they see but may not rename is
+    PermissionDenied. The chosen title outlives new versions: their parsed titles no longer
+    replace it. Audited `documents.renamed` with the title before and after."""
+    document = get_manageable_document(principal, document_id)
+    if not may_rename_document(principal, document):
+        raise PermissionDenied("Only the document's uploader or an organization admin may rename it.")
+    title = " ".join("".join(ch if ch.isprintable() else " " for ch in str(title or "")).split())
+    if not title or len(title) > MAX_TITLE_CHARS:
+        raise InvalidInput(f"The title must be 1 to {MAX_TITLE_CHARS} characters.")
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    before = document.title
+    document.title, document.title_set_by_person = title, True
+    document.save(update_fields=["title", "title_set_by_person", "updated_at"])
+    audit_record(
+        verb="documents.renamed",
+        organization=principal.organization_id,
+        actor=principal,
+        target=document,
+        metadata={"external_id": document.external_id, "before": before, "after": title},
+    )
+    return document
+
+
 @transaction.atomic
 def document_archive(*, principal: Principal, document: Document) -> Document:
     """Make the document unretrievable at once (the access rule excludes archived documents).
@@ -423,13 +455,17 @@ def _archive(document: Document) -> None:
 
 @transaction.atomic
 def document_delete(*, principal: Principal, document: Document) -> None:
-    """Remove the document, its versions, chunks, vectors and stored files. The audit event
-    recording the deletion stays (with what was deleted)."""
+    """Remove the document, its versions, chunks, vectors and stored files (the pages drawn for
+    citations too). The audit event recording the deletion stays (with what was deleted)."""
     _require_admin(principal, "delete documents")
     document = Document.objects.select_for_update().get(pk=document.pk, organization_id=principal.organization_id)
     versions = list(document.versions.values("number", "sha256", "file"))
     # Attachments go with their email (the database cascades); their files too.
     attached_files = list(DocumentVersion.objects.filter(document__parent=document).values_list("file", flat=True))
+    version_ids = DocumentVersion.objects.filter(Q(document=document) | Q(document__parent=document)).values_list(
+        "pk", flat=True
+    )
+    drawings = [version_page_images_dir(organization_id=document.organization_id, version_id=pk) for pk in version_ids]
     audit_record(
         verb="documents.deleted",
         organization=principal.organization_id,
@@ -449,8 +485,21 @@ def document_delete(*, principal: Principal, document: Document) -> None:
         for name in names:
             storage.delete(name)
             _prune_empty_dirs(storage, name)
+        for folder in drawings:
+            _delete_folder(storage, folder)
 
     transaction.on_commit(remove_files)
+
+
+def _delete_folder(storage, folder: str) -> None:
+    try:
+        _, names = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        storage.delete(f"{folder}/{name}")
+    if names:
+        _prune_empty_dirs(storage, f"{folder}/{names[-1]}")
 
 
 def _prune_empty_dirs(storage, name: str) -> None:

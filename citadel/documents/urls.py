@@ -8,6 +8,7 @@ urlpatterns = [
     path("upload/", views.upload, name="upload"),
     path("<int:document_id>/", views.document_detail, name="detail"),
     path("<int:document_id>/status/", views.document_status, name="status"),
+    path("<int:document_id>/rename/", views.rename, name="rename"),
     path("<int:document_id>/archive/", views.archive, name="archive"),
     path("<int:document_id>/versions/<int:number>/retry/", views.retry, name="retry"),
     path("<int:document_id>/versions/<int:number>/download/", views.download, name="download"),

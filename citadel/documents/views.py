@@ -15,13 +15,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citadel.accounts.decorators import principal_required
-from citadel.accounts.rules import may_archive_document, may_manage_document
-from citadel.core.errors import CitadelError, LimitExceeded, PermissionDenied
+from citadel.accounts.rules import may_archive_document, may_manage_document, may_rename_document
+from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, PermissionDenied
 from citadel.core.ratelimit import limit_action
 from citadel.documents import selectors
 from citadel.documents.access import get_downloadable_version, get_manageable_document
 from citadel.documents.models import LOW_OCR_CONFIDENCE, DocumentVersion
-from citadel.documents.services import document_archive, document_upload, version_retry
+from citadel.documents.services import document_archive, document_rename, document_upload, version_retry
 
 MAX_FILES_PER_UPLOAD = 20
 
@@ -61,6 +61,7 @@ def _detail_context(request, document) -> dict:
         "polling": selectors.in_progress(versions[:1]),
         "can_manage": may_manage_document(principal, document),
         "can_archive": may_archive_document(principal, document),
+        "can_rename": may_rename_document(principal, document),
         "can_read": selectors.content_readable(principal, document),
         "attachments": [
             (attachment, selectors.latest_version(attachment))
@@ -158,6 +159,23 @@ def retry(request, document_id: int, number: int):
     else:
         messages.success(request, f"Version {number} is queued again.")
     return redirect("documents:detail", document_id=document.pk)
+
+
+@require_POST
+@principal_required
+def rename(request, document_id: int):
+    """A new title for the document (its uploader or an admin); its external id stays."""
+    try:
+        document = document_rename(
+            principal=request.principal, document_id=document_id, title=request.POST.get("title", "")
+        )
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from None
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Renamed: {document.title}.")
+    return redirect("documents:detail", document_id=document_id)
 
 
 @require_POST

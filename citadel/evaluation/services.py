@@ -181,11 +181,12 @@ def eval_run_start(
     kind: str = RunKind.RETRIEVAL,
     k: int | None = None,
     settings: dict | None = None,
+    enqueue: bool = True,
 ) -> EvalRun:
     """Queues a run of the set as `principal` (the run later retrieves with this principal).
 
     `settings` are proposed retrieval settings (see evaluation.retrieval_settings); None measures the
-    organization's current ones."""
+    organization's current ones. With enqueue=False the caller runs it (`eval_run_execute`)."""
     principal = _require_admin(principal)
     eval_set = _eval_set(principal, eval_set_id)
     if kind not in RunKind.values:
@@ -214,7 +215,8 @@ def eval_run_start(
         target=run,
         metadata={"eval_set_id": eval_set.pk, "kind": kind, "k": k, "settings": measured},
     )
-    enqueue_on_commit(EXECUTE_TASK, run.pk)
+    if enqueue:
+        enqueue_on_commit(EXECUTE_TASK, run.pk)
     return run
 
 

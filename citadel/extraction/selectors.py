@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from citadel.core.principal import Principal
 from citadel.core.spreadsheets import spreadsheet_safe
+from citadel.core.states import state_of
 from citadel.documents.access import readable_document_ids
 from citadel.documents.models import Document
 from citadel.documents.runs import (
@@ -162,7 +163,8 @@ def extraction_data(*, principal: Principal, extraction: Extraction, site_url: s
 
 def extraction_csv(*, principal: Principal, extraction: Extraction) -> str:
     """One row per document the reader may read: each field's value, then its confidence and
-    review state, then where it was read."""
+    review state, then where it was read, then the state in words (citadel.core.states: added
+    last, as the columns before it are what scripts read)."""
     table = extraction_table(principal=principal, extraction=extraction)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -170,6 +172,7 @@ def extraction_csv(*, principal: Principal, extraction: Extraction) -> str:
     writer.writerow(
         ["document", "title", *names, *(f"{n} confidence" for n in names), *(f"{n} status" for n in names)]
         + [f"{n} source" for n in names]
+        + [f"{n} state" for n in names]
     )
     for row in table.rows:
         cells = [row.cells.get(n) for n in names]
@@ -184,6 +187,7 @@ def extraction_csv(*, principal: Principal, extraction: Extraction) -> str:
             + [f"{c.confidence:.3f}" if c else "" for c in cells]
             + [c.status if c else "" for c in cells]
             + [spreadsheet_safe(s) for s in sources]
+            + [state_of("extraction_value", c.status).label if c else "" for c in cells]
         )
     return out.getvalue()
 

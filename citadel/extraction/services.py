@@ -35,7 +35,7 @@ from citadel.extraction.models import (
     ExtractionValue,
     ValueStatus,
 )
-from citadel.jobs.services import RunStopped, run_extend, run_fail, run_finish, run_retry
+from citadel.jobs.services import RunStopped, run_extend, run_fail, run_finish, run_owner_notify, run_retry
 from citadel.providers.generation import EXTRACTIVE, ProviderError, SourcePassage
 from citadel.providers.text import sentence_spans, strip_markers
 from citadel.reading import values
@@ -296,4 +296,5 @@ def extraction_value_review(*, principal: Principal, value_id: int, value: str |
             target=extraction,
             metadata={"values": extraction.values.count()},
         )
+        run_owner_notify(extraction, by=principal)
     return cell

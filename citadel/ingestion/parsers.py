@@ -6,6 +6,7 @@ This module imports no Django: it runs inside the sandboxed child process (see s
 """
 
 import csv
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -38,6 +39,7 @@ from citadel.ingestion.errors import (
     UnsupportedFileType,
 )
 from citadel.ingestion.ocr import MAX_OCR_PIXELS, MIN_OCR_DPI, OCR_DPI, Deadline, OcrPage, ocr_images
+from citadel.ingestion.titles import meaningful_title
 
 BLOCK_SEPARATOR = "\n\n"
 
@@ -264,13 +266,53 @@ def parse_pdf(path: str, limits: Limits) -> ParsedDocument:
         title = ""
     if plumber is not None:
         plumber.close()
-    if not title.strip() and scanned:
-        title = builder.first_heading()
+    title = meaningful_title(title) or meaningful_title(
+        builder.first_heading() or (_pdf_heading(reader.pages[0]) if page_count else "")
+    )
     return builder.build(
         title=title,
         metadata={"parser": "pdf", "pages": page_count, "pages_read_by_ocr": scanned, "pages_with_tables": tabled},
         pages=sorted(pages, key=lambda p: p.number),
     )
+
+
+# How much larger than the body text a line must be set to be read as the page's heading.
+HEADING_SIZE_RATIO = 1.2
+
+
+def _pdf_heading(page) -> str:
+    """The first page's heading, which a text layer does not mark: its largest text, when that is
+    set larger than the page's body text (the size most of its characters have)."""
+    from pypdf.errors import PdfReadError
+
+    runs: list[tuple[str, float]] = []
+
+    def visit(text, cm, tm, font, size) -> None:
+        words = " ".join(text.split())
+        if words:
+            # The size on the page: the font's size scaled by the text and drawing matrices.
+            runs.append((words, round(size * math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3]), 1)))
+
+    try:
+        page.extract_text(visitor_text=visit)
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return ""
+    if not runs:
+        return ""
+    characters: dict[float, int] = {}
+    for words, size in runs:
+        characters[size] = characters.get(size, 0) + len(words)
+    body = max(characters, key=characters.__getitem__)
+    largest = max(size for _, size in runs)
+    if largest < body * HEADING_SIZE_RATIO:
+        return ""
+    start = next(i for i, (_, size) in enumerate(runs) if size == largest)
+    heading = []
+    for words, size in runs[start:]:
+        if size != largest:
+            break
+        heading.append(words)
+    return " ".join(heading)[:500]
 
 
 # Drawing operators of rectangles and lines: a table's rulings. A page with fewer draws none.
@@ -437,6 +479,7 @@ def parse_docx(path: str, limits: Limits) -> ParsedDocument:
     builder = _Builder()
     headings = _Headings()
     title = document.core_properties.title or ""
+    styled_title = ""  # the first paragraph in Word's "Title" style
     hidden_runs = 0
     body = document.element.body
     for element in body.iterchildren():
@@ -448,8 +491,8 @@ def parse_docx(path: str, limits: Limits) -> ParsedDocument:
             level = _docx_heading_level(style)
             if level is not None and text.strip():
                 path_now = headings.enter(level, _clean(text))
-                if level == 0 and not title:
-                    title = _clean(text)
+                if level == 0 and not styled_title:
+                    styled_title = _clean(text)
                 builder.add(text, heading_path=path_now, is_heading=True)
             else:
                 builder.add(text, heading_path=headings.path)
@@ -467,8 +510,7 @@ def parse_docx(path: str, limits: Limits) -> ParsedDocument:
                 if cells:
                     rows.append(" | ".join(cells))
             builder.add("\n".join(rows), heading_path=headings.path)
-    if not title:
-        title = builder.first_heading()
+    title = meaningful_title(title) or meaningful_title(styled_title, fallback=builder.first_heading())
     return builder.build(title=title, metadata={"parser": "docx", "hidden_runs_dropped": hidden_runs})
 
 
@@ -516,9 +558,10 @@ def parse_html(path: str, limits: Limits) -> ParsedDocument:
         data = handle.read()
     builder = _Builder()
     title, hidden = _html_into(builder, _Headings(), data)
-    if not title:
-        title = builder.first_heading()
-    return builder.build(title=title, metadata={"parser": "html", "hidden_elements_dropped": hidden})
+    return builder.build(
+        title=meaningful_title(title, fallback=builder.first_heading()),
+        metadata={"parser": "html", "hidden_elements_dropped": hidden},
+    )
 
 
 def _html_into(builder: _Builder, headings: _Headings, data: bytes | str) -> tuple[str, int]:
@@ -619,7 +662,9 @@ def parse_markdown(path: str, limits: Limits) -> ParsedDocument:
             builder.add(token.content, heading_path=headings.path)
         elif token.type == "html_block":
             builder.add(_strip_tags(token.content), heading_path=headings.path)
-    return builder.build(title=title, metadata={"parser": "markdown"})
+    return builder.build(
+        title=meaningful_title(title, fallback=builder.first_heading()), metadata={"parser": "markdown"}
+    )
 
 
 def _inline_text(token) -> str:
@@ -649,7 +694,9 @@ def parse_text(path: str, limits: Limits) -> ParsedDocument:
     for paragraph in _paragraphs(source):
         builder.add(paragraph)
     first_line = source.strip().split("\n", 1)[0].strip()
-    return builder.build(title=first_line if len(first_line) <= 120 else "", metadata={"parser": "text"})
+    return builder.build(
+        title=meaningful_title(first_line if len(first_line) <= 120 else ""), metadata={"parser": "text"}
+    )
 
 
 def _read_text(path: str) -> str:
@@ -786,7 +833,7 @@ def parse_xlsx(path: str, limits: Limits) -> ParsedDocument:
     metadata = {"parser": "xlsx", "rows": rows.count, "hidden_sheets": hidden}
     if rows.cut_columns:
         metadata["columns_cut_at"] = limits.max_columns
-    return builder.build(title=title, metadata=metadata)
+    return builder.build(title=meaningful_title(title), metadata=metadata)
 
 
 def _nonempty(rows):
@@ -858,7 +905,7 @@ def parse_pptx(path: str, limits: Limits) -> ParsedDocument:
             if notes:
                 builder.add(f"Speaker notes: {notes}", page=number, heading_path=path_above, unit="slide")
     return builder.build(
-        title=str(presentation.core_properties.title or ""),
+        title=meaningful_title(str(presentation.core_properties.title or ""), fallback=builder.first_heading()),
         metadata={"parser": "pptx", "slides": len(slides), "hidden_slides": hidden},
     )
 
@@ -913,7 +960,7 @@ def parse_image(path: str, limits: Limits) -> ParsedDocument:
             _add_ocr_page(builder, read, number, headings)
             pages.append(PageRead(number, OCR, read.confidence, read.words))
     return builder.build(
-        title=builder.first_heading(),
+        title=meaningful_title(builder.first_heading()),
         metadata={"parser": "image", "pages": frames, "pages_read_by_ocr": list(range(1, frames + 1))},
         pages=pages,
     )
@@ -1039,7 +1086,9 @@ def _email_document(message, limits: Limits, *, parser: str) -> ParsedDocument:
         "attachments": [a.filename for a in attachments],
         "hidden_elements_dropped": hidden,
     }
-    return builder.build(title=subject, metadata=metadata, attachments=attachments, attachments_left_out=left_out)
+    return builder.build(
+        title=meaningful_title(subject), metadata=metadata, attachments=attachments, attachments_left_out=left_out
+    )
 
 
 def _mail_header(message, name: str) -> str:

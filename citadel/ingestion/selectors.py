@@ -8,6 +8,7 @@ from django.conf import settings
 from citadel.documents.models import Document, DocumentVersion, ReadMethod, VersionPage, VersionStatus
 from citadel.ingestion.detection import CONTENT_TYPES, IMAGES, PDF
 from citadel.ingestion.originals import page_png
+from citadel.ingestion.page_images import page_image
 from citadel.ingestion.sandbox import run_sandboxed
 from citadel.ingestion.storage import local_copy
 
@@ -39,8 +40,13 @@ def version_has_page_images(version: DocumentVersion) -> bool:
 
 def version_page_png(*, version: DocumentVersion, number: int, quote: str) -> bytes:
     """Page `number` of the version's original as a PNG with `quote` highlighted. Callers check
-    that the reader may read the version; this draws in the sandbox (the file is untrusted) and
-    raises IngestionError when the page cannot be drawn."""
+    that the reader may read the version; this draws in the sandbox (the file is untrusted) once,
+    later opens read the drawing kept (citadel.ingestion.page_images), and raises IngestionError
+    when the page cannot be drawn."""
+    return page_image(version=version, number=number, quote=quote, draw=lambda: _page_draw(version, number, quote))
+
+
+def _page_draw(version: DocumentVersion, number: int, quote: str) -> bytes:
     limits = settings.CITADEL
     page = VersionPage.objects.filter(version=version, number=number).first()
     words = page.words if page is not None and page.method == ReadMethod.OCR else []

@@ -25,10 +25,12 @@ from functools import partial
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from citadel.audit.services import audit_record
 from citadel.core.characters import CONTROL_CHARACTERS
+from citadel.core.states import state_of
 from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.lexical import chunks_lexical_update
 from citadel.documents.models import (
@@ -49,6 +51,8 @@ from citadel.ingestion.parsers import PageRead, ParsedDocument
 from citadel.ingestion.retries import MAX_ATTEMPTS, is_transient, retry_delay
 from citadel.ingestion.sandbox import SandboxLimits, parse_sandboxed, run_sandboxed
 from citadel.ingestion.storage import local_copy
+from citadel.notifications.models import NotificationKind
+from citadel.notifications.services import absolute_url, notification_send
 from citadel.providers.embeddings import get_embedder
 
 logger = logging.getLogger(__name__)
@@ -163,9 +167,29 @@ def version_fail(*, version: DocumentVersion, error_class: str, message: str, at
             "attempts": current.attempts,
         },
     )
+    _uploader_notify(current)
     version.status = VersionStatus.FAILED
     version.error_class, version.error_message = current.error_class, message
     return True
+
+
+def _uploader_notify(version: DocumentVersion) -> None:
+    """Tell whoever uploaded the version that it failed, and why (a version a source brought has
+    no uploader: its sync says so)."""
+    if version.created_by_id is None:
+        return
+    document = version.document
+    state = state_of("document", version.status)
+    title = f"Document “{document.title}”, version {version.number}: {state.label.lower()}"
+    url = reverse("documents:detail", args=[document.pk])
+    notification_send(
+        recipient_id=version.created_by_id,
+        organization_id=document.organization_id,
+        kind=NotificationKind.DOCUMENT_FAILED,
+        title=title,
+        url=url,
+        email_body=f"{title}\n\n{version.error_message}\n\n{absolute_url(url)}",
+    )
 
 
 # --- the stages -------------------------------------------------------------------------------
@@ -304,7 +328,12 @@ def version_activate(*, version: DocumentVersion) -> DocumentVersion | None:
             current.status = VersionStatus.READY
             document.current_version = current
             parsed_title = (current.metadata or {}).get("title") or ""
-            if parsed_title and (current.metadata or {}).get("title_from_filename"):
+            # A title a person chose stays; one taken from the file's name gives way to the file's own.
+            if (
+                parsed_title
+                and (current.metadata or {}).get("title_from_filename")
+                and not document.title_set_by_person
+            ):
                 document.title = parsed_title[:500]
             document.save(update_fields=["current_version", "title", "updated_at"])
             if previous is not None:

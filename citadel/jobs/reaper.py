@@ -15,6 +15,7 @@ from citadel.audit.services import audit_record
 from citadel.core.tasks import enqueue_on_commit, task_waiting
 from citadel.jobs.models import RunStatus, heartbeat_cutoff, lost_runs
 from citadel.jobs.registry import RunKind, run_kinds
+from citadel.jobs.services import run_owner_notify
 
 
 def runs_reap(*, now: datetime | None = None) -> dict[str, dict[str, list[int]]]:
@@ -52,6 +53,8 @@ def _reap(kind: RunKind, now: datetime) -> dict[str, list[int]]:
             target=run,
             metadata={"worker": lost_worker, "attempts": run.attempts, "error": run.error_message},
         )
+        if run.status == RunStatus.FAILED:
+            run_owner_notify(run)
     waiting = model.objects.select_for_update(skip_locked=True).filter(
         status=RunStatus.QUEUED, queued_at__lt=heartbeat_cutoff(now)
     )

@@ -8,6 +8,19 @@ from citadel.core.errors import NotFound
 
 
 @dataclass(frozen=True, slots=True)
+class RunNotice:
+    """What a run's owner is told as it ends (citadel.jobs.services.run_owner_notify): the
+    notification kind of each state worth telling ({"needs_review": "report_ready"}; a failure is
+    always told), the kind's words for its states (citadel.core.states), and the run's name as its
+    owner knows it and its page."""
+
+    kinds: dict[str, str]
+    states: str
+    name: Callable
+    url: Callable
+
+
+@dataclass(frozen=True, slots=True)
 class RunKind:
     # The kind's name in `reap_stale --json` and `run_cancel KIND ID`: "reports", "summaries".
     name: str
@@ -18,6 +31,8 @@ class RunKind:
     max_attempts: int = 3
     # Undoes, in the re-queueing transaction, what a run left half done (a failed report's items).
     reset: Callable | None = None
+    # Its owner is told how it ended; None: nobody is (syncs the schedule starts, labelling).
+    notice: RunNotice | None = None
 
 
 _KINDS: dict[str, RunKind] = {}

@@ -24,10 +24,13 @@ from citadel.accounts.rules import may_manage_run
 from citadel.audit.services import audit_record
 from citadel.core.errors import NotFound
 from citadel.core.principal import Principal
+from citadel.core.states import state_of
 from citadel.core.tasks import enqueue_on_commit
 from citadel.jobs.models import OPEN, RETRYABLE, Run, RunStatus, WorkerHeartbeat, lost_runs
 from citadel.jobs.registry import run_kind_of
 from citadel.jobs.workers import current_worker_id
+from citadel.notifications.models import NotificationKind
+from citadel.notifications.services import absolute_url, notification_send
 
 
 class RunStopped(Exception):
@@ -98,13 +101,40 @@ def run_extend(run: Run, *, done: int | None = None, total: int | None = None) -
         raise _stopped(run)
 
 
+def run_owner_notify(run: Run, *, by: Principal | None = None) -> None:
+    """Tell whoever started the run the state it is now in, when its kind says that state is worth
+    telling (RunNotice.kinds) or it failed; in the caller's transaction, so a change rolled back
+    tells nobody. A run nobody started (the schedule's, the pipeline's) tells nobody, and nobody
+    is told of what they did themselves (`by`: who moved it, a reviewer publishing it)."""
+    notice = run_kind_of(type(run)).notice
+    if notice is None or run.owner_id is None or (by is not None and by.user_id == run.owner_id):
+        return
+    kind = NotificationKind.RUN_FAILED if run.status == RunStatus.FAILED else notice.kinds.get(run.status)
+    if kind is None:
+        return
+    state = state_of(notice.states, run.status)
+    title = f"{notice.name(run)}: {state.label.lower()}"
+    url = notice.url(run)
+    said = "\n".join(line for line in (state.sentence, run.error_message) if line)
+    notification_send(
+        recipient_id=run.owner_id,
+        organization_id=run.organization_pk,
+        kind=kind,
+        title=title,
+        url=url,
+        email_subject=f"[Citadel] {title}",
+        email_body=f"{title}\n\n{said}\n\n{absolute_url(url)}\n",
+    )
+
+
 def run_finish(run: Run, *, status: str, **fields) -> Run:
     """End the run in its kind's finished `status` (with `fields` of its own), as its owner; in
-    the caller's transaction, where the kind records its audit event."""
+    the caller's transaction, where the kind records its audit event. Its owner is told."""
     now = timezone.now()
     if not _owned(run).update(status=status, finished_at=now, lease_expires_at=None, **fields):
         raise _stopped(run)
     run.refresh_from_db()
+    run_owner_notify(run)
     return run
 
 
@@ -118,7 +148,8 @@ def run_fail(run: Run, message: str) -> Run:
             run.refresh_from_db()
             return run
         _audit(run, "failed", error=message)
-    run.refresh_from_db()
+        run.refresh_from_db()
+        run_owner_notify(run)
     return run
 
 

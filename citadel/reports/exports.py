@@ -11,6 +11,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from citadel.core.markdown import markdown_inert
+from citadel.core.states import state_of
 from citadel.reports.models import Report
 from citadel.reports.selectors import ItemView
 
@@ -34,9 +35,10 @@ class ExportedItem:
 
 
 def _status(view: ItemView) -> str:
+    """The item's state in the words of every page (citadel.core.states)."""
     if view.withheld:
-        return "withheld"
-    return view.item.get_status_display().lower() if view.item.status else ""
+        return state_of("report_item", "withheld").label
+    return state_of("report_item", view.item.status).label if view.item.status else ""
 
 
 def _exported(views: list[ItemView]) -> list[ExportedItem]:
@@ -49,7 +51,8 @@ def _exported(views: list[ItemView]) -> list[ExportedItem]:
             citations.append(f"[{c['n']}] {c.get('title') or 'deleted document'} ({where}): \u201c{c['quote']}\u201d")
         review = ""
         if view.decided_by:
-            review = f"{view.item.get_status_display()} by {view.decided_by} on {view.decided_at:%Y-%m-%d %H:%M} UTC"
+            decided = state_of("report_item", view.item.status).label
+            review = f"{decided} by {view.decided_by} on {timezone.localtime(view.decided_at):%A %-d %B %Y, %H:%M %Z}"
             if view.edited:
                 review += ", edited by the reviewer"
             if view.decision_note:
@@ -70,11 +73,11 @@ def _exported(views: list[ItemView]) -> list[ExportedItem]:
 def _header_lines(report: Report) -> list[str]:
     lines = [
         f"Run by {report.runner.get_username()} over {report.scope_label}"
-        f" on {timezone.localtime(report.created_at):%Y-%m-%d}.",
+        f" on {timezone.localtime(report.created_at):%-d %B %Y}.",
     ]
     if report.published_at:
         by = f" by {report.published_by.get_username()}" if report.published_by else ""
-        lines.append(f"Published{by} on {timezone.localtime(report.published_at):%Y-%m-%d %H:%M} after review.")
+        lines.append(f"Published{by} on {timezone.localtime(report.published_at):%-d %B %Y, %H:%M %Z} after review.")
     documents = (report.receipt or {}).get("documents", [])
     if documents:
         lines.append("Documents searched: " + "; ".join(f"{d['title']} (v{d['version']})" for d in documents) + ".")

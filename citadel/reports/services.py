@@ -24,7 +24,7 @@ from citadel.audit.services import audit_record
 from citadel.core.errors import CitadelError
 from citadel.core.principal import Principal
 from citadel.documents.runs import RunScope, document_run_execute, document_run_start, run_definition_create
-from citadel.jobs.services import RunStopped, run_extend, run_fail, run_finish, run_retry
+from citadel.jobs.services import RunStopped, run_extend, run_fail, run_finish, run_owner_notify, run_retry
 from citadel.reports.models import (
     DECIDED_ITEM_STATUSES,
     ItemStatus,
@@ -189,4 +189,5 @@ def report_item_decided(*, answer_id: int, principal: Principal) -> ReportItem |
                 "rejected": report.items.filter(status=ItemStatus.REJECTED).count(),
             },
         )
+        run_owner_notify(report, by=principal)
     return item

@@ -100,6 +100,7 @@ class ReviewItemAdmin(OrgScopedAdmin):
         "asker",
         "assigned_to",
         "needs_access",
+        "joined_to",
         "created_at",
         "due_at",
     ]

@@ -55,6 +55,16 @@ class ReviewItem(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The same question asked again on the same evidence while an item waits joins that item: it
+    # stays out of the queue and takes the decision made on the item it joined, so each asker is
+    # told and nobody reviews the same answer twice.
+    joined_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="joined", db_index=False
+    )
+    # What makes two items the same review: the question's words and the passages the answer cites
+    # (or, for an abstention, the passages it found). Digests, so no content is copied here.
+    question_key = models.CharField(max_length=64, blank=True, default="", db_default="")
+    evidence_key = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["created_at"]
@@ -79,7 +89,15 @@ class ReviewItem(models.Model):
                 name="reviewitem_one_open_per_answer",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "state", "due_at"], name="reviewitem_queue")]
+        indexes = [
+            models.Index(fields=["organization", "state", "due_at"], name="reviewitem_queue"),
+            models.Index(
+                fields=["organization", "question_key", "evidence_key"],
+                condition=models.Q(state__in=[s.value for s in OPEN_STATES], joined_to__isnull=True),
+                name="reviewitem_open_same_question",
+            ),
+            models.Index(fields=["joined_to"], condition=models.Q(joined_to__isnull=False), name="reviewitem_joined"),
+        ]
 
     def __str__(self) -> str:
         return f"Review {self.pk} ({self.state})"
@@ -110,6 +128,7 @@ class ReviewAction(models.TextChoices):
     ESCALATED = "escalated"
     FEEDBACK = "feedback"
     PROMOTED = "promoted"
+    JOINED = "joined"
 
 
 class ReviewEvent(models.Model):

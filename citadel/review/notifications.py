@@ -1,15 +1,22 @@
-"""E-mails about review, sent through Django's mail backend (console unless configured).
+"""Telling people about review. Each function takes an item id and reads the committed state.
 
-Each function takes an item id, reads the committed state and returns how many messages went
-out. People without an e-mail address are skipped: the review page is still the source of truth."""
+The asker hears of a decision under the bell, and by e-mail when they want it
+(citadel.notifications, which sends that e-mail); reviewers and admins are e-mailed through
+Django's mail backend (console unless configured) when an item waits for them. People without an
+e-mail address get no e-mail: the review page is still the source of truth."""
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.text import Truncator
 
 from citadel.accounts.models import Membership
+from citadel.answers.models import QuestionOrigin
 from citadel.core.principal import Role
+from citadel.core.states import state_of
+from citadel.notifications.models import NotificationKind
+from citadel.notifications.services import notification_send
 from citadel.review.models import ReviewItem, ReviewState
 
 
@@ -34,19 +41,30 @@ def _item(item_id: int) -> ReviewItem | None:
 
 
 def notify_decision(*, item_id: int) -> int:
-    """Tell the asker their answer was published or rejected (and why)."""
+    """Tell the asker their answer was published or rejected (and why), once per item however
+    often the task runs: each asker of a joined question has an item of their own. Returns how
+    many people were told."""
     item = _item(item_id)
     if item is None or item.state not in (ReviewState.APPROVED, ReviewState.REJECTED):
         return 0
-    asker = item.answer.question.asker
-    verdict = "approved" if item.state == ReviewState.APPROVED else "rejected"
-    context = {
-        "item": item,
-        "question": item.answer.question,
-        "approved": item.state == ReviewState.APPROVED,
-        "url": _absolute(reverse("answers:detail", args=[item.answer_id])),
-    }
-    return _send(f"[Citadel] Your answer was {verdict}", "review/email/decision.txt", context, [asker.email])
+    question = item.answer.question
+    if question.origin == QuestionOrigin.REPORT:
+        # A report's runner is told once, when the last item's decision publishes it (citadel.jobs).
+        return 0
+    approved = item.state == ReviewState.APPROVED
+    path = reverse("answers:detail", args=[item.answer_id])
+    context = {"item": item, "question": question, "approved": approved, "url": _absolute(path)}
+    told = notification_send(
+        recipient_id=question.asker_id,
+        organization_id=item.organization_id,
+        kind=NotificationKind.ANSWER_APPROVED if approved else NotificationKind.ANSWER_REJECTED,
+        title=f"Answer to “{Truncator(question.text).chars(120)}”: {state_of('review', item.state).label.lower()}",
+        url=path,
+        key=f"review_item:{item.pk}",
+        email_subject=f"[Citadel] Your answer was {'approved' if approved else 'rejected'}",
+        email_body=render_to_string("review/email/decision.txt", context),
+    )
+    return int(told is not None)
 
 
 def notify_escalation(*, item_id: int) -> int:

@@ -46,10 +46,10 @@ def review_items_for(principal: Principal) -> QuerySet[ReviewItem]:
 
 def review_queue(principal: Principal) -> QuerySet[ReviewItem]:
     """Open items the principal may decide, in working order: mine first, then escalations, then
-    by due time."""
+    by due time. Items that joined another (the same question on the same sources) wait on it."""
     return (
         review_items_for(principal)
-        .filter(state__in=OPEN_STATES)
+        .filter(state__in=OPEN_STATES, joined_to__isnull=True)
         .exclude(answer__question__asker_id=principal.user_id)
         .annotate(
             mine=Case(
@@ -127,12 +127,23 @@ def review_item_detail(principal: Principal, item: ReviewItem) -> dict:
         "flag_explanations": list(zip(item.flags, flag_explanations(item.flags), strict=True)),
         "history": review_history(item, content),
         "own_question": own,
-        "can_decide": item.is_open and not own and content.complete,
-        "can_escalate": item.is_open and not own,
+        "joined_to": item.joined_to_id if item.is_open else None,
+        "also_asked_by": joined_askers(item),
+        "can_decide": item.is_open and not own and content.complete and item.joined_to_id is None,
+        "can_escalate": item.is_open and not own and item.joined_to_id is None,
         "reviewers": eligible_reviewers(
             organization_id=item.organization_id, exclude_user_ids=(answer.question.asker_id,)
         ),
     }
+
+
+def joined_askers(item: ReviewItem) -> list[str]:
+    """Who else waits on this item's decision: the askers of the open items that joined it."""
+    return list(
+        ReviewItem.objects.filter(joined_to=item, state__in=OPEN_STATES)
+        .order_by("pk")
+        .values_list("answer__question__asker__username", flat=True)
+    )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ item's own history, with diffs) and an AuditEvent (the organization's tamper-evi
 E-mails go out through tasks enqueued on commit, so a rolled-back decision never notifies."""
 
 import difflib
+import hashlib
+import json
 import re
 from datetime import timedelta
 
@@ -184,22 +186,29 @@ def review_gate(*, answer: Answer) -> ReviewItem | None:
     existing = ReviewItem.objects.filter(answer=answer, state__in=OPEN_STATES).first()
     if existing is not None:
         return existing
+    reason = (
+        ReviewReason.REPORT
+        if for_report
+        else ReviewReason.POLICY_ALL
+        if policy == ReviewPolicy.ALL
+        else ReviewReason.FLAGGED
+    )
+    question_key, evidence_key = _question_key(answer.question.text), _evidence_key(answer)
+    waiting = None if for_report else _waiting_item(answer=answer, question_key=question_key, evidence_key=evidence_key)
+    if waiting is not None:
+        return _join(answer=answer, waiting=waiting, flags=flags, question_key=question_key, evidence_key=evidence_key)
     assignee_id, needs_access_to = _default_assignee(answer=answer)
     item = ReviewItem.objects.create(
         organization_id=answer.organization_id,
         answer=answer,
         state=ReviewState.PENDING,
-        reason=(
-            ReviewReason.REPORT
-            if for_report
-            else ReviewReason.POLICY_ALL
-            if policy == ReviewPolicy.ALL
-            else ReviewReason.FLAGGED
-        ),
+        reason=reason,
         flags=flags,
         assigned_to_id=assignee_id,
         needs_access_to=needs_access_to,
         due_at=timezone.now() + timedelta(hours=settings.CITADEL["REVIEW_DUE_HOURS"]),
+        question_key=question_key,
+        evidence_key=evidence_key,
     )
     _event(item, actor_id=None, action=ReviewAction.OPENED, to_state=item.state, note=item.get_reason_display())
     audit_record(
@@ -220,6 +229,74 @@ def review_gate(*, answer: Answer) -> ReviewItem | None:
     return item
 
 
+def _question_key(text: str) -> str:
+    """The question's words, case and punctuation aside: "How long is parental leave?" and
+    "how long is parental leave" are one question."""
+    return hashlib.sha256(" ".join(re.findall(r"\w+", text.casefold())).encode()).hexdigest()
+
+
+def _evidence_key(answer: Answer) -> str:
+    """The passages the answer quotes, numbered as its text cites them (so a text approved for
+    one answer cites the same passages in the other); for an answer that quotes nothing, the
+    passages it found."""
+    cited = [
+        [n, chunk_id, start, end]
+        for n, chunk_id, start, end in Citation.objects.filter(answer=answer)
+        .order_by("n", "quote_start")
+        .values_list("n", "passage__chunk_id", "quote_start", "quote_end")
+    ]
+    found = (
+        []
+        if cited
+        else list(RetrievedPassage.objects.filter(answer=answer).order_by("n").values_list("chunk_id", flat=True))
+    )
+    return hashlib.sha256(json.dumps({"cited": cited, "found": found}).encode()).hexdigest()
+
+
+def _waiting_item(*, answer: Answer, question_key: str, evidence_key: str) -> ReviewItem | None:
+    """The open item this answer can join: the same question on the same evidence, in the same
+    organization, not a report's, and not one its asker is reviewing (nobody decides their own)."""
+    return (
+        ReviewItem.objects.select_for_update(of=("self",))
+        .filter(
+            organization_id=answer.organization_id,
+            question_key=question_key,
+            evidence_key=evidence_key,
+            state__in=OPEN_STATES,
+            joined_to__isnull=True,
+        )
+        .exclude(reason=ReviewReason.REPORT)
+        .exclude(answer__question__origin=QuestionOrigin.REPORT)
+        .exclude(assigned_to_id=answer.question.asker_id)
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
+def _join(*, answer: Answer, waiting: ReviewItem, flags: list[str], question_key: str, evidence_key: str) -> ReviewItem:
+    item = ReviewItem.objects.create(
+        organization_id=answer.organization_id,
+        answer=answer,
+        state=ReviewState.PENDING,
+        reason=waiting.reason,
+        flags=flags,
+        due_at=waiting.due_at,
+        joined_to=waiting,
+        question_key=question_key,
+        evidence_key=evidence_key,
+    )
+    _event(item, actor_id=None, action=ReviewAction.OPENED, to_state=item.state, note=item.get_reason_display())
+    _event(waiting, actor_id=None, action=ReviewAction.JOINED, note=f"item:{item.pk}")
+    audit_record(
+        verb="review.joined",
+        organization=answer.organization_id,
+        actor=None,
+        target=item,
+        metadata={"answer_id": answer.pk, "joined_to": waiting.pk, "flags": flags},
+    )
+    return item
+
+
 # --- decisions -----------------------------------------------------------------------------------
 
 
@@ -237,18 +314,33 @@ def _publish(answer: Answer, text: str, *, original: str) -> None:
 
 @transaction.atomic
 def review_approve(*, principal: Principal, item_id: int, note: str = "") -> ReviewItem:
-    """Publish the answer (with the reviewer's edit, if any) and close the item."""
+    """Publish the answer (with the reviewer's edit, if any) and close the item, and the items
+    that joined it with the same text."""
     item = _locked_item(principal, item_id)
+    _require_not_joined(item)
     _require_sources_readable(principal, item)
     note = _clean(note, limit=MAX_NOTE, what="The note")
-    previous = item.move_to(ReviewState.APPROVED)
     answer = Answer.objects.select_for_update().get(pk=item.answer_id)
+    text = item.edited_text or answer.text or answer.original_text
+    _approve(item, answer, principal=principal, text=text, note=note)
+    for twin in _joined_items(item, principal=principal):
+        _approve(twin, twin.answer, principal=principal, text=text, note=note, joined_to=item)
+    return item
+
+
+def _approve(
+    item: ReviewItem, answer: Answer, *, principal: Principal, text: str, note: str, joined_to: ReviewItem | None = None
+) -> None:
+    previous = item.move_to(ReviewState.APPROVED)
     item.answer = answer
     unedited = answer.text or answer.original_text
-    _publish(answer, item.edited_text or unedited, original=unedited)
+    if joined_to is not None and text != unedited:
+        # The twin publishes the words the reviewer approved; its own stay as the model's original.
+        item.edited_text = text
+    _publish(answer, text, original=unedited)
     item.decided_by_id = principal.user_id
     item.decided_at = timezone.now()
-    item.save(update_fields=["state", "decided_by", "decided_at"])
+    item.save(update_fields=["state", "edited_text", "decided_by", "decided_at"])
     _event(
         item,
         actor_id=principal.user_id,
@@ -267,19 +359,27 @@ def review_approve(*, principal: Principal, item_id: int, note: str = "") -> Rev
             "from_state": previous,
             "edited": bool(item.edited_text),
             "status": answer.status,
+            **({"joined_to": joined_to.pk} if joined_to is not None else {}),
         },
     )
     review_decided.send(sender=ReviewItem, item=item, principal=principal)
     enqueue_on_commit("citadel.review.tasks.review_notify_decision", item.pk)
-    return item
 
 
 @transaction.atomic
 def review_reject(*, principal: Principal, item_id: int, reason: str) -> ReviewItem:
-    """Withhold the answer; `reason` is shown to the asker."""
+    """Withhold the answer, and those of the items that joined it; `reason` is shown to each asker."""
     item = _locked_item(principal, item_id)
+    _require_not_joined(item)
     _require_sources_readable(principal, item)
     reason = _clean(reason, limit=MAX_NOTE, what="A reason for the asker", required=True)
+    _reject(item, principal=principal, reason=reason)
+    for twin in _joined_items(item, principal=principal):
+        _reject(twin, principal=principal, reason=reason, joined_to=item)
+    return item
+
+
+def _reject(item: ReviewItem, *, principal: Principal, reason: str, joined_to: ReviewItem | None = None) -> None:
     previous = item.move_to(ReviewState.REJECTED)
     answer = Answer.objects.select_for_update().get(pk=item.answer_id)
     item.answer = answer
@@ -304,11 +404,50 @@ def review_reject(*, principal: Principal, item_id: int, reason: str) -> ReviewI
         organization=item.organization_id,
         actor=principal,
         target=item,
-        metadata={"answer_id": answer.pk, "from_state": previous, "reason": reason},
+        metadata={
+            "answer_id": answer.pk,
+            "from_state": previous,
+            "reason": reason,
+            **({"joined_to": joined_to.pk} if joined_to is not None else {}),
+        },
     )
     review_decided.send(sender=ReviewItem, item=item, principal=principal)
     enqueue_on_commit("citadel.review.tasks.review_notify_decision", item.pk)
-    return item
+
+
+def _require_not_joined(item: ReviewItem) -> None:
+    if item.is_open and item.joined_to_id is not None:
+        raise InvalidTransition(
+            f"This question waits on review item {item.joined_to_id}, asked the same way on the same sources: "
+            "decide that one and this one follows."
+        )
+
+
+def _joined_items(item: ReviewItem, *, principal: Principal) -> list[ReviewItem]:
+    """The open items that joined `item`, locked, to take its decision. One the decider asked
+    leaves the group and returns to the queue: nobody decides their own question."""
+    twins = []
+    for twin in (
+        ReviewItem.objects.select_for_update(of=("self",))
+        .select_related("answer__question")
+        .filter(joined_to=item, state__in=OPEN_STATES)
+        .order_by("pk")
+    ):
+        if twin.answer.question.asker_id != principal.user_id:
+            twins.append(twin)
+            continue
+        twin.joined_to = None
+        twin.assigned_to_id, twin.needs_access_to = _default_assignee(answer=twin.answer)
+        twin.save(update_fields=["joined_to", "assigned_to", "needs_access_to"])
+        _event(twin, actor_id=None, action=ReviewAction.ASSIGNED, note="left the item its reviewer asked")
+        audit_record(
+            verb="review.unjoined",
+            organization=twin.organization_id,
+            actor=principal,
+            target=twin,
+            metadata={"answer_id": twin.answer_id, "joined_to": item.pk, "assigned_to": twin.assigned_to_id},
+        )
+    return twins
 
 
 @transaction.atomic
@@ -317,6 +456,7 @@ def review_escalate(
 ) -> ReviewItem:
     """Hand the item up: to `assignee_id` when given, else to the organization's admins."""
     item = _locked_item(principal, item_id)
+    _require_not_joined(item)
     note = _clean(note, limit=MAX_NOTE, what="The note")
     if assignee_id not in (None, ""):
         assignee_id = _eligible_assignee(item, assignee_id)
@@ -351,6 +491,7 @@ def review_edit(*, principal: Principal, item_id: int, text: str, note: str = ""
     """Change the text approval will publish. The model's original stays on the answer; the
     item's history keeps a unified diff of every edit."""
     item = _locked_item(principal, item_id)
+    _require_not_joined(item)
     _require_sources_readable(principal, item)
     _require_open(item, "edited")
     text = _clean(text, limit=MAX_TEXT, what="The answer text", required=True)
@@ -388,6 +529,7 @@ def review_edit(*, principal: Principal, item_id: int, text: str, note: str = ""
 def review_assign(*, principal: Principal, item_id: int, assignee_id: int | None) -> ReviewItem:
     """Give the item to a reviewer (None leaves it to whoever picks it up)."""
     item = _locked_item(principal, item_id)
+    _require_not_joined(item)
     _require_open(item, "reassigned")
     new = None if assignee_id in (None, "") else _eligible_assignee(item, assignee_id)
     if new == item.assigned_to_id:

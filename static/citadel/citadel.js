@@ -91,6 +91,8 @@ function startAnswerStream(card) {
   });
   source.addEventListener("final", (e) => {
     finish();
+    // The ask page's history (hx-trigger="question-asked from:body") shows the answer's state.
+    document.body.dispatchEvent(new CustomEvent("question-asked"));
     const { url } = JSON.parse(e.data);
     if (window.htmx) {
       window.htmx.ajax("GET", url, { target: card, swap: "outerHTML" });
@@ -100,6 +102,7 @@ function startAnswerStream(card) {
   });
   source.addEventListener("failure", (e) => {
     finish();
+    document.body.dispatchEvent(new CustomEvent("question-asked"));
     status.textContent = JSON.parse(e.data).message;
   });
   source.onerror = () => {
@@ -118,3 +121,29 @@ function startAnswerStreams(root) {
 
 document.addEventListener("DOMContentLoaded", () => startAnswerStreams(document.body));
 document.addEventListener("htmx:load", (event) => startAnswerStreams(event.detail.elt));
+
+// Document pickers ([data-picker]): the search box hides the documents whose words do not hold
+// what is typed (chosen ones stay chosen), and the count says how many are chosen.
+function pickerUpdate(picker) {
+  const filter = picker.querySelector("[data-picker-filter]");
+  const words = filter ? filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean) : [];
+  let shown = 0;
+  picker.querySelectorAll("[data-picker-item]").forEach((item) => {
+    const text = item.textContent.toLowerCase();
+    item.hidden = !words.every((word) => text.includes(word));
+    if (!item.hidden) shown += 1;
+  });
+  const none = picker.querySelector("[data-picker-none]");
+  if (none) none.hidden = shown > 0;
+  const count = picker.querySelector("[data-picker-count]");
+  if (count) count.textContent = `${picker.querySelectorAll("input[type=checkbox]:checked").length} chosen`;
+}
+
+["input", "change"].forEach((type) =>
+  document.addEventListener(type, (event) => {
+    const picker = event.target instanceof Element && event.target.closest("[data-picker]");
+    if (picker) pickerUpdate(picker);
+  }),
+);
+// A page shown again from the history keeps its checked boxes: the count follows them.
+window.addEventListener("pageshow", () => document.querySelectorAll("[data-picker]").forEach(pickerUpdate));

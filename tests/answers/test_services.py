@@ -123,6 +123,20 @@ def test_an_answer_sent_to_review_is_pending_review_and_one_published_at_once_wa
     assert (answer.outcome, answer.review_state) == ("pending_review", "pending")
 
 
+def test_asking_the_same_question_again_while_it_waits_joins_the_waiting_review(ann, acme, world):
+    acme.review_policy = "all"
+    acme.save()
+    world.user("rita", acme, role="reviewer")
+    bob = world.principal("bob", acme)
+
+    first = answer_question(principal=ann, text="How long until refunds are paid?")
+    second = answer_question(principal=bob, text="how long until refunds are paid")
+
+    waiting = ReviewItem.objects.get(answer_id=first.pk)
+    joined = ReviewItem.objects.get(answer_id=second.pk)
+    assert (second.outcome, joined.joined_to_id) == ("pending_review", waiting.pk)
+
+
 def test_an_answer_that_leaves_part_of_the_question_unsaid_is_partial_and_says_which_part(ann):
     # When ann asks about Paris and the handbook's hotel rule names London only
     answer = answer_question(principal=ann, text="How much is a hotel room in Paris reimbursed per night?")

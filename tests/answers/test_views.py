@@ -1,6 +1,7 @@
 """The ask page, answer card, receipt, source view, streaming endpoint and the ask command."""
 
 import json
+import re
 from decimal import Decimal
 from io import StringIO
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from citadel.answers.models import Answer, AnswerStatus
 from citadel.answers.services import answer_question
 from citadel.audit.models import PromptLog
-from citadel.review.services import review_reject
+from citadel.review.services import review_approve, review_reject
 from tests.factories import make_document
 from tests.llm_server import Reply
 
@@ -62,6 +63,28 @@ def test_home_is_the_ask_page_with_my_history(login, ann, acme):
     assert response.status_code == 200
     assert b"Ask the documents of acme" in response.content
     assert QUESTION.encode() in response.content and b"badge-answered" in response.content
+
+
+def test_my_questions_follow_as_i_ask(login, ann, acme):
+    """Given a member who has asked nothing, when they ask through htmx, then the response tells
+    the page a question was asked, and the history the page then fetches lists it with its state."""
+    client = login(ann)
+    page = client.get(reverse("answers:ask")).content.decode()
+    assert "You have not asked anything yet." in page
+    assert f'hx-get="{reverse("answers:history")}" hx-trigger="question-asked from:body"' in page
+
+    response = client.post(reverse("answers:ask"), {"question": QUESTION}, HTTP_HX_REQUEST="true")
+    history = client.get(reverse("answers:history"), HTTP_HX_REQUEST="true").content.decode()
+
+    assert response["HX-Trigger"] == "question-asked"
+    assert history.lstrip().startswith('<section class="card" id="question-history"')
+    assert QUESTION in history and ">Answered</span>" in history and "You have not asked" not in history
+
+
+def test_a_refused_question_does_not_refresh_the_history(login, ann):
+    response = login(ann).post(reverse("answers:ask"), {"question": ""}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 400 and "HX-Trigger" not in response
 
 
 def test_asking_through_htmx_returns_the_answer_card_with_citation_links(login, ann):
@@ -256,9 +279,9 @@ def test_a_pending_answer_is_hidden_from_the_asker(login, ann, acme):
 
 
 def test_a_rejected_answer_is_withheld_from_its_asker_with_the_reviewers_reason(login, world, ann, acme):
-    """Given an answer a reviewer rejected, when its asker opens it on the web, then its text, its
-    sources and its receipt stay closed (as in the API) and the reviewer's reason is shown; the
-    reviewer still reads all of it."""
+    """Given an answer a reviewer rejected, when its asker opens it on the web, then its text and
+    sources stay closed, its receipt tells what was searched without the text, and the reviewer's
+    reason is shown; the reviewer still reads all of it."""
     acme.review_policy = "all"
     acme.save()
     answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
@@ -269,10 +292,86 @@ def test_a_rejected_answer_is_withheld_from_its_asker_with_the_reviewers_reason(
     assert page.status_code == 200
     assert b"Ask HR directly." in page.content and b"14 days" not in page.content
     assert login(ann).get(reverse("answers:source", args=[answer.pk, 1])).status_code == 404
-    assert login(ann).get(reverse("answers:receipt", args=[answer.pk])).status_code == 403
+    receipt = login(ann).get(reverse("answers:receipt", args=[answer.pk]))
+    assert receipt.status_code == 200 and b"14 days" not in receipt.content
+    assert b"A reviewer rejected this answer: its text and quotes are not shown." in receipt.content
 
     assert b"14 days" in login(rita).get(reverse("answers:detail", args=[answer.pk])).content
     assert login(rita).get(reverse("answers:receipt", args=[answer.pk])).status_code == 200
+
+
+def _status_badges(html: str) -> list[str]:
+    """The state badges of the answer card's header (templates/partials/state.html)."""
+    header = html[html.index('class="card answer-card"') :]
+    header = header[: header.index("</header>")]
+    return re.findall(r'<span class="badge state [^"]*"[^>]*>([^<]*)</span>', header)
+
+
+def test_a_pending_answer_carries_one_status_badge_and_a_receipt_without_its_text(login, ann, acme):
+    """Given every answer reviewed, when the asker opens a pending answer, then one badge says it
+    waits for review (the review note explains why without a second badge), and its receipt opens
+    with what was searched and paid but neither the text nor its quotes."""
+    acme.review_policy = "all"
+    acme.save()
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+
+    page = login(ann).get(reverse("answers:detail", args=[answer.pk])).content.decode()
+    receipt = login(ann).get(reverse("answers:receipt", args=[answer.pk]))
+
+    assert _status_badges(page) == ["Waiting for review"]
+    assert page.count("Waiting for review") == 1 and "your organization has a person approve every answer" in page
+    assert receipt.status_code == 200
+    text = receipt.content.decode()
+    assert "14 days" not in text and "The answer's text and quotes are held until a reviewer approves it" in text
+    assert "Refund Policy" in text and "review item" in text
+
+
+def test_a_rejected_answer_does_not_promise_to_appear_once_approved(login, world, ann, acme):
+    """Given a rejected answer, when its asker opens it, then one badge says a reviewer rejected it
+    and nothing says it will appear once approved."""
+    acme.review_policy = "all"
+    acme.save()
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+    rita = world.user("rita", acme, role="reviewer")
+    review_reject(principal=_principal(rita, acme), item_id=answer.review_items.get().pk, reason="Ask HR directly.")
+
+    page = login(ann).get(reverse("answers:detail", args=[answer.pk])).content.decode()
+
+    assert _status_badges(page) == ["Rejected by a reviewer"]
+    assert "once a reviewer approves it" not in page and "rita rejected this answer" in page
+
+
+def test_an_approved_answer_shows_the_reviewers_decision_instead_of_its_flags(login, world, ann, acme):
+    """Given an answer flagged as a weak match and approved by a reviewer, when its asker opens it,
+    then the flag's badge is gone and the card says who approved it."""
+    acme.review_policy = "flagged"
+    acme.save()
+    answer = answer_question(principal=_principal(ann, acme), text="Who is the chief executive of the company?")
+    Answer.objects.filter(pk=answer.pk).update(flags=[*answer.flags, "low_scores"])
+    rita = world.user("rita", acme, role="reviewer")
+    review_approve(principal=_principal(rita, acme), item_id=answer.review_items.get().pk)
+
+    page = login(ann).get(reverse("answers:detail", args=[answer.pk])).content.decode()
+
+    assert _status_badges(page) == ["Not enough evidence"]
+    assert "Weak match" not in page
+    assert re.search(r">Approved</span> by rita, <time ", page)
+
+
+def test_the_receipt_says_in_words_why_review_was_not_needed_and_when_things_happened(login, ann, acme):
+    """Given the flagged policy and an answer that raised no flag, when its receipt is read, then
+    the review line is a sentence, and the times are human dates with the full date on hover."""
+    acme.review_policy = "flagged"
+    acme.save()
+    answer = answer_question(principal=_principal(ann, acme), text=QUESTION)
+    assert answer.status == AnswerStatus.ANSWERED
+
+    text = login(ann).get(reverse("answers:receipt", args=[answer.pk])).content.decode()
+
+    assert "Not needed: your organization reviews only flagged answers, and this one raised no flag." in text
+    assert "not required (policy" not in text
+    assert "<time datetime=" in text and "today " in text
+    assert not re.search(r"<dd>[^<]*\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+", text)
 
 
 def test_with_a_model_provider_the_answer_streams_over_server_sent_events(login, ann, acme, openai_env):
@@ -284,6 +383,8 @@ def test_with_a_model_provider_the_answer_streams_over_server_sent_events(login,
 
     card = client.post(reverse("answers:ask"), {"question": QUESTION}, HTTP_HX_REQUEST="true")
     assert card.status_code == 200 and b"data-stream-url" in card.content
+    # The history lists the question at once, as answering (citadel.js refreshes it again at the end)
+    assert card["HX-Trigger"] == "question-asked"
     question_id = card.context["question"].pk
 
     response = client.get(reverse("answers:stream", args=[question_id]))
@@ -330,9 +431,10 @@ def test_an_abstention_waiting_for_review_still_shows_what_came_closest(login, a
 
     content = login(ann).get(reverse("answers:detail", args=[answer.pk])).content.decode()
 
-    assert "Waiting for review" in content
+    assert "Not enough evidence" in content and "a reviewer checks that too" in content
     assert "What came closest" in content and "Refunds are paid within 14 days" in content
     assert "appear here once a reviewer approves it" not in content
+    assert "stays hidden until a reviewer approves it" not in content
 
 
 def test_the_ask_command_reports_abstention(ann, acme):

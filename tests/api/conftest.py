@@ -10,6 +10,7 @@ from citadel.accounts.services import api_token_create
 from citadel.answers.services import answer_question
 from citadel.evaluation.services import eval_run_execute, eval_run_start, eval_set_create, golden_question_add
 from citadel.extraction.services import extraction_schema_create, extraction_start
+from citadel.notifications.models import Notification
 from citadel.reports.services import report_start, report_template_create
 from citadel.review.models import ReviewItem
 from citadel.sources.services import source_create, source_root_grant
@@ -39,6 +40,11 @@ class ApiClient:
 
     def post(self, path: str, body: dict | None = None):
         return self.client.post(
+            API + path, data=json.dumps(body or {}), content_type="application/json", headers=self.headers()
+        )
+
+    def patch(self, path: str, body: dict | None = None):
+        return self.client.patch(
             API + path, data=json.dumps(body or {}), content_type="application/json", headers=self.headers()
         )
 
@@ -162,6 +168,8 @@ class Scenario:
             "report_id": self.report.pk,
             "extraction_id": self.extraction.pk,
             "source_id": self.source.pk,
+            # ann is told her evaluation run is done.
+            "notification_id": Notification.objects.filter(recipient__username="ann").latest("id").pk,
         }
 
 

@@ -13,6 +13,7 @@ def _single_object_calls(s) -> list[tuple[str, str, dict | None]]:
     d, a, i, r = s.handbook.pk, s.answer.pk, s.review_item.pk, s.run.pk
     return [
         ("GET", f"/documents/{d}", None),
+        ("PATCH", f"/documents/{d}", {"title": "Renamed from globex"}),
         ("POST", f"/documents/{d}/versions", {"file": ("v2.txt", b"new text")}),
         ("POST", f"/documents/{d}/versions/1/retry", None),
         ("POST", f"/documents/{d}/archive", None),
@@ -39,6 +40,7 @@ def _single_object_calls(s) -> list[tuple[str, str, dict | None]]:
         ("POST", f"/sources/{s.source.pk}/syncs", None),
         ("GET", f"/sources/{s.source.pk}/syncs", None),
         ("POST", f"/runs/reports/{s.report.pk}/cancel", None),
+        ("POST", f"/notifications/{s.path_ids()['notification_id']}/read", None),
     ]
 
 
@@ -47,6 +49,8 @@ def _call(api_client, method: str, path: str, body):
         return api_client.get(path)
     if method == "DELETE":
         return api_client.delete(path)
+    if method == "PATCH":
+        return api_client.patch(path, body)
     if body and "file" in body:
         from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -65,6 +69,7 @@ def test_another_organizations_objects_are_not_found_on_every_endpoint(scenario,
     # And nothing of acme's changed
     scenario.handbook.refresh_from_db()
     assert scenario.handbook.archived_at is None
+    assert scenario.handbook.title != "Renamed from globex"
     assert scenario.handbook.grants.filter(pk=scenario.grant.pk).exists()
     scenario.report.refresh_from_db()
     assert scenario.report.cancelled_at is None
@@ -87,6 +92,8 @@ def test_lists_and_search_of_another_organization_show_none_of_acmes_rows(scenar
     assert gus.get("/reports/templates").json() == []
     assert gus.get("/extractions/schemas").json() == []
     assert gus.get("/sources/").json() == []
+    assert gus.get("/notifications/").json()["count"] == 0
+    assert gus.post("/notifications/read-all").json() == {"marked": 0}
 
     export = gus.get("/audit/events.jsonl")
     lines = b"".join(export.streaming_content).decode().splitlines()
@@ -115,6 +122,11 @@ def test_every_operation_of_the_schema_has_a_cross_organization_case(scenario, c
         ("GET", "/extractions/schemas"),
         ("GET", "/sources/"),
         ("POST", "/sources/"),  # creates in the caller's own organization only; see tests/sources
+        ("GET", "/notifications/"),
+        ("POST", "/notifications/read-all"),
+        # The caller's own choice, in every organization; see test_notifications
+        ("GET", "/notifications/preferences"),
+        ("PUT", "/notifications/preferences"),
     }
     assert operations == covered
 
@@ -131,6 +143,7 @@ def _template(path: str, s) -> str:
         (f"/reports/{s.report.pk}", "/reports/{report_id}"),
         (f"/extractions/{s.extraction.pk}", "/extractions/{extraction_id}"),
         (f"/sources/{s.source.pk}", "/sources/{source_id}"),
+        (f"/notifications/{s.path_ids()['notification_id']}/", "/notifications/{notification_id}/"),
     ]
     for old, new in replacements:
         path = path.replace(old, new)

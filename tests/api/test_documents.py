@@ -1,5 +1,7 @@
-"""Documents over the API: upload with restrictions, list, detail, versions, retry, archive,
+"""Documents over the API: upload with restrictions, list, detail, rename, versions, retry, archive,
 delete, download, grants; the roles allowed to act; 413 for oversized uploads."""
+
+import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -200,3 +202,41 @@ def test_members_may_not_manage_grants(scenario, as_user):
     assert_problem(bob.post(grants, {"user": "bob"}), 403)
     assert_problem(bob.delete(f"{grants}/{scenario.grant.pk}"), 403)
     assert scenario.handbook.grants.count() == 1
+
+
+def _rename(api_client: ApiClient, document_id: int, title: str):
+    return api_client.client.patch(
+        f"{API}/documents/{document_id}",
+        data=json.dumps({"title": title}),
+        content_type="application/json",
+        headers=api_client.headers(),
+    )
+
+
+def test_the_uploader_renames_a_document_and_its_external_id_stays(scenario, as_user):
+    bob = as_user(scenario.bob_token)
+    document = upload(bob, "escalations.txt", b"Escalate to tier two after one hour.").json()["document"]
+
+    response = _rename(bob, document["id"], "Escalation rules")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["title"], body["external_id"]) == ("Escalation rules", "escalations")
+    assert set(body) == set(bob.get(f"/documents/{document['id']}").json())
+
+
+def test_an_admin_renames_any_document_of_the_organization(scenario, as_user):
+    response = _rename(as_user(scenario.ann_token), scenario.handbook.pk, "Customer handbook")
+
+    assert response.status_code == 200 and response.json()["title"] == "Customer handbook"
+
+
+def test_a_reader_who_is_not_the_uploader_may_not_rename_and_others_do_not_see_the_document(scenario, as_user):
+    bob, gus = as_user(scenario.bob_token), as_user(scenario.gus_token)
+
+    assert_problem(_rename(bob, scenario.handbook.pk, "Bob's handbook"), 403)
+    assert_problem(_rename(bob, scenario.payroll.pk, "Payroll"), 404)
+    assert_problem(_rename(gus, scenario.handbook.pk, "Globex now"), 404)
+    assert_problem(_rename(as_user(scenario.ann_token), scenario.handbook.pk, ""), 422, "validation_error")
+    scenario.handbook.refresh_from_db()
+    assert scenario.handbook.title == "Handbook"

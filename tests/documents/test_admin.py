@@ -1,6 +1,7 @@
-"""The version page of Django admin. An admin manages every document of the organization, but what
+"""The document pages of Django admin. An admin manages every document of the organization, but what
 the parser read from a file (an email's sender and recipients) is shown as the file's text is: to
-those who may read the document, and to a superuser only while break-glass access is open."""
+those who may read the document, and to a superuser only while break-glass access is open. A title
+an admin gives there stays, as a rename's does."""
 
 from email.message import EmailMessage
 
@@ -9,6 +10,7 @@ from django.contrib.auth import get_user_model
 
 from citadel.accounts.models import Team
 from citadel.accounts.services import break_glass_open
+from tests.accounts.test_admin_audit import _save
 
 ADDRESS = "counsel@hiddenfirm.example"
 
@@ -65,3 +67,15 @@ def test_a_superuser_reads_the_headers_only_under_break_glass(world, client, leg
     assert ADDRESS not in _page(client, boss, legal_email)
     break_glass_open(user=boss, organization=world.org("acme"), reason="Legal hold requested by counsel, case 4411.")
     assert ADDRESS in _page(client, boss, legal_email)
+
+
+def test_a_title_an_admin_gives_in_admin_outlives_new_versions(world, ingest, client):
+    ada = world.principal("ada", "acme", role="admin")
+    version = ingest(ada, "canteen.md", b"# Canteen\n\nSoup on Mondays.\n")
+    client.force_login(get_user_model().objects.get(pk=ada.user_id))
+
+    _save(client, f"/admin/documents/document/{version.document_id}/change/", title="Staff canteen")
+    second = ingest(ada, "canteen.md", b"# Cafeteria\n\nSoup on Tuesdays.\n")
+
+    second.document.refresh_from_db()
+    assert second.status == "ready" and second.document.title == "Staff canteen"

@@ -70,3 +70,21 @@ def test_deleting_a_document_deletes_its_objects(s3, world, ingest, django_captu
         document_delete(principal=admin, document=version.document)
 
     assert _keys(s3) == []
+
+
+def test_a_drawn_page_is_kept_in_the_bucket_and_deleted_with_its_document(
+    s3, world, ingest, monkeypatch, django_capture_on_commit_callbacks
+):
+    admin = world.principal("ada", "acme", role="admin")
+    version = ingest(admin, "refunds.pdf", pdf_bytes(["Refunds are paid within 14 days of the return."]))
+    first = version_page_png(version=version, number=1, quote="14 days")
+    drawn = [key for key in _keys(s3) if key != version.file.name]
+
+    monkeypatch.setattr("citadel.ingestion.selectors.run_sandboxed", lambda *a, **k: pytest.fail("drawn again"))
+    assert version_page_png(version=version, number=1, quote="14 days") == first
+    assert len(drawn) == 1 and drawn[0].startswith(f"page-images/{version.document.organization_id}/{version.pk}/")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        document_delete(principal=admin, document=version.document)
+
+    assert _keys(s3) == []

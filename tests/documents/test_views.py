@@ -1,4 +1,4 @@
-"""Document pages: list, detail, live status partial, upload, retry, archive, download."""
+"""Document pages: list, detail, live status partial, upload, retry, archive, rename, download."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -27,7 +27,8 @@ def test_list_and_detail_show_state_and_chunks(admin, admin_user, ingest, login)
     detail = client.get(reverse("documents:detail", args=[version.document_id]))
 
     assert listing.status_code == 200 and b"Canteen" in listing.content
-    assert b"badge-ready" in listing.content and b"hx-trigger" not in listing.content
+    # Nothing in progress: the rows do not poll.
+    assert b"badge-ready" in listing.content and b'id="document-rows" hx-get' not in listing.content
     assert detail.status_code == 200
     assert f"{version.chunks_done} of {version.chunks_total} chunks".encode() in detail.content
 
@@ -191,3 +192,45 @@ def test_an_admin_without_a_grant_sees_the_document_but_cannot_inspect_its_text(
     for name in ("documents:inspect", "documents:text"):
         response = other_admin.get(reverse(name, args=[version.document_id, 1]))
         assert response.status_code == 404 and b"soup" not in response.content
+
+
+def test_the_uploader_renames_a_document_from_its_page(world, ingest, login):
+    # Given a document a member uploaded
+    member = world.user("max", "acme")
+    version = ingest(world.principal("max", "acme"), "canteen.md", TEXT)
+    client = login(member)
+    page = client.get(reverse("documents:detail", args=[version.document_id])).content.decode()
+    assert reverse("documents:rename", args=[version.document_id]) in page
+
+    # When they save a new title in its form
+    response = client.post(reverse("documents:rename", args=[version.document_id]), {"title": "Staff canteen"})
+
+    # Then the page shows it, and the external id is unchanged
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "<h1>Staff canteen</h1>" in page and "<code>canteen</code>" in page
+
+
+def test_a_reader_who_did_not_upload_the_document_sees_no_rename_form_and_is_refused(admin, ingest, world, login):
+    version = ingest(admin, "canteen.md", TEXT)
+    client = login(world.user("rob", "acme"))
+
+    page = client.get(reverse("documents:detail", args=[version.document_id])).content.decode()
+    refused = client.post(reverse("documents:rename", args=[version.document_id]), {"title": "Rob's"})
+    foreign = login(world.user("gus", "globex", role="admin")).post(
+        reverse("documents:rename", args=[version.document_id]), {"title": "Globex's"}
+    )
+
+    assert reverse("documents:rename", args=[version.document_id]) not in page
+    assert refused.status_code == 403 and foreign.status_code == 404
+    assert Document.objects.get(pk=version.document_id).title == "Canteen"
+
+
+def test_an_empty_title_is_refused_with_a_message(admin, admin_user, ingest, login):
+    version = ingest(admin, "canteen.md", TEXT)
+    client = login(admin_user)
+
+    response = client.post(reverse("documents:rename", args=[version.document_id]), {"title": "  "}, follow=True)
+
+    assert "The title must be 1 to 500 characters." in response.content.decode()
+    assert Document.objects.get(pk=version.document_id).title == "Canteen"

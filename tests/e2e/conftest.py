@@ -236,9 +236,9 @@ def watch(site):
     return Watch(site.url)
 
 
-@pytest.fixture
-def page(browser, site, watch):
-    context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
+def watched_page(browser, site, watch: Watch, viewport: dict):
+    """A page in a context of its own, at `viewport`, reporting what goes wrong to `watch`."""
+    context = browser.new_context(base_url=site.url, viewport=viewport)
     context.expose_binding("citadelCspViolation", lambda source, violation: watch.csp.append(violation))
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()
@@ -248,8 +248,14 @@ def page(browser, site, watch):
     page.on("response", watch.on_response)
     page.on("pageerror", lambda error: watch.errors.append(str(error)))
     page.on("dialog", watch.on_dialog)
+    return page
+
+
+@pytest.fixture
+def page(browser, site, watch):
+    page = watched_page(browser, site, watch, {"width": 1280, "height": 900})
     yield page
-    context.close()
+    page.context.close()
     watch.assert_clean()
 
 

@@ -274,6 +274,22 @@ def test_csv_cells_cannot_run_as_formulas(setup, world):
     assert "'=cmd" in text and "\n=cmd" not in text and ",=cmd" not in text
 
 
+def test_the_csv_adds_each_values_state_in_words_after_the_columns_scripts_read(setup):
+    """Given an extraction, when exported, then the columns scripts read are unchanged (the stored
+    status among them) and each field's state in the pages' words follows, last."""
+    extraction = _run(setup)
+
+    rows = list(csv.reader(io.StringIO(extraction_csv(principal=setup["runner"], extraction=extraction))))
+
+    names = [f["name"] for f in extraction.fields]
+    header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
+    assert header[-len(names) :] == [f"{n} state" for n in names]
+    assert header[: -len(names)][-len(names) :] == [f"{n} source" for n in names]
+    words = {"extracted": "Read", "needs_review": "To check", "confirmed": "Confirmed", "corrected": "Corrected"}
+    for name in names:
+        assert first[f"{name} state"] == words[first[f"{name} status"]]
+
+
 def test_extract_prints_the_contract(setup):
     out = StringIO()
 

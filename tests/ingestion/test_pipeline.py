@@ -14,6 +14,7 @@ from citadel.documents.models import Chunk, ChunkEmbedding, DocumentVersion
 from citadel.documents.services import version_retry
 from citadel.ingestion import services
 from citadel.ingestion.services import version_run
+from citadel.notifications.models import Notification
 from citadel.providers.embeddings import MINILM, get_embedder
 from citadel.retrieval.services import retrieve
 from tests.files import ELF_EXECUTABLE, docx_bytes, office_with_parts, pdf_bytes, zip_bomb_docx
@@ -204,6 +205,30 @@ def test_a_transient_error_that_persists_fails_after_three_attempts(
     version.refresh_from_db()
     assert (version.status, version.error_class, version.attempts) == ("failed", "transient", 3)
     assert "3 times" in version.error_message
+
+
+def test_a_failed_upload_tells_its_uploader_once_with_the_reason(
+    admin, ingest, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Given an upload that fails after three attempts
+    def down(texts):
+        raise TimeoutError("the embedding service is down")
+
+    monkeypatch.setattr(get_embedder(MINILM), "embed", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        version = ingest(admin, "parking.md", GOOD_MD)
+
+    # Then its uploader is told once, under the bell, with a link to the document
+    notification = Notification.objects.get()
+    assert (notification.recipient_id, notification.organization_id) == (admin.user_id, admin.organization_id)
+    assert notification.kind == "document_failed" and notification.url == f"/documents/{version.document_id}/"
+    assert notification.title == f"Document “{version.document.title}”, version 1: failed"
+
+
+def test_a_ready_upload_tells_nobody(admin, ingest):
+    ingest(admin, "parking.md", GOOD_MD)
+
+    assert not Notification.objects.exists()
 
 
 def test_a_permanent_error_fails_at_once(admin, ingest):

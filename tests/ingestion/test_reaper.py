@@ -10,6 +10,7 @@ from citadel.core.tasks import task_named
 from citadel.documents.models import DocumentVersion
 from citadel.documents.services import INGEST_TASK
 from citadel.ingestion.reaper import versions_reap_stale
+from citadel.notifications.models import Notification
 
 TEXT = b"# Canteen\n\nThe canteen serves soup on Mondays.\n"
 
@@ -54,6 +55,20 @@ def test_third_lost_attempt_fails_with_a_clear_message(world, ingest):
     version.refresh_from_db()
     assert (version.status, version.error_class) == ("failed", "worker_lost")
     assert "stopped 3 times" in version.error_message
+
+
+def test_a_version_the_reaper_fails_tells_its_uploader_once(world, ingest):
+    admin = world.principal("ada", "acme", role="admin")
+    version = ingest(admin, "canteen.md", TEXT, run=False)
+    DocumentVersion.objects.filter(pk=version.pk).update(
+        status="parsing", attempts=3, lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    versions_reap_stale()
+    versions_reap_stale()
+
+    notification = Notification.objects.get()
+    assert (notification.recipient_id, notification.kind) == (admin.user_id, "document_failed")
 
 
 def _tasks_in_the_database(settings):

@@ -15,9 +15,10 @@ from citadel.audit.models import AuditEvent
 from citadel.core.errors import NotFound
 from citadel.jobs.models import RunStatus, WorkerHeartbeat
 from citadel.jobs.reaper import runs_reap
-from citadel.jobs.services import RunStopped, run_cancel, run_claim, run_extend, run_retry
+from citadel.jobs.services import RunStopped, run_cancel, run_claim, run_extend, run_fail, run_retry
+from citadel.notifications.models import Notification
 from citadel.summaries.models import Summary
-from citadel.summaries.services import summary_request
+from citadel.summaries.services import summary_request, summary_write
 from tests.summaries.test_summaries import POLICY
 
 
@@ -115,3 +116,53 @@ def test_run_cancel_names_the_kinds_it_knows(summary):
     error = json.loads(out.getvalue())
     assert error["code"] == "not_found"
     assert all(kind in error["error"] for kind in ("summaries", "reports", "extractions", "source_syncs"))
+
+
+def test_who_started_a_run_is_told_when_it_finishes(summary):
+    # When max's summary is written
+    summary_write(summary_id=summary.pk)
+
+    # Then max finds it under the bell, linking the document's page
+    notification = Notification.objects.get()
+    assert (notification.recipient.username, notification.kind) == ("max", "summary_ready")
+    assert notification.url == f"/documents/{summary.document_id}/"
+    assert notification.title == f"Summary of “{summary.document.title}”: ready"
+
+
+def test_who_started_a_run_is_told_when_it_fails_and_why(summary, as_worker):
+    as_worker("a")
+    run, _ = run_claim(Summary, summary.pk)
+
+    run_fail(run, "The document was archived.")
+
+    notification = Notification.objects.get()
+    assert (notification.recipient.username, notification.kind) == ("max", "run_failed")
+    assert notification.title.endswith(": failed") and notification.url == f"/documents/{summary.document_id}/"
+
+
+def test_a_run_the_reaper_fails_tells_its_owner_once(summary, as_worker):
+    as_worker("a")
+    for _ in range(3):
+        run_claim(Summary, summary.pk)
+        lose_worker(summary.pk)
+        runs_reap()
+    runs_reap()
+
+    assert list(Notification.objects.values_list("kind", flat=True)) == ["run_failed"]
+
+
+def test_a_run_nobody_started_tells_nobody(summary):
+    Summary.objects.filter(pk=summary.pk).update(requested_by=None)
+
+    summary_write(summary_id=summary.pk)
+
+    assert Summary.objects.get(pk=summary.pk).status == "ready" and not Notification.objects.exists()
+
+
+def test_a_cancelled_run_tells_nobody(summary, world, as_worker):
+    as_worker("a")
+    run_claim(Summary, summary.pk)
+
+    run_cancel(model=Summary, principal=world.principal("max", "acme"), run_id=summary.pk)
+
+    assert not Notification.objects.exists()

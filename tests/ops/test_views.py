@@ -103,7 +103,8 @@ def test_a_running_task_whose_worker_went_silent_is_shown_stuck(client, world, l
 
     stuck = {t.id: t.stuck for t in response.context["running"]}
     assert stuck == {str(alive.id): False, str(dead.id): True}
-    assert "stuck: no heartbeat" in response.content.decode()
+    page = response.content.decode()
+    assert '>Stuck</span> <span class="muted">no heartbeat for' in page
 
 
 def test_retry_enqueues_the_same_task_again_and_records_it(client, world, login, tenants):

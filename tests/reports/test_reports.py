@@ -23,6 +23,7 @@ from citadel.core.errors import InvalidInput, NotFound, PermissionDenied
 from citadel.jobs.reaper import runs_reap
 from citadel.jobs.selectors import run_progress
 from citadel.jobs.services import RunStopped, run_cancel, run_claim, run_extend, worker_heartbeat_beat
+from citadel.notifications.models import Notification
 from citadel.reports.models import ItemStatus, Report, ReportStatus, ReportTemplate
 from citadel.reports.selectors import WITHHELD_TEXT, get_report, report_data, report_items
 from citadel.reports.services import (
@@ -275,6 +276,24 @@ def test_deciding_the_last_item_publishes_the_report_with_a_frozen_receipt(setup
     assert view[5].text == "Not found in the documents." and not view[5].found
 
 
+def test_the_runner_is_told_when_the_report_waits_for_review_and_once_when_it_is_published(
+    setup, django_capture_on_commit_callbacks
+):
+    # When max's report is answered, then he is told it is in review, with a link to it
+    report = _run(setup)
+    told = Notification.objects.get(recipient_id=setup["runner"].user_id)
+    assert (told.kind, told.url) == ("report_ready", reverse("reports:detail", args=[report.pk]))
+    assert told.title == "Report “Policy review”: in review"
+
+    # When a reviewer decides every item (the decisions' tasks run), then he is told once that it
+    # is published, not once per item
+    with django_capture_on_commit_callbacks(execute=True):
+        _decide_all(report, setup["reviewer"])
+
+    kinds = Notification.objects.filter(recipient_id=setup["runner"].user_id).values_list("kind", flat=True)
+    assert sorted(kinds) == ["report_published", "report_ready"]
+
+
 def test_a_reader_who_may_not_read_a_source_sees_that_item_withheld(setup):
     """Given a published report, when a member of another team reads it, the item answered from
     the Support team's card limits shows its question only; the others read in full."""
@@ -323,7 +342,7 @@ def test_the_published_report_exports_as_pdf_and_markdown_per_reader(setup, logi
 
     outsider = login(Membership.objects.get(user_id=setup["outsider"].user_id).user)
     theirs = outsider.get(reverse("reports:export_markdown", args=[report.pk])).content.decode()
-    assert "corporate card limit for support staff" not in theirs and "**Status:** withheld" in theirs
+    assert "corporate card limit for support staff" not in theirs and "**Status:** Withheld" in theirs
     assert "The daily meal allowance abroad is 60 euros" in theirs
 
 

@@ -25,6 +25,7 @@ from citadel.core.ids import MAX_ID
 from citadel.documents.models import DocumentLabel, Label
 from citadel.evaluation.services import eval_run_execute, eval_run_start, eval_set_create, golden_question_add
 from citadel.extraction.services import extraction_execute, extraction_schema_create, extraction_start
+from citadel.notifications.models import Notification
 from citadel.reports.services import report_execute, report_start, report_template_create
 from citadel.review.models import ReviewItem
 from tests.factories import make_document
@@ -92,6 +93,8 @@ class Scene:
             "report_id": self.report.pk,
             "extraction_id": self.extraction.pk,
             "value_id": self.extraction.values.first().pk,
+            # Lee's, when his runs told him anything: the admin walking it finds it not found.
+            "notification_id": Notification.objects.values_list("pk", flat=True).first() or 1,
             # No source or task is made: their pages are walked at ids that name none.
             "source_id": 1,
             "task_id": "00000000-0000-0000-0000-000000000000",

@@ -193,8 +193,9 @@ def test_the_obeyed_sentence_is_unsupported_and_the_receipt_flags_the_passage(wo
     assert suspicious["refunds"] is True
     assert suspicious.get("shipping", False) is False
     assert PromptLog.objects.filter(answer=answer).exists()
-    # The answer waits for review: its receipt opens to reviewers (and to the asker once published).
-    assert login(world.user("ann", poisoned)).get(f"/answers/{answer.pk}/receipt/").status_code == 403
+    # The answer waits for review: its asker's receipt shows what was searched, never the text.
+    receipt = login(world.user("ann", poisoned)).get(f"/answers/{answer.pk}/receipt/")
+    assert receipt.status_code == 200 and b"PWNED" not in receipt.content
     receipt_page = login(world.user("rita", poisoned, role="reviewer")).get(f"/answers/{answer.pk}/receipt/")
     assert receipt_page.status_code == 200 and b"uspicious" in receipt_page.content
 

@@ -79,7 +79,7 @@ def test_a_sync_running_past_the_old_half_hour_on_a_live_lease_is_neither_taken_
     run = sync_data(SourceSync.objects.get(pk=sync.pk))["run"]
     assert run["kind"] == "source_syncs" and run["status"] == "running" and run["worker_lost"] is False
     assert run["running_seconds"] >= 7200 and (run["done"], run["total"]) == (1, 3)
-    assert "1 of 3 done" in page and "running for 2 h" in page and "worker lost" not in page
+    assert "1 of 3 done" in page and "running for 2 h" in page and "Worker lost" not in page
     assert Document.objects.count() == 0 and "sources.requeued" not in _verbs()
 
 

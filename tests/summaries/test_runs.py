@@ -66,7 +66,7 @@ def test_a_summary_written_for_an_hour_by_a_live_worker_is_never_failed_nor_take
     assert data["status"] == "queued" and data["error"] is None
     assert data["run"]["status"] == "running" and data["run"]["worker_lost"] is False
     assert data["run"]["running_seconds"] >= 3600 and (data["run"]["done"], data["run"]["total"]) == (0, 1)
-    assert "running for 1 h" in page and "worker lost" not in page and "could not be written" not in page
+    assert "running for 1 h" in page and "Worker lost" not in page and "could not be written" not in page
     assert summary.pk not in reaped["summaries"]["requeued"] + reaped["summaries"]["failed"]
     assert again.status == SummaryStatus.RUNNING and delivered.status == SummaryStatus.RUNNING
     assert Summary.objects.get(pk=summary.pk).worker_id == "worker-a"
@@ -101,7 +101,8 @@ def test_a_summary_whose_worker_was_lost_shows_so_and_the_reaper_queues_it_again
     again = summary_request(version=version, principal=admin, enqueue=False)
 
     assert view.state == "queued" and summary_data(document=version.document, view=view)["run"]["worker_lost"]
-    assert "worker lost, will resume" in page and "could not be written" not in page
+    assert ">Worker lost<" in page and "another worker takes it over and resumes it" in page
+    assert "could not be written" not in page
     assert again.status == SummaryStatus.RUNNING
 
     with django_capture_on_commit_callbacks(execute=True):

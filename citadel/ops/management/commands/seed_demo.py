@@ -2,11 +2,14 @@
 a member in Sales) and "globex" (member), with passwords "<username>-pass", their documents:
 demo/corpus/* for acme (uploaded by acme-admin, readable by the whole organization except the
 Support team's travel budget), demo/contracts/* for acme's Procurement team, and demo/globex/* for
-globex; acme's "policy review" checklist, "contract terms" extraction schema and six labels. Safe to run again: existing rows
-are kept and a file already ingested (same SHA-256) adds nothing.
+globex; acme's "policy review" checklist, "contract terms" extraction schema and six labels; and
+acme's golden set (demo/golden.jsonl) in evaluation, with a first retrieval run of it measured over
+the demo's documents. Safe to run again: existing rows are kept, a file already ingested (same
+SHA-256) adds nothing, and the golden set is loaded and run once.
 
-The documents are queued for the worker, so the pipeline can be watched on the Documents page;
---sync processes them here instead."""
+The documents are queued for the worker, so the pipeline can be watched on the Documents page, and
+the evaluation run is queued after them; --sync processes both here instead. --no-documents loads
+the golden set but runs nothing: there would be nothing to measure."""
 
 import json
 from pathlib import Path
@@ -21,6 +24,8 @@ from citadel.accounts.services import organization_create, user_create_or_join
 from citadel.core.commands import JsonCommand
 from citadel.documents.models import Label
 from citadel.documents.services import document_upload
+from citadel.evaluation.models import EvalSet
+from citadel.evaluation.services import eval_run_execute, eval_run_start, eval_set_create, golden_questions_import
 from citadel.extraction.models import ExtractionSchema
 from citadel.extraction.services import extraction_schema_create
 from citadel.ingestion.selectors import pending_attachment_versions
@@ -53,6 +58,9 @@ DEMO_CHECKLISTS = [("acme", DEMO_DIR / "checklists" / "policy-review.json")]
 DEMO_SCHEMAS = [("acme", DEMO_DIR / "schemas" / "contract-terms.json")]
 # Labels, defined before the documents so each gets its labels when it becomes ready.
 DEMO_LABELS = [("acme", DEMO_DIR / "labels" / "labels.json")]
+# (organization, the admin who owns and runs it, its questions, its name): the set the quality
+# floors measure (tests/evaluation/test_demo_quality_floor.py), so /evaluation/ starts with it.
+DEMO_GOLDEN_SETS = [("acme", "acme-admin", DEMO_DIR / "golden.jsonl", "Demo golden set")]
 
 
 class Command(JsonCommand):
@@ -69,10 +77,47 @@ class Command(JsonCommand):
             "checklists": self._checklists(),
             "extraction_schemas": self._schemas(),
             "labels": self._labels(),
+            "golden_sets": self._golden_sets(),
+            "evaluation_runs": [],
         }
         if not no_documents:
             result["documents"] = self._documents(sync=sync)
+            result["evaluation_runs"] = self._evaluation_runs(sync=sync)
         return result
+
+    @transaction.atomic
+    def _golden_sets(self) -> list[dict]:
+        loaded = []
+        for slug, username, path, name in DEMO_GOLDEN_SETS:
+            principal = principal_for_username(username=username, org_slug=slug)
+            eval_set = EvalSet.objects.filter(organization_id=principal.organization_id, name=name).first()
+            if eval_set is None:
+                eval_set = eval_set_create(
+                    principal=principal,
+                    name=name,
+                    description=f"The demo's questions ({path.name}), each with the documents that answer it.",
+                )
+                golden_questions_import(
+                    principal=principal, eval_set_id=eval_set.pk, text=path.read_text(encoding="utf-8")
+                )
+            loaded.append({"organization": slug, "name": name, "questions": eval_set.questions.count()})
+        return loaded
+
+    def _evaluation_runs(self, *, sync: bool) -> list[dict]:
+        """A first run of each golden set that has none: queued behind the documents, or run here
+        with --sync once they are ready."""
+        runs = []
+        for slug, username, _, name in DEMO_GOLDEN_SETS:
+            principal = principal_for_username(username=username, org_slug=slug)
+            eval_set = EvalSet.objects.get(organization_id=principal.organization_id, name=name)
+            run = eval_set.runs.order_by("created_at").first()
+            if run is None:
+                with transaction.atomic():
+                    run = eval_run_start(principal=principal, eval_set_id=eval_set.pk, enqueue=not sync)
+                if sync:
+                    run = eval_run_execute(run_id=run.pk)
+            runs.append({"organization": slug, "golden_set": name, "run_id": run.pk, "status": run.status})
+        return runs
 
     @transaction.atomic
     def _checklists(self) -> list[str]:
@@ -163,4 +208,9 @@ class Command(JsonCommand):
             f"{u['username']} ({u['role']}@{u['organization']})" for u in result["users"]
         )
         new = [d for d in result["documents"] if d["new"]]
-        return f"{users}\nDocuments: {len(result['documents'])} ({len(new)} new; watch them on /documents/)."
+        golden = ", ".join(f"{g['name']} ({g['questions']} questions)" for g in result["golden_sets"])
+        runs = ", ".join(f"run {r['run_id']} {r['status']}" for r in result["evaluation_runs"]) or "no run"
+        return (
+            f"{users}\nDocuments: {len(result['documents'])} ({len(new)} new; watch them on /documents/)."
+            f"\nEvaluation: {golden}; {runs} (see /evaluation/)."
+        )
