@@ -11,6 +11,9 @@ from django.db import models
 class NotificationKind(models.TextChoices):
     ANSWER_APPROVED = "answer_approved", "Answer approved"
     ANSWER_REJECTED = "answer_rejected", "Answer rejected"
+    # For reviewers and admins: an answer waits for them.
+    REVIEW_ASSIGNED = "review_assigned", "Review assigned to you"
+    REVIEW_ESCALATED = "review_escalated", "Review escalated to you"
     # A report's items are answered and wait for reviewers; published once the last is decided.
     REPORT_READY = "report_ready", "Report ready for review"
     REPORT_PUBLISHED = "report_published", "Report published"

@@ -1,12 +1,10 @@
 """Telling people about review. Each function takes an item id and reads the committed state.
 
-The asker hears of a decision under the bell, and by e-mail when they want it
-(citadel.notifications, which sends that e-mail); reviewers and admins are e-mailed through
-Django's mail backend (console unless configured) when an item waits for them. People without an
-e-mail address get no e-mail: the review page is still the source of truth."""
+The asker hears of a decision, and reviewers and admins of an item that waits for them, under the
+bell and by e-mail when they want it (citadel.notifications sends that e-mail through Django's mail
+backend). People without an e-mail address get no e-mail: the review page is still the source of
+truth."""
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -16,20 +14,8 @@ from citadel.answers.models import QuestionOrigin
 from citadel.core.principal import Role
 from citadel.core.states import state_of
 from citadel.notifications.models import NotificationKind
-from citadel.notifications.services import notification_send
+from citadel.notifications.services import absolute_url, notification_send
 from citadel.review.models import ReviewItem, ReviewState
-
-
-def _absolute(path: str) -> str:
-    return settings.CITADEL["SITE_URL"].rstrip("/") + path
-
-
-def _send(subject: str, template: str, context: dict, recipients: list[str]) -> int:
-    recipients = sorted({r for r in recipients if r})
-    if not recipients:
-        return 0
-    body = render_to_string(template, context)
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
 
 
 def _item(item_id: int) -> ReviewItem | None:
@@ -53,7 +39,7 @@ def notify_decision(*, item_id: int) -> int:
         return 0
     approved = item.state == ReviewState.APPROVED
     path = reverse("answers:detail", args=[item.answer_id])
-    context = {"item": item, "question": question, "approved": approved, "url": _absolute(path)}
+    context = {"item": item, "question": question, "approved": approved, "url": absolute_url(path)}
     told = notification_send(
         recipient_id=question.asker_id,
         organization_id=item.organization_id,
@@ -68,21 +54,31 @@ def notify_decision(*, item_id: int) -> int:
 
 
 def notify_escalation(*, item_id: int) -> int:
-    """Alert whoever the item was escalated to: the assigned reviewer, else every admin."""
+    """Alert whoever the item was escalated to: the assigned reviewer, else every admin (under
+    the bell, and by e-mail for those who want it). Returns how many people were told."""
     item = _item(item_id)
     if item is None or item.state != ReviewState.ESCALATED:
         return 0
     if item.assigned_to is not None:
-        recipients = [item.assigned_to.email]
+        recipients = [item.assigned_to_id]
     else:
         recipients = list(
             Membership.objects.filter(organization_id=item.organization_id, role=Role.ADMIN, user__is_active=True)
             .exclude(user_id=item.answer.question.asker_id)
-            .values_list("user__email", flat=True)
+            .values_list("user_id", flat=True)
         )
     escalation = item.history.filter(action="escalated").select_related("actor").last()
     context = {"item": item, "question": item.answer.question, "escalation": escalation, "url": _item_url(item)}
-    return _send("[Citadel] A review was escalated to you", "review/email/escalated.txt", context, recipients)
+    body = render_to_string("review/email/escalated.txt", context)
+    return _tell(
+        item,
+        recipients,
+        kind=NotificationKind.REVIEW_ESCALATED,
+        title=f"Escalated to you: “{Truncator(item.answer.question.text).chars(120)}”",
+        key=f"review_escalated:{item.pk}:{escalation.pk if escalation else ''}",
+        email_subject="[Citadel] A review was escalated to you",
+        email_body=body,
+    )
 
 
 def notify_assigned(*, item_id: int) -> int:
@@ -91,10 +87,25 @@ def notify_assigned(*, item_id: int) -> int:
     if item is None or not item.is_open or item.assigned_to is None:
         return 0
     context = {"item": item, "question": item.answer.question, "url": _item_url(item)}
-    return _send(
-        "[Citadel] An answer waits for your review", "review/email/assigned.txt", context, [item.assigned_to.email]
+    return _tell(
+        item,
+        [item.assigned_to_id],
+        kind=NotificationKind.REVIEW_ASSIGNED,
+        title=f"Waits for your review: “{Truncator(item.answer.question.text).chars(120)}”",
+        key=f"review_assigned:{item.pk}:{item.assigned_to_id}",
+        email_subject="[Citadel] An answer waits for your review",
+        email_body=render_to_string("review/email/assigned.txt", context),
+    )
+
+
+def _tell(item: ReviewItem, recipients: list[int], **notification) -> int:
+    path = reverse("review:item", args=[item.pk])
+    return sum(
+        notification_send(recipient_id=user_id, organization_id=item.organization_id, url=path, **notification)
+        is not None
+        for user_id in dict.fromkeys(recipients)
     )
 
 
 def _item_url(item: ReviewItem) -> str:
-    return _absolute(reverse("review:item", args=[item.pk]))
+    return absolute_url(reverse("review:item", args=[item.pk]))

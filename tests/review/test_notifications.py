@@ -55,7 +55,20 @@ def test_escalation_without_a_reviewer_emails_every_admin(acme, item, world, dja
     with django_capture_on_commit_callbacks(execute=True):
         review_escalate(principal=acme.principal("rita"), item_id=item.pk)
 
-    assert [sorted(m.to) for m in mail.outbox] == [["bea@example.com", "boss@example.com"]]
+    # Each admin is told on their own: under the bell, and by e-mail.
+    assert sorted(m.to for m in mail.outbox) == [["bea@example.com"], ["boss@example.com"]]
+    assert sorted(
+        Notification.objects.filter(kind="review_escalated").values_list("recipient__username", flat=True)
+    ) == ["bea", "boss"]
+
+
+def test_the_reviewer_an_answer_waits_for_finds_it_under_the_bell(acme, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        item = acme.pending_item()
+
+    notification = Notification.objects.get(kind="review_assigned")
+    assert notification.recipient_id == item.assigned_to_id
+    assert notification.url == f"/review/items/{item.pk}/"
 
 
 def test_a_refused_decision_sends_nothing(acme, item, django_capture_on_commit_callbacks):
