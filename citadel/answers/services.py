@@ -53,7 +53,7 @@ from citadel.providers.generation import (
     cost_usd,
 )
 from citadel.providers.text import estimate_tokens
-from citadel.retrieval.services import retrieve
+from citadel.retrieval.services import MAX_TEAM_NAME, retrieve
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +86,12 @@ def question_create(
     origin: str = QuestionOrigin.ASK,
     document_ids: list[int] | None = None,
     labels: list[str] | None = None,
+    team: str | None = None,
 ) -> Question:
-    """`document_ids` narrows the search to those documents (a report's), `labels` to documents
-    with any of those labels; the asker's permissions still apply on top."""
+    """`document_ids` narrows the search to those documents (a report's, or the ones a member asks
+    within), `labels` to documents with any of those labels, `team` to the documents granted to
+    the team of that name; together, to the documents all of them allow. The asker's permissions
+    still apply on top: a scope never widens what they may read."""
     if not isinstance(principal, Principal):
         raise NotFound("No such organization.")
     text = re.sub(r"\s+", " ", str(text or "")).strip()
@@ -105,6 +108,12 @@ def question_create(
         if unknown:
             raise InvalidInput(f"No label named {unknown[0]!r}.")
         scope["labels"] = sorted(known)
+    if team is not None:
+        if not isinstance(team, str) or not team.strip() or len(team) > MAX_TEAM_NAME or "\x00" in team:
+            raise InvalidInput(f"A team's name has 1 to {MAX_TEAM_NAME} characters.")
+        # Kept as named, whether or not such a team exists: retrieval finds nothing for an unknown
+        # one, so the asker learns no more of other teams than their documents say.
+        scope["team"] = team.strip()
     question = Question.objects.create(
         organization=organization, asker_id=principal.user_id, text=text, origin=origin, scope=scope
     )
@@ -118,9 +127,17 @@ def question_create(
     return question
 
 
-def answer_question(*, principal: Principal, text: str, labels: list[str] | None = None) -> Answer:
-    """Ask and answer in one blocking call (the `ask` command, the API, pages without JS)."""
-    question = question_create(principal=principal, text=text, labels=labels)
+def answer_question(
+    *,
+    principal: Principal,
+    text: str,
+    labels: list[str] | None = None,
+    document_ids: list[int] | None = None,
+    team: str | None = None,
+) -> Answer:
+    """Ask and answer in one blocking call (the `ask` command, the API, pages without JS), within
+    the scope question_create describes."""
+    question = question_create(principal=principal, text=text, labels=labels, document_ids=document_ids, team=team)
     return answer_build(principal=principal, question=question)
 
 

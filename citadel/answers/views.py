@@ -14,11 +14,13 @@ from citadel.answers import selectors, services
 from citadel.answers.models import Answer, AnswerStatus, QuestionOrigin, ReviewOutcome
 from citadel.answers.receipts import receipt_for_viewer
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound
+from citadel.core.ids import parse_id
 from citadel.core.principal import Role
 from citadel.core.ratelimit import limit_action
-from citadel.documents.access import readable_chunk_ids
+from citadel.documents.access import readable_chunk_ids, readable_documents
 from citadel.documents.selectors import label_names
 from citadel.providers.generation import EXTRACTIVE
+from citadel.retrieval.services import MAX_TEAM_NAME
 
 FLAG_LABELS = {
     "abstained": "Not enough evidence",
@@ -41,10 +43,28 @@ class AskForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Ask a question about your documents"}),
     )
     label = forms.ChoiceField(required=False, label="Only documents labelled")
+    # The scope a link asked within ("Ask about this document"), carried through the POST.
+    document = forms.TypedMultipleChoiceField(
+        required=False,
+        coerce=int,
+        widget=forms.MultipleHiddenInput,
+        error_messages={"invalid_choice": "That document is not one you may read."},
+    )
+    team = forms.CharField(required=False, max_length=MAX_TEAM_NAME, widget=forms.HiddenInput)
 
-    def __init__(self, *args, labels=(), **kwargs):
+    def __init__(self, *args, labels=(), documents=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["label"].choices = [("", "(any)"), *((name, name) for name in labels)]
+        self.fields["document"].choices = [(d.pk, d.title) for d in documents]
+
+
+def _scope_documents(principal, data) -> tuple[list, bool]:
+    """The documents among the `document` ids of `data` that the principal may read, by title, and
+    whether any asked for were left out (missing and unreadable alike: only their count shows)."""
+    asked = set(data.getlist("document"))
+    wanted = {parse_id(value) for value in asked} - {None}
+    documents = list(readable_documents(principal).filter(pk__in=wanted).only("pk", "title").order_by("title", "pk"))
+    return documents, len(documents) < len(asked)
 
 
 def _streams(organization: Organization) -> bool:
@@ -136,16 +156,36 @@ def _history(principal) -> list[dict]:
 @principal_required
 def ask(request):
     principal = request.principal
-    form = AskForm(request.POST or None, labels=label_names(principal))
+    labels = label_names(principal)
+    documents, left_out = _scope_documents(principal, request.POST if request.method == "POST" else request.GET)
+    if request.method == "POST":
+        form = AskForm(request.POST, labels=labels, documents=documents)
+    else:
+        label = request.GET.get("label", "")
+        form = AskForm(
+            labels=labels,
+            documents=documents,
+            initial={
+                "document": [d.pk for d in documents],
+                "team": request.GET.get("team", "").strip()[:MAX_TEAM_NAME],
+                "label": label if label in labels else "",
+            },
+        )
     status = 200
-    context: dict = {"form": form}
+    context: dict = {"form": form, "scope": _scope_chip(form, documents), "scope_left_out": left_out}
     if request.method == "POST":
         if form.is_valid():
             text = form.cleaned_data["question"]
             try:
                 limit_action("ask", principal)
                 label = form.cleaned_data.get("label")
-                question = services.question_create(principal=principal, text=text, labels=[label] if label else None)
+                question = services.question_create(
+                    principal=principal,
+                    text=text,
+                    labels=[label] if label else None,
+                    document_ids=form.cleaned_data["document"] or None,
+                    team=form.cleaned_data["team"].strip() or None,
+                )
                 if request.htmx and _streams(question.organization):
                     return _asked(render(request, "answers/question.html#streaming", {"question": question}))
                 answer = services.answer_build(principal=principal, question=question)
@@ -173,6 +213,15 @@ def ask(request):
     if status == 429:
         response["Retry-After"] = str(context.get("retry_after", 3600))
     return response
+
+
+def _scope_chip(form: AskForm, documents: list) -> dict | None:
+    """What the ask page's chip says it asks within: the documents' titles (only those the asker
+    may read reach here) and the team named."""
+    team = (form["team"].value() or "").strip()
+    if not documents and not team:
+        return None
+    return {"titles": [d.title for d in documents], "team": team}
 
 
 @require_GET
@@ -215,10 +264,32 @@ def receipt(request, answer_id: int):
             "review_words": review_words(shown["review"], answer=answer, flags=shown.get("flags", [])) if shown else "",
             "citations": list(zip(selectors.quote_labels([c["n"] for c in cited]), cited, strict=True)),
             "receipt_created_at": data.created_at if data else None,
+            "searched_within": _searched_within(
+                request.principal, shown.get("retrieval", {}).get("scope") if shown else None
+            ),
             "changes": selectors.source_changes(answer=answer),
             "raw": json.dumps(shown, indent=2, sort_keys=True) if data else "",
         },
     )
+
+
+def _searched_within(principal, scope: dict | None) -> list[str]:
+    """The receipt's scope in words: the documents the viewer may read by title (the others
+    counted only), the labels and the team."""
+    if not scope:
+        return []
+    words = []
+    if ids := scope.get("document_ids"):
+        titles = list(
+            readable_documents(principal).filter(pk__in=ids).order_by("title").values_list("title", flat=True)
+        )
+        words += titles
+        if hidden := len(ids) - len(titles):
+            words.append(f"{hidden} document{'s' if hidden > 1 else ''} you may not read")
+    words += [f"label {label}" for label in scope.get("labels") or []]
+    if team := scope.get("team"):
+        words.append(f"the documents of team {team}")
+    return words
 
 
 def _written_status(shown: dict) -> dict:

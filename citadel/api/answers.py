@@ -21,6 +21,7 @@ from citadel.api.responses import errors
 from citadel.core.errors import InvalidTransition, PermissionDenied
 from citadel.core.principal import Principal
 from citadel.core.ratelimit import limit_action
+from citadel.retrieval.services import MAX_TEAM_NAME
 from citadel.review.selectors import review_status_for_answer
 from citadel.review.services import MAX_NOTE, feedback_submit
 
@@ -28,12 +29,24 @@ ask_router = Router(tags=["answers"])
 router = Router(tags=["answers"])
 
 WITHHELD = (AnswerStatus.PENDING_REVIEW, AnswerStatus.REJECTED)
+MAX_SCOPE_DOCUMENTS = 100
 
 
 class AskIn(Schema):
     question: limited(MAX_QUESTION_CHARS, min_length=1)
     labels: list[limited(60, min_length=1)] = Field(
         default_factory=list, max_length=20, description="Only documents with any of these labels."
+    )
+    document_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_SCOPE_DOCUMENTS,
+        description="Only these documents. The ids of documents you may not read are not searched, and not told "
+        "apart from ids that do not exist: asking only within those abstains.",
+    )
+    team: limited(MAX_TEAM_NAME, min_length=1) | None = Field(
+        default=None,
+        description="Only the documents granted to the team of this name, among those you may read (a name no team "
+        "of your organization bears finds nothing). With `labels` and `document_ids`: what all of them allow.",
     )
 
 
@@ -156,7 +169,13 @@ def ask(request, payload: AskIn):
     the answer is final. The same fields as `manage.py ask --json`."""
     principal = request.auth
     limit_action("ask", principal)
-    answer = answer_question(principal=principal, text=payload.question, labels=payload.labels or None)
+    answer = answer_question(
+        principal=principal,
+        text=payload.question,
+        labels=payload.labels or None,
+        document_ids=payload.document_ids or None,
+        team=payload.team,
+    )
     answer = selectors.get_answer(principal=principal, answer_id=answer.pk)
     return _ask_out(request, principal, answer)
 

@@ -43,7 +43,8 @@ logger = logging.getLogger(__name__)
 
 MAX_K = 100
 MAX_QUERY_CHARS = 2000
-FILTER_KEYS = frozenset({"document_ids", "external_ids", "title", "labels"})
+FILTER_KEYS = frozenset({"document_ids", "external_ids", "title", "labels", "team"})
+MAX_TEAM_NAME = 100  # accounts.Team.name
 
 
 @dataclass
@@ -62,7 +63,8 @@ def retrieve(
     """The k passages the principal may read that best match `query`, best first.
 
     `filters` can only narrow what the principal may read: {"document_ids": [...]},
-    {"external_ids": [...]}, {"title": "substring"}, {"labels": ["Finance", ...]} (any of them). `settings` overrides the organization's
+    {"external_ids": [...]}, {"title": "substring"}, {"labels": ["Finance", ...]}, {"team": "Legal"}
+    (documents granted to that team of the principal's organization; any of them). `settings` overrides the organization's
     retrieval settings for this call (evaluation runs measure proposed settings this way); keys
     are the fields of RetrievalSettings."""
     return search(principal=principal, query=query, k=k, filters=filters, settings=settings).hits
@@ -266,6 +268,18 @@ def _filter_sql(filters: dict | None) -> tuple[str, list]:
             " WHERE l.organization_id = fd.organization_id AND l.name = ANY(%s) AND dl.status = ANY(%s))"
         )
         params += [list(names), [str(s) for s in LABEL_APPLIES]]
+    if "team" in filters:
+        name = filters["team"]
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_TEAM_NAME or "\x00" in name:
+            raise InvalidInput(f"team must be a team's name (at most {MAX_TEAM_NAME} characters).")
+        # Granted to the team by name: a name no team of the organization bears matches nothing,
+        # as a team whose documents the principal may not read does; nobody can tell them apart.
+        sql.append(
+            "AND fd.id IN (SELECT tg.document_id FROM documents_accessgrant tg"
+            " JOIN accounts_team tt ON tt.id = tg.team_id"
+            " WHERE tg.scope = 'team' AND tt.organization_id = fd.organization_id AND tt.name = %s)"
+        )
+        params.append(name.strip())
     if "title" in filters:
         if not isinstance(filters["title"], str):
             raise InvalidInput("title must be text.")

@@ -497,3 +497,70 @@ def test_the_budget_cap_stops_asking_once_spent(ann, acme):
 
     with pytest.raises(LimitExceeded, match="monthly answer budget"):
         question_create(principal=ann, text="How many days until refunds are paid?")
+
+
+# -- scope -----------------------------------------------------------------------------------------
+
+LEAVE_QUESTION = "How many weeks does parental leave last?"
+
+
+@pytest.fixture
+def leave(world, acme):
+    """Two leave policies: one for everyone, one granted to the Legal team only."""
+    world.user("lea", acme, teams=["Legal"])
+    legal = acme.teams.get(name="Legal")
+    return {
+        "everyone": make_document(acme, "parental-leave", ["Parental leave lasts 16 weeks for every employee."]),
+        "legal": make_document(
+            acme, "legal-leave", ["Parental leave lasts 20 weeks for members of the legal team."], grants=[legal]
+        ),
+    }
+
+
+def cited_documents(answer) -> set[int]:
+    return {c.passage.document_id for c in answer.citations.select_related("passage")}
+
+
+def test_asking_within_documents_cites_only_those_documents(world, acme, leave):
+    """Given two leave policies Lea may read, when she asks within the legal one, then the answer
+    cites it alone, and the question and its receipt keep the scope."""
+    lea = world.principal("lea", acme, teams=["Legal"])
+
+    answer = answer_question(principal=lea, text=LEAVE_QUESTION, document_ids=[leave["legal"].pk])
+
+    assert answer.status == AnswerStatus.ANSWERED and "20 weeks" in answer.text
+    assert cited_documents(answer) == {leave["legal"].pk}
+    assert answer.question.scope == {"document_ids": [leave["legal"].pk]}
+    assert answer.receipt.data["retrieval"]["scope"] == {"document_ids": [leave["legal"].pk]}
+
+
+def test_asking_within_a_team_cites_only_the_teams_documents(world, acme, leave):
+    lea = world.principal("lea", acme, teams=["Legal"])
+
+    answer = answer_question(principal=lea, text=LEAVE_QUESTION, team="Legal")
+
+    assert "20 weeks" in answer.text and cited_documents(answer) == {leave["legal"].pk}
+    assert answer.question.scope == {"team": "Legal"}
+    assert AuditEvent.objects.get(verb="answers.asked", target_id=str(answer.question.pk)).metadata["team"] == "Legal"
+
+
+@pytest.mark.parametrize("team", ["Legal", "Nobody's team"])
+def test_a_team_the_asker_is_not_in_yields_nothing_they_could_not_read(ann, leave, team):
+    """Given Ann outside Legal, when she asks within team Legal (or a team that does not exist),
+    then the answer abstains alike: it neither quotes Legal's policy nor tells the teams apart."""
+    answer = answer_question(principal=ann, text=LEAVE_QUESTION, team=team)
+
+    assert answer.status == AnswerStatus.INSUFFICIENT_EVIDENCE and not cited_documents(answer)
+    assert "20 weeks" not in answer.text
+
+
+def test_asking_within_a_document_the_asker_may_not_read_searches_nothing(ann, leave):
+    answer = answer_question(principal=ann, text=LEAVE_QUESTION, document_ids=[leave["legal"].pk])
+
+    assert answer.status == AnswerStatus.INSUFFICIENT_EVIDENCE and not cited_documents(answer)
+
+
+@pytest.mark.parametrize("team", ["", "   ", "x" * 101, ["Legal"]])
+def test_a_malformed_team_is_refused(ann, team):
+    with pytest.raises(InvalidInput):
+        question_create(principal=ann, text=LEAVE_QUESTION, team=team)

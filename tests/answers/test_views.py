@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from citadel.answers.models import Answer, AnswerStatus
-from citadel.answers.services import answer_question
+from citadel.answers.services import answer_build, answer_question, question_create
 from citadel.audit.models import PromptLog
+from citadel.documents.models import Label
 from citadel.review.services import review_approve, review_reject
 from tests.factories import make_document
 from tests.llm_server import Reply
@@ -481,3 +482,86 @@ def _principal(user, org):
     from citadel.accounts.selectors import principal_for
 
     return principal_for(user=user, organization=org)
+
+
+# -- asking within a scope --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shipping(acme):
+    """A second document that also speaks of refunds."""
+    return make_document(acme, "shipping-guide", ["Refunds for shipping are paid within 3 days."], title="Shipping")
+
+
+def test_the_ask_page_asks_within_the_document_a_link_names(login, ann, acme, shipping):
+    """Given two documents about refunds, when Ann follows "Ask about this document" for the
+    shipping guide, then the page says it asks within it (with a way to clear it), carries it
+    through the form, and the answer cites that document alone."""
+    client = login(ann)
+
+    page = client.get(reverse("answers:ask"), {"document": shipping.pk}).content.decode()
+
+    assert '<p class="msg" id="ask-scope">Asking within: <strong>Shipping</strong>' in page
+    assert f'<a href="{reverse("answers:ask")}" aria-label="Clear the scope' in page
+    assert f'<input type="hidden" name="document" value="{shipping.pk}"' in page
+
+    response = client.post(reverse("answers:ask"), {"question": QUESTION, "document": [shipping.pk]})
+    answer = Answer.objects.get()
+    assert response.url == reverse("answers:detail", args=[answer.pk])
+    assert answer.question.scope == {"document_ids": [shipping.pk]}
+    assert {c.passage.document_id for c in answer.citations.all()} == {shipping.pk}
+
+
+def test_the_receipt_says_what_the_answer_was_searched_within(world, login, ann, acme, shipping):
+    """Given an answer asked within the shipping guide and a document only Ben may read, when Ann
+    opens its receipt, then it names the shipping guide and only counts the other."""
+    secret = make_document(acme, "secret-plan", ["Refunds stop next year."], grants=[world.user("ben", acme)])
+    question = question_create(principal=_principal(ann, acme), text=QUESTION, document_ids=[shipping.pk, secret.pk])
+    answer = answer_build(principal=_principal(ann, acme), question=question)
+
+    page = login(ann).get(reverse("answers:receipt", args=[answer.pk])).content.decode()
+
+    assert "<dt>Searched within</dt><dd>Shipping; 1 document you may not read</dd>" in page
+    assert "Secret Plan" not in page
+
+
+def test_the_ask_page_shows_no_title_of_a_document_the_asker_may_not_read(world, login, ann, acme):
+    """Given a document only Ben may read and one from another organization, when Ann follows a
+    link naming them, then neither title shows and the page says the link's documents are left out;
+    posting one anyway is refused without asking."""
+    secret = make_document(acme, "secret-plan", ["Refunds stop next year."], grants=[world.user("ben", acme)])
+    other = make_document(world.org("globex"), "globex-plan", ["Globex refunds."])
+    client = login(ann)
+
+    page = client.get(reverse("answers:ask"), {"document": [secret.pk, other.pk, "x"]}).content.decode()
+
+    assert "Secret Plan" not in page and "Globex Plan" not in page and 'id="ask-scope"' not in page
+    assert "A document in this link is not one you may read" in page
+    response = client.post(reverse("answers:ask"), {"question": QUESTION, "document": [secret.pk]})
+    assert response.status_code == 400 and "That document is not one you may read." in response.content.decode()
+    assert not Answer.objects.exists()
+
+
+def test_the_ask_page_asks_within_a_team_and_a_label_from_the_link(world, login, acme):
+    """Given a document granted to Legal, when Lea opens the ask page for team Legal and label
+    Fees, then the chip names the team, the label is chosen, and the answer only searches Legal's
+    documents."""
+    lea = world.user("lea", acme, teams=["Legal"])
+    legal = make_document(
+        acme,
+        "legal-refunds",
+        ["Refunds for legal fees are paid within 60 days."],
+        grants=[acme.teams.get(name="Legal")],
+    )
+    Label.objects.create(organization=acme, name="Fees")
+    client = login(lea)
+
+    page = client.get(reverse("answers:ask"), {"team": "Legal", "label": "Fees"}).content.decode()
+    assert "Asking within: the documents of team <strong>Legal</strong>" in page
+    assert '<input type="hidden" name="team" value="Legal"' in page
+    assert '<option value="Fees" selected>Fees</option>' in page
+
+    client.post(reverse("answers:ask"), {"question": QUESTION, "team": "Legal"})
+    answer = Answer.objects.get()
+    assert answer.question.scope == {"team": "Legal"}
+    assert {c.passage.document_id for c in answer.citations.all()} == {legal.pk}

@@ -188,3 +188,58 @@ def test_the_review_state_follows_the_reviewers_decision(scenario, as_user):
 
     published = bob.get(path).json()
     assert (published["status"], published["review"]["state"]) == ("answered", "approved")
+
+
+def test_ask_within_documents_cites_only_them(published, as_user):
+    """Given two documents Bob may read that both speak of refunds, when he asks within one, then
+    only that one is cited."""
+    refund_policy = published.acme.documents.get(external_id="refund-policy")
+
+    response = as_user(published.bob_token).post("/ask/", {"question": QUESTION, "document_ids": [refund_policy.pk]})
+
+    assert response.status_code == 200
+    assert {c["external_id"] for c in response.json()["citations"]} == {"refund-policy"}
+
+
+def test_ask_within_documents_one_may_not_read_searches_nothing_and_tells_nothing(published, as_user):
+    """Given Ann's payroll memo and Globex's handbook, when Bob asks within them, then the answer
+    abstains as it would for ids that do not exist: nothing of them is quoted or named."""
+    for ids in ([published.payroll.pk, published.globex_doc.pk], [2**40]):
+        response = as_user(published.bob_token).post(
+            "/ask/", {"question": "When are salaries paid?", "document_ids": ids}
+        )
+
+        body = response.json()
+        assert response.status_code == 200 and body["status"] == "insufficient_evidence"
+        assert body["citations"] == [] and "25th" not in body["text"] and body["withheld_sources"] == []
+
+
+def test_ask_within_a_team_cites_only_the_teams_documents(published, as_user):
+    make_document(
+        published.acme,
+        "support-refunds",
+        ["Support agents refund orders within 3 days of a complaint."],
+        grants=[published.acme.teams.get(name="support")],
+    )
+
+    within = as_user(published.bob_token).post("/ask/", {"question": QUESTION, "team": "support"}).json()
+    elsewhere = as_user(published.bob_token).post("/ask/", {"question": QUESTION, "team": "no such team"}).json()
+
+    assert {c["external_id"] for c in within["citations"]} == {"support-refunds"}
+    assert elsewhere["status"] == "insufficient_evidence" and elsewhere["citations"] == []
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        {"document_ids": ["x"]},
+        {"document_ids": [0]},
+        {"document_ids": list(range(1, 102))},
+        {"team": ""},
+        {"team": "x" * 101},
+        {"team": "a\x00b"},
+        {"team": ["support"]},
+    ],
+)
+def test_a_malformed_scope_is_a_422_problem(scenario, as_user, scope):
+    assert_problem(as_user(scenario.bob_token).post("/ask/", {"question": QUESTION, **scope}), 422)

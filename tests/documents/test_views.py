@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from citadel.documents.models import Document
+from tests.factories import make_document
 
 TEXT = b"# Canteen\n\nThe canteen serves soup on Mondays.\n"
 
@@ -234,3 +235,16 @@ def test_an_empty_title_is_refused_with_a_message(admin, admin_user, ingest, log
 
     assert "The title must be 1 to 500 characters." in response.content.decode()
     assert Document.objects.get(pk=version.document_id).title == "Canteen"
+
+
+def test_a_reader_asks_about_a_document_from_its_page_and_an_admin_without_a_grant_is_not_offered_it(world, login):
+    org = world.org("acme")
+    ann = world.user("ann", org)
+    document = make_document(org, "canteen", ["The canteen serves soup on Mondays."], grants=[ann])
+    link = f'href="{reverse("answers:ask")}?document={document.pk}">Ask about this document</a>'
+
+    as_reader = login(ann).get(reverse("documents:detail", args=[document.pk])).content.decode()
+    as_admin = login(world.user("abe", org, role="admin")).get(reverse("documents:detail", args=[document.pk]))
+
+    assert link in as_reader
+    assert as_admin.status_code == 200 and "Ask about this document" not in as_admin.content.decode()

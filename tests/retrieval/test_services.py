@@ -104,9 +104,49 @@ def test_filters_narrow_but_never_widen(world, acme):
     assert external_ids(retrieve(principal=bob, query=QUERY, filters={"title": "hand"})) == {"handbook"}
 
 
+def test_a_team_filter_narrows_to_the_teams_documents(world, acme):
+    """Given Ann in Finance, when she searches within team Finance, then only the document granted
+    to Finance is found, not the whole-organization handbook or her own memo."""
+    ann = world.principal("ann", "acme", teams=["Finance"])
+
+    assert external_ids(retrieve(principal=ann, query=QUERY, filters={"team": "Finance"})) == {"payroll"}
+
+
+def test_a_team_filter_never_widens_what_the_asker_may_read(world, acme):
+    """Given Bob outside Finance, when he searches within team Finance or a team no one has, then
+    he finds nothing, exactly as for a team that does not exist; and a Globex member naming
+    Acme's team finds nothing either."""
+    bob = world.principal("bob", "acme")
+    gus = world.principal("gus", "globex")
+
+    assert retrieve(principal=bob, query=QUERY, filters={"team": "Finance"}) == []
+    assert retrieve(principal=bob, query=QUERY, filters={"team": "No such team"}) == []
+    assert retrieve(principal=gus, query=QUERY, filters={"team": "Finance"}) == []
+
+
+def test_a_team_filter_keeps_a_document_also_granted_to_the_asker_otherwise(world, acme):
+    """Given the payroll note granted to Finance and to the whole organization, when Bob (not in
+    Finance) searches within Finance, then he finds it: he may read it anyway, and no more."""
+    bob = world.principal("bob", "acme")
+    AccessGrant.objects.create(document=acme["payroll"], scope="organization")
+
+    assert external_ids(retrieve(principal=bob, query=QUERY, filters={"team": "Finance"})) == {"payroll"}
+
+
+def test_a_team_filter_combines_with_other_filters_as_an_intersection(world, acme):
+    ann = world.principal("ann", "acme", teams=["Finance"])
+
+    within = {"team": "Finance", "document_ids": [acme["handbook"].pk, acme["memo"].pk]}
+    assert retrieve(principal=ann, query=QUERY, filters=within) == []
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
+        {"filters": {"team": ""}},
+        {"filters": {"team": ["Finance"]}},
+        {"filters": {"team": "x" * 101}},
+        {"filters": {"team": "Fin\x00ance"}},
         {"k": 0},
         {"k": 101},
         {"k": "ten"},

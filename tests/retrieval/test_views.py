@@ -91,3 +91,16 @@ def test_search_says_when_only_words_were_matched(world, acme, login, monkeypatc
     body = client.get(reverse("retrieval:search"), {"q": "refunds"}).content.decode()
 
     assert "match your words only" in body and "Handbook" in body
+
+
+def test_each_result_offers_to_ask_about_its_document(world, acme, login):
+    client = login(world.user("ann", "acme"))
+
+    body = client.get(reverse("retrieval:search"), {"q": "refunds"}).content.decode()
+
+    for name in ("handbook", "payroll"):
+        document = acme[name]
+        assert (
+            f'href="{reverse("answers:ask")}?document={document.pk}" '
+            f'aria-label="Ask about this document: {document.title}">Ask about this document</a>'
+        ) in body

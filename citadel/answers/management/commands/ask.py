@@ -1,4 +1,8 @@
-"""ask QUESTION --as USERNAME [--org SLUG] --json
+"""ask QUESTION --as USERNAME [--org SLUG] [--document EXTERNAL_ID ...] [--team NAME] [--label NAME ...] --json
+
+--document, --team and --label narrow the search to those documents, the documents granted to that
+team, or the documents with any of those labels (together: what all of them allow), never beyond
+what the asker may read; a --document the asker may not read is an error, as if it did not exist.
 
 Prints answer_id, status (answered | partial | insufficient_evidence | pending_review | failed),
 text, citations [n, chunk_id, document_id, external_id, title, version, page, locator, quote] and
@@ -14,6 +18,7 @@ from citadel.answers.models import AnswerStatus
 from citadel.answers.selectors import answer_citations, answer_support
 from citadel.answers.services import answer_question
 from citadel.core.commands import JsonCommand
+from citadel.documents.selectors import external_document_ids
 
 # The contract names four statuses; a cancelled answer cannot come from a blocking command, and
 # a rejected one only exists after review.
@@ -27,10 +32,28 @@ class Command(JsonCommand):
         parser.add_argument("question")
         parser.add_argument("--as", dest="username", required=True, help="Username of the asker.")
         parser.add_argument("--org", dest="org", help="Organization slug (needed when the user has several).")
+        parser.add_argument(
+            "--document",
+            dest="documents",
+            action="append",
+            default=[],
+            metavar="EXTERNAL_ID",
+            help="Ask within this document (repeatable).",
+        )
+        parser.add_argument("--team", help="Ask within the documents granted to this team.")
+        parser.add_argument(
+            "--label", dest="labels", action="append", default=[], help="Ask within documents with this label."
+        )
 
-    def run(self, *, question, username, org=None, **_):
+    def run(self, *, question, username, org=None, documents=(), team=None, labels=(), **_):
         principal = principal_for_username(username=username, org_slug=org)
-        answer = answer_question(principal=principal, text=question)
+        answer = answer_question(
+            principal=principal,
+            text=question,
+            document_ids=external_document_ids(principal=principal, external_ids=documents) if documents else None,
+            team=team,
+            labels=labels or None,
+        )
         hidden = answer.status == AnswerStatus.PENDING_REVIEW
         citations = [] if hidden else answer_citations(answer)
         return {
