@@ -14,17 +14,24 @@ expected documents; a fact that does not stops the bench.
 
 For every follow-up turn (turn 2 onwards), asked by the member with the real retrieval and the
 extractive answer (answer_question, the organization's own review policy), two ways:
-* bare: the query `searched_as(question, history)` returns, which today is the follow-up unchanged;
+* bare (or rewritten): the query `searched_as(question, history)` returns, the follow-up as the
+  offline rewrite (citadel/reading/followups.py) turns it from its thread; with --bare, the follow-up
+  as asked, the baseline the rewrite is measured against;
 * standalone: the turn's standalone form, written out in full in the file.
 Each way gets recall@10 (the share of the turn's expected documents among the documents of the
 first 10 passages `retrieve` returns), hit@1 (the first passage is from an expected document: on a
 corpus of 20 documents recall@10 is nearly saturated, so this is the sharper view) and fact_quoted (the share of turns whose written answer holds
 the fact, compared case-insensitively with whitespace collapsed, as PDF text wraps). `unchanged` is
 the share of follow-ups that stand on their own (standalone equal to the question) that
-`searched_as` leaves exactly as asked.
+`searched_as` leaves exactly as asked, and `rewrite_ms` the mean time `searched_as` takes.
 
-It prints one JSON object: per split (dev, held_out), then over both ("bare", "standalone",
-"unchanged", "turns"). The held-out half is the one to report: nothing may be fitted on it.
+--split dev measures one half only (fit on dev, report held_out). --fit prints, for each content-word
+threshold of the rule that decides whether a follow-up leans on its thread, how many dev follow-ups it
+gets wrong, without measuring anything: that is how MAX_CONTENT_WORDS was chosen.
+
+It prints one JSON object: per split (dev, held_out), then over both ("rewrite", or "bare" with
+--bare, "standalone", "unchanged", "turns"), and "rewrite_ms". The held-out half is the one to report:
+nothing may be fitted on it.
 """
 
 import argparse
@@ -55,6 +62,8 @@ from citadel.accounts.services import organization_create, user_create_or_join  
 from citadel.answers.services import answer_question  # noqa: E402
 from citadel.core.principal import Principal  # noqa: E402
 from citadel.documents.models import DocumentVersion  # noqa: E402
+from citadel.reading import followups  # noqa: E402
+from citadel.reading.followups import Turn, standalone_question  # noqa: E402
 from citadel.retrieval.services import retrieve  # noqa: E402
 
 SLUG = "followups"
@@ -68,8 +77,30 @@ K = 10
 
 def searched_as(question: str, history: list[dict]) -> str:
     """The query a follow-up is searched as, given the thread's earlier turns (each {"question",
-    "searched_as"}). Today the bare baseline: the follow-up as asked. A rewrite plugs in here."""
+    "searched_as"}): the offline rewrite."""
+    return standalone_question(question, [Turn(h["question"], h["searched_as"]) for h in history]).text
+
+
+def as_asked(question: str, history: list[dict]) -> str:
     return question
+
+
+def fit(threads: list[dict]) -> None:
+    """Errors of the lean-on-thread rule on the dev follow-ups, for each content-word threshold."""
+    turns = [turn for thread in threads if thread["split"] == "dev" for turn in thread["turns"][1:]]
+    chosen = followups.MAX_CONTENT_WORDS
+    try:
+        for threshold in range(5):
+            followups.MAX_CONTENT_WORDS = threshold
+            flagged_alone = sum(
+                followups.leans_on_thread(t["question"]) for t in turns if t["standalone"] == t["question"]
+            )
+            missed = sum(
+                not followups.leans_on_thread(t["question"]) for t in turns if t["standalone"] != t["question"]
+            )
+            print(json.dumps({"max_content_words": threshold, "standalone_flagged": flagged_alone, "missed": missed}))
+    finally:
+        followups.MAX_CONTENT_WORDS = chosen
 
 
 def organization(*, reuse: bool) -> Principal:
@@ -123,7 +154,7 @@ def measure(principal: Principal, query: str, turn: dict) -> tuple[float, bool, 
     return recall, bool(hits) and hits[0].external_id in turn["expected"], squashed(turn["fact"]) in squashed(written)
 
 
-def summary(rows: list[dict]) -> dict:
+def summary(rows: list[dict], searched: str) -> dict:
     def share(values) -> float | None:
         values = list(values)
         return round(sum(values) / len(values), 3) if values else None
@@ -137,7 +168,7 @@ def summary(rows: list[dict]) -> dict:
 
     alone = [r for r in rows if r["stands_alone"]]
     return {
-        "bare": way("bare"),
+        searched: way("bare"),
         "standalone": way("standalone"),
         "unchanged": share(r["unchanged"] for r in alone),
         "turns": len(rows),
@@ -149,19 +180,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reuse", action="store_true", help="Keep the organization ingested by an earlier run.")
     parser.add_argument("--verbose", action="store_true", help="Print each follow-up's outcome to stderr.")
+    parser.add_argument("--bare", action="store_true", help="Search follow-ups as asked: the baseline.")
+    parser.add_argument("--split", choices=("dev", "held_out"), help="Measure one half only.")
+    parser.add_argument(
+        "--fit", action="store_true", help="Print the rule's dev errors per threshold; measure nothing."
+    )
     args = parser.parse_args()
 
     threads = [json.loads(line) for line in THREADS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.fit:
+        fit(threads)
+        return
+    rewrite, searched = (as_asked, "bare") if args.bare else (searched_as, "rewrite")
+    splits = (args.split,) if args.split else ("dev", "held_out")
+    threads = [thread for thread in threads if thread["split"] in splits]
     started = time.monotonic()
     call_command("migrate", verbosity=0)
     principal = organization(reuse=args.reuse)
     check_facts(principal, threads)
 
-    rows = []
+    rows, rewrite_seconds = [], []
     for thread in threads:
         history = []
         for number, turn in enumerate(thread["turns"]):
-            query = searched_as(turn["question"], history) if number else turn["question"]
+            query = turn["question"]
+            if number:
+                tick = time.perf_counter()
+                query = rewrite(turn["question"], history)
+                rewrite_seconds.append(time.perf_counter() - tick)
             if number:
                 stands_alone = turn["standalone"] == turn["question"]
                 bare = measure(principal, query, turn)
@@ -181,8 +227,9 @@ def main() -> None:
             history.append({"question": turn["question"], "searched_as": query})
 
     result = {
-        "split": {split: summary([r for r in rows if r["split"] == split]) for split in ("dev", "held_out")},
-        **summary(rows),
+        "split": {split: summary([r for r in rows if r["split"] == split], searched) for split in splits},
+        **summary(rows, searched),
+        "rewrite_ms": round(1000 * sum(rewrite_seconds) / max(len(rewrite_seconds), 1), 3),
         "threads": len(threads),
         "seconds": round(time.monotonic() - started, 1),
     }

@@ -37,6 +37,25 @@ class QuestionOrigin(models.TextChoices):
     REPORT = "report", "Report item"
 
 
+class Thread(models.Model):
+    """A conversation: one asker's questions that follow each other. Only its asker adds to it or
+    reads it; each turn is a Question with its own answer, receipt, review and audit events."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    asker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The scope its turns are asked within (retrieve()'s filters), kept until the asker clears it.
+    scope = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["asker", "organization", "-updated_at"], name="thread_recent")]
+
+    def __str__(self) -> str:
+        return f"Thread {self.pk} of {self.asker_id}"
+
+
 class Question(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="questions")
     asker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions")
@@ -46,6 +65,12 @@ class Question(models.Model):
     # everything the asker may read.
     scope = models.JSONField(default=dict, blank=True, db_default={})
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    thread = models.ForeignKey(Thread, null=True, blank=True, on_delete=models.CASCADE, related_name="turns")
+    # The standalone question that was searched, when a follow-up was rewritten from its thread
+    # ("and abroad?" -> "What is the daily meal allowance when travelling abroad?"); empty: the
+    # text as asked. `drew_on` is the earlier turn the rewrite took its words from.
+    searched_as = models.TextField(blank=True, default="", db_default="")
+    drew_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created_at"]

@@ -66,6 +66,12 @@ class Run:
     skipped_model: str = ""
     model_read: bool = False
 
+    @property
+    def query(self) -> str:
+        """What is searched and answered: the standalone question a follow-up was rewritten to,
+        else the question as asked."""
+        return self.question.searched_as or self.question.text
+
     @cached_property
     def answerer(self) -> extractive.ExtractiveGenerator:
         """One per answer, so the question's token vectors are computed once."""
@@ -107,8 +113,8 @@ def prepare_passages(run: Run) -> None:
 def call_extractive(run: Run) -> Generation:
     call = ModelCall(provider=EXTRACTIVE, model=extractive.ExtractiveGenerator.model, started_at=timezone.now())
     generator = run.answerer
-    scored, assessment = generator.assess(question=run.question.text, passages=run.passages)
-    generation = generator.quote(question=run.question.text, scored=scored, assessment=assessment)
+    scored, assessment = generator.assess(question=run.query, passages=run.passages)
+    generation = generator.quote(question=run.query, scored=scored, assessment=assessment)
     # A fallback after the gate keeps the gate's assessment: it is the same computation.
     run.assessment = run.assessment or assessment
     call.finished_at = timezone.now()
@@ -131,7 +137,7 @@ def generate(run: Run, *, stream: bool, cancelled, partial: list[str]) -> Genera
         return generation
     # The evidence gate: what the extractive scorer finds is also what decides whether a model is
     # worth calling. When it would abstain, nothing in the sources answers the question.
-    _, run.assessment = run.answerer.assess(question=run.question.text, passages=run.passages)
+    _, run.assessment = run.answerer.assess(question=run.query, passages=run.passages)
     if run.assessment.abstain:
         run.skipped_model = "evidence below threshold"
         return Generation(
@@ -146,7 +152,7 @@ def generate(run: Run, *, stream: bool, cancelled, partial: list[str]) -> Genera
     try:
         if stream and provider.streams:
             generation = None
-            events = provider.stream(question=run.question.text, passages=run.passages)
+            events = provider.stream(question=run.query, passages=run.passages)
             try:
                 for event in events:
                     if isinstance(event, Generation):
@@ -162,7 +168,7 @@ def generate(run: Run, *, stream: bool, cancelled, partial: list[str]) -> Genera
             if generation is None:
                 raise ProviderError("The stream ended without a final answer.")
         else:
-            generation = provider.generate(question=run.question.text, passages=run.passages)
+            generation = provider.generate(question=run.query, passages=run.passages)
     except GeneratorExit:
         call.status = "cancelled"
         call.finished_at = timezone.now()
@@ -219,7 +225,7 @@ def uncovered_for(run: Run, generation: Generation, checked: CheckResult) -> lis
         return []
     cited = sorted({c.n for c in checked.citations})
     missing = coverage.uncovered(
-        run.question.text,
+        run.query,
         [c.quote for c in checked.citations],
         [run.passages[n - 1].text for n in cited],
         run.answerer.aligner,
@@ -234,9 +240,7 @@ def claims_not_answering(run: Run, checked: CheckResult) -> list[str]:
     if reader is None or not run.model_read or not checked.citations:
         return []
     quotes = list(dict.fromkeys(" ".join(c.quote.split()) for c in checked.citations))[: reading.MAX_CANDIDATES]
-    probability = {
-        quote: r.probability for quote, r in zip(quotes, reader.read(run.question.text, quotes), strict=True)
-    }
+    probability = {quote: r.probability for quote, r in zip(quotes, reader.read(run.query, quotes), strict=True)}
     best: dict[str, float] = {}
     for c in checked.citations:
         p = probability.get(" ".join(c.quote.split()))

@@ -75,6 +75,11 @@ def receipt_data(
         "answer_id": answer.pk,
         "question_id": run.question.pk,
         "question": run.question.text,
+        # A follow-up is searched as the standalone question its thread made of it; `drew_on` is
+        # the earlier question it took its words from (None: searched as asked).
+        "thread_id": run.question.thread_id,
+        "searched_as": run.query,
+        "drew_on": run.question.drew_on_id,
         "asker": {"id": run.principal.user_id, "username": run.principal.username},
         "organization": {"id": run.organization.pk, "slug": run.organization.slug},
         "asked_at": _iso(run.question.created_at),
@@ -93,7 +98,7 @@ def receipt_data(
         "dropped_citations": checked.dropped,
         "evidence": evidence_data(run, answer, support),
         "retrieval": {
-            "query": run.question.text,
+            "query": run.query,
             "k": int(settings.CITADEL.get("ANSWER_K", 8)),
             "scope": run.question.scope,
             "passages": passages,

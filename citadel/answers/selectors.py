@@ -15,9 +15,10 @@ from django.utils import timezone
 from citadel.accounts.rules import may_read_answer_text, sees_organization_answers
 from citadel.accounts.selectors import principal_for
 from citadel.answers.checks import marker_citations
-from citadel.answers.models import Answer, Citation, Question, QuestionOrigin, RetrievedPassage
+from citadel.answers.models import Answer, Citation, Question, QuestionOrigin, RetrievedPassage, Thread
 from citadel.audit.models import PromptLog
 from citadel.core.errors import NotFound
+from citadel.core.ids import parse_id
 from citadel.core.principal import Principal
 from citadel.documents.access import ContentView, content_view, readable_chunks, readable_document_ids
 from citadel.documents.models import Chunk
@@ -437,3 +438,39 @@ def citation_page_png(*, principal: Principal, answer: Answer, n: int, citation_
         return version_page_png(version=chunk.version, number=chunk.page, quote=source.quote)
     except IngestionError as exc:
         raise NotFound(f"The page could not be drawn: {exc.message}") from exc
+
+
+def get_thread(*, principal: Principal, thread_id) -> Thread:
+    """The asker's own thread; anyone else's (another member's, another organization's) is a
+    NotFound, exactly like a missing one."""
+    thread = Thread.objects.filter(
+        pk=parse_id(thread_id), organization_id=principal.organization_id, asker_id=principal.user_id
+    ).first()
+    if thread is None:
+        raise NotFound("Thread not found.")
+    return thread
+
+
+def thread_turns(thread: Thread) -> list[Question]:
+    """The thread's questions, oldest first, each with its answer when it has one."""
+    return list(thread.turns.select_related("answer").order_by("created_at", "pk"))
+
+
+def recent_threads(*, principal: Principal, limit: int = 10) -> list[dict]:
+    """The asker's latest threads: the first question of each, how many turns, last activity."""
+    threads = list(
+        Thread.objects.filter(organization_id=principal.organization_id, asker_id=principal.user_id)
+        .annotate(turn_count=Count("turns"), first_turn_id=Min("turns"))
+        .filter(turn_count__gt=0)
+        .order_by("-updated_at", "-pk")[:limit]
+    )
+    first = Question.objects.in_bulk([t.first_turn_id for t in threads])
+    return [
+        {
+            "thread": t,
+            "first_question": first[t.first_turn_id].text,
+            "turns": t.turn_count,
+            "last_activity": t.updated_at,
+        }
+        for t in threads
+    ]

@@ -36,6 +36,7 @@ from citadel.answers.models import (
     Receipt,
     RetrievedPassage,
     ReviewOutcome,
+    Thread,
 )
 from citadel.answers.pipeline import Run, claims_not_answering, flags_for, generate, prepare_passages, uncovered_for
 from citadel.answers.receipts import receipt_data
@@ -43,6 +44,7 @@ from citadel.answers.selectors import ABANDONED_AFTER_SECONDS, month_start, mont
 from citadel.audit.prompt_logs import prompt_log_record
 from citadel.audit.services import audit_record
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound
+from citadel.core.ids import parse_id
 from citadel.core.locks import session_lock_held, session_unlock, try_session_lock
 from citadel.core.principal import Principal, Role
 from citadel.documents.access import readable_chunk_ids
@@ -53,6 +55,7 @@ from citadel.providers.generation import (
     cost_usd,
 )
 from citadel.providers.text import estimate_tokens
+from citadel.reading.followups import Turn, standalone_question
 from citadel.retrieval.services import MAX_TEAM_NAME, retrieve
 
 logger = logging.getLogger(__name__)
@@ -87,11 +90,19 @@ def question_create(
     document_ids: list[int] | None = None,
     labels: list[str] | None = None,
     team: str | None = None,
+    thread_id: int | None = None,
+    scope_clear: bool = False,
+    as_written: bool = False,
 ) -> Question:
     """`document_ids` narrows the search to those documents (a report's, or the ones a member asks
     within), `labels` to documents with any of those labels, `team` to the documents granted to
     the team of that name; together, to the documents all of them allow. The asker's permissions
-    still apply on top: a scope never widens what they may read."""
+    still apply on top: a scope never widens what they may read.
+
+    An asked question belongs to a thread: a new one without `thread_id`, else the asker's own
+    thread of that id (NotFound otherwise, as if missing). A follow-up keeps the thread's scope
+    unless it names a new one (which replaces it) or `scope_clear` empties it, and is searched as
+    the standalone question its thread makes of it unless `as_written`."""
     if not isinstance(principal, Principal):
         raise NotFound("No such organization.")
     text = re.sub(r"\s+", " ", str(text or "")).strip()
@@ -114,17 +125,71 @@ def question_create(
         # Kept as named, whether or not such a team exists: retrieval finds nothing for an unknown
         # one, so the asker learns no more of other teams than their documents say.
         scope["team"] = team.strip()
+    thread, searched_as, drew_on = None, "", None
+    if origin == QuestionOrigin.ASK:
+        if thread_id is None:
+            thread = Thread.objects.create(organization=organization, asker_id=principal.user_id, scope=scope)
+        else:
+            thread = _own_thread(principal=principal, thread_id=thread_id)
+            if scope or scope_clear:
+                thread.scope = scope
+            scope = thread.scope
+            # Saving touches updated_at: the thread's last activity, for the recent threads list.
+            thread.save(update_fields=["scope", "updated_at"])
+            if not as_written:
+                searched_as, drew_on = _standalone(thread=thread, text=text)
+    elif thread_id is not None:
+        raise InvalidInput("Only a question someone asks joins a thread.")
     question = Question.objects.create(
-        organization=organization, asker_id=principal.user_id, text=text, origin=origin, scope=scope
+        organization=organization,
+        asker_id=principal.user_id,
+        text=text,
+        origin=origin,
+        scope=scope,
+        thread=thread,
+        searched_as=searched_as,
+        drew_on=drew_on,
     )
     audit_record(
         verb="answers.asked",
         organization=organization,
         actor=principal,
         target=question,
-        metadata={"chars": len(text), "provider": organization.generation_provider, "origin": origin, **scope},
+        metadata={
+            "chars": len(text),
+            "provider": organization.generation_provider,
+            "origin": origin,
+            **scope,
+            "thread_id": thread.pk if thread else None,
+            "rewritten": bool(searched_as),
+        },
     )
     return question
+
+
+def _own_thread(*, principal: Principal, thread_id) -> Thread:
+    """The asker's own thread, locked so two follow-ups at once read the same earlier turns."""
+    thread = (
+        Thread.objects.select_for_update()
+        .filter(pk=parse_id(thread_id), organization_id=principal.organization_id, asker_id=principal.user_id)
+        .first()
+    )
+    if thread is None:
+        raise NotFound("Thread not found.")
+    return thread
+
+
+def _standalone(*, thread: Thread, text: str) -> tuple[str, Question | None]:
+    """What a follow-up is searched as, and the earlier turn it drew on; ("", None) when it stands
+    on its own. Only the asker's own earlier questions feed it, never a passage or an answer, so
+    nothing they may no longer read travels into a later turn."""
+    turns = list(thread.turns.order_by("created_at", "pk").only("pk", "text", "searched_as"))
+    if not turns:
+        return "", None
+    standalone = standalone_question(text, [Turn(question=t.text, searched_as=t.searched_as or t.text) for t in turns])
+    if standalone.drew_on is None:
+        return "", None
+    return standalone.text, turns[standalone.drew_on]
 
 
 def answer_question(
@@ -134,10 +199,22 @@ def answer_question(
     labels: list[str] | None = None,
     document_ids: list[int] | None = None,
     team: str | None = None,
+    thread_id: int | None = None,
+    scope_clear: bool = False,
+    as_written: bool = False,
 ) -> Answer:
     """Ask and answer in one blocking call (the `ask` command, the API, pages without JS), within
-    the scope question_create describes."""
-    question = question_create(principal=principal, text=text, labels=labels, document_ids=document_ids, team=team)
+    the scope and thread question_create describes."""
+    question = question_create(
+        principal=principal,
+        text=text,
+        labels=labels,
+        document_ids=document_ids,
+        team=team,
+        thread_id=thread_id,
+        scope_clear=scope_clear,
+        as_written=as_written,
+    )
     return answer_build(principal=principal, question=question)
 
 
@@ -242,7 +319,7 @@ def answer_build_stream(
     try:
         run.hits = retrieve(
             principal=principal,
-            query=question.text,
+            query=run.query,
             k=int(settings.CITADEL.get("ANSWER_K", 8)),
             filters=question.scope or None,
         )

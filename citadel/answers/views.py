@@ -14,7 +14,7 @@ from citadel.answers import selectors, services
 from citadel.answers.models import Answer, AnswerStatus, QuestionOrigin, ReviewOutcome
 from citadel.answers.receipts import receipt_for_viewer
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound
-from citadel.core.ids import parse_id
+from citadel.core.ids import MAX_ID, parse_id
 from citadel.core.principal import Role
 from citadel.core.ratelimit import limit_action
 from citadel.documents.access import readable_chunk_ids, readable_documents
@@ -51,6 +51,9 @@ class AskForm(forms.Form):
         error_messages={"invalid_choice": "That document is not one you may read."},
     )
     team = forms.CharField(required=False, max_length=MAX_TEAM_NAME, widget=forms.HiddenInput)
+    # The thread a question asked here follows up in (the one on the page); none starts a new one.
+    thread = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
+    as_written = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, labels=(), documents=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,8 +144,12 @@ def _asked(response: HttpResponse) -> HttpResponse:
 
 def _history(principal) -> list[dict]:
     """The asker's latest questions, each with the one state its answer's card shows."""
+    return _question_rows(selectors.question_history(principal=principal))
+
+
+def _question_rows(questions) -> list[dict]:
     rows = []
-    for question in selectors.question_history(principal=principal):
+    for question in questions:
         answer = getattr(question, "answer", None)
         if answer is not None:
             status = card_status(answer)
@@ -158,21 +165,35 @@ def ask(request):
     principal = request.principal
     labels = label_names(principal)
     documents, left_out = _scope_documents(principal, request.POST if request.method == "POST" else request.GET)
+    thread = None
     if request.method == "POST":
         form = AskForm(request.POST, labels=labels, documents=documents)
+        team = form["team"].value() or ""
     else:
         label = request.GET.get("label", "")
-        form = AskForm(
-            labels=labels,
-            documents=documents,
-            initial={
-                "document": [d.pk for d in documents],
-                "team": request.GET.get("team", "").strip()[:MAX_TEAM_NAME],
-                "label": label if label in labels else "",
-            },
-        )
+        team = request.GET.get("team", "").strip()[:MAX_TEAM_NAME]
+        initial = {"document": [d.pk for d in documents], "team": team, "label": label if label in labels else ""}
+        if "thread" in request.GET:
+            thread = selectors.get_thread(principal=principal, thread_id=request.GET["thread"])
+            # A follow-up keeps the thread's scope without sending it again: the chip tells it
+            # (by the titles the asker may still read), the form carries only the thread.
+            documents = list(
+                readable_documents(principal)
+                .filter(pk__in=thread.scope.get("document_ids") or [])
+                .only("pk", "title")
+                .order_by("title", "pk")
+            )
+            team = thread.scope.get("team", "")
+            initial = {"thread": thread.pk}
+        form = AskForm(labels=labels, documents=documents, initial=initial)
     status = 200
-    context: dict = {"form": form, "scope": _scope_chip(form, documents), "scope_left_out": left_out}
+    context: dict = {
+        "form": form,
+        "scope": _scope_chip(team.strip(), documents),
+        "scope_left_out": left_out,
+        "thread": thread,
+        "turns": _question_rows(selectors.thread_turns(thread)) if thread else [],
+    }
     if request.method == "POST":
         if form.is_valid():
             text = form.cleaned_data["question"]
@@ -185,9 +206,17 @@ def ask(request):
                     labels=[label] if label else None,
                     document_ids=form.cleaned_data["document"] or None,
                     team=form.cleaned_data["team"].strip() or None,
+                    thread_id=form.cleaned_data["thread"],
+                    as_written=form.cleaned_data["as_written"],
                 )
                 if request.htmx and _streams(question.organization):
-                    return _asked(render(request, "answers/question.html#streaming", {"question": question}))
+                    return _asked(
+                        render(
+                            request,
+                            "answers/question.html#streaming",
+                            {"question": question, "continue_thread": True},
+                        )
+                    )
                 answer = services.answer_build(principal=principal, question=question)
             except LimitExceeded as exc:
                 context["error"] = exc.message
@@ -199,7 +228,13 @@ def ask(request):
             else:
                 if request.htmx:
                     answer = selectors.get_answer(principal=principal, answer_id=answer.pk)
-                    return _asked(render(request, "answers/answer.html#card", answer_context(request, answer)))
+                    return _asked(
+                        render(
+                            request,
+                            "answers/answer.html#card",
+                            {**answer_context(request, answer), "continue_thread": True},
+                        )
+                    )
                 return redirect("answers:detail", answer.pk)
         else:
             status = 400
@@ -208,17 +243,16 @@ def ask(request):
             if status == 429:
                 response["Retry-After"] = str(context.get("retry_after", 3600))
             return response
-    context["history"] = _history(principal)
+    context.update(_history_context(principal))
     response = render(request, "answers/ask.html", context, status=status)
     if status == 429:
         response["Retry-After"] = str(context.get("retry_after", 3600))
     return response
 
 
-def _scope_chip(form: AskForm, documents: list) -> dict | None:
+def _scope_chip(team: str, documents: list) -> dict | None:
     """What the ask page's chip says it asks within: the documents' titles (only those the asker
     may read reach here) and the team named."""
-    team = (form["team"].value() or "").strip()
     if not documents and not team:
         return None
     return {"titles": [d.title for d in documents], "team": team}
@@ -228,7 +262,11 @@ def _scope_chip(form: AskForm, documents: list) -> dict | None:
 @principal_required
 def history(request):
     """The ask page's "My questions", fetched again after each question and each streamed answer."""
-    return render(request, "answers/ask.html#history", {"history": _history(request.principal)})
+    return render(request, "answers/ask.html#history", _history_context(request.principal))
+
+
+def _history_context(principal) -> dict:
+    return {"history": _history(principal), "threads": selectors.recent_threads(principal=principal)}
 
 
 @require_GET

@@ -48,6 +48,15 @@ class AskIn(Schema):
         description="Only the documents granted to the team of this name, among those you may read (a name no team "
         "of your organization bears finds nothing). With `labels` and `document_ids`: what all of them allow.",
     )
+    thread_id: Id | None = Field(
+        default=None,
+        description="Follow up in this thread of yours (`thread_id` of an earlier answer): the question keeps the "
+        "thread's scope unless this request names one, and is searched as the standalone question the thread makes "
+        "of it. Without it, the question starts a new thread. Another person's thread is a 404.",
+    )
+    as_written: bool = Field(
+        default=False, description="Search the question exactly as written, even when it follows up in a thread."
+    )
 
 
 class CitationOut(Schema):
@@ -89,6 +98,13 @@ class AskOut(Schema):
         default_factory=list,
         description="Titles of the documents the answer is built from that you may not read now: its text and "
         "their quotes are withheld.",
+    )
+    thread_id: int | None = Field(
+        description="The thread this question belongs to (a first question starts one); null for a report's."
+    )
+    searched_as: str = Field(
+        description="The standalone question that was searched: a follow-up rewritten from its thread, else the "
+        "question as asked."
     )
 
 
@@ -153,6 +169,8 @@ def _ask_out(request: HttpRequest, principal: Principal, answer: Answer) -> dict
         "withheld_sources": [] if visibility.awaiting_review else content.withheld_titles,
         "receipt_url": request.build_absolute_uri(reverse("answers:receipt", args=[answer.pk])),
         "question_id": answer.question_id,
+        "thread_id": answer.question.thread_id,
+        "searched_as": answer.question.searched_as or answer.question.text,
         "notice": answer.notice,
         "flags": list(answer.flags or []),
         "links": {
@@ -163,7 +181,7 @@ def _ask_out(request: HttpRequest, principal: Principal, answer: Answer) -> dict
     }
 
 
-@ask_router.post("/", response={200: AskOut, **errors(400, 401, 403, 422, 429)}, url_name="ask")
+@ask_router.post("/", response={200: AskOut, **errors(400, 401, 403, 404, 422, 429)}, url_name="ask")
 def ask(request, payload: AskIn):
     """Ask a question; answered from the documents you may read, with citations. Blocks until
     the answer is final. The same fields as `manage.py ask --json`."""
@@ -175,6 +193,8 @@ def ask(request, payload: AskIn):
         labels=payload.labels or None,
         document_ids=payload.document_ids or None,
         team=payload.team,
+        thread_id=payload.thread_id,
+        as_written=payload.as_written,
     )
     answer = selectors.get_answer(principal=principal, answer_id=answer.pk)
     return _ask_out(request, principal, answer)

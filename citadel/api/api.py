@@ -17,6 +17,7 @@ from citadel.api import (
     search,
     sources,
     summaries,
+    threads,
 )
 from citadel.api.auth import ORG_HEADER, BearerToken
 
@@ -56,6 +57,7 @@ api.add_router("/documents", summaries.router)
 api.add_router("/search", search.router)
 api.add_router("/ask", answers.ask_router)
 api.add_router("/answers", answers.router)
+api.add_router("/threads", threads.router)
 api.add_router("/review", review.router)
 api.add_router("/reports", reports.router)
 api.add_router("/extractions", extraction.router)

@@ -23,6 +23,8 @@ CONTRACT = {
     "receipt_url",
     "notice",
     "flags",
+    "thread_id",
+    "searched_as",
 }
 
 
@@ -43,9 +45,9 @@ def acme(world):
     return org
 
 
-def ask(*args):
+def ask(*args, question=QUESTION):
     out = StringIO()
-    call_command("ask", QUESTION, *args, "--json", stdout=out)
+    call_command("ask", question, *args, "--json", stdout=out)
     return json.loads(out.getvalue())
 
 
@@ -97,3 +99,30 @@ def test_a_document_the_asker_may_not_read_is_an_error_like_a_missing_one(acme, 
     assert exit_.value.code == 1
     assert json.loads(out.getvalue())["error"] == f"No document {external_id!r} that you may read."
     assert not Question.objects.exists()
+
+
+def test_ask_in_a_thread_prints_the_thread_and_what_was_searched(acme):
+    """Given Lea's question on parental leave, when she follows up with --thread, then the turn is
+    in the same thread, searched as the standalone question; --as-written searches it as typed."""
+    first = ask("--as", "lea", "--document", "parental-leave")
+    follow_up = ask("--as", "lea", "--thread", str(first["thread_id"]), question="and for the legal team?")
+    as_written = ask(
+        "--as", "lea", "--thread", str(first["thread_id"]), "--as-written", question="and for the legal team?"
+    )
+
+    assert first["thread_id"] and first["searched_as"] == QUESTION
+    assert set(follow_up) == CONTRACT and follow_up["thread_id"] == first["thread_id"]
+    assert follow_up["searched_as"] != "and for the legal team?"
+    assert "legal team" in follow_up["searched_as"] and "parental leave" in follow_up["searched_as"].lower()
+    assert as_written["thread_id"] == first["thread_id"] and as_written["searched_as"] == "and for the legal team?"
+
+
+def test_ask_in_another_persons_thread_is_an_error_like_a_missing_one(acme):
+    thread_id = ask("--as", "lea")["thread_id"]
+    out = StringIO()
+
+    with pytest.raises(SystemExit) as exit_:
+        call_command("ask", "and abroad?", "--as", "ann", "--thread", str(thread_id), "--json", stdout=out)
+
+    assert exit_.value.code == 1 and json.loads(out.getvalue())["error"] == "Thread not found."
+    assert Question.objects.count() == 1

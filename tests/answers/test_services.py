@@ -19,7 +19,7 @@ from citadel.answers.services import (
     questions_abandoned_close,
 )
 from citadel.audit.models import AuditEvent, PromptLog
-from citadel.core.errors import InvalidInput, LimitExceeded
+from citadel.core.errors import InvalidInput, LimitExceeded, NotFound
 from citadel.core.locks import session_lock_held
 from citadel.documents.models import AccessGrant
 from citadel.providers.text import MARKER, sentence_spans
@@ -564,3 +564,133 @@ def test_asking_within_a_document_the_asker_may_not_read_searches_nothing(ann, l
 def test_a_malformed_team_is_refused(ann, team):
     with pytest.raises(InvalidInput):
         question_create(principal=ann, text=LEAVE_QUESTION, team=team)
+
+
+# ------------------------------------------------------------------------------------------------
+# Threads: follow-ups searched as the question the person meant
+
+MEAL_QUESTION = "What is the daily meal allowance when travelling?"
+
+
+@pytest.fixture
+def meals(world, acme):
+    """The meal allowance at home (everyone) and abroad (granted to Ann alone, so it can be revoked)."""
+    return {
+        "home": make_document(
+            acme, "meals-home", ["The daily meal allowance when travelling within the country is 35 euros."]
+        ),
+        "abroad": make_document(
+            acme,
+            "meals-abroad",
+            ["The daily meal allowance when travelling abroad is 60 euros, paid in the local currency."],
+            grants=[world.user("ann", acme)],
+        ),
+    }
+
+
+def test_a_first_question_starts_a_thread_with_its_scope(ann, meals):
+    answer = answer_question(principal=ann, text=MEAL_QUESTION, document_ids=[meals["home"].pk])
+
+    question = answer.question
+    assert question.thread is not None and question.thread.asker_id == ann.user_id
+    assert question.thread.scope == {"document_ids": [meals["home"].pk]}
+    assert question.searched_as == "" and question.drew_on is None
+    event = AuditEvent.objects.get(verb="answers.asked", target_id=str(question.pk))
+    assert event.metadata["thread_id"] == question.thread_id and event.metadata["rewritten"] is False
+
+
+def test_a_follow_up_is_searched_as_the_question_meant_and_cites_the_abroad_passage(ann, meals):
+    """Given a thread on the meal allowance, when Ann follows up with "and abroad?", then the turn
+    joins the thread, is searched as the standalone question drawn from the first turn, and quotes
+    the abroad rate; the receipt and the audit event say what was searched."""
+    first = answer_question(principal=ann, text=MEAL_QUESTION)
+    updated = first.question.thread.updated_at
+
+    follow_up = answer_question(principal=ann, text="and abroad?", thread_id=first.question.thread_id)
+
+    question = follow_up.question
+    assert question.thread_id == first.question.thread_id
+    assert question.text == "and abroad?"
+    assert question.searched_as == "What is the daily meal allowance when travelling abroad?"
+    assert question.drew_on_id == first.question.pk
+    assert meals["abroad"].pk in cited_documents(follow_up) and "60 euros" in follow_up.text
+    receipt = follow_up.receipt.data
+    assert receipt["question"] == "and abroad?"
+    assert receipt["searched_as"] == receipt["retrieval"]["query"] == question.searched_as
+    assert receipt["drew_on"] == first.question.pk and receipt["thread_id"] == question.thread_id
+    assert AuditEvent.objects.get(verb="answers.asked", target_id=str(question.pk)).metadata["rewritten"] is True
+    question.thread.refresh_from_db()
+    assert question.thread.updated_at > updated
+
+
+def test_a_follow_up_asked_as_written_is_searched_as_typed(ann, meals):
+    first = answer_question(principal=ann, text=MEAL_QUESTION)
+
+    again = answer_question(principal=ann, text="and abroad?", thread_id=first.question.thread_id, as_written=True)
+
+    assert again.question.thread_id == first.question.thread_id
+    assert again.question.searched_as == "" and again.question.drew_on is None
+    assert again.receipt.data["retrieval"]["query"] == "and abroad?"
+
+
+def test_a_question_that_stands_on_its_own_is_searched_as_asked(ann, meals):
+    first = answer_question(principal=ann, text=MEAL_QUESTION)
+
+    other = answer_question(principal=ann, text="How long do refunds take?", thread_id=first.question.thread_id)
+
+    assert other.question.searched_as == "" and other.question.thread_id == first.question.thread_id
+    assert other.receipt.data["retrieval"]["query"] == other.receipt.data["searched_as"] == "How long do refunds take?"
+
+
+def test_a_follow_up_keeps_the_threads_scope_until_replaced_or_cleared(ann, meals):
+    first = question_create(principal=ann, text=MEAL_QUESTION, document_ids=[meals["home"].pk])
+    thread_id = first.thread_id
+
+    kept = question_create(principal=ann, text="and abroad?", thread_id=thread_id)
+    replaced = question_create(
+        principal=ann, text="and abroad?", thread_id=thread_id, document_ids=[meals["abroad"].pk]
+    )
+    after_replace = question_create(principal=ann, text="and abroad?", thread_id=thread_id)
+    cleared = question_create(principal=ann, text="and abroad?", thread_id=thread_id, scope_clear=True)
+
+    assert kept.scope == {"document_ids": [meals["home"].pk]}
+    assert replaced.scope == after_replace.scope == {"document_ids": [meals["abroad"].pk]}
+    assert cleared.scope == {}
+    cleared.thread.refresh_from_db()
+    assert cleared.thread.scope == {}
+
+
+@pytest.mark.parametrize("whose", ["another member", "another organization", "missing"])
+def test_another_persons_thread_is_not_found(world, ann, meals, whose):
+    """Given a thread of Ann's, when someone else follows up in it (or in a thread that does not
+    exist), then it is NotFound alike, and nothing joins Ann's thread."""
+    thread_id = question_create(principal=ann, text=MEAL_QUESTION).thread_id
+    asker = {
+        "another member": world.principal("bob", "acme"),
+        "another organization": world.principal("gus", "globex", role="admin"),
+        "missing": ann,
+    }[whose]
+
+    with pytest.raises(NotFound):
+        question_create(principal=asker, text="and abroad?", thread_id=thread_id if whose != "missing" else 10**9)
+
+    assert Question.objects.filter(thread_id=thread_id).count() == 1
+
+
+def test_a_grant_revoked_between_two_turns_keeps_the_document_out_of_the_next(ann, meals):
+    """Given Ann quoting the abroad rate in a thread, when her grant on that document is revoked,
+    then her next turn neither retrieves nor quotes it: permissions are checked afresh each turn."""
+    first = answer_question(principal=ann, text="What is the daily meal allowance when travelling abroad?")
+    assert meals["abroad"].pk in cited_documents(first)
+    AccessGrant.objects.filter(document=meals["abroad"]).delete()
+
+    follow_up = answer_question(principal=ann, text="is that per day?", thread_id=first.question.thread_id)
+
+    assert meals["abroad"].pk not in {p.document_id for p in follow_up.passages.all()}
+    assert meals["abroad"].pk not in cited_documents(follow_up) and "60 euros" not in follow_up.text
+
+
+def test_a_report_question_joins_no_thread(ann, meals):
+    question = question_create(principal=ann, text=MEAL_QUESTION, origin="report", document_ids=[meals["home"].pk])
+
+    assert question.thread is None

@@ -565,3 +565,94 @@ def test_the_ask_page_asks_within_a_team_and_a_label_from_the_link(world, login,
     answer = Answer.objects.get()
     assert answer.question.scope == {"team": "Legal"}
     assert {c.passage.document_id for c in answer.citations.all()} == {legal.pk}
+
+
+# -- threads ----------------------------------------------------------------------------------------
+
+MEAL_QUESTION = "What is the daily meal allowance when travelling?"
+MEAL_SEARCHED_AS = "What is the daily meal allowance when travelling abroad?"
+
+
+@pytest.fixture
+def meals(acme):
+    make_document(acme, "meals-home", ["The daily meal allowance when travelling within the country is 35 euros."])
+    return make_document(
+        acme, "meals-abroad", ["The daily meal allowance when travelling abroad is 60 euros."], title="Meals abroad"
+    )
+
+
+def test_a_question_asked_under_an_answer_follows_up_in_its_thread(login, ann, acme, meals):
+    """Given Ann's answer on the meal allowance, when she asks "and abroad?" on the same page, then
+    the form carries the thread the first answer started, and the follow-up's card says what was
+    searched, with a way to ask it as written instead."""
+    client = login(ann)
+
+    first = client.post(reverse("answers:ask"), {"question": MEAL_QUESTION}, HTTP_HX_REQUEST="true").content.decode()
+    thread_id = Answer.objects.get().question.thread_id
+    assert f'<input type="hidden" name="thread" id="id_thread" value="{thread_id}" hx-swap-oob="true">' in first
+    assert "Searched as:" not in first
+
+    card = client.post(
+        reverse("answers:ask"), {"question": "and abroad?", "thread": thread_id}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+
+    follow_up = Answer.objects.latest("pk")
+    assert follow_up.question.thread_id == thread_id and follow_up.question.searched_as == MEAL_SEARCHED_AS
+    assert f"Searched as: <em>{MEAL_SEARCHED_AS}</em>" in card and "60 euros" in card
+    assert "Ask it as written instead" in card and '<input type="hidden" name="as_written" value="on">' in card
+    assert reverse("answers:question", args=[follow_up.question.drew_on_id]) in card
+
+
+def test_asking_it_as_written_searches_the_words_typed_in_the_same_thread(login, ann, acme, meals):
+    first = answer_question(principal=_principal(ann, acme), text=MEAL_QUESTION)
+    client = login(ann)
+
+    response = client.post(
+        reverse("answers:ask"), {"question": "and abroad?", "thread": first.question.thread_id, "as_written": "on"}
+    )
+
+    again = Answer.objects.latest("pk")
+    assert response.url == reverse("answers:detail", args=[again.pk])
+    assert again.question.thread_id == first.question.thread_id and again.question.searched_as == ""
+    assert "Searched as:" not in client.get(response.url).content.decode()
+
+
+def test_the_ask_page_shows_a_thread_its_turns_and_a_new_thread_action(login, ann, acme, meals):
+    """Given Ann's thread of two turns, when she opens it, then the page lists its turns in order
+    with what the follow-up was searched as, offers a new thread, and asks within the thread; her
+    recent threads list it with its first question and number of turns."""
+    principal = _principal(ann, acme)
+    first = answer_question(principal=principal, text=MEAL_QUESTION)
+    answer_question(principal=principal, text="and abroad?", thread_id=first.question.thread_id)
+    thread_id = first.question.thread_id
+
+    page = login(ann).get(reverse("answers:ask"), {"thread": thread_id}).content.decode()
+
+    assert page.index(MEAL_QUESTION) < page.index("and abroad?")
+    assert f"Searched as: <em>{MEAL_SEARCHED_AS}</em>" in page
+    assert f'<a href="{reverse("answers:ask")}">New thread</a>' in page
+    assert f'<input type="hidden" name="thread" value="{thread_id}" id="id_thread">' in page
+    assert f'<a href="{reverse("answers:ask")}?thread={thread_id}">{MEAL_QUESTION}</a>' in page
+    assert "<td>2</td>" in page
+
+
+def test_someone_elses_thread_is_not_found_on_the_ask_page(world, login, ann, acme, meals):
+    thread_id = answer_question(principal=_principal(ann, acme), text=MEAL_QUESTION).question.thread_id
+    ben = world.user("ben", acme)
+
+    client = login(ben)
+
+    assert client.get(reverse("answers:ask"), {"thread": thread_id}).status_code == 404
+    assert MEAL_QUESTION not in client.get(reverse("answers:ask")).content.decode()
+    assert client.post(reverse("answers:ask"), {"question": "and abroad?", "thread": thread_id}).status_code == 404
+
+
+def test_the_receipt_shows_what_a_follow_up_was_searched_as_and_the_turn_it_drew_on(login, ann, acme, meals):
+    principal = _principal(ann, acme)
+    first = answer_question(principal=principal, text=MEAL_QUESTION)
+    follow_up = answer_question(principal=principal, text="and abroad?", thread_id=first.question.thread_id)
+
+    page = login(ann).get(reverse("answers:receipt", args=[follow_up.pk])).content.decode()
+
+    assert f"<dt>Searched as</dt><dd><em>{MEAL_SEARCHED_AS}</em>" in page
+    assert reverse("answers:question", args=[first.question.pk]) in page

@@ -162,6 +162,7 @@ class Scenario:
             "number": 1,
             "grant_id": self.grant.pk,
             "answer_id": self.answer.pk,
+            "thread_id": self.answer.question.thread_id,
             "item_id": self.review_item.pk,
             "run_id": self.run.pk,
             "kind": "evaluation_runs",

@@ -239,7 +239,39 @@ def test_ask_within_a_team_cites_only_the_teams_documents(published, as_user):
         {"team": "x" * 101},
         {"team": "a\x00b"},
         {"team": ["support"]},
+        {"thread_id": 0},
+        {"thread_id": "one"},
+        {"thread_id": 2**63},
     ],
 )
 def test_a_malformed_scope_is_a_422_problem(scenario, as_user, scope):
     assert_problem(as_user(scenario.bob_token).post("/ask/", {"question": QUESTION, **scope}), 422)
+
+
+def test_ask_in_a_thread_returns_the_thread_and_what_was_searched(published, as_user):
+    """Given Bob's question on refunds, when he follows up with its thread_id, then the answer is in
+    the same thread, searched as the standalone question; as_written searches it as typed; the
+    answer's detail says the same."""
+    bob = as_user(published.bob_token)
+    first = bob.post("/ask/", {"question": QUESTION}).json()
+
+    follow_up = bob.post("/ask/", {"question": "and for faulty items?", "thread_id": first["thread_id"]}).json()
+    as_written = bob.post(
+        "/ask/", {"question": "and for faulty items?", "thread_id": first["thread_id"], "as_written": True}
+    ).json()
+
+    assert first["thread_id"] and first["searched_as"] == QUESTION
+    assert follow_up["thread_id"] == first["thread_id"]
+    assert follow_up["searched_as"] != "and for faulty items?" and "refunds" in follow_up["searched_as"].lower()
+    assert as_written["thread_id"] == first["thread_id"] and as_written["searched_as"] == "and for faulty items?"
+    detail = bob.get(f"/answers/{follow_up['answer_id']}").json()
+    assert detail["thread_id"] == first["thread_id"] and detail["searched_as"] == follow_up["searched_as"]
+    assert detail["question"] == "and for faulty items?"
+
+
+def test_ask_in_someone_elses_thread_is_a_404(published, as_user):
+    thread_id = as_user(published.bob_token).post("/ask/", {"question": QUESTION}).json()["thread_id"]
+
+    for token in (published.ann_token, published.gus_token):
+        response = as_user(token).post("/ask/", {"question": "and abroad?", "thread_id": thread_id})
+        assert_problem(response, 404)

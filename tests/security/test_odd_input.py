@@ -80,6 +80,7 @@ class Scene:
         return {
             "answer_id": self.answer.pk,
             "question_id": self.answer.question_id,
+            "thread_id": self.answer.question.thread_id,
             "item_id": self.item.pk,
             "log_id": PromptLog.objects.get(answer=self.answer).pk,
             "document_id": self.document.pk,

@@ -126,6 +126,7 @@ class Scene:
         return {
             "answer_id": self.answer.pk,
             "question_id": self.answer.question_id,
+            "thread_id": self.answer.question.thread_id,
             "item_id": self.item.pk,
             "log_id": log.pk if log else 0,
             "document_id": self.memo.pk,

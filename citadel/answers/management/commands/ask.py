@@ -1,4 +1,9 @@
-"""ask QUESTION --as USERNAME [--org SLUG] [--document EXTERNAL_ID ...] [--team NAME] [--label NAME ...] --json
+"""ask QUESTION --as USERNAME [--org SLUG] [--thread ID] [--as-written] [--document EXTERNAL_ID ...] [--team NAME]
+[--label NAME ...] --json
+
+--thread follows up in that thread of the asker's (another's is an error, as if it did not exist): the
+question keeps the thread's scope unless it names one, and is searched as the standalone question
+the thread makes of it ("and abroad?" after a question on the meal allowance), unless --as-written.
 
 --document, --team and --label narrow the search to those documents, the documents granted to that
 team, or the documents with any of those labels (together: what all of them allow), never beyond
@@ -6,7 +11,8 @@ what the asker may read; a --document the asker may not read is an error, as if 
 
 Prints answer_id, status (answered | partial | insufficient_evidence | pending_review | failed),
 text, citations [n, chunk_id, document_id, external_id, title, version, page, locator, quote] and
-receipt_url; then review (none | pending | approved | rejected), support (the answerability score),
+receipt_url; then thread_id (the thread this question belongs to; a first question starts one),
+searched_as (the standalone question that was searched: the question itself when not rewritten), review (none | pending | approved | rejected), support (the answerability score),
 uncovered (phrases of the question the cited sources do not cover), notice and flags. An abstention is insufficient_evidence whatever its review state. An answer waiting for
 review shows no text or citations, exactly as the asker sees it on the web."""
 
@@ -44,8 +50,24 @@ class Command(JsonCommand):
         parser.add_argument(
             "--label", dest="labels", action="append", default=[], help="Ask within documents with this label."
         )
+        parser.add_argument("--thread", dest="thread_id", type=int, help="Follow up in this thread of yours.")
+        parser.add_argument(
+            "--as-written", dest="as_written", action="store_true", help="Search the question exactly as written."
+        )
 
-    def run(self, *, question, username, org=None, documents=(), team=None, labels=(), **_):
+    def run(
+        self,
+        *,
+        question,
+        username,
+        org=None,
+        documents=(),
+        team=None,
+        labels=(),
+        thread_id=None,
+        as_written=False,
+        **_,
+    ):
         principal = principal_for_username(username=username, org_slug=org)
         answer = answer_question(
             principal=principal,
@@ -53,6 +75,8 @@ class Command(JsonCommand):
             document_ids=external_document_ids(principal=principal, external_ids=documents) if documents else None,
             team=team,
             labels=labels or None,
+            thread_id=thread_id,
+            as_written=as_written,
         )
         hidden = answer.status == AnswerStatus.PENDING_REVIEW
         citations = [] if hidden else answer_citations(answer)
@@ -68,6 +92,8 @@ class Command(JsonCommand):
             + reverse("answers:receipt", args=[answer.pk]),
             "notice": answer.notice,
             "flags": answer.flags,
+            "thread_id": answer.question.thread_id,
+            "searched_as": answer.question.searched_as or answer.question.text,
         }
 
     def render_text(self, result) -> str:
@@ -76,4 +102,5 @@ class Command(JsonCommand):
             lines.append(f"  the sources do not say: {', '.join(result['uncovered'])}")
         lines += [f"  [{c['n']}] {c['title']} v{c['version']} p{c['page']}: {c['quote']}" for c in result["citations"]]
         lines.append(f"receipt: {result['receipt_url']}")
+        lines.append(f"thread {result['thread_id']}, searched as: {result['searched_as']}")
         return "\n".join(lines)
