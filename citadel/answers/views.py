@@ -136,9 +136,11 @@ def flag_labels(answer: Answer) -> list[str]:
     return [flag_word(f) for f in answer.flags if f not in repeated]
 
 
-def _asked(response: HttpResponse) -> HttpResponse:
-    """A question was asked: the ask page's history (listening for this event) lists it now."""
-    response["HX-Trigger"] = "question-asked"
+def _asked(response: HttpResponse, *, question) -> HttpResponse:
+    """A question was asked: the ask page's history (listening for this event) lists it now, and
+    the form's next question follows up in its thread (citadel.js sets the form's field; an
+    out-of-band swap of the field would copy attributes, which the CSP refuses)."""
+    response["HX-Trigger"] = json.dumps({"question-asked": None, "thread-continued": question.thread_id})
     return response
 
 
@@ -211,11 +213,7 @@ def ask(request):
                 )
                 if request.htmx and _streams(question.organization):
                     return _asked(
-                        render(
-                            request,
-                            "answers/question.html#streaming",
-                            {"question": question, "continue_thread": True},
-                        )
+                        render(request, "answers/question.html#streaming", {"question": question}), question=question
                     )
                 answer = services.answer_build(principal=principal, question=question)
             except LimitExceeded as exc:
@@ -229,11 +227,8 @@ def ask(request):
                 if request.htmx:
                     answer = selectors.get_answer(principal=principal, answer_id=answer.pk)
                     return _asked(
-                        render(
-                            request,
-                            "answers/answer.html#card",
-                            {**answer_context(request, answer), "continue_thread": True},
-                        )
+                        render(request, "answers/answer.html#card", answer_context(request, answer)),
+                        question=answer.question,
                     )
                 return redirect("answers:detail", answer.pk)
         else:

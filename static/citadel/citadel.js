@@ -147,3 +147,10 @@ function pickerUpdate(picker) {
 );
 // A page shown again from the history keeps its checked boxes: the count follows them.
 window.addEventListener("pageshow", () => document.querySelectorAll("[data-picker]").forEach(pickerUpdate));
+
+// Asking on the ask page: the next question follows up in the thread the last one joined (the
+// server names it in HX-Trigger's "thread-continued").
+document.addEventListener("thread-continued", (event) => {
+  const field = document.getElementById("id_thread");
+  if (field && event.detail && event.detail.value) field.value = event.detail.value;
+});
