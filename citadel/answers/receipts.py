@@ -181,3 +181,20 @@ def receipt_for_viewer(data: dict, content: ContentView) -> dict:
         for c in data.get("citations", [])
     ]
     return shown
+
+
+def receipt_held_for_review(shown: dict) -> dict:
+    """A receipt as its asker reads it while a reviewer holds the answer back (waiting, or
+    rejected): without the text, the quotes, and the offsets that would point at them."""
+    evidence = {k: v for k, v in shown.get("evidence", {}).items() if k != "reader"}
+    return {
+        **shown,
+        "text": "",
+        "original_text": "",
+        "unsupported_sentences": [],
+        "evidence": evidence,
+        "citations": [
+            {k: v for k, v in c.items() if k not in ("quote_start", "quote_end")} | {"quote": "", "withheld": True}
+            for c in shown.get("citations", [])
+        ],
+    }

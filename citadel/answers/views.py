@@ -12,7 +12,7 @@ from citadel.accounts.models import Organization, ReviewPolicy
 from citadel.accounts.rules import require_role
 from citadel.answers import selectors, services
 from citadel.answers.models import Answer, AnswerStatus, QuestionOrigin, ReviewOutcome
-from citadel.answers.receipts import receipt_for_viewer
+from citadel.answers.receipts import receipt_for_viewer, receipt_held_for_review
 from citadel.core.errors import CitadelError, InvalidInput, LimitExceeded, NotFound
 from citadel.core.ids import MAX_ID, parse_id
 from citadel.core.principal import Role
@@ -283,7 +283,7 @@ def receipt(request, answer_id: int):
     data = getattr(answer, "receipt", None)
     shown = receipt_for_viewer(data.data, visibility.content) if data else None
     if shown and visibility.awaiting_review:
-        shown = _held_for_review(shown)
+        shown = receipt_held_for_review(shown)
     cited = shown["citations"] if shown else []
     return render(
         request,
@@ -333,23 +333,6 @@ def _written_status(shown: dict) -> dict:
     return {
         "written_status": AnswerStatus.INSUFFICIENT_EVIDENCE if abstained else shown.get("status"),
         "flag_words": [flag_word(f) for f in flags if not (abstained and f == "abstained")],
-    }
-
-
-def _held_for_review(shown: dict) -> dict:
-    """A receipt without what a reviewer holds back: the text, the quotes, and the offsets that
-    would point at them."""
-    evidence = {k: v for k, v in shown.get("evidence", {}).items() if k != "reader"}
-    return {
-        **shown,
-        "text": "",
-        "original_text": "",
-        "unsupported_sentences": [],
-        "evidence": evidence,
-        "citations": [
-            {k: v for k, v in c.items() if k not in ("quote_start", "quote_end")} | {"quote": "", "withheld": True}
-            for c in shown.get("citations", [])
-        ],
     }
 
 
