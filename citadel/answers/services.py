@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from citadel.accounts.models import Organization
 from citadel.answers.checks import CheckResult, check_answer
+from citadel.answers.followups import FollowUp, follow_up_searched_as
 from citadel.answers.gate import review_gate_apply
 from citadel.answers.models import (
     Answer,
@@ -55,7 +56,7 @@ from citadel.providers.generation import (
     cost_usd,
 )
 from citadel.providers.text import estimate_tokens
-from citadel.reading.followups import Turn, standalone_question
+from citadel.reading.followups import Turn
 from citadel.retrieval.services import MAX_TEAM_NAME, retrieve
 
 logger = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def question_create(
         # Kept as named, whether or not such a team exists: retrieval finds nothing for an unknown
         # one, so the asker learns no more of other teams than their documents say.
         scope["team"] = team.strip()
-    thread, searched_as, drew_on = None, "", None
+    thread, searched_as, drew_on, follow_up = None, "", None, None
     if origin == QuestionOrigin.ASK:
         if thread_id is None:
             thread = Thread.objects.create(organization=organization, asker_id=principal.user_id, scope=scope)
@@ -137,7 +138,9 @@ def question_create(
             # Saving touches updated_at: the thread's last activity, for the recent threads list.
             thread.save(update_fields=["scope", "updated_at"])
             if not as_written:
-                searched_as, drew_on = _standalone(thread=thread, text=text)
+                searched_as, drew_on, follow_up = _standalone(
+                    thread=thread, organization=organization, principal=principal, text=text
+                )
     elif thread_id is not None:
         raise InvalidInput("Only a question someone asks joins a thread.")
     question = Question.objects.create(
@@ -162,6 +165,11 @@ def question_create(
             **scope,
             "thread_id": thread.pk if thread else None,
             "rewritten": bool(searched_as),
+            **(
+                {"rewritten_by": follow_up.rewritten_by, "model_rewrite_refused": follow_up.model_refused}
+                if follow_up
+                else {}
+            ),
         },
     )
     return question
@@ -179,17 +187,24 @@ def _own_thread(*, principal: Principal, thread_id) -> Thread:
     return thread
 
 
-def _standalone(*, thread: Thread, text: str) -> tuple[str, Question | None]:
-    """What a follow-up is searched as, and the earlier turn it drew on; ("", None) when it stands
-    on its own. Only the asker's own earlier questions feed it, never a passage or an answer, so
-    nothing they may no longer read travels into a later turn."""
+def _standalone(
+    *, thread: Thread, organization: Organization, principal: Principal, text: str
+) -> tuple[str, Question | None, FollowUp | None]:
+    """What a follow-up is searched as, the earlier turn it drew on and how it was rewritten; ("",
+    None, None) for a thread's first question. Only the asker's own earlier questions feed it,
+    never a passage or an answer, so nothing they may no longer read travels into a later turn."""
     turns = list(thread.turns.order_by("created_at", "pk").only("pk", "text", "searched_as"))
     if not turns:
-        return "", None
-    standalone = standalone_question(text, [Turn(question=t.text, searched_as=t.searched_as or t.text) for t in turns])
-    if standalone.drew_on is None:
-        return "", None
-    return standalone.text, turns[standalone.drew_on]
+        return "", None, None
+    follow_up = follow_up_searched_as(
+        organization=organization,
+        user_id=principal.user_id,
+        question=text,
+        history=[Turn(question=t.text, searched_as=t.searched_as or t.text) for t in turns],
+    )
+    if follow_up.drew_on is None:
+        return "", None, follow_up
+    return follow_up.text, turns[follow_up.drew_on], follow_up
 
 
 def answer_question(

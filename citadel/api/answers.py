@@ -57,6 +57,11 @@ class AskIn(Schema):
     as_written: bool = Field(
         default=False, description="Search the question exactly as written, even when it follows up in a thread."
     )
+    scope_clear: bool = Field(
+        default=False,
+        description="With `thread_id`: drop the thread's scope, so this question and the next turns search every "
+        "document you may read (or only the scope this request names).",
+    )
 
 
 class CitationOut(Schema):
@@ -194,6 +199,7 @@ def ask(request, payload: AskIn):
         document_ids=payload.document_ids or None,
         team=payload.team,
         thread_id=payload.thread_id,
+        scope_clear=payload.scope_clear,
         as_written=payload.as_written,
     )
     answer = selectors.get_answer(principal=principal, answer_id=answer.pk)

@@ -56,6 +56,8 @@ class RunOut(Schema):
 
 class ResultOut(Schema):
     question: str
+    earlier_turns: list[str] = Field(description="A follow-up's earlier questions in its thread, oldest first.")
+    searched_as: str = Field(description="What a follow-up was searched as; empty when searched as asked.")
     expected_external_ids: list
     retrieved_external_ids: list
     cited_external_ids: list
@@ -101,6 +103,8 @@ def _run_detail(principal: Principal, run_id: int) -> dict:
     results = [
         {
             "question": r.question,
+            "earlier_turns": r.earlier_turns or [],
+            "searched_as": r.searched_as,
             "expected_external_ids": r.expected_external_ids or [],
             "retrieved_external_ids": r.retrieved_external_ids or [],
             "cited_external_ids": r.cited_external_ids or [],

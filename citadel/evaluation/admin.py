@@ -17,7 +17,7 @@ class EvalSetAdmin(OrgScopedAdmin):
 class GoldenQuestionAdminForm(forms.ModelForm):
     class Meta:
         model = GoldenQuestion
-        fields = ["eval_set", "question", "expected_external_ids", "expected_passages", "notes"]
+        fields = ["eval_set", "question", "earlier_turns", "expected_external_ids", "expected_passages", "notes"]
 
     def clean(self):
         data = super().clean()
@@ -28,6 +28,7 @@ class GoldenQuestionAdminForm(forms.ModelForm):
                     "expected": data.get("expected_external_ids") or [],
                     "passages": data.get("expected_passages") or [],
                     "notes": data.get("notes", ""),
+                    "earlier_turns": data.get("earlier_turns") or [],
                 }
             )
         except InvalidInput as exc:
@@ -36,6 +37,7 @@ class GoldenQuestionAdminForm(forms.ModelForm):
             question=item.question,
             expected_external_ids=item.expected,
             expected_passages=item.passages,
+            earlier_turns=item.earlier_turns,
             notes=item.notes,
         )
         return data

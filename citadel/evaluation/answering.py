@@ -1,6 +1,8 @@
 """Answer runs ask each golden question through the real answer pipeline, as the admin who
-started the run, and read back what was retrieved and what was cited."""
+started the run, and read back what was retrieved and what was cited. A follow-up is asked in a
+thread after its earlier turns, as a member asks it."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from citadel.answers.models import AnswerStatus
@@ -24,6 +26,7 @@ class AnswerOutcome:
     abstained: bool
     retrieved: list[Passage]
     cited: list[Passage]
+    searched_as: str = ""
 
 
 def _passage(row) -> Passage:
@@ -34,8 +37,11 @@ def _passage(row) -> Passage:
     )
 
 
-def answer_for_evaluation(*, principal: Principal, question: str) -> AnswerOutcome:
-    answer = answer_question(principal=principal, text=question)
+def answer_for_evaluation(*, principal: Principal, question: str, earlier_turns: Sequence[str] = ()) -> AnswerOutcome:
+    thread_id = None
+    for turn in earlier_turns:
+        thread_id = answer_question(principal=principal, text=turn, thread_id=thread_id).question.thread_id
+    answer = answer_question(principal=principal, text=question, thread_id=thread_id)
     passages = list(answer.passages.select_related("document", "chunk").order_by("n"))
     by_n = {row.n: row for row in passages}
     cited_ns = list(dict.fromkeys(answer.citations.order_by("n").values_list("passage__n", flat=True)))
@@ -47,4 +53,5 @@ def answer_for_evaluation(*, principal: Principal, question: str) -> AnswerOutco
         abstained=abstained,
         retrieved=[_passage(row) for row in passages],
         cited=[_passage(by_n[n]) for n in cited_ns if n in by_n],
+        searched_as=answer.question.searched_as,
     )

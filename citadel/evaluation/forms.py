@@ -28,7 +28,17 @@ class GoldenQuestionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
+    earlier_turns = forms.CharField(
+        label="Earlier turns (optional, for a follow-up: the questions asked before it in its thread, one per line, "
+        "oldest first)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+
+    def clean_earlier_turns(self) -> list[str]:
+        value = self.cleaned_data.get("earlier_turns", "")
+        return [line.strip() for line in value.splitlines() if line.strip()]
 
     def clean_expected(self) -> list[str]:
         return _lines(self.cleaned_data.get("expected", ""))

@@ -1,9 +1,10 @@
 """The golden-set file format, shared by the web import and the `evaluate` command.
 
 One JSON object per line: {"question": "...", "expected": ["external id", ...]}, optionally
-"passages": ["snippet", ...] (judge by passage instead of by document) and "notes": "...".
-An empty "expected" (and no passages) marks a question the documents cannot answer: a good
-answer abstains.
+"passages": ["snippet", ...] (judge by passage instead of by document), "notes": "..." and
+"earlier_turns": ["question", ...] (a follow-up: the questions asked before it in the same thread,
+oldest first). An empty "expected" (and no passages) marks a question the documents cannot answer:
+a good answer abstains.
 Blank lines are skipped. Every bad line is reported with its number, and a file with any bad line
 yields no items at all, so callers never act on half a file.
 """
@@ -22,6 +23,7 @@ MAX_EXPECTED = 1000
 MAX_EXTERNAL_ID_CHARS = 255
 MAX_PASSAGE_CHARS = 2000
 MAX_LINES = 5000
+MAX_EARLIER_TURNS = 10
 MAX_REPORTED_ERRORS = 50
 
 
@@ -32,6 +34,7 @@ class GoldenItem:
     expected: list[str]
     passages: list[str] = field(default_factory=list)
     notes: str = ""
+    earlier_turns: list[str] = field(default_factory=list)
 
 
 class GoldenFormatError(InvalidInput):
@@ -91,7 +94,26 @@ def golden_item_from_dict(data: dict, *, line: int = 0, max_question_chars: int 
     notes = data.get("notes", "")
     if not isinstance(notes, str):
         raise InvalidInput('"notes" must be a string')
-    return GoldenItem(line=line, question=question, expected=expected, passages=passages, notes=notes.strip())
+    return GoldenItem(
+        line=line,
+        question=question,
+        expected=expected,
+        passages=passages,
+        notes=notes.strip(),
+        earlier_turns=_earlier_turns(data.get("earlier_turns", [])),
+    )
+
+
+def _earlier_turns(value) -> list[str]:
+    """In order and as many times as asked: a thread may ask the same thing twice."""
+    if not isinstance(value, list) or not all(isinstance(turn, str) and turn.strip() for turn in value):
+        raise InvalidInput('"earlier_turns" must be a list of non-empty questions')
+    if len(value) > MAX_EARLIER_TURNS:
+        raise InvalidInput(f'"earlier_turns" has more than {MAX_EARLIER_TURNS} questions')
+    turns = [" ".join(turn.split()) for turn in value]
+    if any(len(turn) > MAX_QUESTION_CHARS for turn in turns):
+        raise InvalidInput(f"an earlier turn is longer than {MAX_QUESTION_CHARS} characters")
+    return turns
 
 
 def parse_golden_jsonl(text: str | bytes, *, max_question_chars: int = MAX_QUESTION_CHARS) -> list[GoldenItem]:

@@ -29,12 +29,16 @@ class GoldenQuestion(models.Model):
     """A question with the sources a good retrieval must find.
 
     Judged per document (`expected_external_ids`) unless `expected_passages` is set: then a
-    retrieved passage counts when its text contains one of those snippets."""
+    retrieved passage counts when its text contains one of those snippets. With `earlier_turns`
+    it is a follow-up: those questions are asked first in one thread, and it is scored as the
+    turn that follows them."""
 
     eval_set = models.ForeignKey(EvalSet, on_delete=models.CASCADE, related_name="questions")
     question = models.TextField()
     expected_external_ids = models.JSONField(default=list)
     expected_passages = models.JSONField(default=list, blank=True)
+    # The questions asked before it in the same thread, oldest first.
+    earlier_turns = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True)
     source = models.CharField(max_length=10, choices=GoldenSource, default=GoldenSource.MANUAL)
     from_answer = models.ForeignKey(
@@ -125,6 +129,9 @@ class EvalResult(models.Model):
     golden_question = models.ForeignKey(GoldenQuestion, on_delete=models.CASCADE, related_name="+")
     # Copied so a run reads the same after its golden question is edited.
     question = models.TextField(blank=True)
+    earlier_turns = models.JSONField(default=list, blank=True)
+    # What was searched for a follow-up (its standalone form); "" when the question was searched as asked.
+    searched_as = models.TextField(blank=True)
     expected_external_ids = models.JSONField(default=list)
     retrieved_external_ids = models.JSONField(default=list)
     cited_external_ids = models.JSONField(default=list, blank=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from citadel.core.errors import InvalidInput
 from citadel.core.principal import Principal
+from citadel.evaluation.follow_ups import golden_searched_as
 from citadel.evaluation.golden import MAX_RETRIEVAL_QUESTION_CHARS, GoldenItem, parse_golden_jsonl
 from citadel.evaluation.metrics import mean, ndcg_at_k, precision_at_k, recall_at_k, reciprocal_rank
 from citadel.evaluation.scoring import judge
@@ -35,7 +36,7 @@ def retrieval_query(question: str) -> str:
     return cut if cut else question[:MAX_QUERY_CHARS]
 
 
-def question_row(item: GoldenItem, hits, k: int) -> dict:
+def question_row(item: GoldenItem, hits, k: int, *, searched_as: str = "") -> dict:
     judged = judge(hits, expected_ids=item.expected, expected_passages=item.passages)
     ranked, relevant = judged.ranked, judged.relevant
     return {
@@ -43,7 +44,8 @@ def question_row(item: GoldenItem, hits, k: int) -> dict:
         "question": item.question,
         "expected": item.expected,
         "retrieved": list(dict.fromkeys(h.external_id for h in hits)),
-        "truncated": len(item.question) > MAX_QUERY_CHARS,
+        "truncated": len(searched_as or item.question) > MAX_QUERY_CHARS,
+        "searched_as": searched_as,
         f"recall@{k}": recall_at_k(ranked, relevant, k),
         f"precision@{k}": precision_at_k(ranked, relevant, k),
         "mrr": reciprocal_rank(ranked, relevant, k),
@@ -67,11 +69,11 @@ def evaluate_retrieval(
     *, principal: Principal, items: list[GoldenItem], k: int = 10, settings: dict | None = None
 ) -> dict:
     """{"k", "questions", "truncated", "recall@k", "mrr", "ndcg@k", "rows"} with one retrieve() per
-    question; "truncated" counts the questions retrieval read only the start of."""
-    rows = [
-        question_row(
-            item, retrieve(principal=principal, query=retrieval_query(item.question), k=k, settings=settings), k
-        )
-        for item in items
-    ]
+    question (a follow-up's standalone form); "truncated" counts the questions retrieval read only
+    the start of."""
+    rows = []
+    for item in items:
+        query = golden_searched_as(principal=principal, question=item.question, earlier_turns=item.earlier_turns)
+        hits = retrieve(principal=principal, query=retrieval_query(query), k=k, settings=settings)
+        rows.append(question_row(item, hits, k, searched_as=query if query != item.question else ""))
     return summarize(rows, k)

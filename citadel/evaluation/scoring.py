@@ -136,6 +136,16 @@ def run_metrics(rows: list[dict], *, k: int, classifications: list[str] | None =
         for choice in Classification:
             summary[choice.value] = sum(1 for c in classifications if c == choice)
         summary["correct_rate"] = _mean([1.0 if c == Classification.CORRECT else 0.0 for c in classifications])
+    follow_ups = [i for i, r in enumerate(rows) if r.get("follow_up")]
+    if follow_ups:
+        # Follow-ups also count above, like any question; here they are told apart.
+        summary["follow_ups"] = len(follow_ups)
+        summary["follow_up_recall@k"] = _mean([rows[i]["recall@k"] for i in follow_ups])
+        summary["follow_up_ndcg@10"] = _mean([rows[i]["ndcg@10"] for i in follow_ups])
+        if classifications is not None:
+            summary["follow_up_correct_rate"] = _mean(
+                [1.0 if classifications[i] == Classification.CORRECT else 0.0 for i in follow_ups]
+            )
     return summary
 
 
@@ -148,6 +158,9 @@ METRIC_LABELS = [
     *((key, label, True) for key, label in LEG_METRICS),
     ("abstention_rate", "Abstention rate", False),
     ("correct_rate", "Correct answers", True),
+    ("follow_up_recall@k", "Recall@k, follow-ups", True),
+    ("follow_up_ndcg@10", "nDCG@10, follow-ups", True),
+    ("follow_up_correct_rate", "Correct answers, follow-ups", True),
 ]
 
 

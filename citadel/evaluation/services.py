@@ -19,6 +19,7 @@ from citadel.core.errors import CitadelError, InvalidInput, NotFound
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
 from citadel.evaluation import golden, scoring
+from citadel.evaluation.follow_ups import golden_searched_as
 from citadel.evaluation.models import (
     EvalResult,
     EvalRun,
@@ -82,17 +83,25 @@ def golden_question_add(
     expected_external_ids: list[str],
     expected_passages: list[str] | None = None,
     notes: str = "",
+    earlier_turns: list[str] | None = None,
 ) -> GoldenQuestion:
     principal = _require_admin(principal)
     eval_set = _eval_set(principal, eval_set_id)
     item = golden.golden_item_from_dict(
-        {"question": question, "expected": expected_external_ids, "passages": expected_passages or [], "notes": notes}
+        {
+            "question": question,
+            "expected": expected_external_ids,
+            "passages": expected_passages or [],
+            "notes": notes,
+            "earlier_turns": earlier_turns or [],
+        }
     )
     created = GoldenQuestion.objects.create(
         eval_set=eval_set,
         question=item.question,
         expected_external_ids=item.expected,
         expected_passages=item.passages,
+        earlier_turns=item.earlier_turns,
         notes=item.notes,
         source=GoldenSource.MANUAL,
         created_by_id=principal.user_id,
@@ -120,6 +129,7 @@ def golden_questions_import(*, principal: Principal, eval_set_id: int, text: str
             question=item.question,
             expected_external_ids=item.expected,
             expected_passages=item.passages,
+            earlier_turns=item.earlier_turns,
             notes=item.notes,
             source=GoldenSource.IMPORT,
             created_by_id=principal.user_id,
@@ -266,7 +276,7 @@ def _execute(run: EvalRun, questions: list[GoldenQuestion]) -> EvalRun:
             classifications.append(result.classification)
         else:
             result = _retrieve_one(run, principal, question)
-        rows.append({**result.metrics, "abstained": result.abstained})
+        rows.append({**result.metrics, "abstained": result.abstained, "follow_up": bool(question.earlier_turns)})
         with transaction.atomic():
             result.save()
             # Still this worker's run (not cancelled, not taken over), or the result rolls back.
@@ -291,19 +301,20 @@ def _base_result(run: EvalRun, question: GoldenQuestion) -> EvalResult:
         run=run,
         golden_question=question,
         question=question.question,
+        earlier_turns=list(question.earlier_turns),
         expected_external_ids=list(question.expected_external_ids),
     )
 
 
 def _retrieve_one(run: EvalRun, principal: Principal, question: GoldenQuestion) -> EvalResult:
     kwargs = {"settings": run.settings} if run.settings_applied and retrieve_accepts_settings() else {}
-    found = retrieval.search(
-        principal=principal, query=question.question, k=max(run.k, scoring.NDCG_AT), filters=None, **kwargs
-    )
+    query = golden_searched_as(principal=principal, question=question.question, earlier_turns=question.earlier_turns)
+    found = retrieval.search(principal=principal, query=query, k=max(run.k, scoring.NDCG_AT), filters=None, **kwargs)
     hits = found.hits
     expected = {"expected_ids": question.expected_external_ids, "expected_passages": question.expected_passages}
     judged = scoring.judge(hits, **expected)
     result = _base_result(run, question)
+    result.searched_as = query if query != question.question else ""
     result.retrieved_external_ids = _unique(h.external_id for h in hits)
     result.abstained = not hits
     result.metrics = {
@@ -316,11 +327,14 @@ def _retrieve_one(run: EvalRun, principal: Principal, question: GoldenQuestion) 
 def _answer_one(run: EvalRun, principal: Principal, question: GoldenQuestion) -> EvalResult:
     from citadel.evaluation.answering import answer_for_evaluation
 
-    outcome = answer_for_evaluation(principal=principal, question=question.question)
+    outcome = answer_for_evaluation(
+        principal=principal, question=question.question, earlier_turns=question.earlier_turns
+    )
     expected = {"expected_ids": question.expected_external_ids, "expected_passages": question.expected_passages}
     judged_retrieved = scoring.judge(outcome.retrieved, **expected)
     judged_cited = scoring.judge(outcome.cited, **expected)
     result = _base_result(run, question)
+    result.searched_as = outcome.searched_as
     result.answer_id = outcome.answer_id
     result.answer_status = outcome.status
     result.abstained = outcome.abstained

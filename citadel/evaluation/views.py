@@ -126,6 +126,7 @@ def question_add(request, principal, eval_set_id):
                 question=form.cleaned_data["question"],
                 expected_external_ids=form.cleaned_data["expected"],
                 expected_passages=form.cleaned_data["passages"],
+                earlier_turns=form.cleaned_data["earlier_turns"],
                 notes=form.cleaned_data["notes"],
             )
         except InvalidInput as exc:
@@ -346,6 +347,8 @@ def run_export(request, principal, run_id):
         json.dumps(
             {
                 "question": r.question,
+                "earlier_turns": r.earlier_turns,
+                "searched_as": r.searched_as,
                 "expected": r.expected_external_ids,
                 "retrieved": r.retrieved_external_ids,
                 "cited": r.cited_external_ids,

@@ -54,17 +54,23 @@ class ChatGenerator(ABC):
     # -- protocol ---------------------------------------------------------------------------------
     def generate(self, *, question: str, passages: list[SourcePassage]) -> Generation:
         system, user = build_messages(question=question, passages=passages)
-
-        def call():
-            try:
-                return self._complete(system, user)
-            except (TransientError, ProviderError):
-                raise
-            except Exception as exc:  # noqa: BLE001 - every SDK failure is translated, none escapes raw
-                raise self._translate(exc) from exc
-
-        (text, tokens_in, tokens_out), attempts = call_resilient(call, breaker=self.breaker)
+        (text, tokens_in, tokens_out), attempts = self._completion(system, user)
         return self._finish(system, user, text, tokens_in, tokens_out, attempts)
+
+    def complete(self, *, system: str, user: str) -> Generation:
+        """A plain completion for a task that is not an answer (rewriting a follow-up): the same
+        retries, breaker and error translation; the text comes back as the model wrote it."""
+        (text, tokens_in, tokens_out), attempts = self._completion(system, user)
+        if not isinstance(text, str) or not text.strip():
+            raise ProviderError(f"{self.name} returned no text (malformed or empty output).")
+        return Generation(
+            text=text.strip(),
+            model=self.model,
+            tokens_in=tokens_in if tokens_in is not None else T.estimate_tokens(system + user),
+            tokens_out=tokens_out if tokens_out is not None else T.estimate_tokens(text),
+            prompt_text=prompt_text(system, user),
+            attempts=attempts,
+        )
 
     def stream(self, *, question: str, passages: list[SourcePassage]) -> Iterator[str | Generation]:
         system, user = build_messages(question=question, passages=passages)
@@ -115,6 +121,17 @@ class ChatGenerator(ABC):
         yield self._finish(system, user, "".join(parts), tokens_in, tokens_out, attempts)
 
     # -- helpers ------------------------------------------------------------------------------------
+    def _completion(self, system: str, user: str) -> tuple[tuple[str, int | None, int | None], int]:
+        def call():
+            try:
+                return self._complete(system, user)
+            except (TransientError, ProviderError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - every SDK failure is translated, none escapes raw
+                raise self._translate(exc) from exc
+
+        return call_resilient(call, breaker=self.breaker)
+
     def _unavailable(self, exc: Exception):
         from citadel.providers.generation import ProviderUnavailable
 

@@ -117,6 +117,22 @@ def test_ask_in_a_thread_prints_the_thread_and_what_was_searched(acme):
     assert as_written["thread_id"] == first["thread_id"] and as_written["searched_as"] == "and for the legal team?"
 
 
+def test_clear_scope_widens_a_threads_next_turns_to_all_the_asker_reads(acme):
+    """Given Lea's thread asked within the company policy, when she follows up with --clear-scope,
+    then that turn and the next search every document she may read again, Legal's included."""
+    thread = str(ask("--as", "lea", "--document", "parental-leave")["thread_id"])
+    legal = "How many weeks does parental leave last for members of the legal team?"
+
+    kept = ask("--as", "lea", "--thread", thread, question=legal)
+    cleared = ask("--as", "lea", "--thread", thread, "--clear-scope", question=legal)
+    after = ask("--as", "lea", "--thread", thread, question=legal)
+
+    assert "legal-leave" not in {c["external_id"] for c in kept["citations"]}
+    for result in (cleared, after):
+        assert Question.objects.get(answer__pk=result["answer_id"]).scope == {}
+        assert "legal-leave" in {c["external_id"] for c in result["citations"]} and "20 weeks" in result["text"]
+
+
 def test_ask_in_another_persons_thread_is_an_error_like_a_missing_one(acme):
     thread_id = ask("--as", "lea")["thread_id"]
     out = StringIO()

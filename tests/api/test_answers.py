@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 
 from citadel.accounts.models import ReviewPolicy
 from citadel.accounts.selectors import principal_for
-from citadel.answers.models import Feedback
+from citadel.answers.models import Feedback, Question
 from citadel.review.models import ReviewItem
 from citadel.review.services import review_approve, review_reject
 from tests.api.conftest import assert_problem
@@ -267,6 +267,28 @@ def test_ask_in_a_thread_returns_the_thread_and_what_was_searched(published, as_
     detail = bob.get(f"/answers/{follow_up['answer_id']}").json()
     assert detail["thread_id"] == first["thread_id"] and detail["searched_as"] == follow_up["searched_as"]
     assert detail["question"] == "and for faulty items?"
+
+
+def test_scope_clear_drops_the_threads_scope(published, as_user):
+    """Given Bob's thread asked within the refund policy, when he follows up with scope_clear, then
+    the turn searches every document he may read, and so do the thread's later turns."""
+    bob = as_user(published.bob_token)
+    refund_policy = published.acme.documents.get(external_id="refund-policy")
+    first = bob.post("/ask/", {"question": QUESTION, "document_ids": [refund_policy.pk]}).json()
+
+    cleared = bob.post("/ask/", {"question": QUESTION, "thread_id": first["thread_id"], "scope_clear": True}).json()
+    after = bob.post("/ask/", {"question": QUESTION, "thread_id": first["thread_id"]}).json()
+
+    scopes = dict(
+        Question.objects.filter(
+            answer__pk__in=[first["answer_id"], cleared["answer_id"], after["answer_id"]]
+        ).values_list("answer__pk", "scope")
+    )
+    assert scopes == {
+        first["answer_id"]: {"document_ids": [refund_policy.pk]},
+        cleared["answer_id"]: {},
+        after["answer_id"]: {},
+    }
 
 
 def test_ask_in_someone_elses_thread_is_a_404(published, as_user):

@@ -15,6 +15,9 @@ GOOD = "\n".join(
         "",
         json.dumps({"question": "  Who approves   travel? ", "expected": ["travel", "travel", "policy"], "notes": "x"}),
         json.dumps({"question": "Quote?", "expected": [], "passages": ["within 14 days"]}),
+        json.dumps(
+            {"question": "and abroad?", "expected": ["travel"], "earlier_turns": ["Meal  allowance?", "x?", "x?"]}
+        ),
     ]
 )
 
@@ -22,15 +25,18 @@ GOOD = "\n".join(
 def test_a_good_file_parses_with_line_numbers_and_clean_values():
     items = parse_golden_jsonl(GOOD)
 
-    assert [i.line for i in items] == [1, 3, 4]
+    assert [i.line for i in items] == [1, 3, 4, 5]
     assert items[1].question == "Who approves travel?"
     assert items[1].expected == ["travel", "policy"]
     assert items[1].notes == "x"
     assert items[2].passages == ["within 14 days"]
+    assert items[0].earlier_turns == []
+    # A follow-up's earlier turns keep their order and repeats: they are a conversation, not a set.
+    assert items[3].earlier_turns == ["Meal allowance?", "x?", "x?"]
 
 
 def test_bytes_with_a_bom_parse_like_text():
-    assert len(parse_golden_jsonl(("\ufeff" + GOOD).encode())) == 3
+    assert len(parse_golden_jsonl(("\ufeff" + GOOD).encode())) == 4
 
 
 @pytest.mark.parametrize(
@@ -44,6 +50,9 @@ def test_bytes_with_a_bom_parse_like_text():
         ('{"question": "q", "expected": [1]}', "non-empty strings"),
         ('{"question": "q", "expected": ["a"], "passages": "x"}', '"passages" must be a list of strings'),
         ('{"question": "q", "expected": ["a"], "notes": 3}', '"notes" must be a string'),
+        ('{"question": "q", "expected": ["a"], "earlier_turns": "q0"}', '"earlier_turns" must be a list'),
+        ('{"question": "q", "expected": ["a"], "earlier_turns": [" "]}', '"earlier_turns" must be a list'),
+        (json.dumps({"question": "q", "expected": ["a"], "earlier_turns": ["q"] * 11}), "more than 10"),
     ],
 )
 def test_each_kind_of_bad_line_is_named_with_its_number(line, message):
@@ -99,7 +108,7 @@ def test_import_with_one_bad_line_imports_nothing(world):
     with pytest.raises(GoldenFormatError) as caught:
         golden_questions_import(principal=admin, eval_set_id=eval_set.pk, text=text)
 
-    assert caught.value.errors == [(5, '"expected" must be a list of strings')]
+    assert caught.value.errors == [(6, '"expected" must be a list of strings')]
     assert GoldenQuestion.objects.filter(eval_set=eval_set).count() == 0
 
 
@@ -109,8 +118,9 @@ def test_import_of_a_good_file_adds_every_question_as_imported(world):
 
     created = golden_questions_import(principal=admin, eval_set_id=eval_set.pk, text=GOOD)
 
-    assert len(created) == 3
+    assert len(created) == 4
     assert set(GoldenQuestion.objects.filter(eval_set=eval_set).values_list("source", flat=True)) == {"import"}
+    assert GoldenQuestion.objects.get(question="and abroad?").earlier_turns == ["Meal allowance?", "x?", "x?"]
 
 
 def test_only_admins_import_and_only_into_their_own_organization(world):

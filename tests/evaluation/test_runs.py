@@ -12,12 +12,20 @@ from django_tasks_db.models import DBTaskResult
 
 from citadel.accounts.models import Membership
 from citadel.accounts.services import api_token_create
+from citadel.answers.models import Question
 from citadel.audit.models import AuditEvent
 from citadel.core.errors import InvalidInput, PermissionDenied
 from citadel.evaluation.models import Classification, EvalResult, EvalRun, RunKind, RunStatus
-from citadel.evaluation.services import EXECUTE_TASK, eval_run_execute, eval_run_start, eval_set_create
+from citadel.evaluation.services import (
+    EXECUTE_TASK,
+    eval_run_execute,
+    eval_run_start,
+    eval_set_create,
+    golden_question_add,
+)
 from citadel.jobs.reaper import runs_reap
 from citadel.jobs.services import run_claim, run_extend
+from tests.factories import make_document
 from tests.workers import WorkerKilled, heartbeat, killed
 
 
@@ -145,6 +153,43 @@ def test_an_answer_run_classifies_each_question(acme, django_capture_on_commit_c
         assert by_question[question].cited_external_ids == [expected]
     assert (run.metrics["correct"], run.metrics["generation_miss"], run.metrics["retrieval_miss"]) == (2, 0, 1)
     assert run.metrics["abstention_rate"] == pytest.approx(1 / 3, abs=1e-4)
+
+
+@pytest.fixture
+def follow_up(acme):
+    """A golden follow-up: "and abroad?" after a question on the meal allowance."""
+    org, admin, eval_set = acme
+    make_document(org, "meals", ["The daily meal allowance when travelling outside the country is 60 euros."])
+    return golden_question_add(
+        principal=admin,
+        eval_set_id=eval_set.pk,
+        question="and abroad?",
+        expected_external_ids=["meals"],
+        earlier_turns=["What is the daily meal allowance when travelling?"],
+    )
+
+
+@pytest.mark.parametrize("kind", [RunKind.RETRIEVAL, RunKind.ANSWER])
+def test_a_follow_up_is_searched_after_its_earlier_turns_and_reported_apart(
+    acme, follow_up, kind, django_capture_on_commit_callbacks
+):
+    """Given a golden set with one follow-up, when a run measures it, then the follow-up is searched
+    as the standalone question its earlier turn makes of it (in a thread, for an answer run), finds
+    its document, and the run reports follow-ups apart as well as among all questions."""
+    _, admin, eval_set = acme
+
+    run = _run(admin, eval_set, django_capture_on_commit_callbacks, kind=kind)
+
+    assert run.status == RunStatus.DONE, run.error_message
+    result = run.results.get(golden_question=follow_up)
+    assert result.earlier_turns == ["What is the daily meal allowance when travelling?"]
+    assert "meal allowance" in result.searched_as and "abroad" in result.searched_as
+    assert result.retrieved_external_ids[0] == "meals"
+    assert (run.metrics["questions"], run.metrics["follow_ups"], run.metrics["follow_up_recall@k"]) == (4, 1, 1.0)
+    if kind == RunKind.ANSWER:
+        question = Question.objects.get(answer__pk=result.answer_id)
+        assert question.thread.turns.count() == 2 and question.drew_on.text == result.earlier_turns[0]
+        assert result.classification == Classification.CORRECT and run.metrics["follow_up_correct_rate"] == 1.0
 
 
 def _verbs() -> list[str]:

@@ -111,6 +111,20 @@ def test_a_question_added_by_form_lands_in_the_set(acme, world, client):
     assert added.source == "manual"
 
 
+def test_a_follow_up_added_by_form_keeps_its_earlier_turns_in_order(acme, world, client):
+    _, _, eval_set = acme
+    c = _admin_client(client, world)
+
+    c.post(
+        reverse("evaluation:question_add", args=[eval_set.pk]),
+        {"question": "and abroad?", "expected": "travel", "earlier_turns": "Meal allowance?\n\n  Per day?  \n"},
+    )
+
+    assert GoldenQuestion.objects.get(question="and abroad?").earlier_turns == ["Meal allowance?", "Per day?"]
+    page = c.get(reverse("evaluation:set_detail", args=[eval_set.pk])).content.decode()
+    assert "After: Meal allowance? → Per day?" in page
+
+
 def test_starting_a_run_from_the_web_runs_it_and_progress_reloads_when_done(
     acme, world, client, django_capture_on_commit_callbacks
 ):

@@ -64,6 +64,23 @@ def test_evaluate_reports_metrics_and_rows(acme, tmp_path):
     assert [row["line"] for row in result["rows"]] == [1, 3]
 
 
+def test_evaluate_searches_a_follow_up_as_its_earlier_turns_make_it(acme, tmp_path):
+    """Given a golden follow-up ("and holidays?") after a question on refunds, when it is evaluated,
+    then it is searched as the standalone question its earlier turn makes of it, which the row says."""
+    golden = tmp_path / "golden.jsonl"
+    line = {
+        "question": "and holidays?",
+        "expected": ["handbook"],
+        "earlier_turns": ["How many days are refunds paid in?"],
+    }
+    golden.write_text(json.dumps(line) + "\n")
+
+    row = run("evaluate", str(golden), "--as", "bob")["rows"][0]
+
+    assert "refunds" in row["searched_as"] and "holidays" in row["searched_as"]
+    assert row["recall@10"] == 1.0
+
+
 def test_evaluate_reads_the_start_of_a_question_longer_than_retrieval_takes_and_says_so(acme, tmp_path):
     """Given a golden line whose question (a whole argument, as standard collections have) runs
     past the 2,000 characters retrieval takes, when it is evaluated, then retrieval reads its

@@ -1,9 +1,10 @@
-"""ask QUESTION --as USERNAME [--org SLUG] [--thread ID] [--as-written] [--document EXTERNAL_ID ...] [--team NAME]
-[--label NAME ...] --json
+"""ask QUESTION --as USERNAME [--org SLUG] [--thread ID [--clear-scope]] [--as-written] [--document EXTERNAL_ID ...]
+[--team NAME] [--label NAME ...] --json
 
 --thread follows up in that thread of the asker's (another's is an error, as if it did not exist): the
-question keeps the thread's scope unless it names one, and is searched as the standalone question
-the thread makes of it ("and abroad?" after a question on the meal allowance), unless --as-written.
+question keeps the thread's scope unless it names one or --clear-scope drops it, and is searched as the
+standalone question the thread makes of it ("and abroad?" after a question on the meal allowance),
+unless --as-written.
 
 --document, --team and --label narrow the search to those documents, the documents granted to that
 team, or the documents with any of those labels (together: what all of them allow), never beyond
@@ -52,6 +53,12 @@ class Command(JsonCommand):
         )
         parser.add_argument("--thread", dest="thread_id", type=int, help="Follow up in this thread of yours.")
         parser.add_argument(
+            "--clear-scope",
+            dest="scope_clear",
+            action="store_true",
+            help="With --thread: search every document you may read again (or only the scope given here).",
+        )
+        parser.add_argument(
             "--as-written", dest="as_written", action="store_true", help="Search the question exactly as written."
         )
 
@@ -65,6 +72,7 @@ class Command(JsonCommand):
         team=None,
         labels=(),
         thread_id=None,
+        scope_clear=False,
         as_written=False,
         **_,
     ):
@@ -76,6 +84,7 @@ class Command(JsonCommand):
             team=team,
             labels=labels or None,
             thread_id=thread_id,
+            scope_clear=scope_clear,
             as_written=as_written,
         )
         hidden = answer.status == AnswerStatus.PENDING_REVIEW
