@@ -15,6 +15,11 @@
    page as htmx does (the full path: retrieve, extractive answer, citation checks, answer,
    passages, citations, prompt log, review gate, receipt, audit event, rendered card).
 4. Prints p50/p95/p99 latency, throughput, errors and the machine's CPU time per request as JSON.
+   With --follow-ups every client alternates a first question and a follow-up in its thread ("and
+   for <word>?", "who approves it?", ...: the thread id comes back in the response's HX-Trigger, as
+   the page's script reads it), so the follow-up path (the thread locked and read, the rewrite) is
+   measured too: twice the difference in CPU per request from a run without it, side by side, is
+   what a follow-up costs more than a first question. Latency is then also given per kind.
 5. With --ingest-docs N: N generated documents are uploaded into another organization first; after
    the idle measurement, --ingest-workers workers (real MiniLM, their default niceness) start,
    and once they have ingested a first document (model loaded) the same measurement runs again
@@ -223,11 +228,31 @@ def answerable_questions(n: int) -> list[str]:
     return out
 
 
+FOLLOW_UPS = [
+    "and for {a}?",
+    "what about {a} {b}?",
+    "who approves it?",
+    "is that per day?",
+    "and {a}?",
+    "does that apply to {a} too?",
+]
+
+
+def follow_up(rng: random.Random, vocab: list[str]) -> str:
+    a, b = rng.sample(vocab, 2)
+    return rng.choice(FOLLOW_UPS).format(a=a, b=b)
+
+
 class Client(threading.Thread):
-    def __init__(self, port: int, deadline: float, qs: list[str], results: list, lock: threading.Lock):
+    def __init__(
+        self, port: int, deadline: float, qs: list[str], results: list, lock: threading.Lock, follow_ups: bool = False
+    ):
         super().__init__(daemon=True)
         self.port, self.deadline, self.qs, self.results, self.lock = port, deadline, qs, results, lock
+        self.follow_ups = follow_ups
+        self.vocab = vocabulary(3000, random.Random(7))
         self.cookies: dict[str, str] = {}
+        self.headers: dict[str, str] = {}
 
     def request(self, conn, method, path, body=None, headers=None):
         headers = dict(headers or {})
@@ -236,6 +261,7 @@ class Client(threading.Thread):
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
+        self.headers = {k.lower(): v for k, v in response.getheaders()}
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
@@ -255,8 +281,13 @@ class Client(threading.Thread):
             {"Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://127.0.0.1:{self.port}/login/"},
         )
         rng = random.Random(id(self))
+        thread = None
         while time.time() < self.deadline:
-            body = urllib.parse.urlencode({"question": rng.choice(self.qs)})
+            if thread is None:
+                body = urllib.parse.urlencode({"question": rng.choice(self.qs)})
+            else:
+                body = urllib.parse.urlencode({"question": follow_up(rng, self.vocab), "thread": thread})
+            kind = "first" if thread is None else "follow_up"
             headers = {
                 "Content-Type": "application/x-www-form-urlencoded",
                 "HX-Request": "true",
@@ -268,13 +299,16 @@ class Client(threading.Thread):
                 status, data = self.request(conn, "POST", "/answers/", body, headers)
                 ok = status == 200 and b"answer-card" in data
                 answered = b"badge-answered" in data
+                asked = json.loads(self.headers.get("hx-trigger") or "{}").get("thread-continued") if ok else None
             except (OSError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                status, ok, answered = 0, False, False
+                status, ok, answered, asked = 0, False, False, None
             elapsed = (time.perf_counter() - started) * 1000
+            # A first question opens a thread its follow-up continues; the next pair starts afresh.
+            thread = asked if self.follow_ups and kind == "first" else None
             with self.lock:
-                self.results.append((elapsed, ok, status, answered))
+                self.results.append((elapsed, ok, status, answered, kind))
 
 
 def measure(args, qs: list[str]) -> dict:
@@ -282,7 +316,7 @@ def measure(args, qs: list[str]) -> dict:
     results: list = []
     lock = threading.Lock()
     deadline = time.time() + args.warmup + args.seconds
-    clients = [Client(args.port, deadline, qs, results, lock) for _ in range(args.clients)]
+    clients = [Client(args.port, deadline, qs, results, lock, args.follow_ups) for _ in range(args.clients)]
     for c in clients:
         c.start()
     time.sleep(args.warmup)
@@ -312,6 +346,15 @@ def measure(args, qs: list[str]) -> dict:
         # steadier than latency on a shared machine, whose neighbours show up as steal instead.
         "cpu_ms_per_request": round((busy_to - busy_from) * 1000 / TICKS / max(len(results), 1), 1),
         "steal_share": round((steal_to - steal_from) / TICKS / duration / os.cpu_count(), 3),
+        **(
+            {
+                kind: {"requests": len(ms), "p50_ms": round(statistics.median(ms), 1)}
+                for kind in ("first", "follow_up")
+                if (ms := [r[0] for r in results if r[4] == kind])
+            }
+            if args.follow_ups
+            else {}
+        ),
     }
 
 
@@ -374,6 +417,9 @@ def main() -> None:
         help="Share of questions taken from a chunk's own sentence (default 0.5).",
     )
     parser.add_argument(
+        "--follow-ups", action="store_true", help="Every other question follows up in the thread of the one before."
+    )
+    parser.add_argument(
         "--shared-buffers",
         default="1GB",
         help="PostgreSQL shared_buffers for this data dir (ALTER SYSTEM, server restarted once); '' keeps it",
@@ -417,6 +463,7 @@ def main() -> None:
             "gunicorn": {"workers": args.workers or "config default", "threads": args.threads or "config default"},
             "embedder": "fake (deterministic hashing, 384-d)",
             "provider": "extractive",
+            "follow_ups": args.follow_ups,
         }
         if args.ingest_docs:
             # Queued before anything is measured, so the idle phase has no workers and the loaded

@@ -40,7 +40,14 @@ def flag_word(flag: str) -> str:
 class AskForm(forms.Form):
     question = forms.CharField(
         max_length=services.MAX_QUESTION_CHARS,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Ask a question about your documents"}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "placeholder": "Ask a question about your documents",
+                "aria-describedby": "ask-keys",
+                "data-ask-box": "",
+            }
+        ),
     )
     label = forms.ChoiceField(required=False, label="Only documents labelled")
     # The scope a link asked within ("Ask about this document"), carried through the POST.
@@ -54,6 +61,8 @@ class AskForm(forms.Form):
     # The thread a question asked here follows up in (the one on the page); none starts a new one.
     thread = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
     as_written = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The thread's scope was cleared on the page: its next turns search everything the asker reads.
+    scope_clear = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, labels=(), documents=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -179,14 +188,16 @@ def ask(request):
             thread = selectors.get_thread(principal=principal, thread_id=request.GET["thread"])
             # A follow-up keeps the thread's scope without sending it again: the chip tells it
             # (by the titles the asker may still read), the form carries only the thread.
+            scope_clear = request.GET.get("scope") == "clear"
+            scope = {} if scope_clear else thread.scope
             documents = list(
                 readable_documents(principal)
-                .filter(pk__in=thread.scope.get("document_ids") or [])
+                .filter(pk__in=scope.get("document_ids") or [])
                 .only("pk", "title")
                 .order_by("title", "pk")
             )
-            team = thread.scope.get("team", "")
-            initial = {"thread": thread.pk}
+            team = scope.get("team", "")
+            initial = {"thread": thread.pk, "scope_clear": scope_clear}
         form = AskForm(labels=labels, documents=documents, initial=initial)
     status = 200
     context: dict = {
@@ -209,6 +220,7 @@ def ask(request):
                     document_ids=form.cleaned_data["document"] or None,
                     team=form.cleaned_data["team"].strip() or None,
                     thread_id=form.cleaned_data["thread"],
+                    scope_clear=form.cleaned_data["scope_clear"],
                     as_written=form.cleaned_data["as_written"],
                 )
                 if request.htmx and _streams(question.organization):

@@ -150,7 +150,23 @@ window.addEventListener("pageshow", () => document.querySelectorAll("[data-picke
 
 // Asking on the ask page: the next question follows up in the thread the last one joined (the
 // server names it in HX-Trigger's "thread-continued").
+// The box is emptied for the next question, and the note offering a new thread shows when the page
+// itself does not already show the thread.
 document.addEventListener("thread-continued", (event) => {
   const field = document.getElementById("id_thread");
-  if (field && event.detail && event.detail.value) field.value = event.detail.value;
+  if (!field || !event.detail || !event.detail.value) return;
+  field.value = event.detail.value;
+  const box = document.querySelector("[data-ask-box]");
+  if (box) box.value = "";
+  const note = document.getElementById("thread-note");
+  if (note && !document.getElementById("thread")) note.hidden = false;
+});
+
+// Ctrl+Enter (Cmd+Enter on a Mac) in the question box asks, as the Ask button does.
+document.addEventListener("keydown", (event) => {
+  const box = event.target instanceof Element && event.target.closest("[data-ask-box]");
+  if (box && event.key === "Enter" && (event.ctrlKey || event.metaKey) && box.form) {
+    event.preventDefault();
+    box.form.requestSubmit();
+  }
 });

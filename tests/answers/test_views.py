@@ -638,6 +638,28 @@ def test_the_ask_page_shows_a_thread_its_turns_and_a_new_thread_action(login, an
     assert "<td>2</td>" in page
 
 
+def test_clearing_a_threads_scope_on_the_page_keeps_the_thread_and_widens_its_next_turns(login, ann, acme, meals):
+    """Given Ann's thread asked within the abroad document, when she clears the chip on its page and
+    asks again, then the question stays in the thread, searches everything she reads, and so does
+    the thread from then on."""
+    principal = _principal(ann, acme)
+    first = answer_question(principal=principal, text=MEAL_QUESTION, document_ids=[meals.pk])
+    thread_id = first.question.thread_id
+    client = login(ann)
+    scoped = client.get(reverse("answers:ask"), {"thread": thread_id}).content.decode()
+    clear = f"{reverse('answers:ask')}?thread={thread_id}&amp;scope=clear"
+    assert "Asking within: <strong>Meals abroad</strong>" in scoped and clear in scoped
+
+    page = client.get(reverse("answers:ask"), {"thread": thread_id, "scope": "clear"}).content.decode()
+    client.post(reverse("answers:ask"), {"question": MEAL_QUESTION, "thread": thread_id, "scope_clear": "on"})
+
+    assert "Asking within" not in page and '<input type="hidden" name="scope_clear" value="True"' in page
+    asked = Answer.objects.latest("pk").question
+    assert asked.thread_id == thread_id and asked.scope == {}
+    asked.thread.refresh_from_db()
+    assert asked.thread.scope == {}
+
+
 def test_someone_elses_thread_is_not_found_on_the_ask_page(world, login, ann, acme, meals):
     thread_id = answer_question(principal=_principal(ann, acme), text=MEAL_QUESTION).question.thread_id
     ben = world.user("ben", acme)
