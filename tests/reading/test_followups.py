@@ -43,6 +43,7 @@ def asked(*questions: str) -> list[Turn]:
             "Can I charge my car at the office?",
         ),
         ("Is there a sabbatical?", "how long is it?", "How long is a sabbatical?"),
+        ("Where is the IT bar?", "when is it open?", "When is the IT bar open?"),
     ],
 )
 def test_a_follow_up_is_searched_as_the_question_it_stands_for(earlier, follow_up, searched):
@@ -61,6 +62,10 @@ def test_a_follow_up_is_searched_as_the_question_it_stands_for(earlier, follow_u
         "Is there a parental leave policy for adoptive parents?",
         "How long does it take to set up a new supplier?",
         "When and where is the 2027 company offsite?",
+        "Where is the IT bar?",
+        "By when do I have to RSVP for the summer party?",
+        "I disagree with my rating. How do I contest it?",
+        "Can a contractor paid through an agency get an advance on their pay?",
     ],
 )
 def test_a_question_that_stands_on_its_own_is_searched_exactly_as_asked(question):
@@ -68,6 +73,98 @@ def test_a_question_that_stands_on_its_own_is_searched_exactly_as_asked(question
     result = standalone_question(question, asked("What is the daily meal allowance when travelling?"))
     # then it is left untouched and draws on no turn
     assert result == Standalone(text=question, drew_on=None)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "follow_up", "searched"),
+    [
+        (
+            "What's the mileage rate for a private car?",
+            "and for an electric car?",
+            "What's the mileage rate for an electric car?",
+        ),
+        (
+            "How quickly must a SEV1 incident be acknowledged?",
+            "and a sev3?",
+            "How quickly must a sev3 incident be acknowledged?",
+        ),
+        (
+            "How much parental leave does the birthing parent get?",
+            "what about the other parent?",
+            "How much parental leave does the other parent get?",
+        ),
+        ("Can contractors get a salary advance?", "what about interns?", "Can interns get a salary advance?"),
+        ("What's the mileage rate for a motorcycle?", "and a bicycle?", "What's the mileage rate for a bicycle?"),
+        ("Who do I contact about a suspicious login?", "how about an outage?", "Who do I contact about an outage?"),
+        (
+            "Who approves a purchase of 30,000 dollars?",
+            "and 150k?",
+            "Who approves a purchase of 150k dollars?",
+        ),
+        (
+            "Can a customer get a refund on a monthly plan?",
+            "and on annual ones?",
+            "Can a customer get a refund on annual plan?",
+        ),
+    ],
+)
+def test_a_fragment_replaces_what_it_stands_in_for(earlier, follow_up, searched):
+    # Given a question, when a fragment follows it that matches one of its phrases (a number, a code, a
+    # phrase with the same preposition or head noun, a plural)
+    result = standalone_question(follow_up, asked(earlier))
+    # then the fragment takes that phrase's place instead of being added to the question
+    assert result == Standalone(text=searched, drew_on=0)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "follow_up", "searched"),
+    [
+        ("Can interns get a salary advance?", "how quickly is it paid?", "How quickly is a salary advance paid?"),
+        ("How many PTO days do I get per year?", "can I carry them over", "Can I carry PTO days over?"),
+        ("What's the spending limit on a P-card?", "who gets one", "Who gets a P-card?"),
+        (
+            "How much is the internet stipend for hybrid employees?",
+            "do they need receipts",
+            "Do hybrid employees need receipts?",
+        ),
+        ("How long is the probation period?", "can they extend it?", "Can they extend the probation period?"),
+    ],
+)
+def test_a_pronoun_stands_for_the_phrase_it_agrees_with(earlier, follow_up, searched):
+    # Given a question with a person and a thing in it, or a singular and a plural, when a pronoun follows
+    result = standalone_question(follow_up, asked(earlier))
+    # then "it" takes the thing asked about, "they" a plural, "one" the latest "a ...", and a "they" with
+    # no plural to stand for is left as it is
+    assert result == Standalone(text=searched, drew_on=0)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "follow_up", "searched"),
+    [
+        (
+            "When is catered lunch served at the office?",
+            "where?",
+            "Where is catered lunch served at the office?",
+        ),
+        ("Is there a sabbatical?", "how long?", "How long is a sabbatical?"),
+        (
+            "How many days a week do hybrid employees come in?",
+            "and office-based staff, how many days a week do they come in?",
+            "How many days a week do office-based staff come in?",
+        ),
+        (
+            "What is the daily meal allowance when travelling?",
+            "Thanks. And abroad?",
+            "Thanks. What is the daily meal allowance when travelling abroad?",
+        ),
+    ],
+)
+def test_a_question_word_or_a_topic_set_out_first_is_read_into_the_question(earlier, follow_up, searched):
+    # Given a question, when a follow-up is a bare question word, sets out its topic before a pronoun, or
+    # follows a sentence of thanks
+    result = standalone_question(follow_up, asked(earlier))
+    # then the earlier question is asked with the new question word, or the topic takes the pronoun's place
+    assert result == Standalone(text=searched, drew_on=0)
 
 
 def test_a_first_question_has_nothing_to_draw_on():
@@ -114,6 +211,17 @@ def test_a_question_with_no_phrase_to_substitute_is_asked_after_the_one_it_follo
         ("How long does it take to get a badge?", False),  # nor does this "it"
         ("is there a stipend for it?", True),
         ("Do I need a receipt for every expense?", False),
+        ("can my manager waive that", True),  # "that" with nothing after it
+        ("who gets one", True),  # "one" that counts nothing
+        ("how long does it take to show up on their card", True),  # "their" with nothing to agree with
+        ("can i keep my passwords in a spreadsheet instead", True),  # instead of what was said
+        ("even during an investigation?", True),  # a fragment opened by a focus word
+        ("register by when", True),  # a fragment that asks its question word last
+        ("what if I leave mid-year?", True),
+        ("Where is the IT bar?", False),  # an acronym, not a pronoun
+        ("After how many years of service can I take a sabbatical?", False),  # the question word's phrase
+        ("In case of fire, where do I go?", False),  # a question of its own after what it sets out
+        ("Only managers can approve expense reports?", False),  # a clause asked as a statement
     ],
 )
 def test_whether_a_question_leans_on_its_thread(question, leans):
@@ -129,8 +237,13 @@ def test_a_rewrite_takes_well_under_a_millisecond():
 
 
 THREAD_WORDS = ["allowance", "meal", "hotel", "refund", "laptop", "policy", "office", "travel", "leave", "budget"]
-FOLLOW_UP_WORDS = ["abroad", "contractors", "London", "extended", "alcohol", "60,000", "approves", "stolen", "day"]
-FUNCTION_WORDS = ["the", "a", "of", "for", "in", "it", "that", "is", "does", "and", "what", "about", "how", "there"]
+FOLLOW_UP_WORDS = [
+    "abroad", "contractors", "London", "extended", "alcohol", "60,000", "approves", "stolen", "day", "SEV2", "IT",
+]  # fmt: skip
+FUNCTION_WORDS = [
+    "the", "a", "of", "for", "in", "it", "that", "is", "does", "and", "what", "about", "how", "there", "they",
+    "one", "ones", "if", "even", "instead", "when",
+]  # fmt: skip
 questions = st.lists(st.sampled_from(THREAD_WORDS + FUNCTION_WORDS), min_size=1, max_size=10).map(
     lambda words: " ".join(words) + "?"
 )
