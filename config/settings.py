@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "citadel.extraction",
     "citadel.evaluation",
     "citadel.trail",
+    "citadel.console",
+    "citadel.gaps",
     "citadel.ops",
     "citadel.api",
     # Serves the API docs' Swagger UI from our own static files (the CSP allows no CDN).

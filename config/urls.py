@@ -22,6 +22,8 @@ urlpatterns = [
     path("extractions/", include("citadel.extraction.urls")),
     path("evaluation/", include("citadel.evaluation.urls")),
     path("audit/", include("citadel.trail.urls")),
+    path("console/gaps/", include("citadel.gaps.urls")),
+    path("console/", include("citadel.console.urls")),
     path("runs/", include("citadel.jobs.urls")),
     path("notifications/", include("citadel.notifications.urls")),
     path("ops/", include("citadel.ops.urls")),

@@ -101,8 +101,9 @@ def test_the_maintenance_task_and_the_command_run_the_same_purge(world):
 
 
 def test_workers_serving_maintenance_schedule_the_purge():
-    from citadel.audit.schedule import serves_maintenance
+    from citadel.ops.schedule import MAINTENANCE, serves_maintenance
 
+    assert "citadel.audit.tasks.prompt_logs_purge_task" in {entry.task for entry in MAINTENANCE}
     assert serves_maintenance("*")
     assert serves_maintenance("default,maintenance")
     assert not serves_maintenance("ingestion")

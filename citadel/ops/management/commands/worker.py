@@ -18,11 +18,11 @@ from django.db import close_old_connections
 from django.db.backends.signals import connection_created
 from django_tasks_db.management.commands import db_worker
 
-from citadel.audit.schedule import prompt_logs_purge_forever, serves_maintenance
 from citadel.jobs.registry import run_kinds
 from citadel.jobs.services import worker_heartbeat_beat, worker_heartbeat_remove
 from citadel.jobs.workers import worker_id_set
 from citadel.ops.reaper import reap_stale
+from citadel.ops.schedule import maintenance_forever, serves_maintenance
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +61,7 @@ class Command(db_worker.Command):
         beat.start()
         threading.Thread(target=_reap_forever, args=(stop,), daemon=True, name="reaper").start()
         if serves_maintenance(options["queue_name"], options.get("exclude_queues")):
-            threading.Thread(
-                target=prompt_logs_purge_forever, args=(stop,), daemon=True, name="prompt-log-purge"
-            ).start()
+            threading.Thread(target=maintenance_forever, args=(stop,), daemon=True, name="maintenance").start()
         try:
             return super().handle(*args, **options)
         finally:
