@@ -14,15 +14,17 @@ QUESTION = "When are refunds paid?"
 
 
 def _waiting_item(site) -> int:
-    # beta's policy holds every answer for review: max's question waits.
-    asked = json.loads(site.manage("ask", QUESTION, "--as", "max", "--json").stdout)
+    """max asks (beta's policy holds every answer for review, so it waits); its review item's id.
+    One process asks and looks: each `manage.py` spends about 3 s starting Django."""
+    script = (
+        "import io, json; from django.core.management import call_command; "
+        "from citadel.review.models import ReviewItem; out = io.StringIO(); "
+        f"call_command('ask', {QUESTION!r}, '--as', 'max', '--json', stdout=out); asked = json.loads(out.getvalue()); "
+        "print(json.dumps({**asked, 'item': ReviewItem.objects.get(answer_id=asked['answer_id']).pk}))"
+    )
+    asked = json.loads(site.manage("shell", "-c", script).stdout.strip().splitlines()[-1])
     assert asked["status"] == "pending_review", asked
-    out = site.manage(
-        "shell",
-        "-c",
-        f"from citadel.review.models import ReviewItem; print(ReviewItem.objects.get(answer_id={asked['answer_id']}).pk)",
-    ).stdout
-    return int(out.strip().splitlines()[-1])
+    return asked["item"]
 
 
 def test_the_bell_tells_the_asker_of_a_decision_without_a_reload(page, shot, browser, site, watch):
