@@ -318,6 +318,26 @@ CITADEL = {
     "TASK_LEASE_SECONDS": env_int("CITADEL_TASK_LEASE_SECONDS", 120),
     # How often each maintenance worker enqueues the prompt-log retention purge.
     "PROMPT_LOG_PURGE_SECONDS": env_int("CITADEL_PROMPT_LOG_PURGE_SECONDS", 3600),
+    # How often each maintenance worker runs the lifecycle cleanup (citadel.ingestion.cleanup) for
+    # every organization, and how many rows each of its transactions deletes.
+    "VERSIONS_CLEANUP_SECONDS": env_int("CITADEL_VERSIONS_CLEANUP_SECONDS", 6 * 3600),
+    "VERSIONS_CLEANUP_BATCH": env_int("CITADEL_VERSIONS_CLEANUP_BATCH", 1000),
+    # How often each maintenance worker gives questions whose answering died a failed answer.
+    "ABANDONED_CLOSE_SECONDS": env_int("CITADEL_ABANDONED_CLOSE_SECONDS", 300),
+    # How often each maintenance worker refreshes the console's daily rollups, and how many recent
+    # days each refresh recomputes (the days on which answers, feedback and reviews still change).
+    "CONSOLE_REFRESH_SECONDS": env_int("CITADEL_CONSOLE_REFRESH_SECONDS", 900),
+    "CONSOLE_ROLLUP_DAYS": env_int("CITADEL_CONSOLE_ROLLUP_DAYS", 35),
+    # Content gaps (citadel.gaps): how often each maintenance worker regroups every organization's
+    # unanswered questions (skipped where nothing changed), over how many recent days, at most how
+    # many questions (the latest), and how many questions make a gap.
+    "GAPS_REFRESH_SECONDS": env_int("CITADEL_GAPS_REFRESH_SECONDS", 3600),
+    "GAPS_WINDOW_DAYS": env_int("CITADEL_GAPS_WINDOW_DAYS", 90),
+    "GAPS_MAX_QUESTIONS": env_int("CITADEL_GAPS_MAX_QUESTIONS", 50_000),
+    "GAPS_MIN_QUESTIONS": env_int("CITADEL_GAPS_MIN_QUESTIONS", 3),
+    # How often each maintenance worker looks for owners to tell of documents due for review; each
+    # owner hears at most once a day, however often it looks.
+    "REVIEW_DIGEST_SECONDS": env_int("CITADEL_REVIEW_DIGEST_SECONDS", 3600),
     # Workers yield the CPU to web requests (`manage.py worker --nice`); 0 when they have their own machines.
     # 19, the lowest priority: at 10 two workers still took 10% of the asking throughput on 2 cores
     # (bench/ask_load.py --ingest-docs); idle cores go to them at any niceness.

@@ -19,6 +19,7 @@ class OrganizationAdmin(OrgScopedAdmin):
         "watch_words",
         "prompt_log_mode",
         "prompt_log_retention_days",
+        "version_retention_days",
         "monthly_budget_usd",
     )
 

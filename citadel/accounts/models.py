@@ -37,6 +37,9 @@ class Organization(models.Model):
 
     prompt_log_mode = models.CharField(max_length=10, choices=PromptLogMode, default=PromptLogMode.REDACTED)
     prompt_log_retention_days = models.PositiveIntegerField(default=30)
+    # Days a superseded version keeps its chunks, vectors and lexical entries (for a rollback or a
+    # look at what changed) before the cleanup deletes them; the version row and its text stay.
+    version_retention_days = models.PositiveIntegerField(default=30, db_default=30)
 
     monthly_budget_usd = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
 

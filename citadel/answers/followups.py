@@ -43,11 +43,16 @@ def _rewriter(organization: Organization) -> ChatGenerator | None:
 
 
 def follow_up_searched_as(
-    *, organization: Organization, user_id: int | None, question: str, history: Sequence[Turn]
+    *,
+    organization: Organization,
+    user_id: int | None,
+    question: str,
+    history: Sequence[Turn],
+    feature: str = "rewrite",
 ) -> FollowUp:
     """The standalone question `question` means after `history` (the thread's earlier turns, oldest
-    first). A model call is logged as the `rewrite` feature, under the organization's prompt-log
-    policy and counted in its budget."""
+    first). A model call is logged as `feature` (an evaluation run's as "evaluation"), under the
+    organization's prompt-log policy and counted in its budget."""
     offline = standalone_question(question, history)
     fallback = FollowUp(offline.text, offline.drew_on, OFFLINE if offline.drew_on is not None else "")
     model = _rewriter(organization) if history else None
@@ -55,7 +60,7 @@ def follow_up_searched_as(
         return fallback
     system, user = rewrite_prompt(question, history)
     started = timezone.now()
-    log = {"organization": organization, "user_id": user_id, "feature": "rewrite", "provider": model}
+    log = {"organization": organization, "user_id": user_id, "feature": feature, "provider": model}
     try:
         generation = model.complete(system=system, user=user)
     except ProviderError as exc:

@@ -35,6 +35,9 @@ class QuestionOrigin(models.TextChoices):
     # An item of a report: always reviewed, searched only in the report's documents, and not in
     # the asker's question history.
     REPORT = "report", "Report item"
+    # A golden question an evaluation run asks as its admin: never reviewed, not in the admin's
+    # history, and its model calls logged as the "evaluation" feature, not as anyone's asking.
+    EVALUATION = "evaluation", "Evaluation run"
 
 
 class Thread(models.Model):
@@ -60,7 +63,7 @@ class Question(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="questions")
     asker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions")
     text = models.TextField()
-    origin = models.CharField(max_length=8, choices=QuestionOrigin, default=QuestionOrigin.ASK, db_default="ask")
+    origin = models.CharField(max_length=12, choices=QuestionOrigin, default=QuestionOrigin.ASK, db_default="ask")
     # What retrieval is narrowed to, as retrieve()'s filters ({"document_ids": [...]}); empty:
     # everything the asker may read.
     scope = models.JSONField(default=dict, blank=True, db_default={})

@@ -21,7 +21,7 @@ from citadel.core.errors import NotFound
 from citadel.core.ids import parse_id
 from citadel.core.principal import Principal
 from citadel.documents.access import ContentView, content_view, readable_chunks, readable_document_ids
-from citadel.documents.models import Chunk
+from citadel.documents.models import Chunk, Document
 from citadel.ingestion.detection import CSV, PPTX, XLSX
 from citadel.ingestion.errors import IngestionError
 from citadel.ingestion.parsers import split_records
@@ -111,7 +111,23 @@ CITATION_FIELDS = ("n", "chunk_id", "document_id", "external_id", "title", "vers
 
 def answer_citations(answer: Answer) -> list[dict]:
     """The answer's citations in the fields scripts are given (ask --json, the API, reports), as
-    its receipt recorded them; before the receipt exists, as the rows were written."""
+    its receipt recorded them; before the receipt exists, as the rows were written. Each says, as
+    of now, whether its document is past its review-by date (`review_due`, an ISO date, else None)."""
+    citations = _citations_recorded(answer)
+    due = _review_due_dates(c["document_id"] for c in citations)
+    return [{**c, "review_due": due.get(c["document_id"])} for c in citations]
+
+
+def _review_due_dates(document_ids) -> dict[int, str]:
+    """The review-by dates that have passed, by document id, of these documents."""
+    ids = {i for i in document_ids if i is not None}
+    if not ids:
+        return {}
+    rows = Document.objects.filter(pk__in=ids, review_by__lt=timezone.localdate()).values_list("pk", "review_by")
+    return {pk: review_by.isoformat() for pk, review_by in rows}
+
+
+def _citations_recorded(answer: Answer) -> list[dict]:
     receipt = getattr(answer, "receipt", None)
     if receipt is not None:
         # Receipts written before locators existed have none: "" says so.
@@ -460,6 +476,8 @@ def recent_threads(*, principal: Principal, limit: int = 10) -> list[dict]:
     """The asker's latest threads: the first question of each, how many turns, last activity."""
     threads = list(
         Thread.objects.filter(organization_id=principal.organization_id, asker_id=principal.user_id)
+        # An evaluation run's threads are measurements, not conversations of the admin who ran it.
+        .exclude(turns__origin=QuestionOrigin.EVALUATION)
         .annotate(turn_count=Count("turns"), first_turn_id=Min("turns"))
         .filter(turn_count__gt=0)
         .order_by("-updated_at", "-pk")[:limit]

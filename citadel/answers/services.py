@@ -127,7 +127,7 @@ def question_create(
         # one, so the asker learns no more of other teams than their documents say.
         scope["team"] = team.strip()
     thread, searched_as, drew_on, follow_up = None, "", None, None
-    if origin == QuestionOrigin.ASK:
+    if origin in (QuestionOrigin.ASK, QuestionOrigin.EVALUATION):
         if thread_id is None:
             thread = Thread.objects.create(organization=organization, asker_id=principal.user_id, scope=scope)
         else:
@@ -139,7 +139,7 @@ def question_create(
             thread.save(update_fields=["scope", "updated_at"])
             if not as_written:
                 searched_as, drew_on, follow_up = _standalone(
-                    thread=thread, organization=organization, principal=principal, text=text
+                    thread=thread, organization=organization, principal=principal, text=text, origin=origin
                 )
     elif thread_id is not None:
         raise InvalidInput("Only a question someone asks joins a thread.")
@@ -187,8 +187,14 @@ def _own_thread(*, principal: Principal, thread_id) -> Thread:
     return thread
 
 
+def _feature(origin: str, default: str) -> str:
+    """The prompt logs' feature for a question's model calls (`default`: "answer", "rewrite"): an
+    evaluation run's are its own, never counted as a member's asking."""
+    return QuestionOrigin.EVALUATION.value if origin == QuestionOrigin.EVALUATION else default
+
+
 def _standalone(
-    *, thread: Thread, organization: Organization, principal: Principal, text: str
+    *, thread: Thread, organization: Organization, principal: Principal, text: str, origin: str
 ) -> tuple[str, Question | None, FollowUp | None]:
     """What a follow-up is searched as, the earlier turn it drew on and how it was rewritten; ("",
     None, None) for a thread's first question. Only the asker's own earlier questions feed it,
@@ -201,6 +207,7 @@ def _standalone(
         user_id=principal.user_id,
         question=text,
         history=[Turn(question=t.text, searched_as=t.searched_as or t.text) for t in turns],
+        feature=_feature(origin, "rewrite"),
     )
     if follow_up.drew_on is None:
         return "", None, follow_up
@@ -217,12 +224,14 @@ def answer_question(
     thread_id: int | None = None,
     scope_clear: bool = False,
     as_written: bool = False,
+    origin: str = QuestionOrigin.ASK,
 ) -> Answer:
-    """Ask and answer in one blocking call (the `ask` command, the API, pages without JS), within
-    the scope and thread question_create describes."""
+    """Ask and answer in one blocking call (the `ask` command, the API, pages without JS, an
+    evaluation run), within the scope and thread question_create describes."""
     question = question_create(
         principal=principal,
         text=text,
+        origin=origin,
         labels=labels,
         document_ids=document_ids,
         team=team,
@@ -500,7 +509,7 @@ def _write(
         prompt_log_record(
             organization=run.organization,
             user_id=run.question.asker_id,
-            feature="answer",
+            feature=_feature(run.question.origin, "answer"),
             provider=call.provider,
             model=call.model,
             started_at=call.started_at,
@@ -518,7 +527,9 @@ def _write(
             answer=answer,
         )
     review_item_id = None
-    if status in (AnswerStatus.ANSWERED, AnswerStatus.PARTIAL, AnswerStatus.INSUFFICIENT_EVIDENCE):
+    # An evaluation run's answers are measured, never shown to anyone as answers: no reviewer's time.
+    reviewable = run.question.origin != QuestionOrigin.EVALUATION
+    if reviewable and status in (AnswerStatus.ANSWERED, AnswerStatus.PARTIAL, AnswerStatus.INSUFFICIENT_EVIDENCE):
         review_item_id = review_gate_apply(answer=answer)
         if review_item_id is not None:
             answer.status = AnswerStatus.PENDING_REVIEW

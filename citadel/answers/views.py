@@ -360,6 +360,8 @@ def review_words(review: dict, *, answer: Answer, flags: list[str]) -> str:
             raised = ", ".join(flag_word(f).lower() for f in flags) or "a flag"
             why = f"your organization reviews flagged answers, and this one raised: {raised}"
         return f"Required: sent to review item {review.get('item_id')}, because {why}."
+    if answer.question.origin == QuestionOrigin.EVALUATION:
+        return "Not needed: an evaluation run's answers are measured, never reviewed."
     if policy == ReviewPolicy.FLAGGED:
         return "Not needed: your organization reviews only flagged answers, and this one raised no flag."
     if policy == ReviewPolicy.NONE:

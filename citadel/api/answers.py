@@ -4,7 +4,7 @@ An answer is visible to its asker, and to the organization's reviewers and admin
 else it is a 404. While an answer waits for review (or after it was rejected) its text and
 sources are withheld from everyone but reviewers, as on the answer page."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from django.http import HttpRequest
@@ -74,6 +74,9 @@ class CitationOut(Schema):
     page: int | None
     locator: str = Field(description='Where the quote is: "page 3", "Sheet1 rows 20-35" ("" when unknown).')
     quote: str
+    review_due: date | None = Field(
+        None, description="The document's review-by date when it has passed (the source may be out of date), else null."
+    )
 
 
 class AskOut(Schema):
@@ -170,7 +173,9 @@ def _ask_out(request: HttpRequest, principal: Principal, answer: Answer) -> dict
         "support": selectors.answer_support(answer),
         "uncovered": list(answer.uncovered or []),
         "text": answer.text if visibility.text else "",
-        "citations": [c if content.allows(c["document_id"]) else {**c, "quote": ""} for c in citations],
+        "citations": [
+            c if content.allows(c["document_id"]) else {**c, "quote": "", "review_due": None} for c in citations
+        ],
         "withheld_sources": [] if visibility.awaiting_review else content.withheld_titles,
         "receipt_url": request.build_absolute_uri(reverse("answers:receipt", args=[answer.pk])),
         "question_id": answer.question_id,

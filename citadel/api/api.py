@@ -9,6 +9,7 @@ from citadel.api import (
     documents,
     evaluation,
     extraction,
+    gaps,
     notifications,
     problems,
     reports,
@@ -18,6 +19,7 @@ from citadel.api import (
     sources,
     summaries,
     threads,
+    usage,
 )
 from citadel.api.auth import ORG_HEADER, BearerToken
 
@@ -66,3 +68,5 @@ api.add_router("/evaluation", evaluation.router)
 api.add_router("/audit", audit.router)
 api.add_router("/runs", runs.router)
 api.add_router("/notifications", notifications.router)
+api.add_router("/gaps", gaps.router)
+api.add_router("/usage", usage.router)

@@ -4,7 +4,7 @@ version, retry, archive, delete, download of the original, and grants.
 Every document is loaded through citadel.documents.access, so another organization's document,
 or one the caller may not see, answers 404 exactly like a missing one."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from functools import wraps
 
@@ -117,6 +117,12 @@ class DocumentOut(Schema):
     url: str
     attachment_of: int | None = Field(None, description="For an email's attachment: the email document's id.")
     attachment_number: int | None = Field(None, description="For an email's attachment: its place in the email.")
+    owner: str | None = Field(None, description="The member (username) who owns it, if a member does.")
+    owner_team: str | None = Field(None, description="The team that owns it, if a team does.")
+    review_by: date | None = Field(None, description="The date by which it should be reviewed, if set.")
+    review_by_source: str = Field(
+        "", description="Where the review-by date came from: person, text (found in the document) or source."
+    )
 
 
 class DocumentLabelOut(Schema):
@@ -159,6 +165,11 @@ class UploadIn(Schema):
     title: limited(500) | None = None
     teams: list[limited(100)] = Field([], description="Only these teams may read it (names).")
     users: list[limited(150)] = Field([], description="Only these people may read it (usernames).")
+    owner: limited(150) | None = Field(None, description="The member (username) who owns it; not with owner_team.")
+    owner_team: limited(100) | None = Field(None, description="The team (name) that owns it; not with owner.")
+    review_by: date | None = Field(
+        None, description="YYYY-MM-DD: when it should be reviewed. A date found in its text never replaces it."
+    )
 
 
 class NewVersionIn(Schema):
@@ -217,6 +228,10 @@ def _document_out(request: HttpRequest, document: Document, versions: list[Docum
         "url": request.build_absolute_uri(reverse("api:document_detail", kwargs={"document_id": document.pk})),
         "attachment_of": document.parent_id,
         "attachment_number": document.attachment_number,
+        "owner": document.owner_user.get_username() if document.owner_user_id else None,
+        "owner_team": document.owner_team.name if document.owner_team_id else None,
+        "review_by": document.review_by,
+        "review_by_source": document.review_by_source,
     }
 
 
@@ -268,6 +283,14 @@ def _users(principal: Principal, names: list[str]) -> list:
     if missing:
         raise InvalidInput(f"No member named {', '.join(missing)} in this organization.", code="unknown_user")
     return [found[n] for n in names]
+
+
+def _owner(principal: Principal, username: str | None, team: str | None):
+    if username and team:
+        raise InvalidInput("A document is owned by a member or by a team, not both.")
+    if username:
+        return _users(principal, [username])[0]
+    return _teams(principal, [team])[0] if team else None
 
 
 def _check_size(upload: UploadedFile) -> None:
@@ -339,6 +362,8 @@ def document_upload(request, file: File[UploadedFile], data: Form[UploadIn]):
         title=data.title,
         teams=_teams(principal, data.teams),
         users=_users(principal, data.users),
+        owner=_owner(principal, data.owner, data.owner_team),
+        review_by=data.review_by,
     )
     body = {
         "created": result.created,

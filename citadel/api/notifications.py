@@ -24,7 +24,8 @@ class NotificationOut(Schema):
     id: int
     kind: str = Field(
         description="answer_approved, answer_rejected, report_ready (answered, waiting for review), "
-        "report_published, extraction_ready, summary_ready, evaluation_done, run_failed or document_failed."
+        "report_published, extraction_ready, summary_ready, evaluation_done, run_failed, document_failed or "
+        "documents_due (a daily digest of the documents you own whose review is due)."
     )
     title: str
     url: str = Field(description="The page it is about.")

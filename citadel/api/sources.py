@@ -43,6 +43,9 @@ class SourceOut(Schema):
     name: str
     config: dict
     permissions: list[dict]
+    freshness: list[dict] = Field(
+        [], description='Owners and review periods by path: [{"match", "owner" or "owner_team", "review_every_days"}].'
+    )
     default_audience: str
     sync_every_minutes: int | None
     paused: bool
@@ -61,7 +64,8 @@ class SourceIn(Schema):
     config: JsonObject = Field(
         description='The settings of the kind ({"path": ...} for a folder; secrets such as "password" are sealed and '
         'never returned), "permissions" ([{"match", "teams", "users"}], first match wins), "permissions_from", '
-        '"default_audience" ("organization" or "admins") and "sync_every_minutes".'
+        '"default_audience" ("organization" or "admins"), "sync_every_minutes" and "freshness" ([{"match", "owner" or '
+        '"owner_team", "review_every_days"}], first match wins: the owner and review-by date of the documents it brings).'
     )
 
 

@@ -1,8 +1,11 @@
+from datetime import date
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import validate_slug
 from django.db import models
+from django.utils import timezone
 from pgvector.django import HalfVectorField
 
 from citadel.jobs.models import Run, RunStatus
@@ -19,6 +22,19 @@ class VersionStatus(models.TextChoices):
     FAILED = "failed"
     SUPERSEDED = "superseded"
     ARCHIVED = "archived"
+
+
+class ReviewDateSource(models.TextChoices):
+    """Where a document's review-by date came from. A date a person set is never replaced by one
+    found in the text or given by a source's rules; one found in the text outranks a source's."""
+
+    PERSON = "person"
+    TEXT = "text"
+    SOURCE = "source"
+
+
+# Who may replace a review-by date: a setter replaces dates of its rank and below.
+REVIEW_DATE_RANK = {ReviewDateSource.SOURCE: 1, ReviewDateSource.TEXT: 2, ReviewDateSource.PERSON: 3}
 
 
 IN_PROGRESS_STATUSES = [
@@ -52,15 +68,47 @@ class Document(models.Model):
     # An email's attachment is a document of its own, with the email's access, under its email.
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     attachment_number = models.PositiveIntegerField(null=True, blank=True)
+    # Who keeps it up to date: a member or a team, never both; told when its review comes due.
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    owner_team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    review_by = models.DateField(null=True, blank=True)
+    review_by_source = models.CharField(max_length=6, choices=ReviewDateSource, blank=True, default="")
 
     class Meta:
         ordering = ["title"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "external_id"], name="document_unique_external_id"),
+            models.CheckConstraint(
+                condition=models.Q(owner_user__isnull=True) | models.Q(owner_team__isnull=True),
+                name="document_one_owner",
+            ),
+        ]
+        indexes = [
+            # The daily digest and the console read the documents coming due, a few of many.
+            models.Index(fields=["review_by"], name="document_review_by", condition=models.Q(review_by__isnull=False)),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def owner_name(self) -> str:
+        if self.owner_user_id:
+            return self.owner_user.get_username()
+        return self.owner_team.name if self.owner_team_id else ""
+
+    @property
+    def review_due(self) -> date | None:
+        """The review-by date once it has passed (the day itself is not yet overdue), else None."""
+        return review_due(self.review_by)
+
+
+def review_due(review_by: date | None, *, today: date | None = None) -> date | None:
+    if review_by is None or review_by >= (today or timezone.localdate()):
+        return None
+    return review_by
 
 
 class GrantScope(models.TextChoices):

@@ -1,12 +1,13 @@
 """Reads for document pages. Visibility comes from access.py; this adds what pages show."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from citadel.accounts.models import Team
+from citadel.accounts.models import Membership, Team
 from citadel.core.errors import InvalidInput, NotFound
 from citadel.core.ids import parse_id
 from citadel.core.principal import Principal
@@ -40,7 +41,7 @@ _VERSION_FIELDS = DocumentVersion.objects.defer("text", "metadata")
 def document_list(principal: Principal) -> QuerySet[Document]:
     return (
         manageable_documents(principal)
-        .select_related("current_version")
+        .select_related("current_version", "owner_user", "owner_team")
         .defer("current_version__text", "current_version__metadata")
         .prefetch_related(Prefetch("versions", queryset=_VERSION_FIELDS.order_by("-number"), to_attr="version_list"))
         .order_by("-updated_at", "title")
@@ -285,3 +286,83 @@ def external_document_ids(*, principal: Principal, external_ids: list[str]) -> l
     if missing:
         raise NotFound(f"No document {missing[0]!r} that you may read.")
     return [ids[e] for e in wanted]
+
+
+# --- freshness: owners and review-by dates ---------------------------------------------------
+
+# Due "soon": the owners' digest and the console list what comes due within this many days.
+DUE_WITHIN_DAYS = 14
+MAX_DUE_LISTED = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class DueDocument:
+    """A document whose review comes due soon or is overdue, as the console and the digest list it."""
+
+    document: Document
+    title: str
+    owner_name: str  # the owner's username or team name; "" when nobody owns it
+    review_by: date
+    overdue: bool
+
+
+MAX_FRESHNESS_LISTED = 500
+
+
+def documents_for_freshness(principal: Principal) -> list[Document]:
+    """The documents whose owner and review-by date the principal may set (an admin's: every one
+    of the organization; a member's: those they uploaded), not archived, most recently changed
+    first (at most MAX_FRESHNESS_LISTED)."""
+    documents = manageable_documents(principal).filter(archived_at__isnull=True, parent__isnull=True)
+    if not principal.is_admin:  # citadel.accounts.rules.may_manage_document, as a filter
+        documents = documents.filter(created_by_id=principal.user_id)
+    return list(
+        documents.select_related("owner_user", "owner_team").order_by("-updated_at", "title")[:MAX_FRESHNESS_LISTED]
+    )
+
+
+def _due(principal: Principal, within_days: int) -> QuerySet[Document]:
+    horizon = timezone.localdate() + timedelta(days=within_days)
+    return (
+        readable_documents(principal)
+        .filter(review_by__isnull=False, review_by__lte=horizon)
+        .select_related("owner_user", "owner_team")
+        .order_by("review_by", "title", "pk")
+    )
+
+
+def _due_rows(documents: QuerySet[Document]) -> list[DueDocument]:
+    today = timezone.localdate()
+    return [
+        DueDocument(
+            document=d, title=d.title, owner_name=d.owner_name, review_by=d.review_by, overdue=d.review_by < today
+        )
+        for d in documents[:MAX_DUE_LISTED]
+    ]
+
+
+def documents_due_for_review(*, principal: Principal, within_days: int = DUE_WITHIN_DAYS) -> list[DueDocument]:
+    """The documents the principal may read whose review-by date is past or within `within_days`,
+    soonest first (at most MAX_DUE_LISTED). A document the principal may not read is never listed,
+    whoever owns it."""
+    return _due_rows(_due(principal, within_days))
+
+
+def documents_due_for_owner(*, principal: Principal, within_days: int = DUE_WITHIN_DAYS) -> list[DueDocument]:
+    """Of those, the ones the principal owns, themselves or through one of their teams: their digest."""
+    owned = Q(owner_user_id=principal.user_id) | Q(owner_team_id__in=list(principal.team_ids))
+    return _due_rows(_due(principal, within_days).filter(owned))
+
+
+def review_digest_recipients(*, within_days: int = DUE_WITHIN_DAYS) -> list[tuple[int, int]]:
+    """(organization id, user id) of every active member who owns a document coming due, themselves
+    or as a member of its owning team. Each gets a digest of only what they may read."""
+    horizon = timezone.localdate() + timedelta(days=within_days)
+    due = Document.objects.filter(
+        review_by__lte=horizon, archived_at__isnull=True, current_version__isnull=False
+    ).filter(Q(owner_user__isnull=False) | Q(owner_team__isnull=False))
+    owners = Membership.objects.filter(user__is_active=True).filter(
+        Q(user_id__in=due.values("owner_user_id"), organization_id__in=due.values("organization_id"))
+        | Q(teams__in=due.values("owner_team_id"))
+    )
+    return sorted(set(owners.values_list("organization_id", "user_id")))

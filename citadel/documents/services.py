@@ -6,30 +6,38 @@ Each service runs in one transaction with its audit event. Processing is queued 
 import hashlib
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from citadel.accounts.models import Membership, Team
 from citadel.accounts.rules import may_manage_document, may_rename_document, require_role
+from citadel.accounts.selectors import principal_for
 from citadel.audit.services import audit_record
-from citadel.core.errors import InvalidInput, InvalidTransition, PermissionDenied
+from citadel.core.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from citadel.core.principal import Principal, Role
 from citadel.core.tasks import enqueue_on_commit
-from citadel.documents.access import get_manageable_document
+from citadel.documents.access import get_manageable_document, manageable_documents
 from citadel.documents.models import (
     IN_PROGRESS_STATUSES,
+    REVIEW_DATE_RANK,
     AccessGrant,
     Document,
     DocumentVersion,
     GrantScope,
+    ReviewDateSource,
     VersionStatus,
     version_page_images_dir,
 )
+from citadel.documents.selectors import DUE_WITHIN_DAYS, documents_due_for_owner, review_digest_recipients
+from citadel.notifications.models import Notification, NotificationKind
+from citadel.notifications.services import absolute_url, notification_send
 
 # The ingestion pipeline's task, named by its path: ingestion sits above documents.
 INGEST_TASK = "citadel.ingestion.tasks.ingest_version"
@@ -88,6 +96,9 @@ def document_upload(
     title: str | None = None,
     teams: list[Team] | None = None,
     users: list | None = None,
+    owner=None,
+    review_by: date | None = None,
+    set_by: str = ReviewDateSource.PERSON,
     enqueue: bool = True,
 ) -> UploadResult:
     """Store a file as a new document, or as a new version of the document with the same
@@ -95,7 +106,10 @@ def document_upload(
 
     A new document is readable by the whole organization unless `teams`/`users` restrict it;
     those apply to new documents only (grants of existing ones change with access_grant/revoke).
-    With enqueue=False the caller runs the pipeline itself (`ingest --sync`)."""
+    `owner` (a member or a Team) and `review_by` are set on the document, new or not, as `set_by`
+    may (a person's replace anything; a source's rules never replace what a person or the text
+    set: `_freshness_apply`). With enqueue=False the caller runs the pipeline itself
+    (`ingest --sync`)."""
     teams, users = list(teams or []), list(users or [])
     filename = _clean_filename(filename)
     max_bytes = settings.CITADEL["MAX_UPLOAD_BYTES"]
@@ -110,6 +124,7 @@ def document_upload(
     if title is not None and len(title) > 500:
         raise InvalidInput("The title must be at most 500 characters.")
     _check_audience(principal, teams, users)
+    _check_owner(principal, owner)
     sha256 = _sha256(file)
 
     with transaction.atomic():
@@ -127,6 +142,7 @@ def document_upload(
                 title_set_by_person=bool(title),
                 created_by_id=principal.user_id,
             )
+            _freshness_apply(document, owner=owner, review_by=review_by, set_by=set_by)
             try:
                 with transaction.atomic():
                     document.save()
@@ -140,6 +156,8 @@ def document_upload(
                 )
             if document.archived_at is not None:
                 raise InvalidInput(f"{document.title} is archived; it cannot take new versions.")
+            # Told with the same file again, the owner and date still change.
+            _freshness_save(principal, document, owner=owner, review_by=review_by, set_by=set_by)
             latest = document.versions.order_by("-number").only("pk", "sha256", "number", "status").first()
             if latest is not None and latest.sha256 == sha256:
                 return UploadResult(document=document, version=latest, created=False)
@@ -177,11 +195,178 @@ def document_upload(
                 "sha256": sha256,
                 "size_bytes": size,
                 "grants": [_grant_label(g) for g in grants],
+                **(_freshness_record(document) if created_document else {}),
             },
         )
         if enqueue:
             enqueue_on_commit(INGEST_TASK, version.pk)
     return UploadResult(document=document, version=version, created=True)
+
+
+def _check_owner(principal: Principal, owner) -> None:
+    if owner is None:
+        return
+    if isinstance(owner, Team):
+        if owner.organization_id != principal.organization_id:
+            raise InvalidInput(f"Team {owner.name!r} is not in this organization.")
+        return
+    member = Membership.objects.filter(
+        organization_id=principal.organization_id, user_id=owner.pk, user__is_active=True
+    ).exists()
+    if not member:
+        raise InvalidInput(f"User {owner.get_username()!r} is not a member of this organization.")
+
+
+def _freshness_apply(document: Document, *, owner, review_by: date | None, set_by: str) -> bool:
+    """Set the owner and the review-by date given (None: leave as is) on the unsaved document, as
+    `set_by` may: a source's rules only fill in what is unset or was theirs; a person's replace
+    anything. Returns whether anything changed."""
+    changed = False
+    if owner is not None and (
+        set_by == ReviewDateSource.PERSON or not (document.owner_user_id or document.owner_team_id)
+    ):
+        user_id, team_id = (None, owner.pk) if isinstance(owner, Team) else (owner.pk, None)
+        changed |= (document.owner_user_id, document.owner_team_id) != (user_id, team_id)
+        document.owner_user_id, document.owner_team_id = user_id, team_id
+    rank = REVIEW_DATE_RANK.get(document.review_by_source, 0)
+    if review_by is not None and REVIEW_DATE_RANK[set_by] >= rank:
+        changed |= (document.review_by, document.review_by_source) != (review_by, set_by)
+        document.review_by, document.review_by_source = review_by, set_by
+    return changed
+
+
+def _freshness_record(document: Document) -> dict:
+    """The owner and review-by date as audit events record them."""
+    return {
+        "owner_user_id": document.owner_user_id,
+        "owner_team_id": document.owner_team_id,
+        "review_by": document.review_by.isoformat() if document.review_by else None,
+        "review_by_source": document.review_by_source,
+    }
+
+
+FRESHNESS_FIELDS = ["owner_user", "owner_team", "review_by", "review_by_source", "updated_at"]
+
+
+def _freshness_save(
+    principal: Principal, document: Document, *, owner, review_by, set_by: str, clear_owner=False, clear_review=False
+) -> bool:
+    """Change a locked, saved document's owner and review-by date, audited `documents.freshness_set`
+    with both before and after; nothing when nothing changes."""
+    before = _freshness_record(document)
+    changed = _freshness_apply(document, owner=owner, review_by=review_by, set_by=set_by)
+    if clear_owner and (document.owner_user_id or document.owner_team_id):
+        document.owner_user_id = document.owner_team_id = None
+        changed = True
+    if clear_review and document.review_by is not None:
+        document.review_by, document.review_by_source = None, ""
+        changed = True
+    if not changed:
+        return False
+    document.save(update_fields=FRESHNESS_FIELDS)
+    audit_record(
+        verb="documents.freshness_set",
+        organization=document.organization_id,
+        actor=principal,
+        target=document,
+        metadata={"external_id": document.external_id, "before": before, "after": _freshness_record(document)},
+    )
+    return True
+
+
+MAX_BULK_DOCUMENTS = 1000
+
+
+@transaction.atomic
+def documents_freshness_set(
+    *,
+    principal: Principal,
+    document_ids: list[int],
+    owner=None,
+    review_by: date | None = None,
+    clear_owner: bool = False,
+    clear_review: bool = False,
+) -> int:
+    """Give the chosen documents an owner (a member or a Team) and/or a review-by date, or take
+    them away (`clear_owner`, `clear_review`); what is not given stays. All or nothing: every
+    document must be one the principal may manage (an admin, or its uploader), else
+    PermissionDenied; one they may not see is NotFound. A date set here is a person's: no date found
+    in a later version's text replaces it. Each changed document is audited; returns how many."""
+    wanted = sorted({int(i) for i in document_ids})
+    if not wanted:
+        raise InvalidInput("Choose the documents to change.")
+    if len(wanted) > MAX_BULK_DOCUMENTS:
+        raise InvalidInput(f"Change at most {MAX_BULK_DOCUMENTS} documents at once; {len(wanted)} were chosen.")
+    if owner is not None and clear_owner:
+        raise InvalidInput("Set an owner or remove it, not both.")
+    if review_by is not None and clear_review:
+        raise InvalidInput("Set a review-by date or remove it, not both.")
+    if owner is None and review_by is None and not clear_owner and not clear_review:
+        raise InvalidInput("Choose an owner or a review-by date to set.")
+    _check_owner(principal, owner)
+    documents = list(
+        Document.objects.select_for_update()
+        .filter(pk__in=manageable_documents(principal).filter(pk__in=wanted).values("pk"))
+        .order_by("pk")
+    )
+    if len(documents) != len(wanted):
+        raise NotFound(f"{len(wanted) - len(documents)} of the chosen documents were not found.")
+    refused = [d.title for d in documents if not _may_manage(principal, d)]
+    if refused:
+        raise PermissionDenied(
+            f"Only an admin or the uploader may set the owner or review date of: {', '.join(refused[:5])}."
+        )
+    return sum(
+        _freshness_save(
+            principal,
+            document,
+            owner=owner,
+            review_by=review_by,
+            set_by=ReviewDateSource.PERSON,
+            clear_owner=clear_owner,
+            clear_review=clear_review,
+        )
+        for document in documents
+    )
+
+
+def review_digests_send(*, within_days: int = DUE_WITHIN_DAYS) -> int:
+    """E-mail (and tell under the bell) every owner of documents whose review is overdue or comes
+    due within `within_days`: a member who owns one, and each member of a team that owns one. Each
+    digest lists only the documents its reader may read, and goes at most once a day per owner
+    and organization (the notification's key). Returns how many digests were sent."""
+    today = timezone.localdate()
+    sent = 0
+    for organization_id, user_id in review_digest_recipients(within_days=within_days):
+        key = f"documents_due:{organization_id}:{today.isoformat()}"
+        if Notification.objects.filter(recipient_id=user_id, key=key).exists():
+            continue  # today's digest went out already
+        principal = principal_for(user=user_id, organization=organization_id)
+        due = documents_due_for_owner(principal=principal, within_days=within_days)
+        if not due:
+            continue
+        overdue = sum(d.overdue for d in due)
+        title = f"{len(due)} of your documents {'is' if len(due) == 1 else 'are'} due for review" + (
+            f" ({overdue} overdue)" if overdue else ""
+        )
+        lines = [
+            f"- {d.title}: {'overdue since' if d.overdue else 'review by'} {d.review_by.isoformat()}"
+            f"{f' (owner: team {d.document.owner_team.name})' if d.document.owner_team_id else ''}\n"
+            f"  {absolute_url(reverse('documents:detail', args=[d.document.pk]))}"
+            for d in due
+        ]
+        notification = notification_send(
+            recipient_id=user_id,
+            organization_id=organization_id,
+            kind=NotificationKind.DOCUMENTS_DUE,
+            title=title,
+            url=reverse("documents:list"),
+            key=key,
+            email_subject=f"[Citadel] {title}",
+            email_body=f"{title}:\n\n" + "\n".join(lines),
+        )
+        sent += notification is not None
+    return sent
 
 
 def _version_add(

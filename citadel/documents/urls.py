@@ -6,6 +6,7 @@ app_name = "documents"
 urlpatterns = [
     path("", views.document_list, name="list"),
     path("upload/", views.upload, name="upload"),
+    path("freshness/", views.freshness, name="freshness"),
     path("<int:document_id>/", views.document_detail, name="detail"),
     path("<int:document_id>/status/", views.document_status, name="status"),
     path("<int:document_id>/rename/", views.rename, name="rename"),

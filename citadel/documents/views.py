@@ -21,7 +21,13 @@ from citadel.core.ratelimit import limit_action
 from citadel.documents import selectors
 from citadel.documents.access import get_downloadable_version, get_manageable_document
 from citadel.documents.models import LOW_OCR_CONFIDENCE, DocumentVersion
-from citadel.documents.services import document_archive, document_rename, document_upload, version_retry
+from citadel.documents.services import (
+    document_archive,
+    document_rename,
+    document_upload,
+    documents_freshness_set,
+    version_retry,
+)
 
 MAX_FILES_PER_UPLOAD = 20
 
@@ -86,6 +92,28 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
+class OwnerField(forms.ChoiceField):
+    """A member or a team of the organization, chosen from one list ("user:3", "team:2"); cleaned
+    to the User or the Team, or None."""
+
+    def __init__(self, *, principal, empty_label: str, **kwargs):
+        teams, users = selectors.audience_choices(principal)
+        self._teams, self._users = {t.pk: t for t in teams}, {u.pk: u for u in users}
+        choices = [
+            ("", empty_label),
+            ("People", [(f"user:{pk}", u.username) for pk, u in self._users.items()]),
+            ("Teams", [(f"team:{pk}", t.name) for pk, t in self._teams.items()]),
+        ]
+        super().__init__(choices=choices, required=False, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        kind, _, pk = value.partition(":")
+        return (self._users if kind == "user" else self._teams)[int(pk)]
+
+
 class UploadForm(forms.Form):
     files = MultipleFileField(label="Files")
     teams = forms.ModelMultipleChoiceField(
@@ -94,6 +122,9 @@ class UploadForm(forms.Form):
     users = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Only these people"
     )
+    review_by = forms.DateField(
+        required=False, label="Review by", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, principal, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,6 +132,23 @@ class UploadForm(forms.Form):
         self.fields["teams"].queryset = teams
         self.fields["users"].queryset = users
         self.fields["users"].label_from_instance = lambda u: u.username
+        self.fields["owner"] = OwnerField(principal=principal, empty_label="Nobody", label="Owner")
+
+
+class FreshnessForm(forms.Form):
+    """What the documents page sets on the chosen documents: an owner and/or a review-by date."""
+
+    documents = forms.TypedMultipleChoiceField(coerce=int, label="Documents")
+    review_by = forms.DateField(
+        required=False, label="Review by", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    clear_owner = forms.BooleanField(required=False, label="Remove their owner")
+    clear_review = forms.BooleanField(required=False, label="Remove their review-by date")
+
+    def __init__(self, *args, principal, document_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].choices = [(pk, pk) for pk in document_ids]
+        self.fields["owner"] = OwnerField(principal=principal, empty_label="Leave as it is", label="Owner")
 
 
 @require_http_methods(["GET", "POST"])
@@ -128,6 +176,8 @@ def upload(request):
                     filename=uploaded.name,
                     teams=list(form.cleaned_data["teams"]),
                     users=list(form.cleaned_data["users"]),
+                    owner=form.cleaned_data["owner"],
+                    review_by=form.cleaned_data["review_by"],
                 )
             except CitadelError as exc:
                 refused.append(f"{uploaded.name}: {exc.message}")
@@ -141,6 +191,43 @@ def upload(request):
             messages.error(request, message)
         return redirect("documents:list")
     return render(request, "documents/upload.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@principal_required
+def freshness(request):
+    """Set the owner and/or the review-by date of many documents at once: the documents the
+    principal may manage (an admin's: all of the organization's; a member's: their uploads)."""
+    documents = selectors.documents_for_freshness(request.principal)
+    form = FreshnessForm(
+        request.POST if request.method == "POST" else None,
+        principal=request.principal,
+        document_ids=[d.pk for d in documents],
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            changed = documents_freshness_set(
+                principal=request.principal,
+                document_ids=data["documents"],
+                owner=data["owner"],
+                review_by=data["review_by"],
+                clear_owner=data["clear_owner"],
+                clear_review=data["clear_review"],
+            )
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from None
+        except CitadelError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Changed {changed} of {len(data['documents'])} document(s).")
+            return redirect("documents:freshness")
+    return render(
+        request,
+        "documents/freshness.html",
+        {"form": form, "documents": documents},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST

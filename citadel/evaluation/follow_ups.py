@@ -19,7 +19,7 @@ def golden_searched_as(*, principal: Principal, question: str, earlier_turns: Se
     history: list[Turn] = []
     for text in [*earlier_turns, question]:
         made = follow_up_searched_as(
-            organization=organization, user_id=principal.user_id, question=text, history=history
+            organization=organization, user_id=principal.user_id, question=text, history=history, feature="evaluation"
         )
         history.append(Turn(question=text, searched_as=made.text))
     return history[-1].searched_as

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from citadel.gaps import views
 
 app_name = "gaps"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:gap_id>/", views.detail, name="detail"),
+    path("<int:gap_id>/handle/", views.handle, name="handle"),
+]

@@ -35,10 +35,12 @@ from citadel.core.tasks import enqueue_on_commit
 from citadel.documents.lexical import chunks_lexical_update
 from citadel.documents.models import (
     IN_PROGRESS_STATUSES,
+    REVIEW_DATE_RANK,
     Chunk,
     ChunkEmbedding,
     Document,
     DocumentVersion,
+    ReviewDateSource,
     VersionPage,
     VersionStatus,
 )
@@ -49,6 +51,7 @@ from citadel.ingestion.embedding import embed_missing, models_to_embed, reuse_ve
 from citadel.ingestion.errors import EmptyDocument, FileTooLarge, IngestionError, LeaseLost, TransientIngestionError
 from citadel.ingestion.parsers import PageRead, ParsedDocument
 from citadel.ingestion.retries import MAX_ATTEMPTS, is_transient, retry_delay
+from citadel.ingestion.review_dates import review_date_find
 from citadel.ingestion.sandbox import SandboxLimits, parse_sandboxed, run_sandboxed
 from citadel.ingestion.storage import local_copy
 from citadel.notifications.models import NotificationKind
@@ -324,6 +327,7 @@ def version_activate(*, version: DocumentVersion) -> DocumentVersion | None:
         if previous is not None and previous.number > current.number:
             current.status = VersionStatus.SUPERSEDED
             switched = False
+            found_review_by = None
         else:
             current.status = VersionStatus.READY
             document.current_version = current
@@ -335,7 +339,8 @@ def version_activate(*, version: DocumentVersion) -> DocumentVersion | None:
                 and not document.title_set_by_person
             ):
                 document.title = parsed_title[:500]
-            document.save(update_fields=["current_version", "title", "updated_at"])
+            found_review_by = _review_date_take(document, current.text)
+            document.save(update_fields=["current_version", "title", "review_by", "review_by_source", "updated_at"])
             if previous is not None:
                 previous.status = VersionStatus.SUPERSEDED
                 previous.status_changed_at = now
@@ -354,10 +359,21 @@ def version_activate(*, version: DocumentVersion) -> DocumentVersion | None:
                 "version": current.number,
                 "replaced_version": previous.number if (previous and switched) else None,
                 "chunks": current.chunks_total,
+                **({"review_by_found": found_review_by.isoformat()} if found_review_by else {}),
             },
         )
     version.status = current.status
     return current
+
+
+def _review_date_take(document: Document, text: str):
+    """The review-by date the serving version's text states becomes the document's, unless a
+    person set one (a date found in text never replaces a person's). Returns the date taken."""
+    found = review_date_find(text)
+    if found is None or REVIEW_DATE_RANK.get(document.review_by_source, 0) > REVIEW_DATE_RANK[ReviewDateSource.TEXT]:
+        return None
+    document.review_by, document.review_by_source = found, ReviewDateSource.TEXT
+    return found
 
 
 def version_process(*, version_id: int) -> DocumentVersion | None:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
-from citadel.ingestion import reembedding, services
+from citadel.ingestion import cleanup, reembedding, services
 from citadel.ingestion.errors import TransientIngestionError
 
 
@@ -23,3 +23,9 @@ def reembed_organization(change_id: int) -> dict:
             reembed_organization.using(run_after=timezone.now() + timedelta(seconds=30)).enqueue(change_id)
         raise
     return {"change_id": change_id, "status": change.status if change else "missing"}
+
+
+@task(queue_name="maintenance")
+def versions_cleanup_task() -> dict:
+    """Scheduled (citadel.ops.schedule): every organization's lifecycle cleanup; per slug, what it deleted."""
+    return cleanup.versions_cleanup_all()

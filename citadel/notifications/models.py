@@ -22,6 +22,8 @@ class NotificationKind(models.TextChoices):
     EVALUATION_DONE = "evaluation_done", "Evaluation run done"
     RUN_FAILED = "run_failed", "Run failed"
     DOCUMENT_FAILED = "document_failed", "Document failed"
+    # For owners, once a day: their documents whose review is overdue or comes due soon.
+    DOCUMENTS_DUE = "documents_due", "Documents due for review"
 
 
 class Notification(models.Model):

@@ -26,6 +26,11 @@ class Periodic:
 
 MAINTENANCE = [
     Periodic("prompt_logs_purge", "citadel.audit.tasks.prompt_logs_purge_task", "PROMPT_LOG_PURGE_SECONDS"),
+    Periodic("versions_cleanup", "citadel.ingestion.tasks.versions_cleanup_task", "VERSIONS_CLEANUP_SECONDS"),
+    Periodic("answers_close_abandoned", "citadel.answers.tasks.answers_close_abandoned", "ABANDONED_CLOSE_SECONDS"),
+    Periodic("console_refresh", "citadel.console.tasks.console_refresh_task", "CONSOLE_REFRESH_SECONDS"),
+    Periodic("review_digests", "citadel.documents.tasks.review_digests_task", "REVIEW_DIGEST_SECONDS"),
+    Periodic("gaps_refresh", "citadel.gaps.tasks.gaps_refresh_task", "GAPS_REFRESH_SECONDS"),
 ]
 
 

@@ -32,6 +32,11 @@ class Source(models.Model):
     # matches an item's path gives its readers; unmatched items get the default audience.
     permissions = models.JSONField(default=list, blank=True)
     default_audience = models.CharField(max_length=12, choices=DefaultAudience, default=DefaultAudience.ORGANIZATION)
+    # [{"match": "hr/**", "owner_team": "HR", "review_every_days": 365}] (or "owner": a username):
+    # the first rule whose pattern matches an item's path gives its document an owner, where it has
+    # none, and a review-by date that many days after each new version, where neither a person nor
+    # the document's own text set one (citadel.documents.services._freshness_apply).
+    freshness = models.JSONField(default=list, blank=True)
     # Synced on its own this often (the reaper starts due syncs); None: only when asked.
     sync_every_minutes = models.PositiveIntegerField(null=True, blank=True)
     paused = models.BooleanField(default=False)

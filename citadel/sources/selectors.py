@@ -116,6 +116,7 @@ def source_data(overview: SourceOverview) -> dict:
         "name": source.name,
         "config": source.config,
         "permissions": source.permissions,
+        "freshness": source.freshness,
         "default_audience": source.default_audience,
         "sync_every_minutes": source.sync_every_minutes,
         "paused": source.paused,

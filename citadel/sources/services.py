@@ -44,7 +44,7 @@ from citadel.core.errors import CitadelError, InvalidInput, NotFound
 from citadel.core.principal import Principal, Role
 from citadel.core.secrets import secrets_open, secrets_seal
 from citadel.core.tasks import enqueue_on_commit
-from citadel.documents.models import Document
+from citadel.documents.models import Document, ReviewDateSource
 from citadel.documents.services import access_grant, access_revoke, document_archive, document_upload
 from citadel.jobs.services import RunStopped, run_claim, run_extend, run_fail, run_finish
 from citadel.sources.connectors.base import ConnectorError, Item, Known, Readers, Skipped
@@ -132,6 +132,65 @@ def _clean_rules(organization_id: int, rules) -> list[dict]:
             raise InvalidInput(f"Permission rule {n} names no team and no user.")
         cleaned.append({"match": rule["match"].strip().strip("/"), "teams": sorted(teams), "users": sorted(users)})
     return cleaned
+
+
+MAX_REVIEW_EVERY_DAYS = 3660
+
+
+def _clean_freshness(organization_id: int, rules) -> list[dict]:
+    if not isinstance(rules, list):
+        raise InvalidInput('"freshness" is a list of {"match", "owner" or "owner_team", "review_every_days"}.')
+    cleaned = []
+    for n, rule in enumerate(rules, start=1):
+        if not isinstance(rule, dict) or not isinstance(rule.get("match"), str) or not rule["match"].strip():
+            raise InvalidInput(f'Freshness rule {n} needs a "match" pattern such as hr/**.')
+        owner, team, days = rule.get("owner") or "", rule.get("owner_team") or "", rule.get("review_every_days")
+        if owner and team:
+            raise InvalidInput(
+                f'Freshness rule {n}: a document is owned by a member or a team; give "owner" or "owner_team".'
+            )
+        if not isinstance(owner, str) or not isinstance(team, str):
+            raise InvalidInput(f"Freshness rule {n}: owner and owner_team are names.")
+        if owner and not Membership.objects.filter(organization_id=organization_id, user__username=owner).exists():
+            raise InvalidInput(f"Freshness rule {n}: no member named {owner!r} in this organization.")
+        if team and not Team.objects.filter(organization_id=organization_id, name=team).exists():
+            raise InvalidInput(f"Freshness rule {n}: no team named {team!r} in this organization.")
+        if days is not None and (
+            not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_REVIEW_EVERY_DAYS
+        ):
+            raise InvalidInput(
+                f'Freshness rule {n}: "review_every_days" is a whole number from 1 to {MAX_REVIEW_EVERY_DAYS}.'
+            )
+        if not owner and not team and days is None:
+            raise InvalidInput(f"Freshness rule {n} gives no owner and no review period.")
+        cleaned.append(
+            {"match": rule["match"].strip().strip("/"), "owner": owner, "owner_team": team, "review_every_days": days}
+        )
+    return cleaned
+
+
+def freshness_for(source: Source, key: str) -> dict:
+    """The owner (a member or a Team) and review-by date the source's first matching freshness rule
+    gives an item, as document_upload takes them; nothing when no rule matches, or when the member
+    or team it names is gone."""
+    rule = next((r for r in source.freshness if _pattern(r["match"]).match(key)), None)
+    if rule is None:
+        return {}
+    owner = None
+    if rule["owner"]:
+        owner = (
+            get_user_model()
+            .objects.filter(username=rule["owner"], memberships__organization_id=source.organization_id)
+            .first()
+        )
+    elif rule["owner_team"]:
+        owner = Team.objects.filter(organization_id=source.organization_id, name=rule["owner_team"]).first()
+    days = rule["review_every_days"]
+    return {
+        "owner": owner,
+        "review_by": timezone.localdate() + timedelta(days=days) if days else None,
+        "set_by": ReviewDateSource.SOURCE,
+    }
 
 
 @dataclass(frozen=True)
@@ -292,7 +351,7 @@ def source_create(*, principal: Principal, kind: str, name: str, config: dict) -
     settings_ = {
         k: v
         for k, v in config.items()
-        if k not in ("permissions", "default_audience", "sync_every_minutes", *secret_names)
+        if k not in ("permissions", "freshness", "default_audience", "sync_every_minutes", *secret_names)
     }
     secrets = {k: config[k] for k in secret_names if config.get(k)}
     if not all(isinstance(v, str) for v in secrets.values()):
@@ -310,6 +369,7 @@ def source_create(*, principal: Principal, kind: str, name: str, config: dict) -
         config=settings_,
         secrets=secrets_seal(secrets),
         permissions=_clean_rules(principal.organization_id, config.get("permissions", [])),
+        freshness=_clean_freshness(principal.organization_id, config.get("freshness", [])),
         default_audience=audience,
         sync_every_minutes=every,
         created_by_id=principal.user_id,
@@ -334,6 +394,7 @@ def source_create(*, principal: Principal, kind: str, name: str, config: dict) -
             "config": settings_,
             "secrets": sorted(secrets),
             "permissions": source.permissions,
+            "freshness": source.freshness,
         },
     )
     return source
@@ -623,6 +684,7 @@ def _sync_item(run: _Pass, item: Item, row: SourceItem | None, gone: dict, conte
         teams=teams,
         users=users,
         enqueue=run.enqueue,
+        **freshness_for(source, item.key),
     )
     if row is None:
         row, _ = SourceItem.objects.update_or_create(

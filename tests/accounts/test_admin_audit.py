@@ -65,6 +65,7 @@ def test_the_organizations_policy_budget_provider_and_logging_changes_are_record
         generation_provider="openai",
         prompt_log_mode="full",
         prompt_log_retention_days="7",
+        version_retention_days="90",
     )
 
     event = _event("accounts.organization_changed")
@@ -76,6 +77,7 @@ def test_the_organizations_policy_budget_provider_and_logging_changes_are_record
         "generation_provider": "extractive",
         "prompt_log_mode": "redacted",
         "prompt_log_retention_days": 30,
+        "version_retention_days": 30,
     }
     assert event.metadata["after"] == {
         "review_policy": "none",
@@ -84,6 +86,7 @@ def test_the_organizations_policy_budget_provider_and_logging_changes_are_record
         "generation_provider": "openai",
         "prompt_log_mode": "full",
         "prompt_log_retention_days": 7,
+        "version_retention_days": 90,
     }
     assert audit_chain_verify(organization_id=acme.pk).ok
 

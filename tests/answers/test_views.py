@@ -417,6 +417,7 @@ def test_the_ask_command_prints_the_contract_json(ann, acme):
         "page",
         "locator",
         "quote",
+        "review_due",
     }
     assert citation["external_id"] == "refund-policy" and citation["version"] == 1
     assert result["receipt_url"].endswith(reverse("answers:receipt", args=[result["answer_id"]]))

@@ -17,7 +17,10 @@ pytestmark = pytest.mark.django_db
 
 QUESTION = "How many days until refunds are paid?"
 ASK_CONTRACT = {"answer_id", "status", "text", "citations", "receipt_url"}
-CITATION_CONTRACT = {"n", "chunk_id", "document_id", "external_id", "title", "version", "page", "locator", "quote"}
+CITATION_CONTRACT = {
+    *("n", "chunk_id", "document_id", "external_id", "title", "version", "page", "locator", "quote"),
+    "review_due",
+}
 
 
 @pytest.fixture

@@ -4,6 +4,9 @@ to the schema, so an endpoint cannot be added without its cross-organization cas
 
 import pytest
 
+from citadel.answers.models import Question
+from citadel.console.services import console_refresh
+from citadel.gaps.services import gaps_refresh
 from tests.api.conftest import API, assert_problem
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +99,16 @@ def test_lists_and_search_of_another_organization_show_none_of_acmes_rows(scenar
     assert gus.get("/notifications/").json()["count"] == 0
     assert gus.post("/notifications/read-all").json() == {"marked": 0}
 
+    # The console's figures and gaps, freshly computed for both organizations, are Globex's alone.
+    for organization in (scenario.acme, scenario.globex):
+        console_refresh(organization=organization)
+        gaps_refresh(organization=organization, force=True)
+    globex_questions = Question.objects.filter(organization=scenario.globex, origin="ask").count()
+    assert gus.get("/usage/").json()["questions"] == globex_questions
+    gaps = gus.get("/gaps/").json()["gaps"]
+    acme_questions = set(Question.objects.filter(organization=scenario.acme).values_list("text", flat=True))
+    assert not acme_questions & {example for gap in gaps for example in gap["examples"]}
+
     export = gus.get("/audit/events.jsonl")
     lines = b"".join(export.streaming_content).decode().splitlines()
     assert lines and all(f'"organization_id": {scenario.globex.pk},' in line for line in lines)
@@ -125,6 +138,8 @@ def test_every_operation_of_the_schema_has_a_cross_organization_case(scenario, c
         ("POST", "/sources/"),  # creates in the caller's own organization only; see tests/sources
         ("GET", "/notifications/"),
         ("POST", "/notifications/read-all"),
+        ("GET", "/usage/"),
+        ("GET", "/gaps/"),
         # The caller's own choice, in every organization; see test_notifications
         ("GET", "/notifications/preferences"),
         ("PUT", "/notifications/preferences"),

@@ -28,10 +28,10 @@ def test_sync_ingest_prints_one_object_per_document(world, files):
 
     rows = run_ingest(str(files / "expenses.md"), str(files / "broken.pdf"), "--org", "acme", "--as", "ada", "--sync")
 
-    # The contract's fields, and added beside them `attachments` (an email's attachment documents)
-    # and `notice` (what was left out of the upload).
+    # The contract's fields, and added beside them `attachments` (an email's attachment documents),
+    # `notice` (what was left out of the upload), `owner` and `review_by`.
     contract = {"id", "external_id", "title", "status", "version", "chunks", "error"}
-    assert [set(r) for r in rows] == [contract | {"attachments", "notice"}] * 2
+    assert [set(r) for r in rows] == [contract | {"attachments", "notice", "owner", "review_by"}] * 2
     good, bad = rows
     assert good == {
         "id": Document.objects.get(external_id="expenses").pk,
@@ -42,6 +42,8 @@ def test_sync_ingest_prints_one_object_per_document(world, files):
         "chunks": 1,
         "error": None,
         "notice": "",
+        "owner": None,
+        "review_by": None,
         "attachments": [],
     }
     assert (bad["status"], bad["chunks"]) == ("failed", 0)

@@ -96,8 +96,9 @@ class Scene:
             "value_id": self.extraction.values.first().pk,
             # Lee's, when his runs told him anything: the admin walking it finds it not found.
             "notification_id": Notification.objects.values_list("pk", flat=True).first() or 1,
-            # No source or task is made: their pages are walked at ids that name none.
+            # No source, task or content gap is made: their pages are walked at ids that name none.
             "source_id": 1,
+            "gap_id": 1,
             "task_id": "00000000-0000-0000-0000-000000000000",
         }
 

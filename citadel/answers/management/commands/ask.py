@@ -109,7 +109,11 @@ class Command(JsonCommand):
         lines = [f"[{result['status']}] {result['text'] or result['notice']}"]
         if result["uncovered"]:
             lines.append(f"  the sources do not say: {', '.join(result['uncovered'])}")
-        lines += [f"  [{c['n']}] {c['title']} v{c['version']} p{c['page']}: {c['quote']}" for c in result["citations"]]
+        lines += [
+            f"  [{c['n']}] {c['title']} v{c['version']} p{c['page']}: {c['quote']}"
+            + (f" (this source was due for review on {c['review_due']})" if c.get("review_due") else "")
+            for c in result["citations"]
+        ]
         lines.append(f"receipt: {result['receipt_url']}")
         lines.append(f"thread {result['thread_id']}, searched as: {result['searched_as']}")
         return "\n".join(lines)

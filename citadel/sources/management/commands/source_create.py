@@ -1,8 +1,9 @@
 """`manage.py source_create KIND --org SLUG --name NAME --config FILE.json [--as USERNAME] [--json]`:
 add a source (KIND: folder, s3, imap or web). The config holds the kind's settings ({"path": ...}
 for a folder; the README lists each kind's), "permissions" ([{"match": "legal/**", "teams":
-["Legal"], "users": []}], first match wins), "permissions_from" (the source's own permissions) and
-"default_audience" ("organization" or "admins"). Secrets in it are sealed and never printed. The source acts as --as, an admin, or else as
+["Legal"], "users": []}], first match wins), "permissions_from" (the source's own permissions),
+"default_audience" ("organization" or "admins") and "freshness" ([{"match": "hr/**", "owner_team": "HR",
+"review_every_days": 365}], first match wins: the owner and review-by date of the documents it brings). Secrets in it are sealed and never printed. The source acts as --as, an admin, or else as
 the organization's longest-standing admin. Prints source_id, kind and name."""
 
 from citadel.accounts.selectors import organization_by_slug, principal_for_username
