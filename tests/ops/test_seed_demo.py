@@ -3,12 +3,14 @@ queued behind the documents, or run with --sync once they are ready; --no-docume
 
 import json
 import shutil
+from datetime import date
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
+from citadel.documents.models import Document
 from citadel.evaluation.models import EvalRun, EvalSet
 from citadel.ops.management.commands import seed_demo
 
@@ -35,6 +37,7 @@ def small_demo(monkeypatch, tmp_path):
     golden.write_text("\n".join(lines) + "\n")
     monkeypatch.setattr(seed_demo, "DEMO_DOCUMENTS", [("acme", "acme-admin", corpus, [])])
     monkeypatch.setattr(seed_demo, "DEMO_GOLDEN_SETS", [("acme", "acme-admin", golden, "Demo golden set")])
+    monkeypatch.setattr(seed_demo, "DEMO_OVERDUE", {"paid-leave-holidays.txt": ("acme-admin", date(2026, 9, 1))})
     return len(lines)
 
 
@@ -77,6 +80,9 @@ def test_with_sync_the_golden_set_is_measured_over_the_ingested_documents_once(s
         == [{"organization": "acme", "golden_set": "Demo golden set", "run_id": run.pk, "status": "done"}]
     )
     assert EvalSet.objects.count() == 1
+    # And the policy the demo marks overdue is owned by the admin and due since September
+    overdue = Document.objects.get(external_id="paid-leave-holidays")
+    assert (overdue.owner_user.username, overdue.review_by) == ("acme-admin", date(2026, 9, 1))
 
 
 def test_without_sync_the_run_is_queued_behind_the_documents(small_demo, db_queue, django_capture_on_commit_callbacks):

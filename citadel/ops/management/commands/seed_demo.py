@@ -16,7 +16,7 @@ the golden set but runs nothing: there would be nothing to measure."""
 
 import json
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -66,6 +66,9 @@ DEMO_DOCUMENTS = [
 User = get_user_model()
 # Single files only some teams may read.
 DEMO_RESTRICTED = {"support-travel-budget.md": ["Support"]}
+# One policy owned by the admin and past its review date, so answers citing it say so and the
+# console lists it as overdue.
+DEMO_OVERDUE = {"remote-work-policy.docx": ("acme-admin", date(2026, 9, 1))}
 # What each organization starts with: a checklist, and an extraction schema.
 DEMO_CHECKLISTS = [("acme", DEMO_DIR / "checklists" / "policy-review.json")]
 DEMO_SCHEMAS = [("acme", DEMO_DIR / "schemas" / "contract-terms.json")]
@@ -262,12 +265,16 @@ class Command(JsonCommand):
                     organization_id=principal.organization_id,
                     name__in=DEMO_RESTRICTED.get(path.name, folder_teams),
                 )
+                owner_name, review_by = DEMO_OVERDUE.get(path.name, (None, None))
+                owner = get_user_model().objects.get(username=owner_name) if owner_name else None
                 with path.open("rb") as handle:
                     upload = document_upload(
                         principal=principal,
                         file=File(handle, name=path.name),
                         filename=path.name,
                         teams=list(teams),
+                        owner=owner,
+                        review_by=review_by,
                         enqueue=not sync,
                     )
                 if sync and upload.created:
