@@ -99,23 +99,17 @@ def load(chunks: int) -> None:
     import django
 
     django.setup()
-    import hashlib
 
     from django.core.management import call_command
     from django.db import transaction
-    from django.utils import timezone
 
     from citadel.accounts.models import Organization
     from citadel.accounts.services import organization_create, user_create_or_join
-    from citadel.documents.lexical import chunks_lexical_update
     from citadel.documents.models import (
         AccessGrant,
         Chunk,
-        ChunkEmbedding,
         Document,
-        DocumentVersion,
         GrantScope,
-        VersionStatus,
     )
     from citadel.providers.embeddings import get_embedder
 
@@ -142,50 +136,64 @@ def load(chunks: int) -> None:
             )
             AccessGrant.objects.create(document=document, scope=GrantScope.ORGANIZATION)
             texts = [" ".join(sentence(rng, vocab, topic) for _ in range(3)) for _ in range(CHUNKS_PER_DOC)]
-            full = "\n\n".join(texts)
-            sha = hashlib.sha256(full.encode()).hexdigest()
-            version = DocumentVersion.objects.create(
-                document=document, number=1, file=f"originals/bench/{sha}", original_filename=f"{document.external_id}.txt",
-                sha256=sha, size_bytes=len(full), content_type="text/plain", status=VersionStatus.READY,
-                chunks_total=len(texts), chunks_done=len(texts), text=full, ready_at=timezone.now(),
-            )  # fmt: skip
-            offset = 0
-            rows = []
-            for ordinal, text in enumerate(texts):
-                rows.append(
-                    Chunk(
-                        version=version,
-                        document=document,
-                        organization=org,
-                        ordinal=ordinal,
-                        text=text,
-                        page=ordinal // 5 + 1,
-                        char_start=offset,
-                        char_end=offset + len(text),
-                        content_hash=hashlib.sha256(text.encode()).hexdigest(),
-                        token_count=embedder.count_tokens(text),
-                    )  # fmt: skip
-                )
-                offset += len(text) + 2
-            rows = Chunk.objects.bulk_create(rows)
-            ChunkEmbedding.objects.bulk_create(
-                ChunkEmbedding(
-                    chunk=c,
-                    version=version,
-                    organization=org,
-                    model=org.embedding_model,
-                    dimensions=embedder.dimensions,
-                    embedding=v,
-                )  # fmt: skip
-                for c, v in zip(rows, embedder.embed(texts), strict=True)
-            )
-            chunks_lexical_update(version_id=version.pk)
+            version = ready_version(document=document, number=1, texts=texts, embedder=embedder, key=ORG)
             document.current_version = version
             document.save(update_fields=["current_version"])
         have += CHUNKS_PER_DOC
         doc_index += 1
         if doc_index % 50 == 0:
             print(f"loaded {have} chunks in {time.time() - start:.0f}s", file=sys.stderr)
+
+
+def ready_version(*, document, number: int, texts: list[str], embedder, key: str):
+    """A ready version of `document` made of `texts`, its chunks embedded by `embedder` and their
+    lexical fields filled, as ingestion leaves one (bench/versions_cleanup.py builds with it too).
+    `key` makes the stored file's name unique."""
+    import hashlib
+
+    from django.utils import timezone
+
+    from citadel.documents.lexical import chunks_lexical_update
+    from citadel.documents.models import Chunk, ChunkEmbedding, DocumentVersion, VersionStatus
+
+    full = "\n\n".join(texts)
+    sha = hashlib.sha256(f"{key}:{document.external_id}:{number}:{full}".encode()).hexdigest()
+    version = DocumentVersion.objects.create(
+        document=document, number=number, file=f"originals/bench/{sha}", original_filename=f"{document.external_id}.txt",
+        sha256=sha, size_bytes=len(full), content_type="text/plain", status=VersionStatus.READY,
+        chunks_total=len(texts), chunks_done=len(texts), text=full, ready_at=timezone.now(),
+    )  # fmt: skip
+    offset, rows = 0, []
+    for ordinal, text in enumerate(texts):
+        rows.append(
+            Chunk(
+                version=version,
+                document=document,
+                organization=document.organization,
+                ordinal=ordinal,
+                text=text,
+                page=ordinal // 5 + 1,
+                char_start=offset,
+                char_end=offset + len(text),
+                content_hash=hashlib.sha256(text.encode()).hexdigest(),
+                token_count=embedder.count_tokens(text),
+            )  # fmt: skip
+        )
+        offset += len(text) + 2
+    rows = Chunk.objects.bulk_create(rows)
+    ChunkEmbedding.objects.bulk_create(
+        ChunkEmbedding(
+            chunk=c,
+            version=version,
+            organization=document.organization,
+            model=document.organization.embedding_model,
+            dimensions=embedder.dimensions,
+            embedding=v,
+        )  # fmt: skip
+        for c, v in zip(rows, embedder.embed(texts), strict=True)
+    )
+    chunks_lexical_update(version_id=version.pk)
+    return version
 
 
 def questions(n: int) -> list[str]:

@@ -48,7 +48,6 @@ LEXICAL_INDEX = "chunk_search_vector_gin"
 
 def load_superseded(target: int) -> int:
     """Superseded chunk vectors of the askbench organization, topped up to `target`."""
-    import hashlib
     import random
     from datetime import timedelta
 
@@ -56,10 +55,8 @@ def load_superseded(target: int) -> int:
     from django.utils import timezone
 
     from citadel.accounts.models import Organization
-    from citadel.documents.lexical import chunks_lexical_update
     from citadel.documents.models import (
         AccessGrant,
-        Chunk,
         ChunkEmbedding,
         Document,
         DocumentVersion,
@@ -88,45 +85,11 @@ def load_superseded(target: int) -> int:
             ]
             versions = []
             for number, version_texts in ((1, texts), (2, [f"The {topic} memo {index} was withdrawn."])):
-                full = "\n\n".join(version_texts)
-                sha = hashlib.sha256(f"{index}:{number}:{full}".encode()).hexdigest()
-                version = DocumentVersion.objects.create(
-                    document=document, number=number, file=f"originals/bench/{sha}",
-                    original_filename=f"{document.external_id}.txt", sha256=sha, size_bytes=len(full),
-                    content_type="text/plain", status=VersionStatus.READY, chunks_total=len(version_texts),
-                    chunks_done=len(version_texts), text=full, ready_at=timezone.now(),
-                )  # fmt: skip
-                offset, rows = 0, []
-                for ordinal, text in enumerate(version_texts):
-                    rows.append(
-                        Chunk(
-                            version=version,
-                            document=document,
-                            organization=org,
-                            ordinal=ordinal,
-                            text=text,
-                            page=ordinal // 5 + 1,
-                            char_start=offset,
-                            char_end=offset + len(text),
-                            content_hash=hashlib.sha256(text.encode()).hexdigest(),
-                            token_count=embedder.count_tokens(text),
-                        )  # fmt: skip
+                versions.append(
+                    ask_load.ready_version(
+                        document=document, number=number, texts=version_texts, embedder=embedder, key=str(index)
                     )
-                    offset += len(text) + 2
-                rows = Chunk.objects.bulk_create(rows)
-                ChunkEmbedding.objects.bulk_create(
-                    ChunkEmbedding(
-                        chunk=c,
-                        version=version,
-                        organization=org,
-                        model=org.embedding_model,
-                        dimensions=embedder.dimensions,
-                        embedding=v,
-                    )  # fmt: skip
-                    for c, v in zip(rows, embedder.embed(version_texts), strict=True)
                 )
-                chunks_lexical_update(version_id=version.pk)
-                versions.append(version)
             old, new = versions
             DocumentVersion.objects.filter(pk=old.pk).update(
                 status=VersionStatus.SUPERSEDED, status_changed_at=superseded_at

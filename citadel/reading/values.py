@@ -61,7 +61,8 @@ class Found:
     index: int = 0
 
 
-_MONTHS = {
+# Month names and their abbreviations (citadel.ingestion.review_dates reads review dates with them too).
+MONTHS = {
     name: number
     for number, names in enumerate(
         [
@@ -82,7 +83,7 @@ _MONTHS = {
     )
     for name in names
 }
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 _DATE_PATTERNS = [
@@ -151,7 +152,7 @@ _NEGATION = re.compile(
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(r"\b[A-Z][\w&'.-]*(?:\s+(?:(?:of|&|de|van|von)\s+)?[A-Z][\w&'.-]*)+")
-_NOT_NAMES = set(_MONTHS) | {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_NOT_NAMES = set(MONTHS) | {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -286,7 +287,7 @@ def _dates(text: str) -> list[Found]:
                 continue  # "March 2026" inside "1 March 2026", already read
             parts = match.groupdict()
             year = int(parts["year"])
-            month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS[parts["month"].lower()]
+            month = int(parts["mnum"]) if parts.get("mnum") else MONTHS[parts["month"].lower()]
             if parts.get("day") is None:
                 found.append(Found(f"{year:04d}-{month:02d}", match.start(), match.end()))
                 continue
