@@ -2,22 +2,19 @@
 range, most asked first, each with its example questions and the closest documents the caller may
 read (citadel.gaps.selectors)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
-from django.utils import timezone
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from citadel.accounts.rules import require_role
 from citadel.api.responses import errors
-from citadel.core.errors import InvalidInput
+from citadel.core.dates import date_range
 from citadel.core.principal import Role
 from citadel.gaps import selectors
 
 router = Router(tags=["gaps"])
 
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
 MAX_GAPS = 100
 
 
@@ -53,26 +50,18 @@ class GapsOut(Schema):
     gaps: list[GapOut]
 
 
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 @router.get("/", response={200: GapsOut, **errors(400, 401, 403, 422)}, url_name="gaps")
 def gaps_list(request, query: Query[RangeIn]):
     """The organization's content gaps over a date range (admins)."""
     principal = require_role(request.auth, Role.ADMIN, "Only the organization's admins read content gaps here.")
-    until = query.until or timezone.localdate()
-    since = query.since or until - timedelta(days=DEFAULT_DAYS - 1)
-    if since > until or (until - since).days >= MAX_DAYS:
-        raise InvalidInput(f"since must not be after until, and a range covers at most {MAX_DAYS} days.")
-    views = selectors.gaps_in_range(
-        principal=principal, since=_day_start(since), until=_day_start(until + timedelta(days=1)), status=query.status
-    )
+    span = date_range(since=query.since, until=query.until)
+    since, until = span.bounds()
+    views = selectors.gaps_in_range(principal=principal, since=since, until=until, status=query.status)
     views = selectors.gap_views(principal=principal, views=views[: query.limit])
     refresh = selectors.last_refresh(organization=principal.organization_id)
     return {
-        "since": since,
-        "until": until,
+        "since": span.since,
+        "until": span.until,
         "refreshed_at": refresh.refreshed_at if refresh else None,
         "gaps": [
             {

@@ -8,7 +8,8 @@ from pydantic import Field
 
 from citadel.api.fields import limited
 from citadel.api.responses import errors
-from citadel.console.selectors import date_range, usage_figures
+from citadel.console.selectors import usage_figures
+from citadel.core.dates import date_range
 
 router = Router(tags=["usage"])
 

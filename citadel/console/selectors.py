@@ -4,7 +4,6 @@ the principal's organization: everything to its admins, the review queue's part 
 Time to the final answer is Answer.latency_ms. Time to the first token is not recorded anywhere
 (neither the answer, its receipt nor its prompt logs keep it), so the console does not show it."""
 
-from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 
@@ -17,13 +16,11 @@ from citadel.accounts.rules import require_role
 from citadel.answers.models import FeedbackReason
 from citadel.console.histograms import percentile
 from citadel.console.models import DocumentReviewDay, DurationDay, Measure, ReviewDay, RollupState, TeamDay, UsageDay
-from citadel.core.errors import InvalidInput
+from citadel.core.dates import DateRange
 from citadel.core.principal import Principal, Role
 from citadel.documents.access import readable_documents
 from citadel.review.models import DECIDED_STATES, OPEN_STATES, ReviewItem
 
-DEFAULT_DAYS = 30
-MAX_DAYS = 366 * 3
 ANSWERING_FEATURES = ("ask", "report")
 MOST_EDITED = 10
 MY_DECISIONS = 20
@@ -37,40 +34,6 @@ STATUS_COLUMNS = {
     "failed": "failed",
     "cancelled": "cancelled",
 }
-
-
-@dataclass(frozen=True)
-class DateRange:
-    since: date
-    until: date
-
-    @property
-    def days(self) -> list[date]:
-        return [self.since + timedelta(days=i) for i in range((self.until - self.since).days + 1)]
-
-
-def date_range(*, since: str | date | None, until: str | date | None, today: date | None = None) -> DateRange:
-    """The range a page or the API asks for: YYYY-MM-DD dates, both included; by default the last
-    30 days up to today. InvalidInput for a date that is not one, or a range backwards or too long."""
-    today = today or timezone.now().astimezone(UTC).date()
-    end = _date(until, "until") or today
-    start = _date(since, "since") or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise InvalidInput("`since` must be on or before `until`.")
-    if (end - start).days >= MAX_DAYS:
-        raise InvalidInput(f"A range may cover at most {MAX_DAYS} days.")
-    return DateRange(since=start, until=end)
-
-
-def _date(value: str | date | None, name: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"`{name}` must be a date written YYYY-MM-DD.") from None
 
 
 def organizations_to_refresh() -> list[Organization]:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from citadel.accounts.decorators import principal_required
 from citadel.accounts.rules import require_role
 from citadel.console import charts, selectors
+from citadel.core.dates import DEFAULT_DAYS, DateRange, date_range
 from citadel.core.errors import InvalidInput
 from citadel.core.principal import Role
 from citadel.core.spreadsheets import spreadsheet_safe
@@ -19,12 +20,12 @@ FORBIDDEN = "The console is for the organization's reviewers and admins."
 DUE_SHOWN = 50
 
 
-def _span(request) -> selectors.DateRange:
+def _span(request) -> DateRange:
     try:
-        return selectors.date_range(since=request.GET.get("since"), until=request.GET.get("until"))
+        return date_range(since=request.GET.get("since"), until=request.GET.get("until"))
     except InvalidInput as exc:
-        messages.error(request, f"{exc.message} Showing the last {selectors.DEFAULT_DAYS} days instead.")
-        return selectors.date_range(since=None, until=None)
+        messages.error(request, f"{exc.message} Showing the last {DEFAULT_DAYS} days instead.")
+        return date_range(since=None, until=None)
 
 
 def _figures(principal, span) -> dict:
@@ -59,7 +60,7 @@ def index(request):
 def daily_csv(request):
     """The daily figures of the range as CSV: all of them for admins, decisions for reviewers."""
     principal = require_role(request.principal, Role.REVIEWER, FORBIDDEN)
-    span = selectors.date_range(since=request.GET.get("since"), until=request.GET.get("until"))
+    span = date_range(since=request.GET.get("since"), until=request.GET.get("until"))
     figures = _figures(principal, span)
     out = io.StringIO()
     writer = csv.writer(out)

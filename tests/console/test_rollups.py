@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 
 from citadel.console.histograms import BASE, percentile
-from citadel.console.selectors import date_range, review_figures, usage_figures
+from citadel.console.selectors import review_figures, usage_figures
 from citadel.console.services import console_refresh
 from citadel.console.tasks import console_refresh_task
+from citadel.core.dates import date_range
 from citadel.ops.schedule import MAINTENANCE
 from tests.console.records import DAY, asked, decided, feedback, model_call
 from tests.factories import make_document
